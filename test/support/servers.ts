@@ -1,0 +1,2 @@
+// placeholder, replaced by the harness commit
+export async function stopAllServers(): Promise<void> {}
