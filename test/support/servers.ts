@@ -1,2 +1,287 @@
-// placeholder, replaced by the harness commit
-export async function stopAllServers(): Promise<void> {}
+// Real servers for tests, each on a free loopback port in its own temporary directory:
+// MariaDB 10.11 with the binlog on, PostgreSQL 15 (stand-in for openGauss), and librdkafka's
+// mock Kafka cluster. The machine's default instances on 3306/5432 are never touched.
+//
+// getMariadb()/getPostgres()/getKafka() start each server once per `bun test` run (all test
+// files share one process) and the preload's afterAll stops them; tests isolate themselves
+// by database, schema and topic names. A process 'exit' hook kills whatever is left even if
+// the run is aborted.
+
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync, type Subprocess } from "bun";
+import mysql from "mysql2/promise";
+import postgres from "postgres";
+import { startKafkaMock, type KafkaMock } from "./kafka-mock.ts";
+
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function run(cmd: string[], what: string): string {
+  const r = spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode}): ${r.stderr.toString()}${r.stdout.toString()}`);
+  return r.stdout.toString();
+}
+
+async function waitFor(what: string, ms: number, probe: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      await probe();
+      return;
+    } catch (err) {
+      last = err;
+      await Bun.sleep(100);
+    }
+  }
+  throw new Error(`${what} not ready after ${ms} ms: ${String(last)}`);
+}
+
+/** True while the process exists and is not a zombie (a daemon's zombie may linger unreaped in a container). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------- MariaDB
+
+export interface MariaDb {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  datadir: string;
+  pid(): number;
+  /** Extra server options given at start (to restart identically). */
+  args: string[];
+  connect(database?: string): Promise<mysql.Connection>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface MariaDbOptions {
+  /** Replace the binlog options (e.g. [] for a server without binlog, or STATEMENT format). */
+  binlogArgs?: string[];
+  extraArgs?: string[];
+}
+
+export const DEFAULT_BINLOG_ARGS = [
+  "--log-bin=binlog",
+  "--binlog-format=ROW",
+  "--binlog-row-image=FULL",
+  "--binlog-row-metadata=FULL",
+  "--gtid-strict-mode=ON",
+];
+
+export async function startMariadb(opts: MariaDbOptions = {}): Promise<MariaDb> {
+  const datadir = mkdtempSync(join(tmpdir(), "gsr-mariadb-"));
+  run(
+    ["mariadb-install-db", "--no-defaults", `--datadir=${datadir}`, "--user=root", "--auth-root-authentication-method=normal", "--skip-test-db"],
+    "mariadb-install-db",
+  );
+  const port = await freePort();
+  const args = [
+    "--no-defaults",
+    "--user=root",
+    `--datadir=${datadir}`,
+    `--port=${port}`,
+    "--bind-address=127.0.0.1",
+    `--socket=${join(datadir, "mysqld.sock")}`,
+    `--pid-file=${join(datadir, "mysqld.pid")}`,
+    `--log-error=${join(datadir, "error.log")}`,
+    "--server-id=1",
+    "--innodb-buffer-pool-size=64M",
+    "--innodb-log-file-size=48M",
+    "--skip-name-resolve",
+    ...(opts.binlogArgs ?? DEFAULT_BINLOG_ARGS).map((a) => (a === "--log-bin=binlog" ? `--log-bin=${join(datadir, "binlog")}` : a)),
+    ...(opts.extraArgs ?? []),
+  ];
+  let proc: Subprocess | undefined;
+  const connect = (database?: string) =>
+    mysql.createConnection({ host: "127.0.0.1", port, user: "root", password: "", database, multipleStatements: true });
+  const start = async () => {
+    proc = Bun.spawn(["mariadbd", ...args], { stdout: "ignore", stderr: "ignore" });
+    track(proc.pid);
+    await waitFor(`MariaDB on port ${port} (log: ${join(datadir, "error.log")})`, 30_000, async () => {
+      if (proc?.exitCode !== null) throw new Error(`mariadbd exited with ${proc?.exitCode}`);
+      const c = await connect();
+      await c.end();
+    });
+  };
+  const stopProc = async () => {
+    if (!proc || proc.exitCode !== null) return;
+    proc.kill("SIGTERM");
+    const timer = setTimeout(() => proc?.kill("SIGKILL"), 20_000);
+    await proc.exited;
+    clearTimeout(timer);
+    untrack(proc.pid);
+  };
+  await start();
+  return {
+    host: "127.0.0.1",
+    port,
+    user: "root",
+    password: "",
+    datadir,
+    args,
+    pid: () => proc?.pid ?? -1,
+    connect,
+    restart: async () => {
+      await stopProc();
+      await start();
+    },
+    stop: async () => {
+      await stopProc();
+      rmSync(datadir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+export interface Postgres {
+  host: string;
+  port: number;
+  user: string;
+  datadir: string;
+  pid(): number;
+  /** A postgres.js client for `database` (default "postgres"); closed by the caller. */
+  sql(database?: string): postgres.Sql;
+  createDatabase(name: string): Promise<void>;
+  /** pg_ctl restart -m immediate: a crash-like restart for fault tests. */
+  restartImmediate(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const PG_BIN = (() => {
+  try {
+    const versions = readdirSync("/usr/lib/postgresql").sort();
+    const latest = versions.at(-1);
+    if (latest) return join("/usr/lib/postgresql", latest, "bin");
+  } catch {}
+  return "";
+})();
+const pgTool = (name: string) => (PG_BIN ? join(PG_BIN, name) : name);
+
+export async function startPostgres(): Promise<Postgres> {
+  // initdb refuses to run as root, so the cluster belongs to the postgres user.
+  const base = mkdtempSync(join(tmpdir(), "gsr-pg-"));
+  const uid = Number(run(["id", "-u", "postgres"], "id -u postgres").trim());
+  const gid = Number(run(["id", "-g", "postgres"], "id -g postgres").trim());
+  chownSync(base, uid, gid);
+  const datadir = join(base, "data");
+  const asPg = (cmd: string[]) => ["runuser", "-u", "postgres", "--", ...cmd];
+  run(asPg([pgTool("initdb"), "-D", datadir, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]), "initdb");
+  const port = await freePort();
+  const opts = `-p ${port} -k ${base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_buffers=128MB`;
+  const start = () => run(asPg([pgTool("pg_ctl"), "-D", datadir, "-o", opts, "-l", join(base, "log"), "-w", "-t", "60", "start"]), "pg_ctl start");
+  start();
+  const pid = () => {
+    try {
+      return Number(readFileSync(join(datadir, "postmaster.pid"), "utf8").split("\n")[0]);
+    } catch {
+      return -1;
+    }
+  };
+  track(pid(), () => spawnSync(asPg([pgTool("pg_ctl"), "-D", datadir, "-m", "immediate", "stop"])));
+  const sql = (database = "postgres") =>
+    postgres({ host: "127.0.0.1", port, user: "postgres", database, max: 4, onnotice: () => {} });
+  return {
+    host: "127.0.0.1",
+    port,
+    user: "postgres",
+    datadir,
+    pid,
+    sql,
+    async createDatabase(name) {
+      const s = sql();
+      try {
+        await s.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+      } finally {
+        await s.end();
+      }
+    },
+    async restartImmediate() {
+      run(asPg([pgTool("pg_ctl"), "-D", datadir, "-o", opts, "-m", "immediate", "-w", "restart"]), "pg_ctl restart");
+    },
+    async stop() {
+      const p = pid();
+      run(asPg([pgTool("pg_ctl"), "-D", datadir, "-m", "fast", "-w", "stop"]), "pg_ctl stop");
+      // pg_ctl returns once postmaster.pid is gone; the postmaster itself exits a moment later.
+      for (let i = 0; i < 100 && isAlive(p); i++) await Bun.sleep(50);
+      untrack(p);
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- shared instances
+
+let mariadb: Promise<MariaDb> | undefined;
+let pg: Promise<Postgres> | undefined;
+let kafka: KafkaMock | undefined;
+
+export function getMariadb(): Promise<MariaDb> {
+  mariadb ??= startMariadb();
+  return mariadb;
+}
+export function getPostgres(): Promise<Postgres> {
+  pg ??= startPostgres();
+  return pg;
+}
+export function getKafka(): KafkaMock {
+  kafka ??= startKafkaMock();
+  return kafka;
+}
+
+export async function stopAllServers(): Promise<void> {
+  const m = mariadb;
+  const p = pg;
+  mariadb = pg = undefined;
+  await Promise.allSettled([m?.then((s) => s.stop()), p?.then((s) => s.stop())]);
+  kafka?.stop();
+  kafka = undefined;
+}
+
+/** Unique, identifier-safe name for a test's database/schema/topic. */
+let counter = 0;
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${process.pid}_${++counter}_${Math.floor(Math.random() * 1e6)}`;
+}
+
+// Last-resort cleanup when the run is aborted before afterAll.
+const live = new Map<number, (() => void) | undefined>();
+function track(pid: number, kill?: () => void): void {
+  live.set(pid, kill);
+}
+function untrack(pid: number): void {
+  live.delete(pid);
+}
+process.on("exit", () => {
+  for (const [pid, kill] of live) {
+    try {
+      if (kill) kill();
+      else process.kill(pid, "SIGKILL");
+    } catch {}
+  }
+});

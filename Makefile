@@ -1,0 +1,32 @@
+# gs-replicate. `make demo` and `make test` are the two commands of the README.
+BUN := $(shell command -v bun 2>/dev/null || echo node_modules/.bin/bun)
+SRC := $(shell find src -name '*.ts') package.json
+
+.PHONY: all build test typecheck demo bench clean deps
+
+all: build
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.installed
+
+build: dist/gs-replicate
+
+dist/gs-replicate: node_modules/.installed $(SRC)
+	$(BUN) build --compile --minify --sourcemap src/cli/main.ts --outfile dist/gs-replicate
+
+typecheck: node_modules/.installed
+	node_modules/.bin/tsc --noEmit -p .
+
+# Starts private MariaDB, PostgreSQL and Kafka-mock servers, runs every test against them,
+# stops them, and prints "N passed, N failed" last.
+test: build typecheck
+	$(BUN) run test/support/run-tests.ts $(TESTS)
+
+demo: build
+	$(BUN) run bench/demo.ts
+
+clean:
+	rm -rf dist .tmp

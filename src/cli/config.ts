@@ -1,0 +1,12 @@
+// Loads the subcommand's configuration and applies its logging settings.
+
+import { loadConfig, type Command } from "../config/load.ts";
+import type { Config } from "../config/types.ts";
+import { log, setLogLevel } from "./log.ts";
+
+export function loadCommandConfig(path: string, command: Command): Config {
+  const { config, warnings } = loadConfig(path, command);
+  setLogLevel(config.log.level);
+  for (const w of warnings) log.warn(w);
+  return config;
+}

@@ -1,0 +1,265 @@
+// Reads one TOML file, validates it against SCHEMA, fills defaults, resolves secrets, and
+// returns a typed Config. Every mistake is a ReplicateError of kind "config" (exit 2) whose
+// message names the file, the key, what was expected and what was found. Secret values are
+// wrapped in Secret so that printing a config can never reveal them.
+
+import { readFileSync, statSync } from "node:fs";
+import { parse, TomlError } from "smol-toml";
+import { ReplicateError, type ErrorCode } from "../errors.ts";
+import { NEEDS, SCHEMA, type KeySpec } from "./schema.ts";
+import type { Config } from "./types.ts";
+import { Secret } from "./secret.ts";
+import { parseStart, START_FORMS } from "./start.ts";
+
+type Table = Record<string, unknown>;
+export type Command = keyof typeof NEEDS;
+
+export interface LoadResult {
+  config: Config;
+  /** Non-fatal findings (e.g. a world-readable password_file) for the caller to log. */
+  warnings: string[];
+}
+
+export function loadConfig(path: string, command: Command): LoadResult {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    throw fail("CONFIG_UNREADABLE", path, undefined, `cannot read the configuration file: ${(cause as Error).message}`, cause);
+  }
+  let doc: Table;
+  try {
+    doc = parse(text) as Table;
+  } catch (cause) {
+    const where = cause instanceof TomlError ? ` at line ${cause.line}, column ${cause.column}` : "";
+    const first = (cause as Error).message.split("\n")[0];
+    throw fail("CONFIG_SYNTAX", path, undefined, `invalid TOML${where}: ${first}`, cause);
+  }
+  return validate(doc, path, command);
+}
+
+export function validate(doc: Table, file: string, command: Command): LoadResult {
+  const warnings: string[] = [];
+  const out: Record<string, Table> = {};
+  checkUnknown(doc, "", file);
+  for (const [section, spec] of Object.entries(SCHEMA)) {
+    const raw = lookup(doc, section);
+    const needed = (NEEDS[command] as readonly string[]).includes(section) || sectionNeededByChoice(doc, section);
+    if (raw === undefined) {
+      if (needed) throw fail("CONFIG_MISSING_KEY", file, section, `section [${section}] is required for "${command}"`);
+      continue;
+    }
+    if (!isTable(raw)) throw fail("CONFIG_WRONG_TYPE", file, section, `expected a table [${section}], found ${describe(raw)}`);
+    const values: Table = {};
+    for (const [key, keySpec] of Object.entries(spec.keys)) {
+      const v = raw[key];
+      if (v === undefined) {
+        if (keySpec.required) throw fail("CONFIG_MISSING_KEY", file, `${section}.${key}`, `required key is missing (${keySpec.doc})`);
+        if (keySpec.default !== undefined) values[key] = structuredClone(keySpec.default);
+        continue;
+      }
+      values[key] = checkType(v, keySpec, file, `${section}.${key}`);
+    }
+    if ("password" in spec.keys) values.password = resolvePassword(values, file, section, warnings);
+    if (section === "source" && parseStart(String(values.start)) === undefined) {
+      throw fail("CONFIG_BAD_VALUE", file, "source.start", `expected ${START_FORMS}, found ${describe(values.start)}`);
+    }
+    out[section] = values;
+  }
+  return { config: assemble(out), warnings };
+}
+
+/** [transport.journal] is needed when kind = journal, [transport.kafka] when kind = kafka. */
+function sectionNeededByChoice(doc: Table, section: string): boolean {
+  const transport = lookup(doc, "transport");
+  if (!isTable(transport)) return false;
+  const kind = transport.kind ?? "journal";
+  return section === `transport.${kind}`;
+}
+
+function checkUnknown(doc: Table, prefix: string, file: string): void {
+  for (const [key, value] of Object.entries(doc)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (path in SCHEMA) {
+      if (!isTable(value)) continue;
+      for (const [inner, v] of Object.entries(value)) {
+        const innerPath = `${path}.${inner}`;
+        if (innerPath in SCHEMA) {
+          checkUnknown({ [inner]: v }, path, file);
+        } else if (!(inner in SCHEMA[path]!.keys)) {
+          const candidates = [
+            ...Object.keys(SCHEMA[path]!.keys).map((k) => `${path}.${k}`),
+            ...Object.keys(SCHEMA).filter((s) => s.startsWith(`${path}.`)),
+          ];
+          throw unknown(file, innerPath, candidates);
+        }
+      }
+    } else {
+      throw unknown(file, path, Object.keys(SCHEMA).filter((s) => !s.includes(".") || s.startsWith(prefix)));
+    }
+  }
+}
+
+function unknown(file: string, path: string, candidates: string[]): ReplicateError {
+  const best = closest(path, candidates);
+  return fail("CONFIG_UNKNOWN_KEY", file, path, `unknown key${best ? `; did you mean "${best}"?` : ""}`);
+}
+
+function checkType(v: unknown, spec: KeySpec, file: string, key: string): unknown {
+  const t = spec.type;
+  const found = spec.secret ? "(hidden)" : describe(v);
+  const wrong = (expected: string) => fail("CONFIG_WRONG_TYPE", file, key, `expected ${expected}, found ${found}`);
+  switch (t.t) {
+    case "string":
+      if (typeof v !== "string") throw wrong("a string");
+      if (v === "") throw fail("CONFIG_BAD_VALUE", file, key, "expected a non-empty string, found an empty one");
+      return v;
+    case "bool":
+      if (typeof v !== "boolean") throw wrong("true or false");
+      return v;
+    case "int": {
+      if (typeof v !== "number" || !Number.isInteger(v)) throw wrong("an integer");
+      if ((t.min !== undefined && v < t.min) || (t.max !== undefined && v > t.max)) {
+        throw fail("CONFIG_BAD_VALUE", file, key, `expected an integer from ${t.min} to ${t.max}, found ${v}`);
+      }
+      return v;
+    }
+    case "strings":
+      if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw wrong("a list of strings");
+      return v;
+    case "enum":
+      if (typeof v !== "string" || !t.values.includes(v)) {
+        const best = typeof v === "string" ? closest(v, [...t.values]) : undefined;
+        throw fail(
+          "CONFIG_BAD_VALUE",
+          file,
+          key,
+          `expected one of ${t.values.map((x) => `"${x}"`).join(", ")}, found ${found}${best ? `; did you mean "${best}"?` : ""}`,
+        );
+      }
+      return v;
+    case "map":
+      if (!isTable(v) || Object.values(v).some((x) => typeof x !== "string")) throw wrong("a table of strings");
+      return v;
+  }
+}
+
+function resolvePassword(values: Table, file: string, section: string, warnings: string[]): Secret | undefined {
+  const given = (["password", "password_env", "password_file"] as const).filter((k) => values[k] !== undefined);
+  if (given.length > 1) {
+    throw fail("CONFIG_BAD_VALUE", file, `${section}.${given[1]}`, `set only one of password, password_env, password_file (found ${given.join(" and ")})`);
+  }
+  if (typeof values.password === "string") return new Secret(values.password);
+  if (typeof values.password_env === "string") {
+    const v = process.env[values.password_env];
+    if (v === undefined) {
+      throw fail("CONFIG_SECRET_UNREADABLE", file, `${section}.password_env`, `environment variable ${values.password_env} is not set`);
+    }
+    return new Secret(v);
+  }
+  if (typeof values.password_file === "string") {
+    const p = values.password_file;
+    let content: string;
+    try {
+      content = readFileSync(p, "utf8");
+      if ((statSync(p).mode & 0o004) !== 0) warnings.push(`${file}: [${section}] password_file ${p} is world-readable; chmod 600 it`);
+    } catch (cause) {
+      throw fail("CONFIG_SECRET_UNREADABLE", file, `${section}.password_file`, `cannot read ${p}: ${(cause as Error).message}`, cause);
+    }
+    return new Secret(content.split(/\r?\n/)[0] ?? "");
+  }
+  return undefined;
+}
+
+function assemble(s: Record<string, Table>): Config {
+  const withTls = (name: string) => (s[name] ? { ...s[name], tls: s[`${name}.tls`] ?? { mode: "disabled" } } : undefined);
+  const transport = s.transport
+    ? {
+        ...s.transport,
+        journal: s["transport.journal"],
+        kafka: s["transport.kafka"]
+          ? { ...s["transport.kafka"], sasl: s["transport.kafka.sasl"], tls: s["transport.kafka.tls"] }
+          : undefined,
+      }
+    : undefined;
+  return {
+    source: withTls("source"),
+    transport,
+    target: withTls("target"),
+    sink: s.sink ?? structuredClone(defaultsOf("sink")),
+    log: s.log ?? structuredClone(defaultsOf("log")),
+  } as unknown as Config;
+}
+
+function defaultsOf(section: string): Table {
+  return Object.fromEntries(
+    Object.entries(SCHEMA[section]!.keys)
+      .filter(([, k]) => k.default !== undefined)
+      .map(([name, k]) => [name, k.default]),
+  );
+}
+
+function lookup(doc: Table, dotted: string): unknown {
+  let cur: unknown = doc;
+  for (const part of dotted.split(".")) {
+    if (!isTable(cur)) return undefined;
+    cur = cur[part];
+  }
+  return cur;
+}
+
+function isTable(v: unknown): v is Table {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return "a list";
+  if (isTable(v)) return "a table";
+  if (typeof v === "string") return `the string ${JSON.stringify(v)}`;
+  if (typeof v === "number") return Number.isInteger(v) ? `the integer ${v}` : `the number ${v}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function fail(code: ErrorCode, file: string, key: string | undefined, message: string, cause?: unknown): ReplicateError {
+  return new ReplicateError(code, `${file}:${key ? ` ${formatKey(key)}:` : ""} ${message}`, {
+    kind: "config",
+    where: key ?? file,
+    cause,
+  });
+}
+
+/** "source.port" → "[source] port"; a section name → "[transport.kafka]". */
+function formatKey(key: string): string {
+  if (key in SCHEMA) return `[${key}]`;
+  const dot = key.lastIndexOf(".");
+  return dot < 0 ? key : `[${key.slice(0, dot)}] ${key.slice(dot + 1)}`;
+}
+
+/** Levenshtein distance-based suggestion, only when reasonably close. */
+export function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  const tail = (s: string) => s.slice(s.lastIndexOf(".") + 1);
+  for (const c of candidates) {
+    const d = Math.min(distance(word, c), distance(tail(word), tail(c)));
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(tail(word).length / 3)) ? best : undefined;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}

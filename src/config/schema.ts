@@ -1,0 +1,163 @@
+// The configuration file's schema: every key, its type, default and one line of
+// documentation. The loader validates against it, unknown keys get a "did you mean", and
+// a test checks that the README's configuration reference names every key listed here.
+
+export type KeyType =
+  | { t: "string" }
+  | { t: "int"; min?: number; max?: number }
+  | { t: "bool" }
+  | { t: "strings" }
+  | { t: "enum"; values: readonly string[] }
+  /** A table of free-form string → string (e.g. schema_mapping). */
+  | { t: "map" };
+
+export interface KeySpec {
+  type: KeyType;
+  doc: string;
+  default?: unknown;
+  required?: boolean;
+  /** Values never printed (logs, errors, --json). */
+  secret?: boolean;
+}
+
+export interface SectionSpec {
+  doc: string;
+  keys: Record<string, KeySpec>;
+}
+
+const str = { t: "string" } as const;
+const bool = { t: "bool" } as const;
+const int = (min?: number, max?: number): KeyType => ({ t: "int", min, max });
+const oneOf = (...values: string[]): KeyType => ({ t: "enum", values });
+
+/** password / password_env / password_file: at most one may be set (checked by the loader). */
+function passwordKeys(who: string): Record<string, KeySpec> {
+  return {
+    password: { type: str, secret: true, doc: `${who} password, inline (prefer password_env or password_file)` },
+    password_env: { type: str, doc: `name of an environment variable holding the ${who} password` },
+    password_file: { type: str, doc: `file whose first line is the ${who} password (should not be world-readable)` },
+  };
+}
+
+function tlsKeys(who: string): Record<string, KeySpec> {
+  return {
+    mode: {
+      type: oneOf("disabled", "required", "verify-ca", "verify-full"),
+      default: "disabled",
+      doc: `TLS to ${who}: disabled, required (encrypt, no verification), verify-ca, verify-full (CA + host name)`,
+    },
+    ca: { type: str, doc: "PEM file of the CA that signed the server certificate" },
+    cert: { type: str, doc: "PEM client certificate (for certificate authentication)" },
+    key: { type: str, doc: "PEM private key of the client certificate" },
+  };
+}
+
+export const SCHEMA: Record<string, SectionSpec> = {
+  source: {
+    doc: "The MySQL or MariaDB server to replicate from, joined as a replica.",
+    keys: {
+      host: { type: str, default: "127.0.0.1", doc: "host name or address" },
+      port: { type: int(1, 65535), default: 3306, doc: "TCP port" },
+      user: { type: str, required: true, doc: "user with REPLICATION SLAVE, REPLICATION CLIENT (BINLOG MONITOR) and SELECT" },
+      ...passwordKeys("source"),
+      server_id: {
+        type: int(1, 4294967295),
+        default: 4242,
+        doc: "server id this replica announces; must differ from every server and replica in the topology",
+      },
+      flavor: { type: oneOf("auto", "mysql", "mariadb"), default: "auto", doc: "server flavour; auto detects from the version" },
+      databases: { type: { t: "strings" }, default: [], doc: "databases to capture; empty captures every non-system database" },
+      start: {
+        type: str,
+        default: "current",
+        doc: 'where to start on first run: "current" (the server\'s position now), "gtid:<set>", or "file:<name>:<pos>"',
+      },
+      heartbeat_seconds: { type: int(1, 3600), default: 10, doc: "heartbeat period asked of the server; a silent link is dropped after 3 periods" },
+    },
+  },
+  "source.tls": { doc: "TLS to the source.", keys: tlsKeys("the source") },
+  transport: {
+    doc: "The ordered log between source and sink.",
+    keys: {
+      kind: { type: oneOf("journal", "kafka"), default: "journal", doc: "journal (local directory) or kafka (one topic, one partition)" },
+    },
+  },
+  "transport.journal": {
+    doc: "Local append-only journal (single host).",
+    keys: {
+      dir: { type: str, required: true, doc: "directory of the journal segments (created owner-only)" },
+      segment_mib: { type: int(1, 4096), default: 128, doc: "segment size in MiB before rolling to a new file" },
+    },
+  },
+  "transport.kafka": {
+    doc: "Apache Kafka (or a Kafka-protocol broker).",
+    keys: {
+      brokers: { type: { t: "strings" }, required: true, doc: 'bootstrap brokers, e.g. ["kafka1:9092"]' },
+      topic: { type: str, required: true, doc: "the one topic; must have exactly one partition" },
+      client_id: { type: str, default: "gs-replicate", doc: "Kafka client id" },
+      group_id: { type: str, default: "gs-replicate-sink", doc: "consumer group of the sink (offsets are only a hint; the target checkpoint decides)" },
+      create_topic: { type: bool, default: true, doc: "create the topic with one partition when it does not exist" },
+    },
+  },
+  "transport.kafka.sasl": {
+    doc: "SASL authentication to Kafka.",
+    keys: {
+      mechanism: { type: oneOf("plain", "scram-sha-256", "scram-sha-512"), required: true, doc: "SASL mechanism" },
+      username: { type: str, required: true, doc: "SASL user" },
+      ...passwordKeys("Kafka SASL"),
+    },
+  },
+  "transport.kafka.tls": {
+    doc: "TLS to Kafka.",
+    keys: {
+      enabled: { type: bool, default: false, doc: "connect to the brokers with TLS" },
+      ca: { type: str, doc: "PEM CA file" },
+      cert: { type: str, doc: "PEM client certificate" },
+      key: { type: str, doc: "PEM client key" },
+      verify: { type: bool, default: true, doc: "verify the broker certificate" },
+    },
+  },
+  target: {
+    doc: "The openGauss (or PostgreSQL) database to replay into.",
+    keys: {
+      host: { type: str, default: "127.0.0.1", doc: "host name or address" },
+      port: { type: int(1, 65535), default: 5432, doc: "TCP port" },
+      user: { type: str, required: true, doc: "user that may write the target schemas and create the gs_replicate schema" },
+      ...passwordKeys("target"),
+      database: { type: str, required: true, doc: "target database" },
+      dialect: {
+        type: oneOf("opengauss", "postgresql"),
+        default: "opengauss",
+        doc: "SQL dialect and login method of the target",
+      },
+      schema_mapping: {
+        type: { t: "map" },
+        default: {},
+        doc: 'MySQL database → target schema, e.g. { shop = "shop_mig" }; unmapped databases keep their name',
+      },
+    },
+  },
+  "target.tls": { doc: "TLS to the target.", keys: tlsKeys("the target") },
+  sink: {
+    doc: "Replay on the target.",
+    keys: {
+      workers: { type: int(1, 256), default: 4, doc: "parallel target connections applying independent transactions" },
+      preserve_commit_order: { type: bool, default: false, doc: "commit on the target in source commit order" },
+      on_error: { type: oneOf("stop"), default: "stop", doc: "what a data error does: stop (exit 1, nothing partial applied)" },
+    },
+  },
+  log: {
+    doc: "Logging and progress.",
+    keys: {
+      level: { type: oneOf("error", "warn", "info", "debug"), default: "info", doc: "log level on stderr" },
+      progress_seconds: { type: int(1, 3600), default: 10, doc: "period of the progress line on stderr" },
+    },
+  },
+};
+
+/** Sections each subcommand needs; the others may be present and are validated too. */
+export const NEEDS = {
+  source: ["source", "transport"],
+  sink: ["transport", "target"],
+  check: ["source"],
+} as const;

@@ -1,0 +1,157 @@
+import { describe, expect, test } from "bun:test";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { loadConfig } from "../../src/config/load.ts";
+import { ReplicateError } from "../../src/errors.ts";
+import { writeConfig } from "../support/cli.ts";
+
+const VALID = `
+[source]
+host = "db1"
+user = "repl"
+password = "s3cret-pw"
+databases = ["shop"]
+start = "gtid:0-1-100"
+
+[transport]
+kind = "kafka"
+
+[transport.kafka]
+brokers = ["k1:9092", "k2:9092"]
+topic = "shop_cdc"
+
+[target]
+user = "gauss"
+password_env = "GSR_TEST_TARGET_PW"
+database = "mig"
+schema_mapping = { shop = "shop_mig" }
+
+[sink]
+workers = 8
+`;
+
+function failure(toml: string, command: "source" | "sink" | "check" = "source"): ReplicateError {
+  try {
+    loadConfig(writeConfig(toml), command);
+  } catch (err) {
+    if (err instanceof ReplicateError) return err;
+    throw err;
+  }
+  throw new Error("expected the configuration to be rejected");
+}
+
+describe("configuration", () => {
+  test("a valid file is accepted, defaults filled, secrets resolved and masked", () => {
+    process.env.GSR_TEST_TARGET_PW = "target-pw";
+    const { config, warnings } = loadConfig(writeConfig(VALID), "sink");
+    expect(warnings).toEqual([]);
+    expect(config.source?.host).toBe("db1");
+    expect(config.source?.port).toBe(3306);
+    expect(config.source?.server_id).toBe(4242);
+    expect(config.source?.password?.reveal()).toBe("s3cret-pw");
+    expect(config.transport?.kind).toBe("kafka");
+    expect(config.transport?.kafka?.brokers).toEqual(["k1:9092", "k2:9092"]);
+    expect(config.transport?.kafka?.client_id).toBe("gs-replicate");
+    expect(config.target?.password?.reveal()).toBe("target-pw");
+    expect(config.target?.dialect).toBe("opengauss");
+    expect(config.target?.schema_mapping).toEqual({ shop: "shop_mig" });
+    expect(config.target?.tls.mode).toBe("disabled");
+    expect(config.sink.workers).toBe(8);
+    expect(config.sink.preserve_commit_order).toBe(false);
+    const printed = JSON.stringify(config) + String(config.source?.password) + Bun.inspect(config);
+    expect(printed).not.toContain("s3cret-pw");
+    expect(printed).not.toContain("target-pw");
+  });
+
+  test("a missing required key is named", () => {
+    const err = failure(VALID.replace('user = "repl"\n', ""));
+    expect(err.code).toBe("CONFIG_MISSING_KEY");
+    expect(err.kind).toBe("config");
+    expect(err.message).toContain("[source] user");
+  });
+
+  test("a missing section needed by the command is named", () => {
+    const err = failure(`[source]\nuser = "r"\n`, "sink");
+    expect(err.code).toBe("CONFIG_MISSING_KEY");
+    expect(err.message).toMatch(/\[transport\]/);
+  });
+
+  test("the transport's own section is required by its kind", () => {
+    const err = failure(VALID.replace('[transport.kafka]\nbrokers = ["k1:9092", "k2:9092"]\ntopic = "shop_cdc"\n', ""));
+    expect(err.message).toContain("[transport.kafka]");
+  });
+
+  test("a wrong type says what was expected and found", () => {
+    const err = failure(VALID.replace("workers = 8", 'workers = "eight"'));
+    expect(err.code).toBe("CONFIG_WRONG_TYPE");
+    expect(err.message).toContain("[sink] workers");
+    expect(err.message).toContain("expected an integer");
+    expect(err.message).toContain('"eight"');
+  });
+
+  test("an out-of-range value and a bad enum are rejected with the allowed values", () => {
+    expect(failure(VALID.replace("workers = 8", "workers = 0")).message).toContain("from 1 to 256");
+    const err = failure(VALID.replace('kind = "kafka"', 'kind = "kafak"'));
+    expect(err.code).toBe("CONFIG_BAD_VALUE");
+    expect(err.message).toContain('did you mean "kafka"');
+  });
+
+  test("an unknown key is rejected with the closest valid key", () => {
+    const err = failure(VALID.replace("workers = 8", "worker = 8"));
+    expect(err.code).toBe("CONFIG_UNKNOWN_KEY");
+    expect(err.message).toContain("[sink] worker");
+    expect(err.message).toContain('did you mean "sink.workers"');
+    const section = failure(VALID.replace("[sink]", "[sinks]"));
+    expect(section.message).toContain('did you mean "sink"');
+  });
+
+  test("a wrong type of a secret never echoes the value", () => {
+    const err = failure(VALID.replace('password = "s3cret-pw"', "password = 123456789"));
+    expect(err.message).toContain("[source] password");
+    expect(err.message).not.toContain("123456789");
+  });
+
+  test("an unreadable password_file is named, a world-readable one warns", () => {
+    const err = failure(VALID.replace('password = "s3cret-pw"', 'password_file = "/nonexistent/pw"'));
+    expect(err.code).toBe("CONFIG_SECRET_UNREADABLE");
+    expect(err.message).toContain("[source] password_file");
+    const path = writeConfig(VALID.replace('password = "s3cret-pw"', 'password_file = "PWFILE"'));
+    const pw = join(dirname(path), "pw");
+    writeFileSync(pw, "from-file\n");
+    chmodSync(pw, 0o644);
+    writeFileSync(path, readFileSync(path, "utf8").replace("PWFILE", pw));
+    const { config, warnings } = loadConfig(path, "source");
+    expect(config.source?.password?.reveal()).toBe("from-file");
+    expect(warnings.join()).toContain("world-readable");
+  });
+
+  test("a malformed start position is rejected with the accepted forms", () => {
+    const err = failure(VALID.replace('start = "gtid:0-1-100"', 'start = "file:binlog.000001"'));
+    expect(err.code).toBe("CONFIG_BAD_VALUE");
+    expect(err.message).toContain("[source] start");
+    expect(err.message).toContain("file:<name>:<pos>");
+    const { config } = loadConfig(writeConfig(VALID.replace('start = "gtid:0-1-100"', 'start = "file:binlog.000001:4"')), "source");
+    expect(config.source?.start).toBe("file:binlog.000001:4");
+  });
+
+  test("two password sources at once are ambiguous", () => {
+    const err = failure(VALID.replace('password = "s3cret-pw"', 'password = "a"\npassword_env = "B"'));
+    expect(err.code).toBe("CONFIG_BAD_VALUE");
+    expect(err.message).toContain("only one of");
+  });
+
+  test("a TOML syntax error gives the line", () => {
+    const err = failure(`[source]\nuser = \n`);
+    expect(err.code).toBe("CONFIG_SYNTAX");
+    expect(err.message).toContain("line 2");
+  });
+
+  test("every key of the schema is documented in the README", async () => {
+    const { SCHEMA } = await import("../../src/config/schema.ts");
+    const readme = await Bun.file(join(import.meta.dir, "../../README.md")).text();
+    for (const [section, spec] of Object.entries(SCHEMA)) {
+      expect(readme).toContain(`[${section}]`);
+      for (const key of Object.keys(spec.keys)) expect(readme).toContain(`| \`${key}\``);
+    }
+  });
+});
