@@ -27,7 +27,7 @@ export function rejectUnknownFlags(rawArgs: string[], defs: ArgsDef): void {
   const known = new Set<string>(["help", "h"]);
   for (const [name, def] of Object.entries(defs)) {
     known.add(name);
-    for (const a of [def.alias ?? []].flat()) known.add(a);
+    for (const a of ["alias" in def && def.alias ? def.alias : []].flat()) known.add(a);
     if (def.type === "boolean") known.add(`no-${name}`);
   }
   for (const raw of rawArgs) {

@@ -112,7 +112,7 @@ function checkType(v: unknown, spec: KeySpec, file: string, key: string): unknow
   switch (t.t) {
     case "string":
       if (typeof v !== "string") throw wrong("a string");
-      if (v === "") throw fail("CONFIG_BAD_VALUE", file, key, "expected a non-empty string, found an empty one");
+      if (v === "" && !spec.secret) throw fail("CONFIG_BAD_VALUE", file, key, "expected a non-empty string, found an empty one");
       return v;
     case "bool":
       if (typeof v !== "boolean") throw wrong("true or false");

@@ -15,8 +15,8 @@ describe("test harness", () => {
       await c.query("CREATE DATABASE h; CREATE TABLE h.t (id INT PRIMARY KEY); INSERT INTO h.t VALUES (7)");
       const [back] = await c.query("SELECT id FROM h.t");
       await c.end();
-      expect(rows).toEqual([{ log_bin: 1, fmt: "ROW", img: "FULL", two: 2 }]);
-      expect(back).toEqual([{ id: 7 }]);
+      expect(rows as unknown).toEqual([{ log_bin: 1, fmt: "ROW", img: "FULL", two: 2 }]);
+      expect(back as unknown).toEqual([{ id: 7 }]);
       expect(isAlive(pid)).toBe(true);
     } finally {
       await db.stop();
