@@ -1,0 +1,270 @@
+// The replication connection: log in with mysql2 (auth plugins and TLS come from it), prepare
+// the session as a replica, and run the binlog dump through a command object of our own that
+// hands over each packet's bytes. mysql2's own BinlogDump command parses almost nothing and
+// crashes on ROTATE, so it is not used. mysql2 already reassembles packets split at 16 MiB.
+//
+// Dump packets (MySQL client/server protocol, "COM_BINLOG_DUMP" and "COM_BINLOG_DUMP_GTID"):
+//   COM_BINLOG_DUMP (MySQL and MariaDB)   0x12, binlog_pos u32, flags u16, server_id u32, file name (rest)
+//   COM_BINLOG_DUMP_GTID (MySQL only)     0x1e, flags u16, server_id u32, name_len u32, name,
+//                                         binlog_pos u64, data_len u32, GTID set (gtid.ts encode())
+// Each reply packet is 0x00 + one event, 0xFE (EOF: end of binlog in non-blocking mode) or 0xFF (error).
+
+import mysql from "mysql2";
+import { readFileSync } from "node:fs";
+import { ReplicateError } from "../errors.ts";
+import type { SourceConfig } from "../config/types.ts";
+import { MysqlGtidSet } from "./gtid.ts";
+
+export const DUMP_FLAG_NON_BLOCK = 0x01;
+/** MariaDB: send ANNOTATE_ROWS events (the original statement) before row events. */
+export const DUMP_FLAG_SEND_ANNOTATE_ROWS = 0x02;
+/** MySQL COM_BINLOG_DUMP_GTID: start from the GTID set (not from file:pos). */
+export const DUMP_FLAG_THROUGH_GTID = 0x04;
+
+export type Flavor = "mysql" | "mariadb";
+
+export interface ServerInfo {
+  version: string;
+  flavor: Flavor;
+  serverId: number;
+  /** "CRC32" or "NONE" */
+  checksum: string;
+}
+
+export type DumpStart = { kind: "file"; file: string; pos: number } | { kind: "gtid"; set: string };
+
+export interface DumpOptions {
+  start: DumpStart;
+  nonBlocking: boolean;
+}
+
+type RawConnection = mysql.Connection & {
+  clientEncoding: string;
+  addCommand(cmd: unknown): unknown;
+  writePacket(packet: unknown): void;
+  _resetSequenceId(): void;
+  pause(): void;
+  resume(): void;
+};
+
+interface WirePacket {
+  buffer: Buffer;
+  offset: number;
+  end: number;
+  isError(): boolean;
+  asError(encoding: string): Error & { code?: string; errno?: number };
+}
+
+export class BinlogConnection {
+  private constructor(
+    private readonly conn: RawConnection,
+    readonly info: ServerInfo,
+    private readonly cfg: SourceConfig,
+  ) {}
+
+  static async open(cfg: SourceConfig): Promise<BinlogConnection> {
+    const where = `${cfg.host}:${cfg.port}`;
+    const conn = mysql.createConnection({
+      host: cfg.host,
+      port: cfg.port,
+      user: cfg.user,
+      password: cfg.password?.reveal() ?? "",
+      ssl: tlsOptions(cfg),
+      connectTimeout: 10_000,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+    }) as RawConnection;
+    const failed = new Promise<never>((_, reject) => conn.once("error", reject));
+    try {
+      await Promise.race([query(conn, "SELECT 1"), failed]);
+    } catch (cause) {
+      conn.destroy();
+      throw new ReplicateError("SOURCE_CONNECTION", `cannot connect to the source ${where} as ${cfg.user}: ${(cause as Error).message}`, {
+        retriable: isTransient(cause),
+        where,
+        cause,
+      });
+    }
+    conn.on("error", () => {}); // errors surface through the running command
+    const [row] = (await query(conn, "SELECT VERSION() AS v, @@server_id AS id, @@global.binlog_checksum AS c")) as Array<{
+      v: string;
+      id: number | string;
+      c: string;
+    }>;
+    const version = String(row?.v ?? "");
+    const detected: Flavor = /mariadb/i.test(version) ? "mariadb" : "mysql";
+    const flavor = cfg.flavor === "auto" ? detected : cfg.flavor;
+    return new BinlogConnection(conn, { version, flavor, serverId: Number(row?.id), checksum: String(row?.c ?? "NONE") }, cfg);
+  }
+
+  query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+    return query(this.conn, sql) as Promise<T[]>;
+  }
+
+  /** The server's current end of binlog: where "current" starts. */
+  async currentPosition(): Promise<{ file: string; pos: number }> {
+    let rows: Array<{ File?: string; Position?: number | string }>;
+    try {
+      rows = await this.query("SHOW MASTER STATUS");
+    } catch {
+      rows = await this.query("SHOW BINARY LOG STATUS"); // MySQL 8.4 removed the old name
+    }
+    const r = rows[0];
+    if (!r?.File) {
+      throw new ReplicateError("SOURCE_SERVER_ERROR", "the source has no binary log (log_bin is OFF); enable log_bin and restart it", {
+        where: `${this.cfg.host}:${this.cfg.port}`,
+      });
+    }
+    return { file: r.File, pos: Number(r.Position) };
+  }
+
+  /**
+   * Starts the dump. Each raw event (without the 0x00 status byte) is passed to `onEvent`;
+   * `onEnd` is called once: with no error at EOF (non-blocking mode), or with the error.
+   * Returns controls for flow control: the caller pauses the socket while its queue is full.
+   */
+  async startDump(opts: DumpOptions, onEvent: (raw: Buffer) => void, onEnd: (err?: Error) => void): Promise<{ pause(): void; resume(): void }> {
+    const f = this.info.flavor;
+    await this.query(`SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum`);
+    await this.query(`SET @master_heartbeat_period = ${BigInt(this.cfg.heartbeat_seconds) * 1_000_000_000n}`);
+    if (f === "mariadb") {
+      await this.query("SET @mariadb_slave_capability = 4");
+      const state = opts.start.kind === "gtid" ? opts.start.set : "";
+      if (opts.start.kind === "gtid") {
+        await this.query(`SET @slave_connect_state = ${mysql.escape(state)}, @slave_gtid_strict_mode = 1, @slave_gtid_ignore_duplicates = 0`);
+      }
+    }
+    const flags = opts.nonBlocking ? DUMP_FLAG_NON_BLOCK : 0;
+    const packet =
+      f === "mysql" && opts.start.kind === "gtid"
+        ? encodeDumpGtid(this.cfg.server_id, flags | DUMP_FLAG_THROUGH_GTID, MysqlGtidSet.parse(opts.start.set))
+        : encodeDump(
+            this.cfg.server_id,
+            flags | (f === "mariadb" ? DUMP_FLAG_SEND_ANNOTATE_ROWS : 0),
+            opts.start.kind === "file" ? opts.start.file : "",
+            opts.start.kind === "file" ? opts.start.pos : 4,
+          );
+    const conn = this.conn;
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      onEnd(err);
+    };
+    const command = {
+      started: false,
+      execute(p: WirePacket | undefined, c: RawConnection): boolean {
+        if (!this.started) {
+          this.started = true;
+          c._resetSequenceId();
+          c.writePacket(wirePacket(packet));
+          return false;
+        }
+        if (!p) return false;
+        if (p.isError()) {
+          finish(serverError(p.asError(c.clientEncoding), opts.start));
+          return true;
+        }
+        const b = p.buffer;
+        if (b[p.offset] === 0xfe && p.end - p.offset < 9) {
+          finish();
+          return true;
+        }
+        onEvent(b.subarray(p.offset + 1, p.end));
+        return false;
+      },
+      onResult(err: Error) {
+        finish(err);
+      },
+    };
+    conn.addCommand(command);
+    conn.once("end", () => finish(new ReplicateError("SOURCE_CONNECTION", "the source closed the replication connection", { retriable: true })));
+    return { pause: () => conn.pause(), resume: () => conn.resume() };
+  }
+
+  close(): void {
+    this.conn.destroy();
+  }
+}
+
+/** Error 1236 (ER_MASTER_FATAL_ERROR_READING_BINLOG) means the start position is gone or invalid. */
+function serverError(err: Error & { errno?: number }, start: DumpStart): ReplicateError {
+  const at = start.kind === "file" ? `${start.file}:${start.pos}` : `gtid ${start.set}`;
+  if (err.errno === 1236) {
+    return new ReplicateError(
+      "SOURCE_POSITION_PURGED",
+      `the source cannot send the binlog from ${at}: ${err.message}. If the binlogs were purged, the gap cannot be replicated: take a new full copy and start from "current"`,
+      { where: at, cause: err },
+    );
+  }
+  return new ReplicateError("SOURCE_SERVER_ERROR", `the source refused the binlog dump from ${at}: ${err.message}`, { where: at, cause: err });
+}
+
+function query(conn: mysql.Connection, sql: string): Promise<unknown[]> {
+  return new Promise((resolve, reject) => conn.query(sql, (err, rows) => (err ? reject(err) : resolve(rows as unknown[]))));
+}
+
+/** A packet object as mysql2's writePacket expects: 4 header bytes reserved at the front. */
+function wirePacket(payload: Uint8Array) {
+  const buffer = Buffer.alloc(4 + payload.length);
+  buffer.set(payload, 4);
+  return {
+    buffer,
+    length: () => buffer.length,
+    writeHeader(seq: number) {
+      buffer.writeUIntLE(payload.length, 0, 3);
+      buffer[3] = seq;
+    },
+  };
+}
+
+export function encodeDump(serverId: number, flags: number, file: string, pos: number): Uint8Array {
+  const name = Buffer.from(file, "utf8");
+  const out = Buffer.alloc(11 + name.length);
+  out[0] = 0x12;
+  out.writeUInt32LE(pos, 1);
+  out.writeUInt16LE(flags, 5);
+  out.writeUInt32LE(serverId, 7);
+  name.copy(out, 11);
+  return out;
+}
+
+export function encodeDumpGtid(serverId: number, flags: number, set: MysqlGtidSet, file = "", pos = 4): Uint8Array {
+  const name = Buffer.from(file, "utf8");
+  const data = set.encode();
+  const out = Buffer.alloc(1 + 2 + 4 + 4 + name.length + 8 + 4 + data.length);
+  let p = 0;
+  out[p++] = 0x1e;
+  out.writeUInt16LE(flags, p);
+  p += 2;
+  out.writeUInt32LE(serverId, p);
+  p += 4;
+  out.writeUInt32LE(name.length, p);
+  p += 4;
+  name.copy(out, p);
+  p += name.length;
+  out.writeBigUInt64LE(BigInt(pos), p);
+  p += 8;
+  out.writeUInt32LE(data.length, p);
+  p += 4;
+  out.set(data, p);
+  return out;
+}
+
+function tlsOptions(cfg: SourceConfig): mysql.SslOptions | undefined {
+  const t = cfg.tls;
+  if (t.mode === "disabled") return undefined;
+  const read = (p?: string) => (p ? readFileSync(p, "utf8") : undefined);
+  return {
+    ca: read(t.ca),
+    cert: read(t.cert),
+    key: read(t.key),
+    rejectUnauthorized: t.mode !== "required",
+    ...(t.mode === "verify-ca" ? { checkServerIdentity: () => undefined } : {}),
+  } as mysql.SslOptions;
+}
+
+export function isTransient(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "PROTOCOL_CONNECTION_LOST", "EHOSTUNREACH"].includes(String(code));
+}
