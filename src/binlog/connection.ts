@@ -14,6 +14,7 @@ import { readFileSync } from "node:fs";
 import { ReplicateError } from "../errors.ts";
 import type { SourceConfig } from "../config/types.ts";
 import { MysqlGtidSet } from "./gtid.ts";
+import type { Flavour } from "./events/control.ts";
 
 export const DUMP_FLAG_NON_BLOCK = 0x01;
 /** MariaDB: send ANNOTATE_ROWS events (the original statement) before row events. */
@@ -21,11 +22,10 @@ export const DUMP_FLAG_SEND_ANNOTATE_ROWS = 0x02;
 /** MySQL COM_BINLOG_DUMP_GTID: start from the GTID set (not from file:pos). */
 export const DUMP_FLAG_THROUGH_GTID = 0x04;
 
-export type Flavor = "mysql" | "mariadb";
 
 export interface ServerInfo {
   version: string;
-  flavor: Flavor;
+  flavour: Flavour;
   serverId: number;
   /** "CRC32" or "NONE" */
   checksum: string;
@@ -92,9 +92,9 @@ export class BinlogConnection {
       c: string;
     }>;
     const version = String(row?.v ?? "");
-    const detected: Flavor = /mariadb/i.test(version) ? "mariadb" : "mysql";
-    const flavor = cfg.flavor === "auto" ? detected : cfg.flavor;
-    return new BinlogConnection(conn, { version, flavor, serverId: Number(row?.id), checksum: String(row?.c ?? "NONE") }, cfg);
+    const detected: Flavour = /mariadb/i.test(version) ? "mariadb" : "mysql";
+    const flavour = cfg.flavor === "auto" ? detected : cfg.flavor;
+    return new BinlogConnection(conn, { version, flavour, serverId: Number(row?.id), checksum: String(row?.c ?? "NONE") }, cfg);
   }
 
   query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
@@ -124,7 +124,7 @@ export class BinlogConnection {
    * Returns controls for flow control: the caller pauses the socket while its queue is full.
    */
   async startDump(opts: DumpOptions, onEvent: (raw: Buffer) => void, onEnd: (err?: Error) => void): Promise<{ pause(): void; resume(): void }> {
-    const f = this.info.flavor;
+    const f = this.info.flavour;
     await this.query(`SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum`);
     await this.query(`SET @master_heartbeat_period = ${BigInt(this.cfg.heartbeat_seconds) * 1_000_000_000n}`);
     if (f === "mariadb") {

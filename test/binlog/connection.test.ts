@@ -33,7 +33,7 @@ describe("replication connection", () => {
   test("detects MariaDB and dumps raw events up to EOF in non-blocking mode", async () => {
     const conn = await BinlogConnection.open(await sourceConfigFor());
     try {
-      expect(conn.info.flavor).toBe("mariadb");
+      expect(conn.info.flavour).toBe("mariadb");
       expect(conn.info.checksum).toBe("CRC32");
       const pos = await conn.currentPosition();
       const events = await collect(conn, { kind: "file", file: pos.file, pos: 4 });

@@ -1,0 +1,194 @@
+// BinlogSource: the binlog layer's one entry point. It owns a replication connection, decodes
+// what arrives, assembles transactions, and survives dropped connections: after a retriable
+// failure it reconnects with backoff and resumes right after the last committed transaction
+// (an open one is closed with a rollback item first, then read again whole).
+//
+// Flow control: raw events wait in a queue bounded by bytes; the socket is paused while the
+// queue is over its high mark, so a slow consumer slows the server's sending, not our memory.
+
+import { ReplicateError, isRetriable } from "../errors.ts";
+import type { SourceConfig } from "../config/types.ts";
+import { BinlogConnection, isTransient, type DumpStart, type ServerInfo } from "./connection.ts";
+import { EventDecoder } from "./decode.ts";
+import type { TableMap } from "./events/tablemap.ts";
+import { TransactionAssembler, type StreamItem } from "./transactions.ts";
+import type { TableInfo } from "./types.ts";
+
+export interface BinlogSourceOptions {
+  config: SourceConfig;
+  /** Where to start; "current" asks the server for its end of binlog. */
+  start: DumpStart | { kind: "current" };
+  /** Return once everything the server has now was read (non-blocking dump). */
+  stopAtEnd: boolean;
+  signal?: AbortSignal;
+  /** Completes a TABLE_MAP that lacks column names (binlog_row_metadata below FULL). */
+  resolveTable?: (map: TableMap) => TableInfo | undefined;
+  onWarning?: (message: string) => void;
+  /** Reconnect attempts after a retriable failure before giving up (default: forever). */
+  maxRetries?: number;
+  queueHighBytes?: number;
+}
+
+export interface SourcePosition {
+  file: string;
+  pos: number;
+  /** GTID of the last committed transaction, when the server has GTIDs. */
+  gtid: string | null;
+}
+
+export class BinlogSource {
+  info: ServerInfo | undefined;
+  /** Position after the last transaction handed out whole. */
+  committed: SourcePosition | undefined;
+  private readonly opts: BinlogSourceOptions;
+
+  constructor(opts: BinlogSourceOptions) {
+    this.opts = opts;
+  }
+
+  async *items(): AsyncGenerator<StreamItem> {
+    const { config, signal } = this.opts;
+    let start = this.opts.start;
+    let attempt = 0;
+    for (;;) {
+      let conn: BinlogConnection | undefined;
+      const assembler = new TransactionAssembler({ databases: config.databases });
+      const out: StreamItem[] = [];
+      try {
+        conn = await BinlogConnection.open(config);
+        this.info = conn.info;
+        if (start.kind === "current") start = { kind: "file", ...(await conn.currentPosition()) };
+        const dump: DumpStart = start;
+        const decoder = new EventDecoder({
+          file: dump.kind === "file" ? dump.file : "?",
+          flavour: conn.info.flavour,
+          onTableMap: (map) => this.completeTable(map),
+        });
+        assembler.file = decoder.file;
+        for await (const raw of this.events(conn, dump)) {
+          const ev = decoder.decode(raw);
+          if (ev.kind === "payload") {
+            for (const inner of decoder.expandPayload(ev)) assembler.push(inner, out, ev.header.logPos);
+          } else {
+            assembler.push(ev, out);
+          }
+          attempt = 0;
+          for (const item of out) {
+            if (item.kind === "commit") {
+              this.committed = { file: item.file, pos: item.pos, gtid: item.gtid };
+              start = { kind: "file", file: item.file, pos: item.pos };
+            }
+            yield item;
+          }
+          out.length = 0;
+        }
+        assembler.interrupt(out, "the stream ended inside a transaction");
+        yield* out;
+        return;
+      } catch (err) {
+        out.length = 0;
+        assembler.interrupt(out, `connection lost: ${(err as Error).message}`);
+        yield* out;
+        const retriable = isRetriable(err) || isTransient(err);
+        if (!retriable || signal?.aborted || attempt >= (this.opts.maxRetries ?? Infinity)) throw err;
+        attempt++;
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt - 1, 6));
+        this.opts.onWarning?.(`source connection failed (${(err as Error).message}); reconnecting in ${delay} ms (attempt ${attempt})`);
+        await Bun.sleep(delay);
+      } finally {
+        conn?.close();
+      }
+    }
+  }
+
+  private completeTable(map: TableMap): TableInfo | undefined {
+    if (map.namesFromMetadata) return undefined;
+    const resolved = this.opts.resolveTable?.(map);
+    if (resolved) return resolved;
+    const t = map.table;
+    throw new ReplicateError(
+      "BINLOG_SCHEMA_MISSING",
+      `the binlog does not name the columns of ${t.database}.${t.table}: set binlog_row_metadata=FULL on the source (MySQL 8.0.1+, MariaDB 10.5+)`,
+      { where: `${t.database}.${t.table}` },
+    );
+  }
+
+  /** Raw events of one connection, with a bounded queue and a silence watchdog. */
+  private async *events(conn: BinlogConnection, start: DumpStart): AsyncGenerator<Uint8Array> {
+    const high = this.opts.queueHighBytes ?? 32 * 1024 * 1024;
+    const queue: Uint8Array[] = [];
+    let head = 0;
+    let queued = 0;
+    let ended = false;
+    let failure: Error | undefined;
+    let paused = false;
+    let wake: (() => void) | undefined;
+    let lastData = Date.now();
+    const notify = () => {
+      wake?.();
+      wake = undefined;
+    };
+    const flow = await conn.startDump(
+      { start, nonBlocking: this.opts.stopAtEnd },
+      (raw) => {
+        queue.push(raw);
+        queued += raw.length;
+        lastData = Date.now();
+        if (!paused && queued > high) {
+          paused = true;
+          flow.pause();
+        }
+        notify();
+      },
+      (err) => {
+        ended = true;
+        failure = err;
+        notify();
+      },
+    );
+    const silenceMs = this.opts.config.heartbeat_seconds * 3000;
+    const watchdog = setInterval(() => {
+      if (!paused && Date.now() - lastData > silenceMs) {
+        failure ??= new ReplicateError("SOURCE_CONNECTION", `no data or heartbeat from the source for ${silenceMs / 1000} s`, { retriable: true });
+        ended = true;
+        notify();
+      }
+    }, Math.min(1000, silenceMs));
+    const onAbort = () => {
+      ended = true;
+      notify();
+    };
+    this.opts.signal?.addEventListener("abort", onAbort);
+    try {
+      for (;;) {
+        if (head < queue.length) {
+          const raw = queue[head]!;
+          queue[head++] = EMPTY;
+          queued -= raw.length;
+          if (head > 4096 && head * 2 > queue.length) {
+            queue.splice(0, head);
+            head = 0;
+          }
+          if (paused && queued < high / 4) {
+            paused = false;
+            lastData = Date.now();
+            flow.resume();
+          }
+          yield raw;
+          continue;
+        }
+        if (this.opts.signal?.aborted) return;
+        if (ended) {
+          if (failure) throw failure;
+          return;
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      clearInterval(watchdog);
+      this.opts.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);
