@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { EventDecoder } from "../../../src/binlog/decode.ts";
 import { EventType as E } from "../../../src/binlog/header.ts";
-import { ascii, caught, cat, event, find, fromHex, mysqlFormat, packed, real, u16, u32, u64, u8, uuid } from "./helpers.ts";
+import { ascii, caught, cat, event, find, flip, fromHex, mysqlFormat, packed, real, u16, u32, u64, u8, uuid } from "./helpers.ts";
 import { FILE1, FILE2, FILE4 } from "./mariadb-fixtures.ts";
 
 function mariadb(): EventDecoder {
@@ -37,8 +37,8 @@ describe("FORMAT_DESCRIPTION", () => {
   });
 
   test("real MariaDB event from a binlog_checksum=NONE file: alg 0, footer bytes present but unchecked", () => {
-    const raw = real(FILE4[0]!).slice();
-    raw[raw.length - 1] ^= 0xff; // not a CRC, so changing it must not matter
+    const orig = real(FILE4[0]!);
+    const raw = flip(orig, orig.length - 1, 0xff); // not a CRC, so changing it must not matter
     const d = new EventDecoder({ file: "binlog.000004" });
     const ev = d.decode(raw, 4);
     expect(ev.kind === "format" && ev.checksumAlg).toBe(0);
@@ -80,8 +80,7 @@ describe("FORMAT_DESCRIPTION", () => {
   });
 
   test("its own CRC is verified", () => {
-    const raw = mysqlFormat().slice();
-    raw[30] ^= 1;
+    const raw = flip(mysqlFormat(), 30);
     const err = caught(() => new EventDecoder({ file: "mysql-bin.000009" }).decode(raw));
     expect(err.code).toBe("BINLOG_CHECKSUM");
     expect(err.where).toBe("mysql-bin.000009:4");

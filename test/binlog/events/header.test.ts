@@ -9,7 +9,7 @@ import {
   splitEvents,
   verifyCrc32,
 } from "../../../src/binlog/header.ts";
-import { caught, cat, event, fromHex, real } from "./helpers.ts";
+import { caught, cat, event, flip, fromHex, real } from "./helpers.ts";
 import { FILE1 } from "./mariadb-fixtures.ts";
 
 describe("common header", () => {
@@ -46,8 +46,7 @@ describe("common header", () => {
 
 describe("CRC32 footer", () => {
   test("a flipped body bit is BINLOG_CHECKSUM naming the position", () => {
-    const raw = real(FILE1[1]!).slice();
-    raw[20] ^= 0x01;
+    const raw = flip(real(FILE1[1]!), 20);
     const err = caught(() => verifyCrc32(raw, "binlog.000001:256"));
     expect(err.code).toBe("BINLOG_CHECKSUM");
     expect(err.where).toBe("binlog.000001:256");

@@ -133,3 +133,10 @@ export function mysqlFormat(
   // A checksum-aware server always writes the 4 footer bytes here; with alg 0 they are not a CRC.
   return alg === 1 ? event(15, body, { start: 4 }) : event(15, cat(body, u32(0)), { start: 4, checksum: false });
 }
+
+/** A copy of raw with one bit of byte i inverted. */
+export function flip(raw: Uint8Array, i: number, mask = 1): Uint8Array {
+  const out = raw.slice();
+  out[i] = out[i]! ^ mask;
+  return out;
+}
