@@ -1,8 +1,11 @@
 // The binlog layer end to end against the private MariaDB 10.11: transactions, positions,
 // DDL, rotation, starts from file:pos and GTID, reconnect.
 import { describe, expect, test } from "bun:test";
-import { getMariadb, uniqueName } from "../support/servers.ts";
-import { currentPosition, readItems, rowObjects } from "../support/binlog.ts";
+import { BinlogSource } from "../../src/binlog/source.ts";
+import type { StreamItem } from "../../src/binlog/transactions.ts";
+import { ReplicateError } from "../../src/errors.ts";
+import { getMariadb, startMariadb, uniqueName } from "../support/servers.ts";
+import { currentPosition, readItems, rowObjects, sourceConfigFor } from "../support/binlog.ts";
 
 describe("binlog source (MariaDB)", () => {
   test("a multi-table transaction arrives whole, in order, with GTID and positions", async () => {
@@ -74,5 +77,70 @@ describe("binlog source (MariaDB)", () => {
     await c.query(`INSERT INTO ${a}.t VALUES (1); INSERT INTO ${b}.t VALUES (2)`);
     await c.end();
     expect(rowObjects(await readItems([a], from)).map((r) => r.table)).toEqual([`${a}.t`]);
+  });
+});
+
+describe("binlog source starts and restarts", () => {
+  test("start from a MariaDB GTID continues right after that transaction", async () => {
+    const db = await getMariadb();
+    const name = uniqueName("gtid");
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT PRIMARY KEY)`);
+    await c.query(`INSERT INTO ${name}.t VALUES (1)`);
+    const [[{ gtid }]] = (await c.query("SELECT @@gtid_binlog_pos AS gtid")) as unknown as [[{ gtid: string }]];
+    await c.query(`INSERT INTO ${name}.t VALUES (2); INSERT INTO ${name}.t VALUES (3)`);
+    await c.end();
+    const source = new BinlogSource({ config: await sourceConfigFor(undefined, { databases: [name] }), start: { kind: "gtid", set: gtid }, stopAtEnd: true, maxRetries: 0 });
+    const items: StreamItem[] = [];
+    for await (const item of source.items()) items.push(item);
+    expect(rowObjects(items).map((r) => r.after?.id)).toEqual([2, 3]);
+  });
+
+  test("reconnects after the server restarts and resumes after the last commit, exactly once", async () => {
+    const db = await startMariadb();
+    try {
+      const c = await db.connect();
+      await c.query("CREATE DATABASE r; CREATE TABLE r.t (id INT PRIMARY KEY)");
+      const from = await currentPosition(db);
+      await c.query("INSERT INTO r.t VALUES (1), (2)");
+      await c.end();
+      const warnings: string[] = [];
+      const abort = new AbortController();
+      const source = new BinlogSource({
+        config: await sourceConfigFor(db, { databases: ["r"], heartbeat_seconds: 1 }),
+        start: { kind: "file", ...from },
+        stopAtEnd: false,
+        signal: abort.signal,
+        onWarning: (w) => warnings.push(w),
+      });
+      const ids: unknown[] = [];
+      let restarted = false;
+      for await (const item of source.items()) {
+        if (item.kind === "rows") for (const r of item.rows) ids.push(r.after?.[0]);
+        if (item.kind === "commit" && ids.length === 2 && !restarted) {
+          restarted = true;
+          await db.restart();
+          const c2 = await db.connect();
+          await c2.query("INSERT INTO r.t VALUES (3)");
+          await c2.end();
+        }
+        if (ids.length === 3) abort.abort();
+        if (abort.signal.aborted) break;
+      }
+      expect(ids).toEqual([1, 2, 3]);
+      expect(warnings.some((w) => w.includes("reconnecting"))).toBe(true);
+    } finally {
+      await db.stop();
+    }
+  });
+
+  test("a start position beyond the server's binlogs is a clear, non-retried error", async () => {
+    const source = new BinlogSource({ config: await sourceConfigFor(), start: { kind: "file", file: "binlog.999999", pos: 4 }, stopAtEnd: true });
+    const err = await (async () => {
+      for await (const _ of source.items()) void _;
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReplicateError);
+    expect((err as ReplicateError).code).toBe("SOURCE_POSITION_PURGED");
+    expect((err as ReplicateError).message).toContain("binlog.999999:4");
   });
 });
