@@ -10,9 +10,13 @@ import { ReplicateError } from "../errors.ts";
 import type { ByteReader } from "./reader.ts";
 import { ColumnType as T } from "./types.ts";
 
-/** MariaDB column compression (10.3+) logs compressed columns under their own type codes. */
-export const MARIADB_VARCHAR_COMPRESSED = 140;
-export const MARIADB_BLOB_COMPRESSED = 141;
+/**
+ * MariaDB column compression (10.3+) logs compressed columns under their own type codes
+ * (MariaDB include/mysql_com.h: MYSQL_TYPE_BLOB_COMPRESSED 140, MYSQL_TYPE_VARCHAR_COMPRESSED
+ * 141; checked against a MariaDB 10.11 binlog).
+ */
+export const MARIADB_BLOB_COMPRESSED = 140;
+export const MARIADB_VARCHAR_COMPRESSED = 141;
 
 const NAMES: Record<number, string> = {
   [T.DECIMAL]: "DECIMAL",

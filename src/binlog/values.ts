@@ -35,7 +35,7 @@ export function decodeValue(r: ByteReader, col: ColumnInfo): BinlogValue {
       return decodeDecimal(r, col.meta >> 8, col.meta & 0xff, col.name);
     case T.BIT:
       // BIT(n): ceil(n/8) bytes, big-endian (Field_bit::pack with bit_len folded into bytes).
-      return r.bytes((col.meta + 7) >> 3).slice();
+      return copyBytes(r.bytes((col.meta + 7) >> 3), 0);
     case T.YEAR: {
       // 1 byte: 0 is the zero year, else year - 1900 (1901..2155).
       const y = r.u8();
@@ -91,7 +91,7 @@ export function decodeValue(r: ByteReader, col: ColumnInfo): BinlogValue {
       return decodeText(r, col, r.uintN(blobPrefix(r, col)), true, 0);
     case T.GEOMETRY:
       // Length-prefixed: 4-byte little-endian SRID + WKB, kept as bytes.
-      return r.bytes(r.uintN(blobPrefix(r, col))).slice();
+      return copyBytes(r.bytes(r.uintN(blobPrefix(r, col))), 0);
     case T.JSON: {
       const n = r.uintN(blobPrefix(r, col));
       const cs = col.collation === undefined ? undefined : charsetOf(col.collation);
@@ -401,10 +401,17 @@ function decodeWith(r: ByteReader, col: ColumnInfo, cs: Charset, bytes: Uint8Arr
 function decodeText(r: ByteReader, col: ColumnInfo, n: number, blobTyped: boolean, padTo: number): string | Uint8Array {
   const cs = charsetFor(r, col, blobTyped);
   const bytes = r.bytes(n);
-  if (!cs.binary) return decodeWith(r, col, cs, bytes);
-  if (padTo <= n) return bytes.slice();
-  const out = new Uint8Array(padTo);
-  out.set(bytes);
+  return cs.binary ? copyBytes(bytes, padTo) : decodeWith(r, col, cs, bytes);
+}
+
+/**
+ * A plain Uint8Array copy, zero-filled up to minLength. Values outlive the event buffer
+ * (which the socket layer may reuse), and that buffer is often a Node Buffer whose slice()
+ * is a view, so copy explicitly.
+ */
+function copyBytes(view: Uint8Array, minLength: number): Uint8Array {
+  const out = new Uint8Array(view.length < minLength ? minLength : view.length);
+  out.set(view);
   return out;
 }
 
@@ -437,7 +444,7 @@ function decodeCompressed(r: ByteReader, col: ColumnInfo, n: number, blobTyped: 
       if (plain.length !== len) throw bad(r, col, `inflated ${plain.length} bytes, header says ${len}`);
     }
   }
-  return cs.binary ? plain.slice() : decodeWith(r, col, cs, plain);
+  return cs.binary ? copyBytes(plain, 0) : decodeWith(r, col, cs, plain);
 }
 
 /* ENUM: 1 or 2 bytes little-endian (meta), the 1-based index; 0 is the '' error value. */

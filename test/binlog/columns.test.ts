@@ -63,8 +63,8 @@ describe("readColumnMeta", () => {
     // CHAR(64) utf8mb4 = 256 = 0x100: byte0 0xee, byte1 0x00
     ["CHAR length exactly 256", T.STRING, [0xee, 0x00], T.STRING, 256],
     // MariaDB column compression types: like VARCHAR (2 bytes) and BLOB (1 byte)
-    ["MariaDB VARCHAR_COMPRESSED", 140, [0x64, 0x00], 140, 100],
-    ["MariaDB BLOB_COMPRESSED", 141, [2], 141, 2],
+    ["MariaDB VARCHAR_COMPRESSED", 141, [0xd1, 0x07], 141, 2001],
+    ["MariaDB BLOB_COMPRESSED", 140, [2], 140, 2],
   ])("%s", (_name, type, bytes, wantType, wantMeta) => {
     expect(meta(type, bytes)).toEqual({ type: wantType, meta: wantMeta });
   });
@@ -127,7 +127,8 @@ describe("columnTypeName", () => {
   test("known and unknown codes", () => {
     expect(columnTypeName(T.NEWDECIMAL)).toBe("NEWDECIMAL");
     expect(columnTypeName(T.DATETIME2)).toBe("DATETIME2");
-    expect(columnTypeName(141)).toBe("BLOB_COMPRESSED");
+    expect(columnTypeName(140)).toBe("BLOB_COMPRESSED");
+    expect(columnTypeName(141)).toBe("VARCHAR_COMPRESSED");
     expect(columnTypeName(99)).toBe("type 99");
   });
 });

@@ -175,6 +175,15 @@ describe("BIT (ceil(n/8) bytes, big-endian)", () => {
     buf[0] = 0;
     expect(v[0]).toBe(5);
   });
+  test("a Node Buffer event buffer still gives a plain Uint8Array copy", () => {
+    const buf = Buffer.from([0x02, 0x61, 0x62, 0x05]);
+    const r = new ByteReader(buf);
+    const s = decodeValue(r, col(T.VARCHAR, 10, { collation: 63 })) as Uint8Array;
+    const b = decodeValue(r, col(T.BIT, 8)) as Uint8Array;
+    buf.fill(0);
+    expect(Buffer.isBuffer(s) || Buffer.isBuffer(b)).toBe(false);
+    expect([...s, ...b]).toEqual([0x61, 0x62, 0x05]);
+  });
 });
 
 describe("YEAR, DATE, TIME, DATETIME, TIMESTAMP", () => {
@@ -414,8 +423,8 @@ describe("JSON column", () => {
 });
 
 describe("MariaDB compressed columns (field_comp.cc)", () => {
-  const VARCHAR_COMPRESSED = 140;
-  const BLOB_COMPRESSED = 141;
+  const BLOB_COMPRESSED = 140;
+  const VARCHAR_COMPRESSED = 141;
   test("header 0x00: stored uncompressed", () => {
     const c = col(VARCHAR_COMPRESSED, 100, { collation: 45 });
     expect(dec(c, [0x04, 0x00, 0x61, 0x62, 0x63])).toBe("abc");
@@ -433,6 +442,14 @@ describe("MariaDB compressed columns (field_comp.cc)", () => {
     const z = [...deflateRawSync(Buffer.from([1, 2, 3]))];
     const body = [0x89, 0x03, ...z];
     expect(dec(col(BLOB_COMPRESSED, 1, { collation: 63 }), [body.length, ...body])).toEqual(Uint8Array.of(1, 2, 3));
+  });
+  test("bytes captured from a MariaDB 10.11 binlog", () => {
+    // VARCHAR(500) COMPRESSED utf8mb4 (meta 2001 → 2-byte length 15); header 0x8a = compressed,
+    // raw deflate (bit 3), 2 length bytes: 0x012C = 300; then the deflate stream.
+    const vc = [0x0f, 0x00, 0x8a, 0x01, 0x2c, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0xc8, 0x18, 0x25, 0x89, 0x20, 0x01];
+    expect(dec(col(VARCHAR_COMPRESSED, 2001, { collation: 45 }), vc)).toBe("hello ".repeat(50));
+    // BLOB COMPRESSED holding 'x': too short to compress, header 0x00.
+    expect(dec(col(BLOB_COMPRESSED, 2, { collation: 63 }), [0x02, 0x00, 0x00, 0x78])).toEqual(Uint8Array.of(0x78));
   });
   test("length mismatch is corrupt", () => {
     const z = [...deflateSync(Buffer.from("abc"))];
