@@ -126,7 +126,7 @@ const NO_DATA: Record<number, string> = {
 };
 
 /** Post-header lengths of a v4 binlog, for events decoded before any FORMAT_DESCRIPTION. */
-const DEFAULT_POST_HEADER: Record<number, number> = { [E.QUERY]: 13, [E.TABLE_MAP]: 8 };
+const DEFAULT_POST_HEADER: Record<number, number> = { [E.QUERY]: 13, [E.QUERY_COMPRESSED]: 13, [E.TABLE_MAP]: 8 };
 
 export class EventDecoder {
   file: string;
@@ -175,7 +175,9 @@ export class EventDecoder {
   expandPayload(ev: PayloadEvent): BinlogEvent[] {
     return ev.events.map((raw, i) => {
       if (raw.length < HEADER_LEN) {
-        throw new ReplicateError("BINLOG_TRUNCATED", "payload inner event shorter than its header", { where: ev.where });
+        throw new ReplicateError("BINLOG_TRUNCATED", "payload inner event shorter than its header", {
+          where: `${ev.where}[${i}]`,
+        });
       }
       return this.decodeFramed(raw, readHeader(raw), `${ev.where}[${i}]`, ChecksumAlg.OFF);
     });
@@ -268,7 +270,8 @@ export class EventDecoder {
       case E.GTID_TAGGED:
         throw new ReplicateError(
           "BINLOG_UNSUPPORTED",
-          "GTID_TAGGED event: the source uses tagged GTIDs (MySQL 8.3+ SET gtid_next='uuid:tag:n'), which are not supported",
+          "GTID_TAGGED event: the source uses tagged GTIDs (MySQL 8.3+ SET gtid_next='uuid:tag:n'), " +
+            "which are not supported",
           { where },
         );
     }
@@ -279,7 +282,8 @@ export class EventDecoder {
     }
     throw new ReplicateError(
       "BINLOG_UNKNOWN_EVENT",
-      `unknown binlog ${eventTypeName(type)} without the ignorable flag: this server writes events gs-replicate does not know`,
+      `unknown binlog ${eventTypeName(type)} without the ignorable flag: ` +
+        "this server writes events gs-replicate does not know",
       { where },
     );
   }

@@ -137,7 +137,8 @@ export function verifyCrc32(raw: Uint8Array, where: string): void {
   if (stored !== computed) {
     throw new ReplicateError(
       "BINLOG_CHECKSUM",
-      `binlog event checksum mismatch (${eventTypeName(raw[4]!)}, ${raw.length} bytes): stored 0x${hex32(stored)}, computed 0x${hex32(computed)}; the binlog file or the network stream is corrupt`,
+      `binlog event checksum mismatch (${eventTypeName(raw[4]!)}, ${raw.length} bytes): ` +
+        `stored 0x${hex32(stored)}, computed 0x${hex32(computed)}; the binlog file or the network stream is corrupt`,
       { where },
     );
   }

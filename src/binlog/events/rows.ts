@@ -94,7 +94,8 @@ export function decodeRows(
     }
     throw new ReplicateError(
       "BINLOG_SCHEMA_MISSING",
-      `rows event for table_id ${tableId} arrived without a TABLE_MAP for it (did reading start in the middle of a transaction?)`,
+      `rows event for table_id ${tableId} arrived without a TABLE_MAP for it ` +
+        "(did reading start in the middle of a transaction?)",
       { where: r.where },
     );
   }
@@ -170,7 +171,8 @@ function readImage(r: ByteReader, cols: ColumnInfo[], p: Present, n: number, tot
 export function partialUpdateUnsupported(where: string): ReplicateError {
   return new ReplicateError(
     "BINLOG_UNSUPPORTED",
-    "PARTIAL_UPDATE_ROWS event: the source logs JSON updates as partial diffs (binlog_row_value_options=PARTIAL_JSON), " +
+    "PARTIAL_UPDATE_ROWS event: the source logs JSON updates as partial diffs " +
+      "(binlog_row_value_options=PARTIAL_JSON), " +
       "which cannot be replayed as whole values; on the source run SET GLOBAL binlog_row_value_options='' " +
       "(and remove it from my.cnf), then restart capture from a position after the change",
     { where },

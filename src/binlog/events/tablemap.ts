@@ -110,7 +110,13 @@ function applyOptionalMetadata(r: ByteReader, cols: ColumnInfo[], info: TableInf
     if (t === T.GEOMETRY) geometry.push(i);
   }
   const md: TableMapMetadata = {
-    missing: { names: true, signedness: numeric.length > 0, charsets: character.length + enumSet.length > 0, enumSetValues: enums.length + sets.length > 0, primaryKey: true },
+    missing: {
+      names: true,
+      signedness: numeric.length > 0,
+      charsets: character.length + enumSet.length > 0,
+      enumSetValues: enums.length + sets.length > 0,
+      primaryKey: true,
+    },
   };
   let charsetsSeen = character.length === 0;
   let enumCharsetsSeen = enumSet.length === 0;
