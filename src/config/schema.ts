@@ -66,6 +66,11 @@ export const SCHEMA: Record<string, SectionSpec> = {
         doc: "server id this replica announces; must differ from every server and replica in the topology",
       },
       flavor: { type: oneOf("auto", "mysql", "mariadb"), default: "auto", doc: "server flavour; auto detects from the version" },
+      server_name: {
+        type: str,
+        default: "source",
+        doc: "logical name of the source: the first part of every AVRO schema name (<server_name>.<db>.<table>.Envelope)",
+      },
       databases: { type: { t: "strings" }, default: [], doc: "databases to capture; empty captures every non-system database" },
       start: {
         type: str,

@@ -18,6 +18,7 @@ export interface SourceConfig {
   password?: Secret;
   server_id: number;
   flavor: "auto" | "mysql" | "mariadb";
+  server_name: string;
   databases: string[];
   start: string;
   heartbeat_seconds: number;

@@ -3,24 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { BinlogConnection, encodeDump, encodeDumpGtid } from "../../src/binlog/connection.ts";
 import { MysqlGtidSet } from "../../src/binlog/gtid.ts";
-import type { SourceConfig } from "../../src/config/types.ts";
-import { getMariadb } from "../support/servers.ts";
-
-export async function sourceConfigFor(overrides: Partial<SourceConfig> = {}): Promise<SourceConfig> {
-  const db = await getMariadb();
-  return {
-    host: db.host,
-    port: db.port,
-    user: db.user,
-    server_id: 4242,
-    flavor: "auto",
-    databases: [],
-    start: "current",
-    heartbeat_seconds: 10,
-    tls: { mode: "disabled" },
-    ...overrides,
-  };
-}
+import { sourceConfigFor } from "../support/binlog.ts";
 
 function collect(conn: BinlogConnection, start: { kind: "file"; file: string; pos: number } | { kind: "gtid"; set: string }) {
   return new Promise<Buffer[]>((resolve, reject) => {

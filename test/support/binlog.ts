@@ -12,6 +12,7 @@ export async function sourceConfigFor(db?: MariaDb, overrides: Partial<SourceCon
     user: m.user,
     server_id: 4242,
     flavor: "auto",
+    server_name: "source",
     databases: [],
     start: "current",
     heartbeat_seconds: 10,
