@@ -94,3 +94,17 @@ describe("every column type through the MariaDB binlog", () => {
     void text;
   });
 });
+
+describe("MariaDB-only column types", () => {
+  test("COMPRESSED columns keep the charsets of the columns after them aligned", async () => {
+    const db = await getMariadb();
+    const name = uniqueName("compressed");
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT PRIMARY KEY, a VARCHAR(100) COMPRESSED, b TEXT COMPRESSED, l VARCHAR(10) CHARACTER SET latin1, u VARCHAR(10)) CHARACTER SET utf8mb4`);
+    const from = await currentPosition();
+    await c.query(`INSERT INTO ${name}.t VALUES (1, 'compressed 😀', '${"long text ".repeat(20)}', 'café', 'ü')`);
+    await c.end();
+    const [row] = rowObjects(await readItems([name], from));
+    expect(row?.after).toEqual({ id: 1, a: "compressed 😀", b: "long text ".repeat(20), l: "café", u: "ü" });
+  });
+});

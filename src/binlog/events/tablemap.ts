@@ -31,9 +31,9 @@
 
 import { ReplicateError } from "../../errors.ts";
 import { charsetOf } from "../charsets.ts";
-import { readColumnMeta } from "../columns.ts";
 import type { ByteReader } from "../reader.ts";
 import { type ColumnInfo, ColumnType as T, type TableInfo } from "../types.ts";
+import { MARIADB_BLOB_COMPRESSED, MARIADB_VARCHAR_COMPRESSED, readColumnMeta } from "../columns.ts";
 import type { Flavour } from "./control.ts";
 
 export interface TableMapMetadata {
@@ -57,7 +57,8 @@ const NUMERIC = new Set<number>([T.TINY, T.SHORT, T.INT24, T.LONG, T.LONGLONG, T
 const CHARACTER_BASE = [T.STRING, T.VAR_STRING, T.VARCHAR, T.BLOB, T.TINY_BLOB, T.MEDIUM_BLOB, T.LONG_BLOB];
 const CHARACTER: Record<Flavour, Set<number>> = {
   mysql: new Set<number>([...CHARACTER_BASE, T.VECTOR]),
-  mariadb: new Set<number>([...CHARACTER_BASE, T.GEOMETRY]),
+  // MariaDB also counts its COMPRESSED column types (140 BLOB, 141 VARCHAR) as character columns.
+  mariadb: new Set<number>([...CHARACTER_BASE, T.GEOMETRY, MARIADB_BLOB_COMPRESSED, MARIADB_VARCHAR_COMPRESSED]),
 };
 
 export function decodeTableMap(r: ByteReader, postHeaderLen: number, flavour: Flavour): TableMap {

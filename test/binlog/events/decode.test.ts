@@ -149,28 +149,3 @@ describe("corruption and framing", () => {
     expect(mariadb().decode(raw).header).toEqual(readHeader(raw));
   });
 });
-
-describe("hot path", () => {
-  test("decodes well over a million simple rows per second (CRC included)", () => {
-    const d = new EventDecoder({ file: "perf" });
-    d.decode(mysqlFormat());
-    const tm = event(
-      E.TABLE_MAP,
-      cat(u48(1), u16(1), lenStrNul("d"), lenStrNul("t"), packed(3), [T.LONG, T.VARCHAR, T.LONG], packed(2), u16(80), [6]),
-    );
-    const body: number[] = [...u48(1), ...u16(1), ...u16(2), ...packed(3), 0x07];
-    for (let i = 0; i < 500; i++) body.push(0, ...u32(i), 5, ...ascii("hello"), ...u32(i * 2));
-    const rowsEvent = event(E.WRITE_ROWS, body);
-    let n = 0;
-    const t0 = performance.now();
-    for (let k = 0; k < 1000; k++) {
-      d.decode(tm);
-      const ev = d.decode(rowsEvent);
-      if (ev.kind === "rows") n += ev.rows.length;
-    }
-    const perSecond = (n / (performance.now() - t0)) * 1000;
-    expect(n).toBe(500_000);
-    // measured ~4M rows/s on the development machine; the bound leaves room for slow CI
-    expect(perSecond).toBeGreaterThan(500_000);
-  });
-});
