@@ -1,0 +1,198 @@
+// Reader side of codec.ts: log record bytes back to typed messages, with every column value
+// back in the binlog layer's exact form (src/binlog/types.ts). Schemas come from SchemaRecords
+// met in the log, or from `register` (a sink restarting mid-log restores the ones it stored).
+
+import { ReplicateError } from "../errors.ts";
+import type { BinlogValue } from "../binlog/types.ts";
+import type { LogRecord } from "../transport/types.ts";
+import { fingerprintHex } from "./fingerprint.ts";
+import { BUILTIN_SCHEMAS } from "./codec.ts";
+import { compile, type BuiltinKind, type CompiledSchema } from "./schemas.ts";
+import { fromAvro, type AvroValue, type Descriptor } from "./values.ts";
+
+export interface TableDef {
+  database: string;
+  table: string;
+  names: string[];
+  descriptors: Descriptor[];
+  /** Primary key column names; empty for a table without one. */
+  key: string[];
+  /** Fingerprint of the envelope schema: changes whenever the table's shape does. */
+  version: string;
+}
+
+export interface BeginMessage {
+  kind: "begin";
+  gtid: string | null;
+  flavour: string;
+  serverId: number;
+  file: string;
+  pos: number;
+  tsMs: number;
+  lastCommitted: number | null;
+  sequenceNumber: number | null;
+  commitId: bigint | null;
+}
+export interface ChangeMessage {
+  kind: "change";
+  table: TableDef;
+  op: "c" | "u" | "d";
+  before: BinlogValue[] | null;
+  after: BinlogValue[] | null;
+  gtid: string | null;
+}
+export interface DdlMessage {
+  kind: "ddl";
+  gtid: string | null;
+  database: string;
+  statement: string;
+  sqlMode: bigint | null;
+  file: string;
+  pos: number;
+  tsMs: number;
+}
+export interface EndMessage {
+  kind: "end";
+  gtid: string | null;
+  file: string;
+  pos: number;
+  tsMs: number;
+  eventCount: number;
+}
+export interface AbortMessage {
+  kind: "abort";
+  gtid: string | null;
+  reason: string;
+}
+export interface SchemaMessage {
+  kind: "schema";
+  fingerprint: string;
+  schema: string;
+}
+
+export type LogMessage = BeginMessage | ChangeMessage | DdlMessage | EndMessage | AbortMessage | SchemaMessage;
+
+interface TableEntry {
+  compiled: CompiledSchema;
+  def: TableDef;
+}
+
+interface EnvelopeJson {
+  gs?: { db: string; table: string; key: string[] };
+  fields: Array<{ name: string; type: unknown }>;
+}
+
+const builtinByFp = new Map<bigint, BuiltinKind>(Object.entries(BUILTIN_SCHEMAS).map(([k, s]) => [s.fingerprint, k as BuiltinKind]));
+
+export class LogDecoder {
+  private readonly tables = new Map<bigint, TableEntry>();
+  /** Key schemas and other non-envelope schemas: decodable, but not change events. */
+  private readonly others = new Set<bigint>();
+
+  /** Registers a schema's JSON text (as found in a SchemaRecord). */
+  register(schemaText: string): void {
+    const json = JSON.parse(schemaText) as EnvelopeJson;
+    const compiled = compile(json);
+    if (!json.gs) {
+      this.others.add(compiled.fingerprint);
+      return;
+    }
+    const valueRecord = (json.fields[0]!.type as unknown[])[1] as { fields: Array<{ name: string; gs: Descriptor }> };
+    this.tables.set(compiled.fingerprint, {
+      compiled,
+      def: {
+        database: json.gs.db,
+        table: json.gs.table,
+        names: valueRecord.fields.map((f) => f.name),
+        descriptors: valueRecord.fields.map((f) => f.gs),
+        key: json.gs.key,
+        version: fingerprintHex(compiled.fingerprint),
+      },
+    });
+  }
+
+  decode(record: LogRecord, where = "log"): LogMessage {
+    const v = record.value;
+    if (v.length < 10 || v[0] !== 0xc3 || v[1] !== 0x01) {
+      throw new ReplicateError("AVRO_ENCODE", "log record is not an AVRO single-object encoded message (bad magic)", { where });
+    }
+    const fp = Buffer.from(v.buffer, v.byteOffset + 2, 8).readBigUInt64LE(0);
+    const body = Buffer.from(v.buffer, v.byteOffset + 10, v.length - 10);
+    const builtin = builtinByFp.get(fp);
+    if (builtin) return this.builtin(builtin, BUILTIN_SCHEMAS[builtin].type.fromBuffer(body) as Record<string, unknown>);
+    const table = this.tables.get(fp);
+    if (!table) {
+      throw new ReplicateError(
+        "AVRO_ENCODE",
+        `record written with schema ${fingerprintHex(fp)}, which was never published before it: the log was cut or written by another tool`,
+        { where },
+      );
+    }
+    const env = table.compiled.type.fromBuffer(body) as {
+      before: Record<string, AvroValue> | null;
+      after: Record<string, AvroValue> | null;
+      op: "c" | "u" | "d";
+      transaction: { id: string | null } | null;
+    };
+    const def = table.def;
+    return {
+      kind: "change",
+      table: def,
+      op: env.op,
+      before: env.before ? image(def, env.before) : null,
+      after: env.after ? image(def, env.after) : null,
+      gtid: env.transaction?.id ?? null,
+    };
+  }
+
+  private builtin(kind: BuiltinKind, r: Record<string, unknown>): LogMessage {
+    const n = (x: unknown) => (x === null ? null : Number(x as bigint));
+    switch (kind) {
+      case "schema": {
+        this.register(r.schema as string);
+        return { kind: "schema", fingerprint: r.fingerprint as string, schema: r.schema as string };
+      }
+      case "begin":
+        return {
+          kind: "begin",
+          gtid: r.gtid as string | null,
+          flavour: r.flavour as string,
+          serverId: Number(r.server_id),
+          file: r.file as string,
+          pos: Number(r.pos),
+          tsMs: Number(r.ts_ms),
+          lastCommitted: n(r.last_committed),
+          sequenceNumber: n(r.sequence_number),
+          commitId: r.commit_id as bigint | null,
+        };
+      case "end":
+        return {
+          kind: "end",
+          gtid: r.gtid as string | null,
+          file: r.file as string,
+          pos: Number(r.pos),
+          tsMs: Number(r.ts_ms),
+          eventCount: Number(r.event_count),
+        };
+      case "abort":
+        return { kind: "abort", gtid: r.gtid as string | null, reason: r.reason as string };
+      case "ddl":
+        return {
+          kind: "ddl",
+          gtid: r.gtid as string | null,
+          database: r.database as string,
+          statement: r.statement as string,
+          sqlMode: r.sql_mode as bigint | null,
+          file: r.file as string,
+          pos: Number(r.pos),
+          tsMs: Number(r.ts_ms),
+        };
+    }
+  }
+}
+
+function image(def: TableDef, rec: Record<string, AvroValue>): BinlogValue[] {
+  const out = new Array<BinlogValue>(def.names.length);
+  for (let i = 0; i < def.names.length; i++) out[i] = fromAvro(def.descriptors[i]!, rec[def.names[i]!] ?? null);
+  return out;
+}

@@ -1,0 +1,227 @@
+// AVRO schemas of everything that travels in the log.
+//
+// Per table (Debezium naming): <server>.<db>.<table>.Key, .Value, .Envelope. The Envelope is
+// { before, after, source, op, ts_ms, transaction } as Debezium's MySQL connector writes it,
+// plus an attribute "gs" { db, table, key } so a consumer knows the primary key by name.
+// Built-in records (namespace io.gsreplicate): SchemaRecord, Begin, End, Abort, Ddl.
+//
+// Fingerprints: CRC-64-AVRO of the schema's full JSON text as published, not of its Parsing
+// Canonical Form: the canonical form drops logical-type attributes (decimal scale, fraction
+// digits), so DECIMAL(10,2) and DECIMAL(10,3) would share a fingerprint and read back wrong.
+
+import avro from "avsc";
+import { ReplicateError } from "../errors.ts";
+import type { TableInfo } from "../binlog/types.ts";
+import { rabinFingerprint } from "./fingerprint.ts";
+import { describeColumn, fieldType, type AvroSchema, type Descriptor } from "./values.ts";
+
+export const AVRO_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const NS = "io.gsreplicate";
+
+/** Throws AVRO_NAME naming the identifier (the openGauss tool's documented rule). */
+export function checkAvroName(name: string, what: string): void {
+  if (!AVRO_NAME.test(name)) {
+    throw new ReplicateError(
+      "AVRO_NAME",
+      `${what} "${name}" breaks the AVRO naming rule [A-Za-z_][A-Za-z0-9_]*: rename it on the source (or leave it out of [source] databases) before migrating`,
+      { where: what },
+    );
+  }
+}
+
+const optional = (t: AvroSchema) => ["null", t];
+
+export const SOURCE_RECORD = {
+  type: "record",
+  name: `${NS}.Source`,
+  fields: [
+    { name: "version", type: "string" },
+    { name: "connector", type: "string" },
+    { name: "name", type: "string" },
+    { name: "ts_ms", type: "long" },
+    { name: "db", type: "string" },
+    { name: "table", type: "string" },
+    { name: "server_id", type: "long" },
+    { name: "gtid", type: optional("string") },
+    { name: "file", type: "string" },
+    { name: "pos", type: "long" },
+    { name: "row", type: "int" },
+    { name: "last_committed", type: optional("long") },
+    { name: "sequence_number", type: optional("long") },
+    { name: "commit_id", type: optional("long") },
+  ],
+};
+
+const TRANSACTION_RECORD = {
+  type: "record",
+  name: `${NS}.Transaction`,
+  fields: [
+    { name: "id", type: optional("string") },
+    { name: "total_order", type: "long" },
+    { name: "data_collection_order", type: "long" },
+  ],
+};
+
+export const BUILTIN = {
+  schema: {
+    type: "record",
+    name: `${NS}.SchemaRecord`,
+    fields: [
+      { name: "fingerprint", type: "string" },
+      { name: "schema", type: "string" },
+    ],
+  },
+  begin: {
+    type: "record",
+    name: `${NS}.Begin`,
+    fields: [
+      { name: "gtid", type: optional("string") },
+      { name: "flavour", type: "string" },
+      { name: "server_id", type: "long" },
+      { name: "file", type: "string" },
+      { name: "pos", type: "long" },
+      { name: "ts_ms", type: "long" },
+      { name: "last_committed", type: optional("long") },
+      { name: "sequence_number", type: optional("long") },
+      { name: "commit_id", type: optional("long") },
+    ],
+  },
+  end: {
+    type: "record",
+    name: `${NS}.End`,
+    fields: [
+      { name: "gtid", type: optional("string") },
+      { name: "file", type: "string" },
+      { name: "pos", type: "long" },
+      { name: "ts_ms", type: "long" },
+      { name: "event_count", type: "long" },
+      {
+        name: "data_collections",
+        type: {
+          type: "array",
+          items: {
+            type: "record",
+            name: `${NS}.DataCollection`,
+            fields: [
+              { name: "data_collection", type: "string" },
+              { name: "event_count", type: "long" },
+            ],
+          },
+        },
+      },
+    ],
+  },
+  abort: {
+    type: "record",
+    name: `${NS}.Abort`,
+    fields: [
+      { name: "gtid", type: optional("string") },
+      { name: "reason", type: "string" },
+    ],
+  },
+  ddl: {
+    type: "record",
+    name: `${NS}.Ddl`,
+    fields: [
+      { name: "gtid", type: optional("string") },
+      { name: "database", type: "string" },
+      { name: "statement", type: "string" },
+      { name: "sql_mode", type: optional("long") },
+      { name: "file", type: "string" },
+      { name: "pos", type: "long" },
+      { name: "ts_ms", type: "long" },
+    ],
+  },
+} as const;
+
+export type BuiltinKind = keyof typeof BUILTIN;
+
+/** avsc with 64-bit longs as bigint: unsigned INT, BIGINT and microsecond times exceed 2^53. */
+const BigLong = avro.types.LongType.__with({
+  fromBuffer: (b: Buffer) => b.readBigInt64LE(),
+  toBuffer: (n: bigint) => {
+    const b = Buffer.allocUnsafe(8);
+    b.writeBigInt64LE(n);
+    return b;
+  },
+  fromJSON: (v: unknown) => BigInt(v as string),
+  toJSON: (n: bigint) => Number(n),
+  isValid: (n: unknown) => typeof n === "bigint",
+  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
+});
+
+export interface CompiledSchema {
+  text: string;
+  fingerprint: bigint;
+  type: avro.Type;
+}
+
+export function compile(schema: unknown): CompiledSchema {
+  const text = JSON.stringify(schema);
+  // The registry covers "long"; the hook covers longs written as objects ({"type": "long", "logicalType": …}).
+  const type = avro.Type.forSchema(schema as avro.Schema, {
+    registry: { long: BigLong } as unknown as Record<string, avro.Type>,
+    typeHook: (s: avro.Schema) => (typeof s === "object" && s !== null && (s as { type?: unknown }).type === "long" ? BigLong : undefined),
+  });
+  return { text, fingerprint: rabinFingerprint(text), type };
+}
+
+export interface TableSchema {
+  envelope: CompiledSchema;
+  key: CompiledSchema | null;
+  descriptors: Descriptor[];
+  names: string[];
+  primaryKey: number[];
+  database: string;
+  table: string;
+}
+
+export function tableSchema(server: string, t: TableInfo): TableSchema {
+  const where = `${t.database}.${t.table}`;
+  checkAvroName(server, "[source] server_name");
+  checkAvroName(t.database, "database");
+  checkAvroName(t.table, `table ${t.database}.${t.table}`);
+  const descriptors: Descriptor[] = [];
+  const fields = t.columns.map((c) => {
+    checkAvroName(c.name, `column ${where}.${c.name}`);
+    const d = describeColumn(c, `${where}.${c.name}`);
+    descriptors.push(d);
+    return { name: c.name, type: fieldType(d), ...(d.nullable ? { default: null } : {}), gs: d };
+  });
+  const base = `${server}.${t.database}.${t.table}`;
+  const value = { type: "record", name: `${base}.Value`, fields };
+  const keyNames = t.primaryKey.map((i) => t.columns[i]!.name);
+  const envelope = {
+    type: "record",
+    name: `${base}.Envelope`,
+    gs: { db: t.database, table: t.table, key: keyNames },
+    fields: [
+      { name: "before", type: ["null", value], default: null },
+      { name: "after", type: ["null", `${base}.Value`], default: null },
+      { name: "source", type: SOURCE_RECORD },
+      { name: "op", type: "string" },
+      { name: "ts_ms", type: "long" },
+      { name: "transaction", type: ["null", TRANSACTION_RECORD], default: null },
+    ],
+  };
+  const key =
+    t.primaryKey.length > 0
+      ? compile({
+          type: "record",
+          name: `${base}.Key`,
+          fields: t.primaryKey.map((i) => {
+            const d = { ...descriptors[i]!, nullable: false };
+            return { name: t.columns[i]!.name, type: fieldType(d), gs: d };
+          }),
+        })
+      : null;
+  return {
+    envelope: compile(envelope),
+    key,
+    descriptors,
+    names: t.columns.map((c) => c.name),
+    primaryKey: t.primaryKey,
+    database: t.database,
+    table: t.table,
+  };
+}
