@@ -1,7 +1,8 @@
 // `gs-replicate source`: capture the binlog and publish change events.
 
 import { defineCommand } from "citty";
-import { ReplicateError } from "../errors.ts";
+import { runSource } from "./run-source.ts";
+import { stopSignal } from "./signals.ts";
 import { configArg, stopAtEndArg } from "./args.ts";
 import { loadCommandConfig } from "./config.ts";
 
@@ -14,8 +15,8 @@ const args = {
 export const sourceCommand = defineCommand({
   meta: { name: "source", description: "Join MySQL/MariaDB as a replica and publish change events to the ordered log" },
   args,
-  run: ({ args: a }) => {
-    loadCommandConfig(a.config, "source");
-    throw new ReplicateError("INTERNAL", "the source pipeline is not part of this build yet (binlog reader in progress)");
+  run: async ({ args: a }) => {
+    const config = loadCommandConfig(a.config, "source", { stdout: a.stdout });
+    await runSource({ config, stopAtEnd: a["stop-at-end"], stdout: a.stdout, signal: stopSignal() });
   },
 });

@@ -20,7 +20,12 @@ export interface LoadResult {
   warnings: string[];
 }
 
-export function loadConfig(path: string, command: Command): LoadResult {
+export interface LoadOptions {
+  /** `source --stdout` publishes nothing, so it needs no [transport]. */
+  stdout?: boolean;
+}
+
+export function loadConfig(path: string, command: Command, opts: LoadOptions = {}): LoadResult {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -35,16 +40,17 @@ export function loadConfig(path: string, command: Command): LoadResult {
     const first = (cause as Error).message.split("\n")[0];
     throw fail("CONFIG_SYNTAX", path, undefined, `invalid TOML${where}: ${first}`, cause);
   }
-  return validate(doc, path, command);
+  return validate(doc, path, command, opts);
 }
 
-export function validate(doc: Table, file: string, command: Command): LoadResult {
+export function validate(doc: Table, file: string, command: Command, opts: LoadOptions = {}): LoadResult {
   const warnings: string[] = [];
   const out: Record<string, Table> = {};
   checkUnknown(doc, "", file);
   for (const [section, spec] of Object.entries(SCHEMA)) {
     const raw = lookup(doc, section);
-    const needed = (NEEDS[command] as readonly string[]).includes(section) || sectionNeededByChoice(doc, section);
+    const needs = (NEEDS[command] as readonly string[]).filter((n) => !(opts.stdout && n === "transport"));
+    const needed = needs.includes(section) || sectionNeededByChoice(doc, section);
     if (raw === undefined) {
       if (needed) throw fail("CONFIG_MISSING_KEY", file, section, `section [${section}] is required for "${command}"`);
       continue;

@@ -196,3 +196,19 @@ function image(def: TableDef, rec: Record<string, AvroValue>): BinlogValue[] {
   for (let i = 0; i < def.names.length; i++) out[i] = fromAvro(def.descriptors[i]!, rec[def.names[i]!] ?? null);
   return out;
 }
+
+/**
+ * The built-in kind of a record (begin, end, abort, ddl, schema), or "change" for a table
+ * envelope — without needing its schema. `source` uses it to read its log's tail on restart.
+ */
+export function recordKind(record: LogRecord): BuiltinKind | "change" | "unknown" {
+  const v = record.value;
+  if (v.length < 10 || v[0] !== 0xc3 || v[1] !== 0x01) return "unknown";
+  const fp = Buffer.from(v.buffer, v.byteOffset + 2, 8).readBigUInt64LE(0);
+  return builtinByFp.get(fp) ?? "change";
+}
+
+/** Decodes a built-in record (not a change) without any registered schema. */
+export function decodeBuiltin(record: LogRecord): LogMessage {
+  return new LogDecoder().decode(record);
+}
