@@ -1,17 +1,18 @@
 // `gs-replicate sink`: replay the ordered log on the target.
 
 import { defineCommand } from "citty";
-import { ReplicateError } from "../errors.ts";
+import { runSink } from "../sink/run.ts";
 import { configArg, stopAtEndArg } from "./args.ts";
 import { loadCommandConfig } from "./config.ts";
+import { stopSignal } from "./signals.ts";
 
 const args = { ...configArg, ...stopAtEndArg } as const;
 
 export const sinkCommand = defineCommand({
   meta: { name: "sink", description: "Replay the change log on openGauss, in parallel, exactly once" },
   args,
-  run: ({ args: a }) => {
-    loadCommandConfig(a.config, "sink");
-    throw new ReplicateError("INTERNAL", "the sink is not part of this build yet");
+  run: async ({ args: a }) => {
+    const config = loadCommandConfig(a.config, "sink");
+    await runSink({ config, stopAtEnd: a["stop-at-end"], signal: stopSignal() });
   },
 });

@@ -149,6 +149,11 @@ export const SCHEMA: Record<string, SectionSpec> = {
       workers: { type: int(1, 256), default: 4, doc: "parallel target connections applying independent transactions" },
       preserve_commit_order: { type: bool, default: false, doc: "commit on the target in source commit order" },
       on_error: { type: oneOf("stop"), default: "stop", doc: "what a data error does: stop (exit 1, nothing partial applied)" },
+      zero_date: {
+        type: oneOf("error", "null"),
+        default: "error",
+        doc: "MySQL zero or invalid dates ('0000-00-00'): error (stop naming the row) or null (store NULL)",
+      },
     },
   },
   log: {

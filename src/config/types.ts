@@ -61,6 +61,7 @@ export interface SinkConfig {
   workers: number;
   preserve_commit_order: boolean;
   on_error: "stop";
+  zero_date: "error" | "null";
 }
 
 export interface LogConfig {

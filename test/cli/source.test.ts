@@ -2,37 +2,15 @@
 // the journal (and Kafka, in kafka-source.test.ts) receive every change of every committed
 // transaction, exactly once, in commit order, with transaction boundaries and GTIDs.
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openJournalReader } from "../../src/transport/journal.ts";
 import { getMariadb, uniqueName, type MariaDb } from "../support/servers.ts";
 import { currentPosition } from "../support/binlog.ts";
 import { runCli, writeConfig, BINARY } from "../support/cli.ts";
+import { journalTransport, sourceConfig } from "../support/pipeline.ts";
 import { changeRows, readLog } from "../support/log.ts";
-
-export async function sourceConfig(db: MariaDb, database: string, from: { file: string; pos: number }, transport: string): Promise<string> {
-  return writeConfig(`
-[source]
-host = "127.0.0.1"
-port = ${db.port}
-user = "root"
-password = ""
-databases = ["${database}"]
-start = "file:${from.file}:${from.pos}"
-heartbeat_seconds = 2
-
-${transport}
-
-[log]
-progress_seconds = 1
-`);
-}
-
-export function journalTransport(): { toml: string; dir: string } {
-  const dir = join(mkdtempSync(join(tmpdir(), "gsr-journal-")), "j");
-  return { dir, toml: `[transport]\nkind = "journal"\n[transport.journal]\ndir = "${dir}"` };
-}
 
 async function gtidPos(db: MariaDb): Promise<string> {
   const c = await db.connect();

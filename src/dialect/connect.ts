@@ -1,0 +1,64 @@
+// Connections to the target. openGauss differences (its SHA256 login, its SQL) stay in
+// src/dialect/; this file picks the options both dialects share.
+
+import postgres from "postgres";
+import { readFileSync } from "node:fs";
+import type { TargetConfig } from "../config/types.ts";
+import { ReplicateError } from "../errors.ts";
+
+export function connectTarget(t: TargetConfig, max: number): postgres.Sql {
+  return postgres({
+    host: t.host,
+    port: t.port,
+    user: t.user,
+    password: t.password?.reveal(),
+    database: t.database,
+    max,
+    ssl: tls(t),
+    prepare: true,
+    onnotice: () => {},
+    connection: { application_name: "gs-replicate" },
+    connect_timeout: 10,
+    idle_timeout: 0,
+    types: TEXT_TEMPORALS,
+  });
+}
+
+// postgres.js serializes date/time parameters through JS Date, which keeps milliseconds only;
+// MySQL values carry microseconds. Sending (and reading) them as text keeps every digit.
+const asText = (oid: number) => ({ to: oid, from: [oid], serialize: (x: unknown) => String(x), parse: (x: string) => x });
+const TEXT_TEMPORALS = {
+  date: asText(1082),
+  time: asText(1083),
+  timestamp: asText(1114),
+  timestamptz: asText(1184),
+  interval: asText(1186),
+};
+
+function tls(t: TargetConfig): postgres.Options<Record<string, never>>["ssl"] {
+  const m = t.tls.mode;
+  if (m === "disabled") return false;
+  const read = (p?: string) => (p ? readFileSync(p, "utf8") : undefined);
+  return {
+    ca: read(t.tls.ca),
+    cert: read(t.tls.cert),
+    key: read(t.tls.key),
+    rejectUnauthorized: m !== "required",
+    ...(m === "verify-ca" ? { checkServerIdentity: () => undefined } : {}),
+  };
+}
+
+/** Fails fast, with the reason, when the target cannot be reached or refuses the login. */
+export async function checkTarget(sql: postgres.Sql, t: TargetConfig): Promise<void> {
+  try {
+    await sql.unsafe("SELECT 1");
+  } catch (cause) {
+    const e = cause as { code?: string; message?: string };
+    const auth = e.code === "28P01" || e.code === "28000";
+    throw new ReplicateError(
+      auth ? "TARGET_AUTH" : "TARGET_CONNECTION",
+      `cannot ${auth ? "log in to" : "reach"} the target ${t.host}:${t.port}/${t.database} as ${t.user}: ${e.message ?? String(cause)}`,
+      { retriable: !auth, where: `${t.host}:${t.port}`, cause },
+    );
+  }
+}

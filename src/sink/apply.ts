@@ -1,0 +1,169 @@
+// Applies one transaction's changes inside a target transaction.
+//
+// Statements, all prepared and with every identifier quoted:
+//   runs of INSERTs into one table      one multi-row INSERT per up to MAX_ROWS rows
+//   UPDATE / DELETE, table with a key   by primary key (the before image's key: keys can change)
+//   UPDATE / DELETE, table without key  exactly one row whose columns all equal the before
+//                                       image (ctid of the first match), as MySQL did
+// Each UPDATE/DELETE must touch exactly one row; anything else means source and target have
+// diverged, and the transaction fails naming the table and the row's key instead of going on.
+// Statements are pipelined (postgres.js sends them without waiting for each answer) and
+// awaited together, so a transaction costs about one round trip per batch, not per row.
+
+import type postgres from "postgres";
+import { ReplicateError } from "../errors.ts";
+import type { ChangeMessage, TableDef } from "../events/decode.ts";
+import { qualifiedTable, quoteIdent } from "../dialect/identifiers.ts";
+import { toParam, type Param, type ValueContext } from "../dialect/values.ts";
+import type { TxItem } from "./assembler.ts";
+
+const MAX_PARAMS = 30_000;
+const MAX_ROWS = 500;
+
+export interface ApplyContext extends ValueContext {
+  schemaMapping: Record<string, string>;
+  /** Describes the transaction for messages: "GTID 0-1-42 (binlog.000003:1234)". */
+  describe: string;
+}
+
+type Pending = ReturnType<postgres.TransactionSql["unsafe"]>;
+
+interface Check {
+  query: Pending;
+  change: ChangeMessage;
+}
+
+/** Applies changes in order; DDL items are refused here (the caller handles them alone). */
+export async function applyChanges(tx: postgres.TransactionSql, items: TxItem[], ctx: ApplyContext): Promise<void> {
+  const checks: Check[] = [];
+  const pending: Pending[] = [];
+  let i = 0;
+  while (i < items.length) {
+    const item = items[i]!;
+    if (item.kind === "ddl") {
+      throw new ReplicateError("INTERNAL", "DDL inside a change batch", { where: ctx.describe });
+    }
+    if (item.op === "c") {
+      let j = i + 1;
+      const limit = Math.min(MAX_ROWS, Math.max(1, Math.floor(MAX_PARAMS / item.table.names.length)));
+      while (j < items.length && j - i < limit) {
+        const next = items[j]!;
+        if (next.kind !== "change" || next.op !== "c" || next.table !== item.table) break;
+        j++;
+      }
+      pending.push(insert(tx, items.slice(i, j) as ChangeMessage[], ctx));
+      i = j;
+      continue;
+    }
+    const q = item.op === "u" ? update(tx, item, ctx) : remove(tx, item, ctx);
+    pending.push(q);
+    checks.push({ query: q, change: item });
+    i++;
+  }
+  await Promise.all(pending).catch((err: unknown) => {
+    throw asTargetError(err, ctx);
+  });
+  for (const c of checks) {
+    const count = (await c.query).count;
+    if (count !== 1) {
+      throw new ReplicateError(
+        "TARGET_DATA",
+        `${c.change.op === "u" ? "UPDATE" : "DELETE"} of ${c.change.table.database}.${c.change.table.table} row ${rowKey(c.change)} matched ${count} rows on the target instead of 1: source and target have diverged (${ctx.describe}); compare them with gs-replicate check --data`,
+        { where: `${c.change.table.database}.${c.change.table.table}` },
+      );
+    }
+  }
+}
+
+function params(t: TableDef, img: readonly unknown[], ctx: ApplyContext, change: ChangeMessage): Param[] {
+  const out = new Array<Param>(t.names.length);
+  for (let c = 0; c < t.names.length; c++) {
+    out[c] = toParam(t.descriptors[c]!, img[c] as never, ctx, () => `${t.database}.${t.table}.${t.names[c]} of row ${rowKey(change)}, ${ctx.describe}`);
+  }
+  return out;
+}
+
+function insert(tx: postgres.TransactionSql, rows: ChangeMessage[], ctx: ApplyContext) {
+  const t = rows[0]!.table;
+  const cols = t.names.map(quoteIdent).join(", ");
+  const n = t.names.length;
+  const values: string[] = [];
+  const args: Param[] = [];
+  for (let r = 0; r < rows.length; r++) {
+    values.push(`(${t.names.map((_, c) => `$${r * n + c + 1}`).join(", ")})`);
+    args.push(...params(t, rows[r]!.after!, ctx, rows[r]!));
+  }
+  return tx.unsafe(`INSERT INTO ${qualifiedTable(t.database, t.table, ctx.schemaMapping)} (${cols}) VALUES ${values.join(", ")}`, args as never[], {
+    prepare: true,
+  });
+}
+
+function keyIndexes(t: TableDef): number[] {
+  return t.key.map((k) => t.names.indexOf(k));
+}
+
+function update(tx: postgres.TransactionSql, ch: ChangeMessage, ctx: ApplyContext) {
+  const t = ch.table;
+  const n = t.names.length;
+  const set = t.names.map((c, i) => `${quoteIdent(c)} = $${i + 1}`).join(", ");
+  const after = params(t, ch.after!, ctx, ch);
+  const before = params(t, ch.before!, ctx, ch);
+  const target = qualifiedTable(t.database, t.table, ctx.schemaMapping);
+  if (t.key.length > 0) {
+    const keys = keyIndexes(t);
+    const where = keys.map((k, i) => `${quoteIdent(t.names[k]!)} = $${n + i + 1}`).join(" AND ");
+    return tx.unsafe(`UPDATE ${target} SET ${set} WHERE ${where}`, [...after, ...keys.map((k) => before[k]!)] as never[], { prepare: true });
+  }
+  return tx.unsafe(`UPDATE ${target} SET ${set} WHERE ctid = (${matchOne(t, target, n)})`, [...after, ...before] as never[], { prepare: true });
+}
+
+function remove(tx: postgres.TransactionSql, ch: ChangeMessage, ctx: ApplyContext) {
+  const t = ch.table;
+  const before = params(t, ch.before!, ctx, ch);
+  const target = qualifiedTable(t.database, t.table, ctx.schemaMapping);
+  if (t.key.length > 0) {
+    const keys = keyIndexes(t);
+    const where = keys.map((k, i) => `${quoteIdent(t.names[k]!)} = $${i + 1}`).join(" AND ");
+    return tx.unsafe(`DELETE FROM ${target} WHERE ${where}`, keys.map((k) => before[k]!) as never[], { prepare: true });
+  }
+  return tx.unsafe(`DELETE FROM ${target} WHERE ctid = (${matchOne(t, target, 0)})`, before as never[], { prepare: true });
+}
+
+/** The first row equal to the before image, column by column ($offset+1 … are its values). */
+function matchOne(t: TableDef, target: string, offset: number): string {
+  const conds = t.names.map((c, i) => {
+    const col = quoteIdent(c);
+    const p = `$${offset + i + 1}`;
+    // json has no equality operator: compare as jsonb, which ignores formatting
+    return t.descriptors[i]!.m === "json" ? `${col}::jsonb IS NOT DISTINCT FROM ${p}::jsonb` : `${col} IS NOT DISTINCT FROM ${p}`;
+  });
+  return `SELECT ctid FROM ${target} WHERE ${conds.join(" AND ")} LIMIT 1`;
+}
+
+export function rowKey(ch: ChangeMessage): string {
+  const t = ch.table;
+  const img = ch.before ?? ch.after ?? [];
+  const idx = t.key.length > 0 ? keyIndexes(t) : t.names.map((_, i) => i);
+  return `(${idx.map((i) => `${t.names[i]}=${show(img[i])}`).join(", ")})`;
+}
+
+function show(v: unknown): string {
+  if (v instanceof Uint8Array) return `x'${Buffer.from(v).toString("hex")}'`;
+  if (typeof v === "string") return `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
+  return String(v);
+}
+
+const RETRIABLE_SQLSTATE = new Set(["40001", "40P01", "55P03", "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004"]);
+
+export function asTargetError(err: unknown, ctx: ApplyContext): ReplicateError {
+  if (err instanceof ReplicateError) return err;
+  const e = err as { code?: string; message?: string; query?: string; table_name?: string; detail?: string };
+  const code = e.code ?? "";
+  const retriable = RETRIABLE_SQLSTATE.has(code) || ["ECONNRESET", "ECONNREFUSED", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "EPIPE"].includes(code);
+  const statement = e.query ? `; statement: ${e.query.length > 300 ? `${e.query.slice(0, 300)}…` : e.query}` : "";
+  return new ReplicateError(
+    retriable ? "TARGET_CONNECTION" : "TARGET_DATA",
+    `${ctx.describe}: the target refused the transaction: ${e.message ?? String(err)}${e.detail ? ` (${e.detail})` : ""}${retriable ? "" : statement}`,
+    { retriable, where: ctx.describe, cause: err },
+  );
+}
