@@ -158,7 +158,18 @@ function parseSpec(c: Cursor, out: AlterTable): void {
     else out.lock = value;
     return;
   }
-  if (c.isWord("FORCE", "ORDER", "ENABLE", "DISABLE", "WITH", "WITHOUT", "DISCARD", "IMPORT", "REMOVE", "UPGRADE")) {
+  if (c.eatWords("ORDER", "BY")) {
+    // A column list whose commas are not specification separators.
+    for (;;) {
+      c.ident();
+      c.eatWord("ASC", "DESC");
+      const more = c.isPunct(",") && c.peek(1)?.kind !== undefined && isOrderItem(c);
+      if (!more) break;
+      c.next();
+    }
+    return void ops.push({ op: "other", text: c.textBetween(start, c.i) });
+  }
+  if (c.isWord("FORCE", "ENABLE", "DISABLE", "WITH", "WITHOUT", "DISCARD", "IMPORT", "REMOVE", "UPGRADE")) {
     if (c.isWord("WITH", "WITHOUT") && c.isWordAt(1, "SYSTEM")) throw c.fail("system versioning is not supported");
     return other();
   }
@@ -166,6 +177,15 @@ function parseSpec(c: Cursor, out: AlterTable): void {
   const options: TableOptions = { other: [] };
   if (parseTableOptions(c, options, false) > 0) return void ops.push({ op: "table_options", options });
   throw c.fail("unknown alter specification");
+}
+
+/** After ORDER BY's comma: `name [ASC|DESC]` followed by ',' or the end. */
+function isOrderItem(c: Cursor): boolean {
+  const name = c.peek(1);
+  if (name?.kind !== "ident" && name?.kind !== "word") return false;
+  const k = c.isWordAt(2, "ASC", "DESC") ? 3 : 2;
+  const after = c.peek(k);
+  return after === undefined || (after.kind === "punct" && (after.text === "," || after.text === ";"));
 }
 
 function position(c: Cursor): ColumnPosition | undefined {
