@@ -13,6 +13,7 @@ import { EventDecoder } from "./decode.ts";
 import type { TableMap } from "./events/tablemap.ts";
 import { TransactionAssembler, type StreamItem } from "./transactions.ts";
 import type { TableInfo } from "./types.ts";
+import type { SchemaHistory } from "./schema.ts";
 
 export interface BinlogSourceOptions {
   config: SourceConfig;
@@ -21,8 +22,12 @@ export interface BinlogSourceOptions {
   /** Return once everything the server has now was read (non-blocking dump). */
   stopAtEnd: boolean;
   signal?: AbortSignal;
-  /** Completes a TABLE_MAP that lacks column names (binlog_row_metadata below FULL). */
-  resolveTable?: (map: TableMap) => TableInfo | undefined;
+  /**
+   * Schema history for servers that do not log column names (binlog_row_metadata below FULL,
+   * MySQL 5.7): completes each TABLE_MAP, and follows every DDL of the stream. DDL is applied
+   * here, before the next event is decoded, so rows after an ALTER use the new definition.
+   */
+  history?: SchemaHistory;
   onWarning?: (message: string) => void;
   /** Reconnect attempts after a retriable failure before giving up (default: forever). */
   maxRetries?: number;
@@ -74,6 +79,7 @@ export class BinlogSource {
           }
           attempt = 0;
           for (const item of out) {
+            if (item.kind === "ddl" && this.opts.history) this.opts.history.apply(item);
             if (item.kind === "commit") {
               this.committed = { file: item.file, pos: item.pos, gtid: item.gtid };
               start = { kind: "file", file: item.file, pos: item.pos };
@@ -103,8 +109,7 @@ export class BinlogSource {
 
   private completeTable(map: TableMap): TableInfo | undefined {
     if (map.namesFromMetadata) return undefined;
-    const resolved = this.opts.resolveTable?.(map);
-    if (resolved) return resolved;
+    if (this.opts.history) return this.opts.history.resolve(map);
     const t = map.table;
     throw new ReplicateError(
       "BINLOG_SCHEMA_MISSING",

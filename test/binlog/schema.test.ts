@@ -41,13 +41,12 @@ async function follow(
     start: { kind: "file", ...from },
     stopAtEnd: true,
     maxRetries: 0,
-    resolveTable: (map) => history.resolve(map),
+    history,
   });
   const items: StreamItem[] = [];
   let last: { file: string; pos: number } | undefined;
   for await (const item of source.items()) {
     items.push(item);
-    if (item.kind === "ddl") history.apply(item);
     if (item.kind === "commit") {
       last = { file: item.file, pos: item.pos };
       if (until?.(item)) break;
