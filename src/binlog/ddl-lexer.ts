@@ -8,8 +8,10 @@
 //   - comments: -- (needs a following blank), #, /* */; optimizer hints /*+ */ are comments
 //   - versioned comments /*!NNNNN body */ (MySQL and MariaDB) and /*M!NNNNNN body */
 //     (MariaDB only): the server EXECUTED the body when its version >= NNNNN, so the body is
-//     tokenized as ordinary text; otherwise it is a comment. Without a known server version
-//     every body is taken as executed (mysqldump's /*!40100 ...*/ clauses are the usual case).
+//     tokenized as ordinary text; otherwise it is a comment. MariaDB also skips the MySQL
+//     5.7+/8.x range 50700-99999 (versionExecuted). Without a known server version every
+//     body the flavour would run is taken as executed (mysqldump's /*!40100 ...*/ clauses are
+//     the usual case).
 // Executed comment markers are blanked in `clean`, so expression text sliced from it reads as
 // the server parsed it.
 
@@ -40,6 +42,16 @@ export interface Token {
   introducer?: string;
   start: number;
   end: number;
+}
+
+/**
+ * Whether the server ran a versioned comment's body. MariaDB (checked on 10.11) skips the
+ * MySQL 5.7+/8.x range 50700-99999 even though its own version number is larger.
+ */
+function versionExecuted(version: number, opts: LexOptions): boolean {
+  if (opts.serverVersion !== undefined && version > opts.serverVersion) return false;
+  if (opts.flavour === "mariadb" && version >= 50700 && version < 100000) return false;
+  return true;
 }
 
 /** A statement this parser cannot read; ddl.ts turns it into { kind: "unparsed" }. */
@@ -77,13 +89,17 @@ export function tokenize(sql: string, opts: LexOptions = {}): { tokens: Token[];
       continue;
     }
     if (sql.startsWith("/*", i)) {
-      const m = /^\/\*(M?)!(\d{0,6})/.exec(sql.slice(i, i + 10));
+      // The version is exactly 5 digits (MariaDB: 5 or 6); shorter digit runs are body text.
+      const m = (opts.flavour === "mysql" ? /^\/\*(M?)!(\d{5})?/ : /^\/\*(M?)!(\d{6}|\d{5})?/).exec(sql.slice(i, i + 10));
       if (m && !inVersioned) {
+        if (m[1] === "M" && opts.flavour === "mysql") {
+          const end = sql.indexOf("*/", i + 2);
+          if (end < 0) throw new DdlSyntaxError("unterminated comment");
+          i = end + 2;
+          continue;
+        }
         const version = m[2] ? Number(m[2]) : 0;
-        const mariadbOnly = m[1] === "M";
-        const executed =
-          !(mariadbOnly && opts.flavour === "mysql") && (opts.serverVersion === undefined || version <= opts.serverVersion);
-        if (executed) {
+        if (versionExecuted(version, opts)) {
           blank.push([i, i + m[0].length]);
           inVersioned = true;
           i += m[0].length;

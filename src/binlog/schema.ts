@@ -127,7 +127,7 @@ export class SchemaHistory {
         this.alter(ddl);
         break;
       case "rename_table":
-        for (const { from, to } of ddl.renames) this.rename(from, to, ddl.ifExists);
+        for (const { from, to } of ddl.renames) this.rename(from, to);
         break;
       case "drop_table":
         if (ddl.temporary) break;
@@ -225,12 +225,13 @@ export class SchemaHistory {
     }
     const def = this.table(ref.database, ref.table);
     if (!def) {
-      if (this.state.unknown.has(this.key(ref.database, ref.table)) || (ddl.kind === "alter_table" && ddl.ifExists)) {
-        const to = ddl.kind === "alter_table" ? renameTarget(ddl) : undefined;
-        if (to) this.rename(ref, to, true);
-        return;
+      // Nothing to change; if rows of it ever come, resolve() reports why it is unknown.
+      if (!this.state.unknown.has(this.key(ref.database, ref.table)) && !(ddl.kind === "alter_table" && ddl.ifExists)) {
+        this.forget(ref, `"${ddl.statement.slice(0, 100)}" changed it while the history had no definition of it`);
       }
-      throw drift(`${ref.database}.${ref.table}`, "DDL on a table the history does not have");
+      const to = ddl.kind === "alter_table" ? renameTarget(ddl) : undefined;
+      if (to) this.rename(ref, to);
+      return;
     }
     const alter =
       ddl.kind === "alter_table"
@@ -255,15 +256,15 @@ export class SchemaHistory {
     } else this.put(next);
   }
 
-  private rename(from: TableRef, to: TableRef, ifExists: boolean): void {
+  private rename(from: TableRef, to: TableRef): void {
     const def = this.table(from.database, from.table);
     const unknown = this.state.unknown.get(this.key(from.database, from.table));
     this.remove(from);
     if (!this.follows(to.database)) return;
     if (def) this.put(this.normalise({ ...def, database: to.database, table: to.table }));
     else if (unknown) this.forget(to, unknown.reason);
-    else if (!this.follows(from.database)) this.forget(to, `it was renamed from ${from.database}.${from.table}, which the history does not follow`);
-    else if (!ifExists) throw drift(`${from.database}.${from.table}`, "RENAME of a table the history does not have");
+    // A view (RENAME TABLE renames those too) or a table the history lost: unknown from now on.
+    else this.forget(to, `it was renamed from ${from.database}.${from.table}, whose definition the history does not have`);
   }
 
   private dropDatabase(name: string): void {

@@ -143,6 +143,11 @@ describe("CREATE TABLE", () => {
     const sql = "CREATE TABLE t (a INT, b INT /*!80023 INVISIBLE */, c VARCHAR(3) /*M!100301 COMPRESSED*/)";
     expect(table(sql).columns.map((c) => [c.invisible, c.compressed])).toEqual([[false, undefined], [true, undefined], [false, true]]);
     expect(table(sql, { serverVersion: 80022, flavour: "mysql" }).columns.map((c) => [c.invisible, c.compressed])).toEqual([[false, undefined], [false, undefined], [false, undefined]]);
+    // MariaDB runs its own and pre-5.7 versions, never MySQL 5.7+/8 ones (checked on 10.11).
+    const maria = "CREATE TABLE t (a INT /*!50699 INVISIBLE */, b INT /*!50700 INVISIBLE */, c INT /*!80023 INVISIBLE */, d INT /*!101119 INVISIBLE */, e INT /*!101120 INVISIBLE */)";
+    expect(table(maria, { flavour: "mariadb", serverVersion: 101119 }).columns.map((c) => c.invisible)).toEqual([true, false, false, true, false]);
+    // Fewer than five digits are not a version: they are body text.
+    expect(P("CREATE TABLE t (a INT /*!5070 INVISIBLE */)", { flavour: "mariadb" }).kind).toBe("unparsed");
   });
 
   test("data types and their synonyms resolve the way the server does", () => {
