@@ -9,20 +9,18 @@
 // bounded, so a slow log slows reading from the server, not memory.
 
 import type { Config } from "../config/types.ts";
-import { parseStart } from "../config/start.ts";
 import { BinlogSource } from "../binlog/source.ts";
-import type { DumpStart } from "../binlog/connection.ts";
 import { ChangeEventWriter } from "../events/codec.ts";
 import { LogDecoder } from "../events/decode.ts";
 import { messageToJson } from "../events/json.ts";
-import { readTail } from "../events/resume.ts";
 import { openLogWriter } from "../transport/open.ts";
 import type { LogRecord, LogWriter } from "../transport/types.ts";
-import { ReplicateError } from "../errors.ts";
 import { log } from "./log.ts";
 import { Progress } from "./progress.ts";
+import { prepareStart } from "./source-start.ts";
 
 const BATCH_RECORDS = 4096;
+const POSITION_MS = 1000;
 const TICK: unique symbol = Symbol("tick");
 const FLUSH_MS = 50;
 
@@ -38,26 +36,30 @@ export async function runSource(run: SourceRun): Promise<void> {
   const source = cfg.source!;
   const out = run.stdout ? stdoutWriter() : await openLogWriter(cfg.transport!, { onWarning: (m) => log.warn(m) });
   try {
-    let start: DumpStart | { kind: "current" } = initialStart(source.start);
     const events = new ChangeEventWriter(source.server_name);
-    if (!run.stdout) {
-      const tail = await readTail(out);
-      if (tail.fragment) {
-        log.warn(`the log ends inside transaction ${tail.fragment.gtid ?? "(no GTID)"} left by an earlier run: closing it with an Abort record; it will be read again whole`);
-        await out.append([events.abortRecord(tail.fragment.gtid, "source restarted: fragment of an interrupted run")]);
-        await out.sync();
-      }
-      if (tail.resume) {
-        start = { kind: "file", file: tail.resume.file, pos: tail.resume.pos };
-        log.info(`resuming after ${tail.resume.gtid ?? "the last transaction"} in the log, at ${tail.resume.file}:${tail.resume.pos}`);
-      }
-    }
-    const binlog = new BinlogSource({ config: source, start, stopAtEnd: run.stopAtEnd, signal: run.signal, onWarning: (m) => log.warn(m) });
+    const { start, history, fresh } = await prepareStart(cfg, out, events, !run.stdout);
+    let persistedVersion = history?.version ?? 0;
+    const binlog = new BinlogSource({ config: source, start, stopAtEnd: run.stopAtEnd, signal: run.signal, onWarning: (m) => log.warn(m), history });
     const progress = new Progress(cfg.log.progress_seconds, "source");
+    // The last commit read, and the last position the log records (End or Position): a
+    // Position record is written when the source has moved past transactions it did not publish.
+    type Pos = { file: string; pos: number; gtid: string | null };
+    let read: Pos | null = null;
+    let recorded: Pos | null = null;
+    let lastPositionAt = 0;
+    if (fresh && start.kind === "file" && !run.stdout) {
+      await out.append([events.positionRecord(start.file, start.pos, null)]);
+      await out.sync();
+    }
     let batch: LogRecord[] = [];
     let boundary = true;
     let lastFlush = Date.now();
-    const flush = async () => {
+    const flush = async (final = false) => {
+      if (boundary && read !== recorded && read && !run.stdout && (final || Date.now() - lastPositionAt >= POSITION_MS)) {
+        batch.push(events.positionRecord(read.file, read.pos, read.gtid));
+        recorded = read;
+        lastPositionAt = Date.now();
+      }
       if (batch.length > 0) {
         const b = batch;
         batch = [];
@@ -68,6 +70,15 @@ export async function runSource(run: SourceRun): Promise<void> {
     };
     for await (const item of withTicks(binlog.items(), FLUSH_MS)) {
       if (item !== TICK) {
+        if (item.kind === "commit" && history && history.version !== persistedVersion) {
+          // The transaction changed the schema: its new history goes in before its End, so a
+          // restart after that End loads exactly this schema.
+          await out.append(batch);
+          batch = [];
+          events.historyOffset = out.endOffset();
+          await out.append([events.historyRecord(history.toJSON())]);
+          persistedVersion = history.version;
+        }
         const before = batch.length;
         events.write(item, batch);
         progress.events += batch.length - before;
@@ -75,7 +86,11 @@ export async function runSource(run: SourceRun): Promise<void> {
         if (item.kind === "commit" || item.kind === "rollback") {
           boundary = true;
           progress.transactions++;
-          if (item.kind === "commit") progress.position(item.gtid ?? `${item.file}:${item.pos}`, item.timestampMs);
+          if (item.kind === "commit") {
+            read = { file: item.file, pos: item.pos, gtid: item.gtid };
+            if (batch.length > before) recorded = read; // its End is in the batch
+            progress.position(item.gtid ?? `${item.file}:${item.pos}`, item.timestampMs);
+          }
         }
         if (batch.length < BATCH_RECORDS && Date.now() - lastFlush < FLUSH_MS) {
           progress.maybeReport();
@@ -85,17 +100,11 @@ export async function runSource(run: SourceRun): Promise<void> {
       if (batch.length > 0 || item === TICK) await flush();
       progress.maybeReport();
     }
-    await flush();
+    await flush(true);
     progress.report(run.signal.aborted ? "stopped on signal" : "caught up");
   } finally {
     await out.close();
   }
-}
-
-function initialStart(text: string): DumpStart | { kind: "current" } {
-  const s = parseStart(text);
-  if (!s) throw new ReplicateError("CONFIG_BAD_VALUE", `bad [source] start "${text}"`, { kind: "config", where: "source.start" });
-  return s.kind === "gtid" ? { kind: "gtid", set: s.set } : s;
 }
 
 /** `--stdout`: the same records, decoded back and printed as JSON lines. */
@@ -119,7 +128,6 @@ function stdoutWriter(): LogWriter {
     async close() {},
   };
 }
-
 
 /** Interleaves a TICK whenever the source is quiet for `ms`, so batches flush while idle. */
 async function* withTicks<T>(source: AsyncIterable<T>, ms: number): AsyncGenerator<T | typeof TICK> {

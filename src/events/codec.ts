@@ -54,6 +54,8 @@ export class ChangeEventWriter {
   private written = false;
   private total = 0;
   private perTable = new Map<string, number>();
+  /** Offset of the latest SchemaHistory record; written into every End. */
+  historyOffset: bigint | null = null;
 
   constructor(private readonly server: string) {}
 
@@ -90,6 +92,7 @@ export class ChangeEventWriter {
             pos: BigInt(item.pos),
             ts_ms: BigInt(Math.trunc(item.timestampMs)),
             event_count: BigInt(this.total),
+            history_offset: this.historyOffset,
             data_collections: [...this.perTable].map(([name, n]) => ({ data_collection: name, event_count: BigInt(n) })),
           }));
         }
@@ -105,6 +108,16 @@ export class ChangeEventWriter {
       case "heartbeat":
         return;
     }
+  }
+
+  /** Where the source stands between transactions (see Position in schemas.ts). */
+  positionRecord(file: string, pos: number, gtid: string | null): LogRecord {
+    return this.builtin("position", gtid, { gtid, file, pos: BigInt(pos), history_offset: this.historyOffset });
+  }
+
+  /** The schema history as of now (src/binlog/schema.ts), for a restarted source. */
+  historyRecord(json: unknown): LogRecord {
+    return this.builtin("history", null, { json: JSON.stringify(json) });
   }
 
   /** A fragment of an earlier run (seen in the log's tail) is closed explicitly. */

@@ -58,11 +58,23 @@ export interface EndMessage {
   pos: number;
   tsMs: number;
   eventCount: number;
+  historyOffset: bigint | null;
 }
 export interface AbortMessage {
   kind: "abort";
   gtid: string | null;
   reason: string;
+}
+export interface PositionMessage {
+  kind: "position";
+  gtid: string | null;
+  file: string;
+  pos: number;
+  historyOffset: bigint | null;
+}
+export interface HistoryMessage {
+  kind: "history";
+  json: string;
 }
 export interface SchemaMessage {
   kind: "schema";
@@ -70,7 +82,7 @@ export interface SchemaMessage {
   schema: string;
 }
 
-export type LogMessage = BeginMessage | ChangeMessage | DdlMessage | EndMessage | AbortMessage | SchemaMessage;
+export type LogMessage = BeginMessage | ChangeMessage | DdlMessage | EndMessage | AbortMessage | SchemaMessage | HistoryMessage | PositionMessage;
 
 interface TableEntry {
   compiled: CompiledSchema;
@@ -173,6 +185,17 @@ export class LogDecoder {
           pos: Number(r.pos),
           tsMs: Number(r.ts_ms),
           eventCount: Number(r.event_count),
+          historyOffset: r.history_offset as bigint | null,
+        };
+      case "history":
+        return { kind: "history", json: r.json as string };
+      case "position":
+        return {
+          kind: "position",
+          gtid: r.gtid as string | null,
+          file: r.file as string,
+          pos: Number(r.pos),
+          historyOffset: r.history_offset as bigint | null,
         };
       case "abort":
         return { kind: "abort", gtid: r.gtid as string | null, reason: r.reason as string };

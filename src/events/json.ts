@@ -23,6 +23,8 @@ function image(names: string[], img: BinlogValue[] | null): Record<string, unkno
 export function messageToJson(m: LogMessage): string | undefined {
   switch (m.kind) {
     case "schema":
+    case "history":
+    case "position":
       return undefined;
     case "change":
       return JSON.stringify({

@@ -1,5 +1,6 @@
 // Where a restarted `source` continues: right after the last transaction whose End record is
-// in the log. Whatever follows that End (a Begin and some changes, cut off by a crash) is a
+// in the log, or at the last Position record when that is later (transactions the source read
+// but did not publish, e.g. of other databases, move it on). Whatever follows that End (a Begin and some changes, cut off by a crash) is a
 // fragment: an Abort record is appended so every reader sees it closed, and the transaction
 // is read from the binlog again, whole. Nothing is published twice, nothing skipped.
 
@@ -10,6 +11,8 @@ export interface ResumePoint {
   file: string;
   pos: number;
   gtid: string | null;
+  /** Offset of the schema history record in effect there, if the source keeps one. */
+  historyOffset: bigint | null;
 }
 
 export interface TailState {
@@ -27,12 +30,15 @@ export async function readTail(writer: LogWriter): Promise<TailState> {
     const records = (await writer.tail(window)).map((r) => r.record);
     const whole = BigInt(records.length) >= end;
     let last = -1;
-    for (let i = records.length - 1; i >= 0 && last < 0; i--) if (recordKind(records[i]!) === "end") last = i;
+    for (let i = records.length - 1; i >= 0 && last < 0; i--) {
+      const k = recordKind(records[i]!);
+      if (k === "end" || k === "position") last = i;
+    }
     if (last >= 0 || whole) {
       let resume: ResumePoint | null = null;
       if (last >= 0) {
         const m = decodeBuiltin(records[last]!);
-        if (m.kind === "end") resume = { file: m.file, pos: m.pos, gtid: m.gtid };
+        if (m.kind === "end" || m.kind === "position") resume = { file: m.file, pos: m.pos, gtid: m.gtid, historyOffset: m.historyOffset };
       }
       // Forward over what follows the last End: an unclosed Begin is a fragment.
       let fragment: TailState["fragment"] = null;

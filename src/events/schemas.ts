@@ -95,6 +95,9 @@ export const BUILTIN = {
       { name: "pos", type: "long" },
       { name: "ts_ms", type: "long" },
       { name: "event_count", type: "long" },
+      // Log offset of the SchemaHistory record in effect after this transaction (sources that
+      // do not log column names): a restarted source reloads the schema from there.
+      { name: "history_offset", type: optional("long"), default: null },
       {
         name: "data_collections",
         type: {
@@ -110,6 +113,22 @@ export const BUILTIN = {
         },
       },
     ],
+  },
+  position: {
+    type: "record",
+    name: `${NS}.Position`,
+    doc: "where the source stands after transactions it did not publish (filtered out); a restart continues from the last End or Position",
+    fields: [
+      { name: "gtid", type: optional("string") },
+      { name: "file", type: "string" },
+      { name: "pos", type: "long" },
+      { name: "history_offset", type: optional("long"), default: null },
+    ],
+  },
+  history: {
+    type: "record",
+    name: `${NS}.SchemaHistory`,
+    fields: [{ name: "json", type: "string" }],
   },
   abort: {
     type: "record",

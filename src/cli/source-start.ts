@@ -1,0 +1,81 @@
+// Where `source` starts, and with which schema: the last End or Position in its log (closing a
+// crash fragment with an Abort first), else `[source] start`; and the schema history when the
+// server does not log column names (reloaded from the log, or snapshotted and recorded now).
+
+import type { DumpStart } from "../binlog/connection.ts";
+import { BinlogConnection } from "../binlog/connection.ts";
+import { SchemaHistory } from "../binlog/schema.ts";
+import { parseStart } from "../config/start.ts";
+import type { Config } from "../config/types.ts";
+import { ReplicateError } from "../errors.ts";
+import type { ChangeEventWriter } from "../events/codec.ts";
+import { decodeBuiltin } from "../events/decode.ts";
+import { readTail } from "../events/resume.ts";
+import { openLogReader } from "../transport/open.ts";
+import type { LogWriter } from "../transport/types.ts";
+import { log } from "./log.ts";
+
+export interface SourceStart {
+  start: DumpStart;
+  history: SchemaHistory | undefined;
+  /** True when the log holds no position yet: the runner records the start position. */
+  fresh: boolean;
+}
+
+export async function prepareStart(cfg: Config, out: LogWriter, events: ChangeEventWriter, publish: boolean): Promise<SourceStart> {
+  const source = cfg.source!;
+  let start: DumpStart | undefined;
+  let historyAt: bigint | null = null;
+  if (publish) {
+    const tail = await readTail(out);
+    if (tail.fragment) {
+      log.warn(`the log ends inside transaction ${tail.fragment.gtid ?? "(no GTID)"} left by an earlier run: closing it with an Abort record; it will be read again whole`);
+      await out.append([events.abortRecord(tail.fragment.gtid, "source restarted: fragment of an interrupted run")]);
+      await out.sync();
+    }
+    if (tail.resume) {
+      start = { kind: "file", file: tail.resume.file, pos: tail.resume.pos };
+      historyAt = tail.resume.historyOffset;
+      log.info(`resuming after ${tail.resume.gtid ?? "the last transaction"} in the log, at ${tail.resume.file}:${tail.resume.pos}`);
+    }
+  }
+  const conn = await BinlogConnection.open(source);
+  try {
+    const fresh = start === undefined;
+    if (!start) {
+      const s = parseStart(source.start);
+      if (!s) throw new ReplicateError("CONFIG_BAD_VALUE", `bad [source] start "${source.start}"`, { kind: "config", where: "source.start" });
+      start = s.kind === "current" ? { kind: "file", ...(await conn.currentPosition()) } : s.kind === "gtid" ? { kind: "gtid", set: s.set } : s;
+    }
+    const rows = await conn.query<{ Value?: string }>("SHOW GLOBAL VARIABLES LIKE 'binlog_row_metadata'");
+    if (rows[0]?.Value?.toUpperCase() === "FULL") return { start, history: undefined, fresh };
+    if (historyAt !== null) return { start, history: await loadHistory(cfg, historyAt), fresh };
+    log.warn(
+      "the source does not log column names (binlog_row_metadata is not FULL): gs-replicate follows its DDL from a snapshot of information_schema taken now; set binlog_row_metadata=FULL for the most robust capture",
+    );
+    const history = await SchemaHistory.snapshot((sql) => conn.query(sql), source.databases);
+    events.historyOffset = out.endOffset();
+    await out.append([events.historyRecord(history.toJSON())]);
+    await out.sync();
+    return { start, history, fresh };
+  } finally {
+    conn.close();
+  }
+}
+
+async function loadHistory(cfg: Config, offset: bigint): Promise<SchemaHistory> {
+  const reader = await openLogReader(cfg.transport!);
+  try {
+    for await (const { record } of reader.read(offset, { follow: false })) {
+      const m = decodeBuiltin(record);
+      if (m.kind !== "history") break;
+      log.info(`schema history reloaded from log offset ${offset}`);
+      return SchemaHistory.fromJSON(JSON.parse(m.json));
+    }
+  } finally {
+    await reader.close();
+  }
+  throw new ReplicateError("JOURNAL_CORRUPT", `the log has no schema history record at offset ${offset}, where its last End points`, {
+    where: `log offset ${offset}`,
+  });
+}
