@@ -2,7 +2,7 @@
 BUN := $(shell command -v bun 2>/dev/null || echo node_modules/.bin/bun)
 SRC := $(shell find src -name '*.ts') package.json
 
-.PHONY: all build test typecheck demo bench clean deps
+.PHONY: all build test typecheck demo bench clean deps system-deps
 
 all: build
 
@@ -11,6 +11,10 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 deps: node_modules/.installed
+
+# Debian packages for the real servers the tests and the demo start (no-op when present).
+system-deps:
+	@scripts/install-deps.sh
 
 build: dist/gs-replicate
 
@@ -22,10 +26,10 @@ typecheck: node_modules/.installed
 
 # Starts private MariaDB, PostgreSQL and Kafka-mock servers, runs every test against them,
 # stops them, and prints "N passed, N failed" last.
-test: build typecheck
+test: system-deps build typecheck
 	$(BUN) run test/support/run-tests.ts $(TESTS)
 
-demo: build
+demo: system-deps build
 	$(BUN) run bench/demo.ts
 
 clean:
