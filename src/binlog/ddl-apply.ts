@@ -3,7 +3,9 @@
 // (column → table default → database default), TEXT(M)/BLOB(M) sized, nullability decided,
 // index names assigned. ALTER TABLE follows MySQL's mysql_prepare_alter_table order (drops and
 // in-place changes first, then additions and repositioned columns in written order, then
-// keys), so a statement the server accepted gives the table the server built.
+// keys), so a statement the server accepted gives the table the server built. Column
+// placement was checked against MariaDB 10.11: a changed column with FIRST/AFTER stays in its
+// old slot until its turn, and AFTER names refer to the new names.
 // Definitions are immutable: every change returns a new TableDef (the schema history's
 // per-table cache relies on object identity).
 
@@ -72,7 +74,7 @@ export function effectiveColumn(env: ApplyEnv, where: string, col: ColumnDef, ta
   const type = { ...col.type };
   const out: ColumnDef = { ...col, type };
   if (isCharacterType(type.name)) {
-    const cs = resolveCharset(env, where, type.charset, type.collation, table);
+    const cs = { ...resolveCharset(env, where, type.charset, type.collation, table) };
     if (type.binaryCollation) {
       const bin = env.catalog.binCollation(cs.charset);
       if (!bin) throw drift(where, `character set ${cs.charset} has no _bin collation`);
@@ -194,7 +196,8 @@ function alterColumns(env: ApplyEnv, where: string, old: ColumnDef[], ops: Alter
     if (drops.has(key)) continue;
     const ch = changes.get(key);
     if (ch) {
-      if (!ch.op.position) list.push(ch.placed);
+      // In the old slot for now; one with FIRST/AFTER moves when its turn comes below.
+      list.push(ch.placed);
       continue;
     }
     let c = col;
@@ -229,6 +232,7 @@ function alterColumns(env: ApplyEnv, where: string, old: ColumnDef[], ops: Alter
       const ch = changes.get((op.op === "change_column" ? op.oldName : op.column.name).toLowerCase());
       if (!ch) continue; // IF EXISTS on a missing column
       placed = ch.placed;
+      list.splice(list.indexOf(placed), 1);
     } else continue;
     const pos = op.position!;
     if ("first" in pos) list.unshift(placed);
@@ -288,7 +292,6 @@ function applyKeys(def: TableDef, ops: AlterOp[], where: string): TableDef {
         if (!("column" in p)) throw drift(where, "a primary key on an expression");
         const col = columns.find((c) => same(c.name, p.column));
         if (!col) throw drift(where, `PRIMARY KEY (${p.column}): no such column`);
-        col.nullable = false;
         return col.name;
       });
     } else if (op.op === "add_index" || op.op === "add_unique") {
@@ -300,6 +303,8 @@ function applyKeys(def: TableDef, ops: AlterOp[], where: string): TableDef {
       indexes = [...indexes, { ...op.index, name }];
     }
   }
+  // Primary key columns are NOT NULL whatever a later MODIFY/CHANGE says.
+  for (const col of columns) if (primaryKey.some((n) => same(n, col.name))) col.nullable = false;
   return { ...def, columns, primaryKey, indexes };
 }
 

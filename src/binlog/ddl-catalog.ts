@@ -67,6 +67,16 @@ export async function readCatalog(query: Query, databases: string[]): Promise<Ca
   const charsets = (await query("SELECT CHARACTER_SET_NAME AS name, DEFAULT_COLLATE_NAME AS dflt, MAXLEN AS maxlen FROM information_schema.CHARACTER_SETS")).map(
     (r): CharsetInfo => ({ name: need(r, "name"), defaultCollation: need(r, "dflt"), maxlen: Number(need(r, "maxlen")) }),
   );
+  // MariaDB 11.2+: character_set_collations overrides a charset's default collation.
+  const overrides = await query("SELECT @@character_set_collations AS v").then(
+    (rows) => str(rows[0] ?? {}, "v") ?? "",
+    () => "",
+  );
+  for (const pair of overrides.split(",")) {
+    const [cs, co] = pair.split("=").map((x) => x.trim().toLowerCase());
+    const info = charsets.find((c) => c.name.toLowerCase() === cs);
+    if (info && co) info.defaultCollation = co.startsWith(`${cs}_`) ? co : `${cs}_${co}`;
+  }
   const collations = (await query("SELECT COLLATION_NAME AS name, CHARACTER_SET_NAME AS cs, ID AS id FROM information_schema.COLLATIONS"))
     .filter((r) => str(r, "id") !== null && str(r, "cs") !== null)
     .map((r): CollationInfo => ({ name: need(r, "name"), charset: need(r, "cs"), id: Number(need(r, "id")) }));

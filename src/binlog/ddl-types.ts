@@ -174,7 +174,7 @@ export function binlogTypeText(col: ColumnInfo): string {
 }
 
 export function isByteStringType(name: string): boolean {
-  return name === "binary" || name === "varbinary" || BLOB_PREFIX[name] !== undefined && name.endsWith("blob");
+  return name === "binary" || name === "varbinary" || (BLOB_PREFIX[name] !== undefined && name.endsWith("blob"));
 }
 
 export function isNumericType(name: string): boolean {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type mysql from "mysql2/promise";
 import { BinlogSource } from "../../src/binlog/source.ts";
 import { SchemaHistory, type Query, type TableDef } from "../../src/binlog/schema.ts";
+import type { TableMap } from "../../src/binlog/events/tablemap.ts";
 import type { StreamItem } from "../../src/binlog/transactions.ts";
 import { ReplicateError } from "../../src/errors.ts";
 import { currentPosition, rowObjects, sourceConfigFor } from "../support/binlog.ts";
@@ -76,6 +77,13 @@ const WORKLOAD = (db: string) => [
   `CREATE UNIQUE INDEX ux ON ${db}.t2 (mid, id)`,
   `ALTER TABLE ${db}.t2 ADD INDEX (title(5)), ADD UNIQUE KEY (bin), RENAME INDEX ux TO uy`,
   `DROP INDEX bin ON ${db}.t2`,
+  // Column placement corners, as the server resolves them (the final shape is compared below).
+  `CREATE TABLE ${db}.t6 (a INT, b INT, c INT)`,
+  `ALTER TABLE ${db}.t6 ADD COLUMN x INT AFTER c, MODIFY c INT FIRST`,
+  `ALTER TABLE ${db}.t6 ADD COLUMN y INT AFTER a, CHANGE b b2 INT AFTER y`,
+  `ALTER TABLE ${db}.t6 ADD COLUMN a INT, DROP COLUMN a`,
+  `ALTER TABLE ${db}.t6 DROP COLUMN x, ADD COLUMN x BIGINT FIRST, CHANGE y y2 INT, ADD COLUMN w INT AFTER y2`,
+  `ALTER TABLE ${db}.t6 RENAME COLUMN w TO w2, ADD COLUMN v CHAR(1) CHARACTER SET utf8mb4 BINARY AFTER c, ADD COLUMN u TINYTEXT`,
 ];
 
 const EXPECTED = (db: string) => [
@@ -133,7 +141,7 @@ describe("schema history (MariaDB, binlog_row_metadata=NO_LOG)", () => {
 
     // The history's definitions match what the server reports after the same DDL.
     const fresh = await SchemaHistory.snapshot(query, [db]);
-    for (const t of ["t2", "t3", "t4"]) expect(shape(history.table(db, t))).toEqual(shape(fresh.table(db, t)));
+    for (const t of ["t2", "t3", "t4", "t6"]) expect(shape(history.table(db, t))).toEqual(shape(fresh.table(db, t)));
     expect(history.table(db, "t2")?.indexes.map((ix) => ix.name)).toEqual(["uy", "title"]);
     // CONVERT TO CHARACTER SET grows TEXT types to keep their length in characters.
     expect(history.table(db, "t3")?.columns.find((c) => c.name === "memo")?.type.name).toBe("text");
@@ -253,3 +261,196 @@ function shape(def: TableDef | undefined) {
     collation: def.collation,
   };
 }
+
+// ---------------------------------------------------------------- rules, without a server
+
+const CATALOG = {
+  charsets: [
+    ["latin1", "latin1_swedish_ci", 1],
+    ["utf8mb4", "utf8mb4_0900_ai_ci", 4],
+    ["utf8mb3", "utf8mb3_general_ci", 3],
+    ["binary", "binary", 1],
+  ],
+  collations: [
+    ["latin1_swedish_ci", 8, "latin1"],
+    ["latin1_bin", 47, "latin1"],
+    ["utf8mb4_0900_ai_ci", 255, "utf8mb4"],
+    ["utf8mb4_bin", 46, "utf8mb4"],
+    ["utf8mb3_general_ci", 33, "utf8mb3"],
+    ["binary", 63, "binary"],
+  ],
+};
+
+function history(over: Record<string, unknown> = {}): SchemaHistory {
+  return SchemaHistory.fromJSON({
+    format: 1,
+    version: 0,
+    flavour: "mysql",
+    serverVersion: 80036,
+    lowerCaseTableNames: 0,
+    explicitDefaultsForTimestamp: true,
+    server: { charset: "latin1", collation: "latin1_swedish_ci" },
+    databases: ["d"],
+    ...CATALOG,
+    databaseDefaults: [["d", "latin1", "latin1_swedish_ci"]],
+    tables: [],
+    unknown: [],
+    ...over,
+  });
+}
+
+function run(h: SchemaHistory, ...statements: string[]): SchemaHistory {
+  for (const statement of statements) h.apply({ database: "d", statement });
+  return h;
+}
+
+const names = (h: SchemaHistory, t: string) => h.table("d", t)?.columns.map((c) => c.name);
+
+/** A TABLE_MAP as a binlog without optional metadata gives it. */
+function mapOf(table: string, cols: Array<[number, number]>, database = "d", have: Partial<TableMap["metadata"]["missing"]> = {}, unsigned: boolean[] = []): TableMap {
+  return {
+    table: { tableId: 7n, database, table, columns: cols.map(([type, meta], i) => ({ name: `@${i + 1}`, type, meta, nullable: true, unsigned: unsigned[i] ?? false })), primaryKey: [] },
+    flags: 0,
+    namesFromMetadata: false,
+    metadata: { missing: { names: true, signedness: true, charsets: true, enumSetValues: true, primaryKey: true, ...have } },
+  };
+}
+
+describe("schema history rules", () => {
+  test("ALTER TABLE places columns the way the server does", () => {
+    const h = run(history(), "CREATE TABLE t (a INT, b INT, c INT)");
+    run(h, "ALTER TABLE t DROP COLUMN a, ADD COLUMN a BIGINT FIRST");
+    expect(names(h, "t")).toEqual(["a", "b", "c"]);
+    expect(h.table("d", "t")?.columns[0]?.type.name).toBe("bigint");
+    // Changed columns with a position are placed with the additions, in written order, by new names.
+    // A changed column keeps its old slot until its own FIRST/AFTER is applied (MariaDB 10.11).
+    run(h, "ALTER TABLE t ADD COLUMN x INT AFTER c, CHANGE b b2 INT AFTER x, MODIFY c INT FIRST");
+    expect(names(h, "t")).toEqual(["c", "a", "x", "b2"]);
+    expect(() => run(history(), "CREATE TABLE t (a INT, b INT)", "ALTER TABLE t ADD z INT AFTER b, CHANGE b b2 INT FIRST")).toThrow(/AFTER b: no such column/);
+    run(h, "ALTER TABLE t RENAME COLUMN x TO y, ALTER COLUMN a SET DEFAULT 3, ADD COLUMN IF NOT EXISTS y INT");
+    expect(names(h, "t")).toEqual(["c", "a", "y", "b2"]);
+    expect(h.table("d", "t")?.columns[1]?.default).toEqual({ kind: "number", text: "3" });
+    expect(() => run(h, "ALTER TABLE t DROP COLUMN nope")).toThrow(/DROP COLUMN nope: no such column/);
+    expect(() => run(h, "ALTER TABLE t ADD COLUMN q INT AFTER nope")).toThrow(/AFTER nope: no such column/);
+  });
+
+  test("keys follow column renames and drops; primary key columns are NOT NULL", () => {
+    const h = run(history(), "CREATE TABLE t (a INT, b INT, c INT, PRIMARY KEY (a, b), UNIQUE KEY u (b, c), KEY (c))");
+    run(h, "ALTER TABLE t CHANGE b bb INT, DROP COLUMN c");
+    const t = h.table("d", "t")!;
+    expect(t.primaryKey).toEqual(["a", "bb"]);
+    expect(t.indexes).toEqual([{ name: "u", kind: "unique", parts: [{ column: "bb" }] }]);
+    expect(t.columns.map((c) => c.nullable)).toEqual([false, false]);
+    run(h, "ALTER TABLE t DROP PRIMARY KEY, ADD PRIMARY KEY (bb)", "CREATE INDEX i ON t (a)", "ALTER TABLE t ADD KEY (a)", "DROP INDEX u ON t");
+    expect(h.table("d", "t")?.primaryKey).toEqual(["bb"]);
+    expect(h.table("d", "t")?.indexes.map((ix) => ix.name)).toEqual(["i", "a"]);
+    run(h, "DROP INDEX `PRIMARY` ON t");
+    expect(h.table("d", "t")?.primaryKey).toEqual([]);
+  });
+
+  test("character sets: column, table, database and server defaults; BINARY; TEXT(M); CONVERT TO", () => {
+    const h = run(
+      history(),
+      "CREATE DATABASE e CHARACTER SET utf8mb4",
+      "CREATE TABLE t (a VARCHAR(5), b CHAR(2) BINARY, c TEXT(60) CHARACTER SET utf8mb4, d TEXT(100) CHARSET utf8mb4, e TINYTEXT, f VARBINARY(3), g ENUM('x') COLLATE utf8mb4_bin, h BLOB(300), j NATIONAL CHAR(1))",
+    );
+    const cols = h.table("d", "t")!.columns.map((c) => [c.name, c.type.name, c.type.charset, c.type.collation]);
+    expect(cols).toEqual([
+      ["a", "varchar", "latin1", "latin1_swedish_ci"],
+      ["b", "char", "latin1", "latin1_bin"],
+      ["c", "tinytext", "utf8mb4", "utf8mb4_0900_ai_ci"],
+      ["d", "text", "utf8mb4", "utf8mb4_0900_ai_ci"],
+      ["e", "tinytext", "latin1", "latin1_swedish_ci"],
+      ["f", "varbinary", "binary", "binary"],
+      ["g", "enum", "utf8mb4", "utf8mb4_bin"],
+      ["h", "blob", "binary", "binary"],
+      ["j", "char", "utf8mb3", "utf8mb3_general_ci"],
+    ]);
+    h.apply({ database: "e", statement: "CREATE TABLE u (a VARCHAR(1))" });
+    expect(h.table("e", "u")).toBeUndefined(); // database e is not followed
+    run(h, "ALTER TABLE t DEFAULT CHARSET utf8mb4, ADD COLUMN k VARCHAR(1)");
+    expect(h.table("d", "t")?.columns.at(-1)?.type.charset).toBe("utf8mb4");
+    expect(h.table("d", "t")?.columns[0]?.type.charset).toBe("latin1");
+    run(h, "ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
+    const after = h.table("d", "t")!;
+    expect(after.columns.map((c) => [c.name, c.type.name, c.type.collation])).toEqual([
+      ["a", "varchar", "utf8mb4_bin"],
+      ["b", "char", "utf8mb4_bin"],
+      ["c", "tinytext", "utf8mb4_bin"],
+      ["d", "text", "utf8mb4_bin"],
+      ["e", "text", "utf8mb4_bin"],
+      ["f", "varbinary", "binary"],
+      ["g", "enum", "utf8mb4_bin"],
+      ["h", "blob", "binary"],
+      ["j", "char", "utf8mb4_bin"],
+      ["k", "varchar", "utf8mb4_bin"],
+    ]);
+    expect([after.charset, after.collation]).toEqual(["utf8mb4", "utf8mb4_bin"]);
+  });
+
+  test("renames: chains, swaps, across databases; unknown tables explain themselves", () => {
+    const h = run(history({ databases: ["d", "x"] }), "CREATE TABLE a (i INT)", "CREATE TABLE b (s VARCHAR(3))");
+    run(h, "RENAME TABLE a TO tmp, b TO a, tmp TO b");
+    expect(names(h, "a")).toEqual(["s"]);
+    expect(names(h, "b")).toEqual(["i"]);
+    run(h, "RENAME TABLE b TO x.b", "ALTER TABLE a RENAME TO elsewhere.a");
+    expect(h.table("x", "b")?.columns[0]?.name).toBe("i");
+    expect(h.table("d", "a")).toBeUndefined();
+    run(h, "RENAME TABLE outside.z TO d.z");
+    expect(() => h.resolve(mapOf("z", [[3, 0]]))).toThrow(/no schema known for d\.z.*renamed from outside\.z/);
+    run(h, "CREATE TABLE c LIKE outside.q");
+    expect(() => h.resolve(mapOf("c", [[3, 0]]))).toThrow(/created LIKE outside\.q/);
+    run(h, "CREATE TABLE c LIKE x.b", "DROP DATABASE x");
+    expect(names(h, "c")).toEqual(["i"]);
+    expect(h.table("x", "b")).toBeUndefined();
+    run(h, "DROP TABLE IF EXISTS c, nope /* generated by server */");
+    expect(h.table("d", "c")).toBeUndefined();
+  });
+
+  test("lower_case_table_names folds names; IF NOT EXISTS keeps the existing table", () => {
+    const h = run(history({ lowerCaseTableNames: 1 }), "CREATE TABLE MixedCase (a INT)", "ALTER TABLE MIXEDCASE ADD COLUMN B INT", "CREATE TABLE IF NOT EXISTS mixedcase (z INT)");
+    expect(h.table("d", "mixedcase")?.table).toBe("mixedcase");
+    expect(names(h, "MixedCase")).toEqual(["a", "B"]);
+    expect(h.resolve(mapOf("mixedcase", [[3, 0], [3, 0]])).columns.map((c) => c.name)).toEqual(["a", "B"]);
+  });
+
+  test("resolve() checks sizes and signedness against the binlog, and takes what the binlog knows", () => {
+    const h = run(history(), "CREATE TABLE t (id INT UNSIGNED PRIMARY KEY, d DECIMAL(10,2), v VARCHAR(5) CHARACTER SET utf8mb4, e ENUM('a','b'), s SET('x','y'), ts TIMESTAMP(3) NULL, j JSON)");
+    const good: Array<[number, number]> = [[3, 0], [246, 10 * 256 + 2], [15, 20], [247, 1], [248, 1], [17, 3], [245, 4]];
+    const info = h.resolve(mapOf("t", good));
+    expect(info.columns.map((c) => [c.name, c.unsigned, c.collation, c.enumValues ?? c.setValues])).toEqual([
+      ["id", true, undefined, undefined],
+      ["d", false, undefined, undefined],
+      ["v", false, 255, undefined],
+      ["e", false, 8, ["a", "b"]],
+      ["s", false, 8, ["x", "y"]],
+      ["ts", false, undefined, undefined],
+      ["j", false, undefined, undefined],
+    ]);
+    expect(info.primaryKey).toEqual([0]);
+    expect(info.tableId).toBe(7n);
+    const bad = (k: number, col: [number, number]) => () => h.resolve(mapOf("t", good.map((c, i) => (i === k ? col : c))));
+    expect(bad(1, [246, 12 * 256 + 4])).toThrow(/column #2 d is DECIMAL\(10,2\) in the history but the binlog writes NEWDECIMAL/);
+    expect(bad(2, [15, 5])).toThrow(/column #3 v is VARCHAR\(5\) CHARACTER SET utf8mb4 .* \(5 bytes in the binlog\)/);
+    expect(bad(5, [17, 6])).toThrow(/TIMESTAMP\(3\).*fsp 3, binlog 6/);
+    expect(() => h.resolve(mapOf("t", good.slice(1)))).toThrow(/the binlog has 6 columns, the history 7/);
+    // MySQL's MINIMAL metadata carries signedness and charsets: used, and checked.
+    const minimal = h.resolve(mapOf("t", good, "d", { signedness: false }, [true]));
+    expect(minimal.columns[0]?.unsigned).toBe(true);
+    expect(() => h.resolve(mapOf("t", good, "d", { signedness: false }, [false]))).toThrow(/id is UNSIGNED in the history but not in the binlog/);
+  });
+
+  test("explicit_defaults_for_timestamp off: TIMESTAMP is NOT NULL unless declared NULL", () => {
+    const h = run(history({ explicitDefaultsForTimestamp: false }), "CREATE TABLE t (a TIMESTAMP, b TIMESTAMP NULL, c DATETIME)");
+    expect(h.table("d", "t")?.columns.map((c) => c.nullable)).toEqual([false, true, true]);
+  });
+
+  test("the stored form is checked before it is trusted", () => {
+    const json = run(history(), "CREATE TABLE t (a INT)").toJSON();
+    expect(SchemaHistory.fromJSON(JSON.stringify(json)).table("d", "t")?.columns[0]?.name).toBe("a");
+    expect(() => SchemaHistory.fromJSON({ ...json, format: 2 })).toThrow(/format 2, this version reads 1/);
+    expect(() => SchemaHistory.fromJSON({ ...json, tables: [{ database: "d" }] })).toThrow(/not readable \(a table entry\)/);
+    expect(() => SchemaHistory.fromJSON({ ...json, collations: [["x", "1", "latin1"]] })).toThrow(/an entry of collations/);
+    expect(() => SchemaHistory.fromJSON("[]")).toThrow(/not an object/);
+  });
+});
