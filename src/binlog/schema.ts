@@ -27,7 +27,8 @@ import { alterTable, type ApplyEnv, type CharsetPair, drift, resolveCharset, tab
 import { type Query, readCatalog, SYSTEM_DATABASES } from "./ddl-catalog.ts";
 import { binlogMismatch, binlogTypeText, Catalog, isNumericType, typeText } from "./ddl-types.ts";
 import type { TableMap } from "./events/tablemap.ts";
-import type { ColumnInfo, TableInfo } from "./types.ts";
+import { type ColumnInfo, ColumnType, type TableInfo } from "./types.ts";
+import { MARIADB_BLOB_COMPRESSED, MARIADB_VARCHAR_COMPRESSED } from "./columns.ts";
 import { schemaFromJSON, type SchemaHistoryJson, type SchemaState, schemaToJSON } from "./ddl-json.ts";
 
 export type { TableDef } from "./ddl-apply.ts";
@@ -51,6 +52,8 @@ export class SchemaHistory {
   version = 0;
   private readonly env: ApplyEnv;
   private readonly cache = new WeakMap<TableDef, Map<string, Merged>>();
+  /** opaque() results for tables outside the followed databases, bounded. */
+  private readonly others = new Map<string, Merged>();
 
   private constructor(private readonly state: SchemaState) {
     this.env = { catalog: new Catalog(state.charsets, state.collations), flavour: state.flavour, explicitDefaultsForTimestamp: state.explicitDefaultsForTimestamp };
@@ -152,9 +155,16 @@ export class SchemaHistory {
     return ddl;
   }
 
-  /** The TABLE_MAP completed with this history's definition (see the file comment). */
+  /**
+   * The TABLE_MAP completed with this history's definition (see the file comment).
+   * Tables outside the followed databases get the TABLE_MAP's own description with character
+   * cells as bytes: the decoder decodes every table's rows before the source drops those of
+   * other databases, and their bytes must not fail a charset it cannot know. The source must
+   * therefore filter to the databases the history follows.
+   */
   resolve(map: TableMap): TableInfo {
     const t = map.table;
+    if (!this.follows(t.database)) return this.opaque(map);
     const def = this.table(t.database, t.table);
     const where = `${t.database}.${t.table}`;
     if (!def) {
@@ -205,6 +215,19 @@ export class SchemaHistory {
     });
     const primaryKey = md.primaryKey ? def.primaryKey.map((n) => def.columns.findIndex((c) => c.name.toLowerCase() === n.toLowerCase())) : map.table.primaryKey;
     return { columns, primaryKey };
+  }
+
+  private opaque(map: TableMap): TableInfo {
+    const t = map.table;
+    const sig = `${t.database}\u0000${t.table}\u0000${signature(map)}`;
+    let merged = this.others.get(sig);
+    if (!merged) {
+      if (this.others.size >= 1000) this.others.clear();
+      const columns = t.columns.map((c) => (c.collation === undefined && TEXT_CODES.has(c.type) ? { ...c, collation: 63 } : c));
+      merged = { columns, primaryKey: t.primaryKey };
+      this.others.set(sig, merged);
+    }
+    return { ...t, columns: merged.columns, primaryKey: merged.primaryKey };
   }
 
   private collationId(charset: string | undefined, collation: string | undefined, where: string): number | undefined {
@@ -314,6 +337,12 @@ export class SchemaHistory {
     return this.state.lowerCaseTableNames === 1 ? { ...def, database: def.database.toLowerCase(), table: def.table.toLowerCase() } : def;
   }
 }
+
+/** Type codes whose cells are text when a collation says so (and bytes under 63 "binary"). */
+const TEXT_CODES = new Set<number>([
+  ColumnType.STRING, ColumnType.VARCHAR, ColumnType.VAR_STRING, ColumnType.BLOB, ColumnType.TINY_BLOB,
+  ColumnType.MEDIUM_BLOB, ColumnType.LONG_BLOB, MARIADB_BLOB_COMPRESSED, MARIADB_VARCHAR_COMPRESSED,
+]);
 
 function renameTarget(ddl: Ddl & { kind: "alter_table" }): TableRef | undefined {
   let to: TableRef | undefined;

@@ -208,14 +208,22 @@ describe("schema history (MariaDB, binlog_row_metadata=NO_LOG)", () => {
     expect(err2.message).toMatch(/the binlog has 11 columns, the history 10 .*generated\/invisible columns: v \(generated\), h \(invisible\)/);
   }, 60_000);
 
-  test("a table the history does not know, and DDL it cannot follow, are errors", async () => {
+  test("other databases' rows never stop the stream; an unknown table of a followed one does", async () => {
     const { db, history, from } = await setup();
     const other = uniqueName("other");
-    await conn.query(`CREATE DATABASE ${other}; CREATE TABLE ${other}.x (a INT)`);
-    await conn.query(`INSERT INTO ${other}.x VALUES (1)`);
-    const err = (await follow(history, [db, other], from).catch((e: unknown) => e)) as ReplicateError;
+    // Text the history cannot know the charset of, in a database it does not follow.
+    await conn.query(`CREATE DATABASE ${other}; CREATE TABLE ${other}.x (a INT, s VARCHAR(5) CHARACTER SET latin1)`);
+    await conn.query(`INSERT INTO ${other}.x VALUES (1, 'é'); INSERT INTO ${db}.t1 (id, name) VALUES (1, 'ok')`);
+    const { items } = await follow(history, [db], from);
+    expect(rowObjects(items).map((r) => [r.table, r.after?.name])).toEqual([[`${db}.t1`, "ok"]]);
+
+    // A table created without the binlog knowing (sql_log_bin=0) in a followed database.
+    const from2 = await currentPosition(server);
+    await conn.query(`SET sql_log_bin = 0; CREATE TABLE ${db}.x (a INT); SET sql_log_bin = 1; INSERT INTO ${db}.x VALUES (1)`);
+    const err = (await follow(history, [db], from2).catch((e: unknown) => e)) as ReplicateError;
     expect(err.code).toBe("BINLOG_SCHEMA_MISSING");
-    expect(err.message).toContain(`no schema known for ${other}.x`);
+    expect(err.where).toBe(`${db}.x`);
+    expect(err.message).toContain(`no schema known for ${db}.x`);
 
     expect(() => history.apply({ database: db, statement: "ALTER TABLE t1 ADD PERIOD FOR SYSTEM_TIME (a, b)" })).toThrow(/cannot follow "ADD PERIOD/);
     expect(() => history.apply({ database: db, statement: "CREATE TABLE t9 AS SELECT 1 AS a" })).toThrow(/CREATE TABLE \.\.\. SELECT/);
