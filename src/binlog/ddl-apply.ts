@@ -172,6 +172,7 @@ function alterColumns(env: ApplyEnv, where: string, old: ColumnDef[], ops: Alter
   const exists = (name: string) => old.some((c) => same(c.name, name));
   const drops = new Set<string>();
   for (const op of ops) {
+    if (op.op === "rename_column" && !exists(op.from)) throw drift(where, `RENAME COLUMN ${op.from}: no such column`);
     if (op.op !== "drop_column") continue;
     if (exists(op.name)) drops.add(op.name.toLowerCase());
     else if (!op.ifExists) throw drift(where, `DROP COLUMN ${op.name}: no such column`);
@@ -216,7 +217,6 @@ function alterColumns(env: ApplyEnv, where: string, old: ColumnDef[], ops: Alter
     list.push({ col: c });
   }
   for (const op of ops) {
-    if (op.op === "rename_column" && !old.some((c) => same(c.name, op.from))) throw drift(where, `RENAME COLUMN ${op.from}: no such column`);
     let placed: Placed;
     if (op.op === "add_column") {
       if (list.some((p) => same(p.col.name, op.column.name))) {

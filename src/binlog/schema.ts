@@ -66,6 +66,7 @@ export class SchemaHistory {
     for (const [db, cs] of snap.databaseDefaults) h.state.databaseDefaults.set(h.dbKey(db), cs);
     for (const t of snap.tables) h.put(h.normalise(t));
     for (const u of snap.unknown) h.state.unknown.set(h.key(u.database, u.table), u);
+    h.version = 0;
     return h;
   }
 
