@@ -21,6 +21,7 @@ import { applyChanges, asTargetError, type ApplyContext } from "./apply.ts";
 import { advanceLowWater, ensureCheckpointTables, loadCheckpoint, recordApplied, saveSchema } from "./checkpoint.ts";
 import { Scheduler } from "./scheduler.ts";
 import { WritesetBuilder } from "./writeset.ts";
+import { readKeyPolicy } from "./catalog.ts";
 import { LowWater } from "./low-water.ts";
 
 export interface SinkRun {
@@ -46,7 +47,7 @@ export async function runSink(run: SinkRun): Promise<void> {
     const knownSchemas = new Set<string>();
     const low = new LowWater(state.lowWater, state.lowWaterFile, state.lowWaterPos);
     const scheduler = new Scheduler({ mode: "auto", preserveCommitOrder: cfg.sink.preserve_commit_order, workers, maxInFlight: workers * 8 });
-    const writeset = new WritesetBuilder();
+    const writeset = new WritesetBuilder(await readKeyPolicy(sql, target.schema_mapping, cfg.source?.databases ?? []));
     const progress = new Progress(cfg.log.progress_seconds, "sink");
     progress.extra = () => {
       const s = scheduler.stats();

@@ -150,3 +150,38 @@ describe("sink under concurrency and faults", () => {
     expect(ledger[0]!.n).toBe(0);
   }, 60_000);
 });
+
+describe("writeset keys from the target catalog", () => {
+  test("unique keys and foreign keys order transactions whose primary keys differ", async () => {
+    const name = uniqueName("uqfk");
+    const db = await getMariadb();
+    const pg = await getPostgres();
+    await pg.createDatabase(name);
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.uq (id INT PRIMARY KEY, u VARCHAR(10) UNIQUE);
+      CREATE TABLE ${name}.parent (id INT PRIMARY KEY); CREATE TABLE ${name}.child (id INT PRIMARY KEY, parent_id INT)`);
+    const sql = pg.sql(name);
+    await sql.unsafe(`CREATE SCHEMA "${name}"; CREATE TABLE "${name}".uq (id int PRIMARY KEY, u varchar(10) UNIQUE);
+      CREATE TABLE "${name}".parent (id int PRIMARY KEY); CREATE TABLE "${name}".child (id int PRIMARY KEY, parent_id int REFERENCES "${name}".parent(id))`);
+    const from = await currentPosition();
+    // Each value of u moves to a new row id in a new transaction: only the unique key links them.
+    for (let i = 0; i < 150; i++) {
+      await c.query(`DELETE FROM ${name}.uq WHERE u = 'k${i % 3}'`);
+      await c.query(`INSERT INTO ${name}.uq VALUES (${i}, 'k${i % 3}')`);
+      // A child right after its parent, in separate transactions: only the foreign key links them.
+      await c.query(`INSERT INTO ${name}.parent VALUES (${i})`);
+      await c.query(`INSERT INTO ${name}.child VALUES (${i}, ${i})`);
+    }
+    await c.end();
+    const j = journalTransport();
+    const cfg = await pipelineConfig(db, pg, name, name, from, j.toml, "workers = 16");
+    expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+    const r = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+    expect(r.stderr).not.toContain("ERROR");
+    expect(r.code).toBe(0);
+    const rows = await sql.unsafe(`SELECT (SELECT string_agg(id || ':' || u, ',' ORDER BY u) FROM "${name}".uq) AS uq, (SELECT count(*)::int FROM "${name}".child) AS children`);
+    await sql.end();
+    expect(rows[0]!.uq).toBe("147:k0,148:k1,149:k2");
+    expect(rows[0]!.children).toBe(150);
+  }, 60_000);
+});

@@ -1,0 +1,65 @@
+// What the scheduler must know of the target's tables beyond primary keys: secondary unique
+// keys (two transactions inserting the same unique value conflict though their primary keys
+// differ) and foreign keys (a child row must not overtake its parent). Read from the target's
+// catalog at start and after every DDL; tables linked by foreign keys serialise as one group.
+// The queries avoid unnest(…) WITH ORDINALITY, which openGauss lacks.
+
+import type postgres from "postgres";
+import type { TableDef } from "../events/decode.ts";
+import { targetSchema } from "../dialect/identifiers.ts";
+import type { KeyPolicy } from "./writeset.ts";
+
+export async function readKeyPolicy(sql: postgres.Sql, mapping: Record<string, string>, databases: string[]): Promise<KeyPolicy> {
+  const schemas = databases.map((d) => targetSchema(d, mapping));
+  const uniques = new Map<string, Map<string, string[]>>();
+  const rows = await sql.unsafe(
+    `SELECT n.nspname AS s, c.relname AS t, i.relname AS ix, a.attname AS col, k.i AS ord
+       FROM pg_index x
+       JOIN pg_class c ON c.oid = x.indrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_class i ON i.oid = x.indexrelid
+       JOIN generate_series(0, 63) AS k(i) ON k.i < x.indnatts
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = x.indkey[k.i]
+      WHERE x.indisunique AND NOT x.indisprimary AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[]))
+      ORDER BY 1, 2, 3, 5`,
+    [schemas],
+  );
+  for (const r of rows) {
+    const key = `${r.s}.${r.t}`;
+    const perTable = uniques.get(key) ?? new Map<string, string[]>();
+    const cols = perTable.get(r.ix as string) ?? [];
+    cols.push(r.col as string);
+    perTable.set(r.ix as string, cols);
+    uniques.set(key, perTable);
+  }
+  // Foreign keys: union-find over tables, one group per connected component.
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let p = parent.get(x) ?? x;
+    while (p !== (parent.get(p) ?? p)) p = parent.get(p) ?? p;
+    parent.set(x, p);
+    return p;
+  };
+  const fks = await sql.unsafe(
+    `SELECT cn.nspname AS cs, cc.relname AS ct, pn.nspname AS ps, pc.relname AS pt
+       FROM pg_constraint f
+       JOIN pg_class cc ON cc.oid = f.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
+       JOIN pg_class pc ON pc.oid = f.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+      WHERE f.contype = 'f'`,
+  );
+  for (const r of fks) {
+    const a = find(`${r.cs}.${r.ct}`);
+    const b = find(`${r.ps}.${r.pt}`);
+    if (a !== b) parent.set(a, b);
+  }
+  const linked = new Set<string>();
+  for (const r of fks) {
+    linked.add(`${r.cs}.${r.ct}`);
+    linked.add(`${r.ps}.${r.pt}`);
+  }
+  const name = (t: TableDef) => `${targetSchema(t.database, mapping)}.${t.table}`;
+  return {
+    uniqueKeys: (t) => uniques.get(name(t)) ?? null,
+    fkGroup: (t) => (linked.has(name(t)) ? `fk:${find(name(t))}` : null),
+  };
+}
