@@ -88,6 +88,9 @@ export interface DecoderOptions {
   flavour?: C.Flavour;
   /** Lets a schema tracker complete a table (names, signedness, …) before rows use it. */
   onTableMap?: (map: TableMap) => TableInfo | undefined;
+  /** Databases whose rows are wanted; rows of the others are skipped undecoded (and their
+   *  TABLE_MAPs not completed), which is both faster and independent of their schema. */
+  keepDatabase?: (database: string) => boolean;
 }
 
 const ROWS: Record<number, RowsKind> = {
@@ -137,6 +140,8 @@ export class EventDecoder {
   private readonly tables = new Map<bigint, TableInfo>();
   private statementEnded = false;
   private readonly onTableMap: DecoderOptions["onTableMap"];
+  private readonly keepDatabase: DecoderOptions["keepDatabase"];
+  private readonly skipped = new Set<bigint>();
 
   constructor(options: DecoderOptions = {}) {
     this.file = options.file ?? "?";
@@ -144,6 +149,7 @@ export class EventDecoder {
       options.checksum === undefined ? undefined : options.checksum === "crc32" ? ChecksumAlg.CRC32 : ChecksumAlg.OFF;
     this.flavour = options.flavour ?? "mysql";
     this.onTableMap = options.onTableMap;
+    this.keepDatabase = options.keepDatabase;
   }
 
   /** The mapped table for a table_id, if a TABLE_MAP for it is current. */
@@ -221,6 +227,10 @@ export class EventDecoder {
     const base = { header, where };
     const rows = ROWS[type];
     if (rows !== undefined) {
+      if (this.skipped.size > 0) {
+        const skip = this.skipRows(r, rows, type, base);
+        if (skip) return skip;
+      }
       const ev = decodeRows(r, rows, this.postHeaderLen(type), (id) => this.tables.get(id));
       if (ev.stmtEnd) this.statementEnded = true;
       return { kind: "rows", ...base, ...ev };
@@ -294,8 +304,23 @@ export class EventDecoder {
       this.tables.clear();
       this.statementEnded = false;
     }
-    const info = this.onTableMap?.(map) ?? map.table;
+    const keep = this.keepDatabase?.(map.table.database) ?? true;
+    const info = (keep && this.onTableMap?.(map)) || map.table;
+    if (keep) this.skipped.delete(info.tableId);
+    else this.skipped.add(info.tableId);
     this.tables.set(info.tableId, info);
     return { kind: "tableMap", ...base, ...map, table: info };
+  }
+
+  /** A rows event of a table outside the wanted databases: its body is not decoded. */
+  private skipRows(r: ByteReader, kind: RowsKind, type: number, base: Base): RowsEvent | undefined {
+    const peek = new ByteReader(r.buf, r.where, r.pos, r.end);
+    const tableId = BigInt(peek.uintN(this.postHeaderLen(type) === 6 ? 4 : 6));
+    if (!this.skipped.has(tableId)) return undefined;
+    const flags = peek.u16();
+    const stmtEnd = (flags & 1) !== 0;
+    if (stmtEnd) this.statementEnded = true;
+    const table = this.tables.get(tableId)!;
+    return { kind: "rows", ...base, op: kind.op, tableId, table, flags, stmtEnd, version: kind.version, columnCount: table.columns.length, extraData: new Uint8Array(0), rows: [] };
   }
 }

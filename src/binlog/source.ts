@@ -11,7 +11,7 @@ import type { SourceConfig } from "../config/types.ts";
 import { BinlogConnection, isTransient, type DumpStart, type ServerInfo } from "./connection.ts";
 import { EventDecoder } from "./decode.ts";
 import type { TableMap } from "./events/tablemap.ts";
-import { TransactionAssembler, type StreamItem } from "./transactions.ts";
+import { TransactionAssembler, databaseFilter, type StreamItem } from "./transactions.ts";
 import type { TableInfo } from "./types.ts";
 import type { SchemaHistory } from "./schema.ts";
 
@@ -68,6 +68,7 @@ export class BinlogSource {
           file: dump.kind === "file" ? dump.file : "?",
           flavour: conn.info.flavour,
           onTableMap: (map) => this.completeTable(map),
+          keepDatabase: databaseFilter(config.databases),
         });
         assembler.file = decoder.file;
         for await (const raw of this.events(conn, dump)) {

@@ -83,6 +83,12 @@ export type StreamItem = BeginItem | RowsItem | DdlItem | CommitItem | RollbackI
 
 const SYSTEM_DATABASES = new Set(["mysql", "information_schema", "performance_schema", "sys"]);
 
+/** `[source] databases` as a predicate: the listed ones, or every non-system database. */
+export function databaseFilter(databases: string[]): (db: string) => boolean {
+  const wanted = new Set(databases);
+  return wanted.size > 0 ? (db) => wanted.has(db) : (db) => !SYSTEM_DATABASES.has(db);
+}
+
 export interface AssemblerOptions {
   /** Databases whose rows are kept; empty keeps every non-system database. */
   databases: string[];
@@ -92,13 +98,13 @@ export class TransactionAssembler {
   private open: BeginItem | undefined;
   /** The open transaction began with QUERY BEGIN (so a DDL inside it does not end it). */
   private sawBegin = false;
-  private pendingGtid: { gtid: string | null; clock: LogicalClock; standalone: boolean; timestampMs?: number } | undefined;
+  /** standalone: MariaDB's GTID flag (true: one statement, no COMMIT follows); undefined for MySQL, where only a BEGIN tells. */
+  private pendingGtid: { gtid: string | null; clock: LogicalClock; standalone?: boolean; timestampMs?: number } | undefined;
   private readonly keep: (db: string) => boolean;
   file = "";
 
   constructor(opts: AssemblerOptions) {
-    const wanted = new Set(opts.databases);
-    this.keep = wanted.size > 0 ? (db) => wanted.has(db) : (db) => !SYSTEM_DATABASES.has(db);
+    this.keep = databaseFilter(opts.databases);
   }
 
   get inTransaction(): boolean {
@@ -117,7 +123,6 @@ export class TransactionAssembler {
           this.begin(out, ev, start, {
             gtid: g.anonymous ? null : g.text,
             clock: { lastCommitted: g.lastCommitted, sequenceNumber: g.sequenceNumber },
-            standalone: false,
             timestampMs: g.immediateCommitTimestamp !== undefined ? g.immediateCommitTimestamp / 1000 : undefined,
           });
         } else {
@@ -187,7 +192,7 @@ export class TransactionAssembler {
     const sql = ev.statement;
     const verb = firstWord(sql);
     if (verb === "BEGIN" || (verb === "START" && /^\s*START\s+TRANSACTION/i.test(sql))) {
-      if (!this.open) this.begin(out, ev, ev.header.logPos - ev.header.eventSize, { gtid: null, clock: {}, standalone: false });
+      if (!this.open) this.begin(out, ev, ev.header.logPos - ev.header.eventSize, { gtid: null, clock: {} });
       this.sawBegin = true;
       return;
     }
@@ -207,7 +212,9 @@ export class TransactionAssembler {
         { where: ev.where },
       );
     }
-    const standalone = !this.sawBegin;
+    // A DDL ends its transaction unless a BEGIN opened it, or MariaDB's GTID says more follows
+    // (CREATE TABLE … SELECT: the DDL, then the rows, then COMMIT, in one GTID group).
+    const standalone = !this.sawBegin && (this.pendingGtid?.standalone ?? true);
     if (!this.open) this.begin(out, ev, ev.header.logPos - ev.header.eventSize, { gtid: null, clock: {}, standalone: true });
     out.push({ kind: "ddl", database: ev.database, statement: sql, sqlMode: ev.status.sqlMode });
     if (standalone) this.commit(out, pos, ev.header.timestamp);

@@ -144,3 +144,18 @@ describe("binlog source starts and restarts", () => {
     expect((err as ReplicateError).message).toContain("binlog.999999:4");
   });
 });
+
+describe("MariaDB CREATE TABLE … SELECT", () => {
+  test("the DDL and the rows it copied are one transaction", async () => {
+    const db = await getMariadb();
+    const name = uniqueName("ctas");
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.src (id INT PRIMARY KEY); INSERT INTO ${name}.src VALUES (1), (2)`);
+    const from = await currentPosition();
+    await c.query(`CREATE TABLE ${name}.copy (PRIMARY KEY (id)) SELECT id FROM ${name}.src`);
+    await c.end();
+    const items = await readItems([name], from);
+    expect(items.map((i) => i.kind)).toEqual(["begin", "ddl", "rows", "commit"]);
+    expect(rowObjects(items).map((r) => r.after)).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+});
