@@ -142,6 +142,9 @@ export class EventDecoder {
   private readonly onTableMap: DecoderOptions["onTableMap"];
   private readonly keepDatabase: DecoderOptions["keepDatabase"];
   private readonly skipped = new Set<bigint>();
+  /** The last TABLE_MAP body seen per table id and what it decoded to: the server repeats the
+   *  same TABLE_MAP before every statement, and its metadata costs more to decode than a row. */
+  private readonly mapCache = new Map<bigint, { body: Uint8Array; event: Omit<TableMapEvent, "header" | "where"> }>();
 
   constructor(options: DecoderOptions = {}) {
     this.file = options.file ?? "?";
@@ -240,7 +243,13 @@ export class EventDecoder {
         return this.onTableMapEvent(r, base);
       case E.QUERY:
       case E.QUERY_COMPRESSED:
-        return { kind: "query", ...base, ...decodeQuery(r, this.postHeaderLen(type), type === E.QUERY_COMPRESSED) };
+      {
+        const q = decodeQuery(r, this.postHeaderLen(type), type === E.QUERY_COMPRESSED);
+        // Anything but BEGIN/COMMIT may be DDL: cached TABLE_MAPs (and the names a schema
+        // history gave them) may be stale after it.
+        if (q.statement !== "BEGIN" && q.statement !== "COMMIT") this.mapCache.clear();
+        return { kind: "query", ...base, ...q };
+      }
       case E.XID:
         return { kind: "xid", ...base, ...X.decodeXid(r) };
       case E.GTID:
@@ -299,17 +308,29 @@ export class EventDecoder {
   }
 
   private onTableMapEvent(r: ByteReader, base: Base): TableMapEvent {
-    const map = decodeTableMap(r, this.postHeaderLen(E.TABLE_MAP), this.flavour);
     if (this.statementEnded) {
       this.tables.clear();
       this.statementEnded = false;
     }
+    const body = r.buf.subarray(r.pos, r.end);
+    const idLen = this.postHeaderLen(E.TABLE_MAP) === 6 ? 4 : 6;
+    const id = BigInt(new ByteReader(r.buf, r.where, r.pos, r.end).uintN(idLen));
+    const hit = this.mapCache.get(id);
+    if (hit && hit.body.length === body.length && Buffer.compare(hit.body, body) === 0) {
+      const info = hit.event.table;
+      this.tables.set(id, info);
+      return { ...hit.event, ...base };
+    }
+    const map = decodeTableMap(r, this.postHeaderLen(E.TABLE_MAP), this.flavour);
     const keep = this.keepDatabase?.(map.table.database) ?? true;
     const info = (keep && this.onTableMap?.(map)) || map.table;
     if (keep) this.skipped.delete(info.tableId);
     else this.skipped.add(info.tableId);
     this.tables.set(info.tableId, info);
-    return { kind: "tableMap", ...base, ...map, table: info };
+    const event = { kind: "tableMap" as const, ...map, table: info };
+    if (this.mapCache.size > 10_000) this.mapCache.clear();
+    this.mapCache.set(id, { body: body.slice(), event });
+    return { ...event, ...base };
   }
 
   /** A rows event of a table outside the wanted databases: its body is not decoded. */

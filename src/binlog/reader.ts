@@ -6,7 +6,8 @@ import { ReplicateError } from "../errors.ts";
 
 export class ByteReader {
   readonly buf: Uint8Array;
-  private readonly view: DataView;
+  /** Created on first use: most events never read a 64-bit or floating-point field. */
+  private dv: DataView | undefined;
   pos: number;
   end: number;
   /** Where this buffer came from, for error messages: "binlog.000003:4567". */
@@ -14,10 +15,13 @@ export class ByteReader {
 
   constructor(buf: Uint8Array, where = "?", start = 0, end = buf.length) {
     this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = start;
     this.end = end;
     this.where = where;
+  }
+
+  private get view(): DataView {
+    return (this.dv ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
   }
 
   get remaining(): number {
@@ -46,19 +50,19 @@ export class ByteReader {
   }
   i8(): number {
     this.need(1, "i8");
-    return this.view.getInt8(this.pos++);
+    const v = this.buf[this.pos++]!;
+    return v & 0x80 ? v - 0x100 : v;
   }
   u16(): number {
     this.need(2, "u16");
-    const v = this.view.getUint16(this.pos, true);
+    const b = this.buf;
+    const p = this.pos;
     this.pos += 2;
-    return v;
+    return b[p]! | (b[p + 1]! << 8);
   }
   i16(): number {
-    this.need(2, "i16");
-    const v = this.view.getInt16(this.pos, true);
-    this.pos += 2;
-    return v;
+    const v = this.u16();
+    return v & 0x8000 ? v - 0x10000 : v;
   }
   u24(): number {
     this.need(3, "u24");
@@ -73,15 +77,17 @@ export class ByteReader {
   }
   u32(): number {
     this.need(4, "u32");
-    const v = this.view.getUint32(this.pos, true);
+    const b = this.buf;
+    const p = this.pos;
     this.pos += 4;
-    return v;
+    return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
   }
   i32(): number {
     this.need(4, "i32");
-    const v = this.view.getInt32(this.pos, true);
+    const b = this.buf;
+    const p = this.pos;
     this.pos += 4;
-    return v;
+    return b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
   }
   /** Unsigned little-endian integer of 1..6 bytes, as a number (exact up to 2^48). */
   uintN(n: number): number {

@@ -1,7 +1,7 @@
 // `gs-replicate source`: binlog → change events → the ordered log.
 //
 // Batching: records are appended in batches (at most BATCH_RECORDS, or whatever arrived in the
-// last FLUSH_MS) and the log is synced whenever a batch ends on a transaction boundary. A
+// last FLUSH_MS) and the log is synced at a transaction boundary at most once per SYNC_MS. A
 // crash loses at most unsynced records, and restart resumes after the last End that is in the
 // log, so nothing is lost or doubled (src/events/resume.ts). Large transactions stream: their
 // records are appended before their End exists, and a reader ignores them until it arrives.
@@ -20,6 +20,9 @@ import { Progress } from "./progress.ts";
 import { prepareStart } from "./source-start.ts";
 
 const BATCH_RECORDS = 4096;
+/** The log is synced at a transaction boundary at most this often: the binlog can always be
+ *  read again, so a sync only narrows what a power loss makes the source re-read. */
+const SYNC_MS = 1000;
 const POSITION_MS = 1000;
 const TICK: unique symbol = Symbol("tick");
 const FLUSH_MS = 50;
@@ -54,6 +57,7 @@ export async function runSource(run: SourceRun): Promise<void> {
     let batch: LogRecord[] = [];
     let boundary = true;
     let lastFlush = Date.now();
+    let lastSync = Date.now();
     const flush = async (final = false) => {
       if (boundary && read !== recorded && read && !run.stdout && (final || Date.now() - lastPositionAt >= POSITION_MS)) {
         batch.push(events.positionRecord(read.file, read.pos, read.gtid));
@@ -65,7 +69,10 @@ export async function runSource(run: SourceRun): Promise<void> {
         batch = [];
         await out.append(b);
       }
-      if (boundary) await out.sync();
+      if (boundary && (final || Date.now() - lastSync >= SYNC_MS)) {
+        await out.sync();
+        lastSync = Date.now();
+      }
       lastFlush = Date.now();
     };
     for await (const item of withTicks(binlog.items(), FLUSH_MS)) {

@@ -13,11 +13,10 @@ import { ReplicateError } from "../errors.ts";
 import type { StreamItem, BeginItem } from "../binlog/transactions.ts";
 import type { BinlogValue, TableInfo } from "../binlog/types.ts";
 import type { LogRecord } from "../transport/types.ts";
-import { fingerprintBytes, fingerprintHex } from "./fingerprint.ts";
+import { fingerprintHex } from "./fingerprint.ts";
 import { BUILTIN, compile, tableSchema, type BuiltinKind, type CompiledSchema, type TableSchema } from "./schemas.ts";
 import { toAvro, type AvroValue } from "./values.ts";
 
-const MAGIC = Uint8Array.of(0xc3, 0x01);
 const CONNECTOR_VERSION = "1";
 
 const builtins = Object.fromEntries(Object.entries(BUILTIN).map(([k, s]) => [k, compile(s)])) as Record<BuiltinKind, CompiledSchema>;
@@ -32,8 +31,7 @@ export function singleObject(schema: CompiledSchema, value: unknown): Buffer {
     throw new ReplicateError("AVRO_ENCODE", `value does not fit its AVRO schema ${schema.type.name ?? ""}: ${bad.join(", ") || (cause as Error).message}`, { cause });
   }
   const out = Buffer.allocUnsafe(10 + body.length);
-  out.set(MAGIC, 0);
-  out.set(fingerprintBytes(schema.fingerprint), 2);
+  out.set(schema.header, 0);
   out.set(body, 10);
   return out;
 }

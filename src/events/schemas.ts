@@ -12,7 +12,7 @@
 import avro from "avsc";
 import { ReplicateError } from "../errors.ts";
 import type { TableInfo } from "../binlog/types.ts";
-import { rabinFingerprint } from "./fingerprint.ts";
+import { fingerprintBytes, rabinFingerprint } from "./fingerprint.ts";
 import { describeColumn, fieldType, type AvroSchema, type Descriptor } from "./values.ts";
 
 export const AVRO_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -173,6 +173,8 @@ export interface CompiledSchema {
   text: string;
   fingerprint: bigint;
   type: avro.Type;
+  /** C3 01 + fingerprint: the single-object header of every record with this schema. */
+  header: Uint8Array;
 }
 
 export function compile(schema: unknown): CompiledSchema {
@@ -182,7 +184,11 @@ export function compile(schema: unknown): CompiledSchema {
     registry: { long: BigLong } as unknown as Record<string, avro.Type>,
     typeHook: (s: avro.Schema) => (typeof s === "object" && s !== null && (s as { type?: unknown }).type === "long" ? BigLong : undefined),
   });
-  return { text, fingerprint: rabinFingerprint(text), type };
+  const fingerprint = rabinFingerprint(text);
+  const header = new Uint8Array(10);
+  header.set([0xc3, 0x01]);
+  header.set(fingerprintBytes(fingerprint), 2);
+  return { text, fingerprint, type, header };
 }
 
 export interface TableSchema {

@@ -239,16 +239,24 @@ export function fromAvro(d: Descriptor, v: AvroValue): BinlogValue {
 // ---------------------------------------------------------------- decimals
 
 function unscaled(text: string, scale: number, column: string): bigint {
-  const neg = text.startsWith("-");
-  const body = neg ? text.slice(1) : text;
-  const dot = body.indexOf(".");
-  const int = dot < 0 ? body : body.slice(0, dot);
-  const frac = dot < 0 ? "" : body.slice(dot + 1);
-  if (frac.length > scale || !/^\d*$/.test(int + frac)) {
+  const neg = text.charCodeAt(0) === 45; // "-"
+  const dot = text.indexOf(".");
+  const int = text.slice(neg ? 1 : 0, dot < 0 ? text.length : dot);
+  const frac = dot < 0 ? "" : text.slice(dot + 1);
+  const digits = (int || "0") + (frac.length < scale ? frac.padEnd(scale, "0") : frac);
+  if (frac.length > scale || !isDigits(digits)) {
     throw new ReplicateError("AVRO_ENCODE", `decimal value ${text} of column ${column} does not fit scale ${scale}`, { where: column });
   }
-  const n = BigInt((int || "0") + frac.padEnd(scale, "0"));
+  const n = BigInt(digits);
   return neg ? -n : n;
+}
+
+function isDigits(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return s.length > 0;
 }
 
 function formatUnscaled(n: bigint, scale: number): string {
@@ -260,6 +268,16 @@ function formatUnscaled(n: bigint, scale: number): string {
 
 /** Minimal big-endian two's complement, as the AVRO decimal logical type stores it. */
 function signedBytes(n: bigint): Buffer {
+  if (n >= -0x20000000000000n && n < 0x20000000000000n) {
+    // fast path within 54 bits: no string round trip
+    let v = Number(n);
+    const out: number[] = [];
+    do {
+      out.push(v & 0xff);
+      v = Math.floor(v / 256);
+    } while (!(v === 0 && (out[out.length - 1]! & 0x80) === 0) && !(v === -1 && (out[out.length - 1]! & 0x80) !== 0));
+    return Buffer.from(out.reverse());
+  }
   let len = 1;
   while (n < -(1n << BigInt(8 * len - 1)) || n >= 1n << BigInt(8 * len - 1)) len++;
   const twos = n < 0n ? (1n << BigInt(8 * len)) + n : n;
