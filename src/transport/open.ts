@@ -3,6 +3,7 @@
 import { ReplicateError } from "../errors.ts";
 import type { TransportConfig } from "../config/types.ts";
 import { openJournalReader, openJournalWriter } from "./journal.ts";
+import { openKafkaReader, openKafkaWriter } from "./kafka.ts";
 import type { LogReader, LogWriter } from "./types.ts";
 
 export interface OpenOptions {
@@ -10,18 +11,13 @@ export interface OpenOptions {
 }
 
 export async function openLogWriter(t: TransportConfig, opts: OpenOptions = {}): Promise<LogWriter> {
-  if (t.kind === "kafka") throw kafkaMissing();
+  if (t.kind === "kafka") return openKafkaWriter(need(t.kafka, "transport.kafka"), opts);
   return openJournalWriter(need(t.journal, "transport.journal"), opts);
 }
 
-export async function openLogReader(t: TransportConfig, _opts: OpenOptions = {}): Promise<LogReader> {
-  if (t.kind === "kafka") throw kafkaMissing();
+export async function openLogReader(t: TransportConfig, opts: OpenOptions = {}): Promise<LogReader> {
+  if (t.kind === "kafka") return openKafkaReader(need(t.kafka, "transport.kafka"), opts);
   return openJournalReader(need(t.journal, "transport.journal"));
-}
-
-// The Kafka transport lands in the next commit; until then it is refused plainly.
-function kafkaMissing(): ReplicateError {
-  return new ReplicateError("TRANSPORT_KAFKA", 'the Kafka transport is not in this build yet; use [transport] kind = "journal"', { kind: "config" });
 }
 
 function need<T>(v: T | undefined, section: string): T {

@@ -1,7 +1,7 @@
 // MariaDB → source → journal → sink → PostgreSQL, with the compiled binary: after a workload
 // the target equals the source row for row, and the checkpoint shows each transaction once.
 import { describe, expect, test } from "bun:test";
-import { getMariadb, getPostgres, uniqueName, type MariaDb, type Postgres } from "../support/servers.ts";
+import { getKafka, getMariadb, getPostgres, uniqueName } from "../support/servers.ts";
 import { currentPosition } from "../support/binlog.ts";
 import { runCli } from "../support/cli.ts";
 import { bothSides, journalTransport, pipelineConfig } from "../support/pipeline.ts";
@@ -59,5 +59,47 @@ describe("source → journal → sink → PostgreSQL", () => {
     const progress2 = await check.unsafe(`SELECT low_water::text AS lw FROM gs_replicate.progress`);
     await check.end();
     expect(progress2[0]!.lw).toBe(progress[0]!.lw);
+  }, 120_000);
+});
+
+describe("source → Kafka (one partition) → sink → PostgreSQL", () => {
+  test("the same workload through the mock broker replays exactly; a 4-partition topic is refused", async () => {
+    const db = await getMariadb();
+    const pg = await getPostgres();
+    const kafka = getKafka();
+    const name = uniqueName("kafka");
+    await pg.createDatabase(name);
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT PRIMARY KEY, v VARCHAR(20), d DECIMAL(10,3), b BIGINT UNSIGNED)`);
+    const sql = pg.sql(name);
+    await sql.unsafe(`CREATE SCHEMA "${name}"; CREATE TABLE "${name}".t (id int PRIMARY KEY, v varchar(20), d numeric(10,3), b numeric(20))`);
+    const from = await currentPosition();
+    for (let i = 0; i < 300; i++) {
+      await c.query(`INSERT INTO ${name}.t VALUES (${i}, 'v${i}', ${i}.125, ${i === 7 ? "18446744073709551615" : i})`);
+      if (i % 3 === 0) await c.query(`UPDATE ${name}.t SET v = CONCAT(v, '!') WHERE id = ${Math.floor(i / 2)}`);
+      if (i % 10 === 9) await c.query(`DELETE FROM ${name}.t WHERE id = ${i - 4}`);
+    }
+    await c.end();
+    const topic = uniqueName("cdc");
+    kafka.createTopic(topic, 1);
+    const transport = `[transport]\nkind = "kafka"\n[transport.kafka]\nbrokers = ["${kafka.bootstrap}"]\ntopic = "${topic}"\ngroup_id = "${topic}_sink"`;
+    const cfg = await pipelineConfig(db, pg, name, name, from, transport, "workers = 4");
+    const s = await runCli(["source", "--config", cfg, "--stop-at-end"]);
+    expect(s.stderr).not.toContain("ERROR");
+    expect(s.code).toBe(0);
+    const k = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+    expect(k.stderr).not.toContain("ERROR");
+    expect(k.code).toBe(0);
+    const { src, dst } = await bothSides(db, pg, name, name, "t", "id, v, CAST(d AS CHAR), CAST(b AS CHAR)", "id, v, d::text, b::text");
+    expect(dst).toEqual(src);
+    await sql.end();
+
+    const wide = uniqueName("wide");
+    kafka.createTopic(wide, 4);
+    const bad = await pipelineConfig(db, pg, name, name, from, transport.replace(topic, wide).replace(topic, wide), "");
+    const r = await runCli(["source", "--config", bad, "--stop-at-end"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(wide);
+    expect(r.stderr).toMatch(/4 partitions/);
   }, 120_000);
 });
