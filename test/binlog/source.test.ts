@@ -159,3 +159,21 @@ describe("MariaDB CREATE TABLE … SELECT", () => {
     expect(rowObjects(items).map((r) => r.after)).toEqual([{ id: 1 }, { id: 2 }]);
   });
 });
+
+describe("large events", () => {
+  test("a 20 MiB row arrives in packets over 16 MiB and is reassembled exactly", async () => {
+    const db = await getMariadb();
+    const name = uniqueName("big");
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT PRIMARY KEY, b LONGBLOB)`);
+    const from = await currentPosition();
+    const blob = Buffer.alloc(20 * 1024 * 1024);
+    for (let i = 0; i < blob.length; i += 4096) blob.writeUInt32LE(i, i);
+    await c.query(`INSERT INTO ${name}.t VALUES (1, ?)`, [blob]);
+    await c.end();
+    const [row] = rowObjects(await readItems([name], from));
+    const got = row?.after?.b as Uint8Array;
+    expect(got.length).toBe(blob.length);
+    expect(Buffer.compare(Buffer.from(got), blob)).toBe(0);
+  }, 60_000);
+});

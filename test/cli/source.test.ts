@@ -139,3 +139,29 @@ describe("kill -9 of source", () => {
     expect(log.fragments).toBe(log.aborts);
   }, 180_000);
 });
+
+describe("signals", () => {
+  test("SIGTERM while following: the source flushes, closes its log cleanly and exits 0", async () => {
+    const db = await getMariadb();
+    const name = uniqueName("sigterm");
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT PRIMARY KEY)`);
+    const from = await currentPosition();
+    await c.query(`INSERT INTO ${name}.t VALUES (1), (2)`);
+    const j = journalTransport();
+    const cfg = await sourceConfig(db, name, from, j.toml);
+    const p = Bun.spawn([BINARY, "source", "--config", cfg], { stdout: "ignore", stderr: "pipe" });
+    await Bun.sleep(1500);
+    await c.query(`INSERT INTO ${name}.t VALUES (3)`);
+    await Bun.sleep(500);
+    p.kill("SIGTERM");
+    const code = await p.exited;
+    const stderr = await new Response(p.stderr).text();
+    await c.end();
+    expect(code).toBe(0);
+    expect(stderr).toContain("SIGTERM");
+    const log = await readLog(await openJournalReader({ dir: j.dir }));
+    expect(log.fragments).toBe(0);
+    expect(changeRows(log.transactions).map((r) => r.after!.id)).toEqual([1, 2, 3]);
+  }, 30_000);
+});

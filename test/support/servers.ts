@@ -113,6 +113,7 @@ export async function startMariadb(opts: MariaDbOptions = {}): Promise<MariaDb> 
     "--innodb-buffer-pool-size=64M",
     "--innodb-log-file-size=48M",
     "--skip-name-resolve",
+    "--max-allowed-packet=64M",
     ...(opts.binlogArgs ?? DEFAULT_BINLOG_ARGS).map((a) => (a === "--log-bin=binlog" ? `--log-bin=${join(datadir, "binlog")}` : a)),
     ...(opts.extraArgs ?? []),
   ];
