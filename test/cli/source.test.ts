@@ -6,7 +6,8 @@ import { readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openJournalReader } from "../../src/transport/journal.ts";
-import { getMariadb, uniqueName, type MariaDb } from "../support/servers.ts";
+import { openKafkaReader } from "../../src/transport/kafka.ts";
+import { getKafka, getMariadb, uniqueName, type MariaDb } from "../support/servers.ts";
 import { currentPosition } from "../support/binlog.ts";
 import { runCli, writeConfig, BINARY } from "../support/cli.ts";
 import { journalTransport, sourceConfig } from "../support/pipeline.ts";
@@ -138,6 +139,38 @@ describe("kill -9 of source", () => {
     expect(log.aborts).toBeGreaterThanOrEqual(3);
     expect(log.fragments).toBe(log.aborts);
   }, 180_000);
+});
+
+describe("gs-replicate source → Kafka", () => {
+  test("every change of a mixed workload reaches the one-partition topic, whole and in commit order", async () => {
+    const db = await getMariadb();
+    const kafka = getKafka();
+    const name = uniqueName("srckafka");
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT PRIMARY KEY, j JSON, t TIME(3), y YEAR, e ENUM('a','b'), g GEOMETRY)`);
+    const from = await currentPosition();
+    await c.query(`INSERT INTO ${name}.t VALUES (1, '{"a": 1}', '-01:02:03.500', 2024, 'b', ST_GeomFromText('POINT(3 4)'))`);
+    await c.query(`BEGIN; UPDATE ${name}.t SET e = 'a', t = '838:59:59.000' WHERE id = 1; INSERT INTO ${name}.t VALUES (2, NULL, NULL, NULL, NULL, NULL); COMMIT`);
+    await c.query(`DELETE FROM ${name}.t WHERE id = 2`);
+    await c.end();
+    const topic = uniqueName("srctopic");
+    kafka.createTopic(topic, 1);
+    const transport = `[transport]\nkind = "kafka"\n[transport.kafka]\nbrokers = ["${kafka.bootstrap}"]\ntopic = "${topic}"`;
+    const cfg = await sourceConfig(db, name, from, transport);
+    const r = await runCli(["source", "--config", cfg, "--stop-at-end"]);
+    expect(r.stderr).not.toContain("ERROR");
+    expect(r.code).toBe(0);
+    const reader = await openKafkaReader({ brokers: [kafka.bootstrap], topic, client_id: "test", group_id: `${topic}_g`, create_topic: false });
+    const log = await readLog(reader);
+    await reader.close();
+    expect(log.fragments).toBe(0);
+    expect(log.transactions.map((t) => t.changes.length)).toEqual([1, 2, 1]);
+    const rows = changeRows(log.transactions);
+    expect(rows[0]!.after).toMatchObject({ id: 1, j: '{"a": 1}', t: "-01:02:03.500", y: 2024, e: "b" });
+    expect(rows[1]!.after).toMatchObject({ id: 1, e: "a", t: "838:59:59.000" });
+    expect(rows[2]!.after).toEqual({ id: 2, j: null, t: null, y: null, e: null, g: null });
+    expect(rows[3]!.op).toBe("d");
+  }, 60_000);
 });
 
 describe("signals", () => {
