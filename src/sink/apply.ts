@@ -26,17 +26,23 @@ export interface ApplyContext extends ValueContext {
   describe: string;
 }
 
-type Pending = ReturnType<postgres.TransactionSql["unsafe"]>;
+/** A connection or transaction statements can be sent on (a reserved worker connection). */
+export type Runner = Pick<postgres.Sql, "unsafe">;
+export type Pending = ReturnType<Runner["unsafe"]>;
 
 interface Check {
   query: Pending;
   change: ChangeMessage;
 }
 
-/** Applies changes in order; DDL items are refused here (the caller handles them alone). */
-export async function applyChanges(tx: postgres.TransactionSql, items: TxItem[], ctx: ApplyContext): Promise<void> {
+/**
+ * Applies changes in order; DDL items are refused here (the caller handles them alone).
+ * `lead` are statements already sent on the same connection (BEGIN) and `tail` is sent right
+ * after the changes (the checkpoint row): all of them travel in one pipeline, one round trip.
+ */
+export async function applyChanges(tx: Runner, items: TxItem[], ctx: ApplyContext, lead: Pending[] = [], tail?: () => Pending): Promise<void> {
   const checks: Check[] = [];
-  const pending: Pending[] = [];
+  const pending: Pending[] = [...lead];
   let i = 0;
   while (i < items.length) {
     const item = items[i]!;
@@ -60,6 +66,7 @@ export async function applyChanges(tx: postgres.TransactionSql, items: TxItem[],
     checks.push({ query: q, change: item });
     i++;
   }
+  if (tail) pending.push(tail());
   await Promise.all(pending).catch((err: unknown) => {
     throw asTargetError(err, ctx);
   });
@@ -83,7 +90,7 @@ function params(t: TableDef, img: readonly unknown[], ctx: ApplyContext, change:
   return out;
 }
 
-function insert(tx: postgres.TransactionSql, rows: ChangeMessage[], ctx: ApplyContext) {
+function insert(tx: Runner, rows: ChangeMessage[], ctx: ApplyContext) {
   const t = rows[0]!.table;
   const cols = t.names.map(quoteIdent).join(", ");
   const n = t.names.length;
@@ -102,7 +109,7 @@ function keyIndexes(t: TableDef): number[] {
   return t.key.map((k) => t.names.indexOf(k));
 }
 
-function update(tx: postgres.TransactionSql, ch: ChangeMessage, ctx: ApplyContext) {
+function update(tx: Runner, ch: ChangeMessage, ctx: ApplyContext) {
   const t = ch.table;
   const n = t.names.length;
   const set = t.names.map((c, i) => `${quoteIdent(c)} = $${i + 1}`).join(", ");
@@ -117,7 +124,7 @@ function update(tx: postgres.TransactionSql, ch: ChangeMessage, ctx: ApplyContex
   return tx.unsafe(`UPDATE ${target} SET ${set} WHERE ctid = (${matchOne(t, target, n)})`, [...after, ...before] as never[], { prepare: true });
 }
 
-function remove(tx: postgres.TransactionSql, ch: ChangeMessage, ctx: ApplyContext) {
+function remove(tx: Runner, ch: ChangeMessage, ctx: ApplyContext) {
   const t = ch.table;
   const before = params(t, ch.before!, ctx, ch);
   const target = qualifiedTable(t.database, t.table, ctx.schemaMapping);

@@ -10,7 +10,7 @@
 
 import type postgres from "postgres";
 import type { Config } from "../config/types.ts";
-import { ReplicateError, isRetriable } from "../errors.ts";
+import { ReplicateError } from "../errors.ts";
 import { LogDecoder, type BeginMessage, type EndMessage } from "../events/decode.ts";
 import { checkTarget, connectTarget } from "../dialect/connect.ts";
 import { openLogReader } from "../transport/open.ts";
@@ -18,6 +18,7 @@ import { log } from "../cli/log.ts";
 import { Progress } from "../cli/progress.ts";
 import { assemble, type SinkTx, type TxItem } from "./assembler.ts";
 import { applyChanges, asTargetError, type ApplyContext } from "./apply.ts";
+import { WorkerPool, applyTransaction } from "./worker.ts";
 import { advanceLowWater, ensureCheckpointTables, loadCheckpoint, recordApplied, saveSchema } from "./checkpoint.ts";
 import { Scheduler } from "./scheduler.ts";
 import { WritesetBuilder } from "./writeset.ts";
@@ -30,7 +31,6 @@ export interface SinkRun {
   signal: AbortSignal;
 }
 
-const MAX_ATTEMPTS = 8;
 
 export async function runSink(run: SinkRun): Promise<void> {
   const cfg = run.config;
@@ -54,6 +54,7 @@ export async function runSink(run: SinkRun): Promise<void> {
       return `${s.waiting + s.ready} queued, ${s.running}/${workers} workers busy`;
     };
     const ctxBase = { schemaMapping: target.schema_mapping, zeroDate: cfg.sink.zero_date };
+    const workersPool = new WorkerPool(sql);
     let failure: unknown;
     const running = new Set<Promise<void>>();
     let seq = 0;
@@ -100,7 +101,11 @@ export async function runSink(run: SinkRun): Promise<void> {
             await start;
             if (!skip) {
               if (hasDdl) await applyDdl(tx);
-              else await applyTx(sql, tx, () => scheduler.waitCommitTurn(mySeq));
+              else
+                await applyTransaction(workersPool, tx, {
+                  ctx: { ...ctxBase, describe: describeTx(tx) },
+                  commitTurn: cfg.sink.preserve_commit_order ? () => scheduler.waitCommitTurn(mySeq) : undefined,
+                });
             }
             scheduler.committed(mySeq);
             low.committed(mySeq);
@@ -154,32 +159,13 @@ export async function runSink(run: SinkRun): Promise<void> {
     }
     await large?.rollback();
     await Promise.allSettled([...running]);
+    workersPool.close();
     if (failure === undefined) await flushLowWater(true);
     progress.report(failure !== undefined ? "stopped by an error" : run.signal.aborted ? "stopped on signal" : "caught up");
     if (failure !== undefined) throw failure;
   } finally {
     await reader.close();
     await sql.end({ timeout: 5 });
-  }
-
-  async function applyTx(sql: postgres.Sql, tx: SinkTx, commitTurn: () => Promise<void>): Promise<void> {
-    const ctx: ApplyContext = { schemaMapping: target.schema_mapping, zeroDate: cfg.sink.zero_date, describe: describeTx(tx) };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await sql.begin(async (q) => {
-          await applyChanges(q, tx.items as TxItem[], ctx);
-          await recordApplied(q, { offset: tx.offset, gtid: tx.end.gtid, file: tx.begin.file, pos: tx.begin.pos, endPos: tx.end.pos });
-          if (cfg.sink.preserve_commit_order) await commitTurn();
-        });
-        return;
-      } catch (err) {
-        const e = asTargetError(err, ctx);
-        if (!isRetriable(e) || attempt >= MAX_ATTEMPTS) throw e;
-        const delay = Math.min(10_000, 100 * 2 ** attempt);
-        log.warn(`${e.message}; retrying the whole transaction in ${delay} ms (attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);
-        await Bun.sleep(delay);
-      }
-    }
   }
 
   async function applyDdl(tx: SinkTx): Promise<void> {
