@@ -3,7 +3,6 @@
 // transaction, exactly once, in commit order, with transaction boundaries and GTIDs.
 import { describe, expect, test } from "bun:test";
 import { readdirSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openJournalReader } from "../../src/transport/journal.ts";
 import { openKafkaReader } from "../../src/transport/kafka.ts";

@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { EventDecoder } from "../../../src/binlog/decode.ts";
 import { EventType as E, readHeader } from "../../../src/binlog/header.ts";
-import { ColumnType as T } from "../../../src/binlog/types.ts";
 import {
   ascii,
   caught,
@@ -9,13 +8,9 @@ import {
   event,
   find,
   flip,
-  lenStrNul,
   mysqlFormat,
-  packed,
   real,
-  u16,
   u32,
-  u48,
   u64,
 } from "./helpers.ts";
 import { FILE1, FILE2, FILE3, FILE4, FILE6 } from "./mariadb-fixtures.ts";
