@@ -48,10 +48,35 @@ export interface FetchSession {
 
 export interface LogSource {
   readonly topic: string;
+  /** Where reads register their consumers, so that closing waits for them. */
+  readonly sessions: Sessions;
   /** Log start offset and high watermark of partition 0. */
   offsets(): Promise<{ low: bigint; high: bigint }>;
   /** Starts a consumer that delivers to `target` from target.position(). */
   fetch(target: FetchTarget): Promise<FetchSession>;
+}
+
+/** The consumers of one client, stopped in the background once their read ends. */
+export class Sessions {
+  private readonly live = new Set<FetchSession>();
+  private readonly stopping = new Set<Promise<void>>();
+
+  add(s: FetchSession): void {
+    this.live.add(s);
+  }
+
+  // Leaving the group waits out the consumer's fetch long-poll (maxWaitMs); the reader that is
+  // done with it need not, so only close() waits.
+  release(s: FetchSession): void {
+    if (!this.live.delete(s)) return;
+    const p: Promise<void> = s.stop().finally(() => this.stopping.delete(p));
+    this.stopping.add(p);
+  }
+
+  async closeAll(): Promise<void> {
+    for (const s of [...this.live]) this.release(s);
+    await Promise.allSettled([...this.stopping]);
+  }
 }
 
 export interface ReadTuning {
@@ -186,7 +211,6 @@ export async function* readOrdered(
   follow: boolean,
   signal: AbortSignal,
   tuning: ReadTuning,
-  sessions?: Set<FetchSession>,
 ): AsyncGenerator<OffsetRecord> {
   const topic = source.topic;
   const first = await source.offsets();
@@ -205,7 +229,7 @@ export async function* readOrdered(
   const feed = new Feed(from, tuning.queueBytes);
   const session = await source.fetch(feed);
   feed.session = session;
-  sessions?.add(session);
+  source.sessions.add(session);
   let gapAt = -1n;
   let gapRepeats = 0;
   try {
@@ -240,8 +264,7 @@ export async function* readOrdered(
       if (suspect || want < now.high) session.seek(want);
     }
   } finally {
-    sessions?.delete(session);
-    await session.stop();
+    source.sessions.release(session);
   }
 }
 
@@ -263,7 +286,6 @@ export interface ReaderPort extends LogSource {
 
 export class KafkaReader implements LogReader {
   private readonly reads = new Set<AbortController>();
-  private readonly sessions = new Set<FetchSession>();
   private closed = false;
 
   constructor(
@@ -280,7 +302,7 @@ export class KafkaReader implements LogReader {
     if (opts.signal?.aborted) stop.abort();
     this.reads.add(stop);
     try {
-      yield* readOrdered(this.port, from, opts.follow, stop.signal, this.tuning, this.sessions);
+      yield* readOrdered(this.port, from, opts.follow, stop.signal, this.tuning);
     } finally {
       opts.signal?.removeEventListener("abort", onAbort);
       this.reads.delete(stop);
@@ -299,12 +321,11 @@ export class KafkaReader implements LogReader {
     return this.port.loadCursor();
   }
 
-  /** Ends every read in progress (their consumers leave their groups) and disconnects. */
+  /** Ends every read in progress and disconnects, once their consumers have left their groups. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const r of this.reads) r.abort();
-    await Promise.allSettled([...this.sessions].map((s) => s.stop()));
     await this.port.close();
   }
 }

@@ -83,10 +83,16 @@ export function kafkaErrorName(err: unknown): string | undefined {
   return typeof e?.name === "string" ? e.name : undefined;
 }
 
-function transient(err: unknown): boolean {
+/** Credentials, ACLs, sizes: failures that retrying cannot fix. */
+export function permanent(err: unknown): boolean {
+  if (err instanceof ReplicateError) return !err.retriable;
   const chain = causeChain(err);
-  if (chain.some((e) => typeof e.type === "string" && PERMANENT_TYPES.has(e.type))) return false;
-  if (chain.some((e) => e.name === "KafkaJSSASLAuthenticationError")) return false;
+  return chain.some((e) => (typeof e.type === "string" && PERMANENT_TYPES.has(e.type)) || e.name === "KafkaJSSASLAuthenticationError");
+}
+
+function transient(err: unknown): boolean {
+  if (permanent(err)) return false;
+  const chain = causeChain(err);
   return chain.some((e) => (typeof e.name === "string" && TRANSIENT_NAMES.has(e.name)) || e.retriable === true || isRetriable(e));
 }
 

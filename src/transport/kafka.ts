@@ -33,13 +33,14 @@ import type { ConnectionOptions } from "node:tls";
 import { type Admin, CompressionTypes, type Consumer, Kafka, logLevel, type Message, type Producer, type SASLOptions } from "kafkajs";
 import type { KafkaConfig } from "../config/types.ts";
 import { ReplicateError } from "../errors.ts";
-import { DEFAULT_READ_TUNING, type FetchSession, type FetchTarget, KafkaReader, type LogSource, type ReaderPort, readOrdered, type ReadTuning } from "./kafka-reader.ts";
+import { DEFAULT_READ_TUNING, type FetchSession, type FetchTarget, KafkaReader, type LogSource, type ReaderPort, readOrdered, type ReadTuning, Sessions } from "./kafka-reader.ts";
 import {
   backoffMs,
   DEFAULT_RETRY,
   guardNegativeTimeouts,
   kafkaFailure,
   type KafkaRetry,
+  permanent,
   retryHorizonMs,
   sleep,
   topicMissing,
@@ -114,6 +115,7 @@ class Client {
   readonly tuning: ReadTuning;
   readonly kafka: Kafka;
   readonly admin: Admin;
+  readonly sessions = new Sessions();
   private readonly maxWaitMs: number;
 
   private constructor(
@@ -179,7 +181,7 @@ class Client {
 
   /** Offsets and consumers for kafka-reader.ts; `purpose` names the consumers' groups. */
   source(purpose: string): LogSource {
-    return { topic: this.topic, offsets: () => this.offsets(), fetch: (target) => this.fetch(target, purpose) };
+    return { topic: this.topic, sessions: this.sessions, offsets: () => this.offsets(), fetch: (target) => this.fetch(target, purpose) };
   }
 
   /** A consumer in a group of its own, delivering partition 0 to `target` from target.position(). */
@@ -229,6 +231,7 @@ class Client {
   }
 
   async close(): Promise<void> {
+    await this.sessions.closeAll();
     await this.admin.disconnect().catch(() => {});
   }
 }
@@ -291,18 +294,23 @@ class Cursor {
   constructor(private readonly client: Client) {}
 
   async save(offset: bigint): Promise<void> {
-    const { topic, brokers } = this.client;
+    const { topic, brokers, config } = this.client;
     const giveUpAt = Date.now() + retryHorizonMs(this.client.retry);
     for (let attempt = 0; ; attempt++) {
+      let failure: unknown;
       try {
         const member = await (this.member ??= this.join());
         await member.commitOffsets([{ topic, partition: 0, offset: offset.toString() }]);
-        return;
+        // kafkajs returns without committing when the member has stopped running: read it back.
+        if ((await this.load()) === offset) return;
+        failure = new ReplicateError("TRANSPORT_KAFKA", `Kafka did not keep offset ${offset} for group "${config.group_id}"`, { retriable: true });
       } catch (err) {
-        // A rebalance (another sink on the same group) or a broker outage: kafkajs rejoins by itself.
-        if (Date.now() > giveUpAt) throw kafkaFailure(err, `saving the cursor of group "${this.client.config.group_id}"`, brokers);
-        await sleep(backoffMs(attempt, this.client.retry));
+        failure = err;
       }
+      // A rebalance (another sink on the same group), a crash or an outage: start over with a fresh member.
+      await this.close();
+      if (permanent(failure) || Date.now() > giveUpAt) throw kafkaFailure(failure, `saving the cursor of group "${config.group_id}"`, brokers);
+      await sleep(backoffMs(attempt, this.client.retry));
     }
   }
 
@@ -317,17 +325,30 @@ class Cursor {
     }
   }
 
+  /** Joins group_id with a member that never fetches; it exists to commit. */
   private async join(): Promise<Consumer> {
-    const { topic, config } = this.client;
-    const member = this.client.kafka.consumer({ groupId: config.group_id, allowAutoTopicCreation: false, maxBytes: 1024, maxBytesPerPartition: 1024 });
+    const { topic, config, retry } = this.client;
+    const member = this.client.kafka.consumer({
+      groupId: config.group_id,
+      allowAutoTopicCreation: false,
+      maxBytes: 1024,
+      maxBytesPerPartition: 1024,
+      // Its idle loop sleeps this long, and leaving the group waits for that loop.
+      maxWaitTimeInMs: 500,
+      retry: { ...retry, restartOnFailure: async () => false },
+    });
+    let crash: Error | null = null;
+    member.on(member.events.CRASH, (e) => {
+      crash = e.payload.error;
+    });
     try {
       await member.connect();
       await member.subscribe({ topics: [topic], fromBeginning: false });
       await member.run({ autoCommit: false, eachBatch: async () => {} });
+      if (crash) throw crash;
       member.pause([{ topic }]);
       return member;
     } catch (err) {
-      this.member = null;
       await member.disconnect().catch(() => {});
       throw err;
     }

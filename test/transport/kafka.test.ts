@@ -9,7 +9,8 @@
 
 import { describe, expect, test } from "bun:test";
 import type { KafkaConfig } from "../../src/config/types.ts";
-import { ReplicateError } from "../../src/errors.ts";
+import { Secret } from "../../src/config/secret.ts";
+import { describeError, ReplicateError } from "../../src/errors.ts";
 import { type KafkaOptions, openKafkaReader, openKafkaWriter } from "../../src/transport/kafka.ts";
 import type { LogReader, LogRecord, LogWriter, OffsetRecord } from "../../src/transport/types.ts";
 import { getKafka, uniqueName } from "../support/servers.ts";
@@ -247,6 +248,55 @@ describe("kafka transport", () => {
     const again = await openKafkaReader(cfg, opts);
     expect(await again.loadCursor()).toBe(43n);
     await again.close();
+  }, 60_000);
+
+  test("when kafkajs's retries run out, append and read fail with a retriable TRANSPORT_KAFKA; a reopened writer resumes", async () => {
+    const mock = getKafka();
+    const t = topic();
+    const quick: KafkaOptions = { ...opts, retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 200 } };
+    const w = await openKafkaWriter(config(t), quick);
+    await writeRange(w, 0, 300, 100);
+    const r = await openKafkaReader(config(t), quick);
+    const got: OffsetRecord[] = [];
+    // caught() right away: the read may fail before the append does.
+    const reading = caught(
+      (async () => {
+        for await (const x of r.read(0n, { follow: true })) got.push(x);
+      })(),
+    );
+    await until(() => got.length === 300);
+    mock.brokerDown();
+    try {
+      const appendErr = await caught(w.append(recs(300, 400)));
+      expect(appendErr.code).toBe("TRANSPORT_KAFKA");
+      expect(appendErr.retriable).toBe(true);
+      expect(appendErr.message).toContain(mock.bootstrap);
+      // The writer stays broken: its state is unknown until it is reopened.
+      expect((await caught(w.append(recs(300, 400)))).code).toBe("TRANSPORT_KAFKA");
+      const readErr = await reading;
+      expect(readErr.code).toBe("TRANSPORT_KAFKA");
+      expect(readErr.retriable).toBe(true);
+    } finally {
+      mock.brokerUp();
+    }
+    await w.close();
+    await r.close();
+    const w2 = await openKafkaWriter(config(t), opts);
+    expect(w2.endOffset()).toBe(300n);
+    expectRecords(await w2.tail(3), 297, 300);
+    await w2.close();
+  }, 60_000);
+
+  test("TLS files are read at open; a SASL password never shows in an error", async () => {
+    const t = topic();
+    const tlsErr = await caught(openKafkaWriter(config(t, { tls: { enabled: true, ca: "/nonexistent/ca.pem", verify: true } }), opts));
+    expect(tlsErr.code).toBe("CONFIG_BAD_VALUE");
+    expect(tlsErr.where).toBe("transport.kafka.tls.ca");
+    // The mock speaks no SASL, so this fails; the message must not carry the password.
+    const sasl = { mechanism: "scram-sha-512" as const, username: "gsr", password: new Secret("hunter2-kafka") };
+    const saslErr = await caught(openKafkaReader(config(t, { sasl }), { ...opts, retry: { retries: 1, initialRetryTime: 50, maxRetryTime: 100 } }));
+    expect(saslErr.code).toBe("TRANSPORT_KAFKA");
+    expect(describeError(saslErr)).not.toContain("hunter2");
   }, 60_000);
 
   test("unreachable brokers give a retriable TRANSPORT_KAFKA naming them", async () => {
