@@ -28,42 +28,17 @@
 // it when given). Passwords only go to kafkajs, never into a message.
 
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import type { ConnectionOptions } from "node:tls";
-import { type Admin, CompressionTypes, type Consumer, Kafka, logLevel, type Message, type Producer, type SASLOptions } from "kafkajs";
+import { type Admin, CompressionTypes, Kafka, logLevel, type Message, type Producer } from "kafkajs";
 import type { KafkaConfig } from "../config/types.ts";
 import { ReplicateError } from "../errors.ts";
 import { DEFAULT_READ_TUNING, type FetchSession, type FetchTarget, KafkaReader, type LogSource, type ReaderPort, readOrdered, type ReadTuning, Sessions } from "./kafka-reader.ts";
-import {
-  backoffMs,
-  DEFAULT_RETRY,
-  guardNegativeTimeouts,
-  kafkaFailure,
-  type KafkaRetry,
-  permanent,
-  retryHorizonMs,
-  sleep,
-  topicMissing,
-  topicNotCreated,
-  topicPartitions,
-} from "./kafka-support.ts";
+import { DEFAULT_RETRY, guardNegativeTimeouts, kafkaFailure, type KafkaRetry, topicMissing, topicNotCreated, topicPartitions } from "./kafka-support.ts";
+import { type KafkaOptions, saslOptions, tlsOptions } from "./kafka-options.ts";
+import { type GroupPort, GroupCursor } from "./kafka-cursor.ts";
 import { KafkaWriter, type ProducerPort } from "./kafka-writer.ts";
 import type { LogReader, LogRecord, LogWriter } from "./types.ts";
 
-export interface KafkaOptions {
-  onWarning?: (message: string) => void;
-  /** kafkajs's own WARN and ERROR log lines; dropped when absent. */
-  onDebug?: (message: string) => void;
-  /** kafkajs retry schedule (and the horizon of our own retry loops). */
-  retry?: Partial<KafkaRetry>;
-  /** Largest produce request, in record bytes; keep it under the topic's max.message.bytes. */
-  batchBytes?: number;
-  /** Reader: longest fetch long-poll, i.e. the follow-mode latency when idle. */
-  maxWaitMs?: number;
-  /** Reader watchdog and queue bound (kafka-reader.ts). */
-  stallMs?: number;
-  queueBytes?: number;
-}
+export type { KafkaOptions } from "./kafka-options.ts";
 
 const FETCH_BYTES = 16 << 20;
 const DEFAULT_BATCH_BYTES = 900_000;
@@ -72,15 +47,15 @@ const DEFAULT_BATCH_BYTES = 900_000;
 export async function openKafkaWriter(config: KafkaConfig, opts: KafkaOptions = {}): Promise<LogWriter> {
   const client = await Client.open(config, opts);
   try {
-    const producer = await openProducer(client, opts);
+    const sender = await Sender.open(client, opts);
     const topic = config.topic;
     const port: ProducerPort = {
       topic,
       offsets: () => client.offsets(),
-      send: (records) => send(client, producer, records),
+      send: (records) => sender.send(records),
       read: (from) => readOrdered(client.source("tail"), from, false, new AbortController().signal, client.tuning),
       close: async () => {
-        await producer.disconnect().catch(() => {});
+        await sender.close();
         await client.close();
       },
     };
@@ -94,7 +69,7 @@ export async function openKafkaWriter(config: KafkaConfig, opts: KafkaOptions = 
 /** Opens the topic for reading; read() may start as many consumers as it is called. */
 export async function openKafkaReader(config: KafkaConfig, opts: KafkaOptions = {}): Promise<LogReader> {
   const client = await Client.open(config, opts);
-  const cursor = new Cursor(client);
+  const cursor = new GroupCursor(groupPort(client));
   const port: ReaderPort = {
     ...client.source("read"),
     saveCursor: (offset) => cursor.save(offset),
@@ -244,42 +219,72 @@ function guarded(f: () => void): void {
   }
 }
 
-async function openProducer(client: Client, opts: KafkaOptions): Promise<Producer> {
-  const common = { allowAutoTopicCreation: false, maxInFlightRequests: 1, createPartitioner: () => () => 0 };
-  const idempotent = client.kafka.producer({ ...common, idempotent: true, retry: client.retry });
-  try {
-    await idempotent.connect();
-    return idempotent;
-  } catch (idempotentErr) {
-    await idempotent.disconnect().catch(() => {});
-    // retries 0: every produce request is sent once; kafka-writer.ts decides about resending.
-    const plain = client.kafka.producer({ ...common, retry: { ...client.retry, retries: 0 } });
-    try {
-      await plain.connect();
-    } catch (err) {
-      throw kafkaFailure(err, "connecting the producer", client.brokers);
-    }
-    const why = kafkaFailure(idempotentErr, "initialising the idempotent producer", client.brokers).message;
-    opts.onWarning?.(
-      `${why}. Writing with a plain producer instead: one request in flight, and the log end checked after every failed send so that nothing is written twice`,
-    );
-    return plain;
-  }
-}
+const PRODUCER = { allowAutoTopicCreation: false, maxInFlightRequests: 1, createPartitioner: () => () => 0 };
 
-async function send(client: Client, producer: Producer, records: readonly LogRecord[]): Promise<bigint> {
-  const messages: Message[] = records.map((r) => ({ partition: 0, key: r.key ? asBuffer(r.key) : null, value: asBuffer(r.value) }));
-  let acks;
-  try {
-    acks = await producer.send({ topic: client.topic, acks: -1, compression: CompressionTypes.None, messages });
-  } catch (err) {
-    throw kafkaFailure(err, `writing to topic "${client.topic}"`, client.brokers);
+/** The producer behind the writer's port: idempotent when the cluster allows it. */
+class Sender {
+  private stale = false;
+
+  private constructor(
+    private readonly client: Client,
+    private producer: Producer,
+    readonly idempotent: boolean,
+  ) {}
+
+  static async open(client: Client, opts: KafkaOptions): Promise<Sender> {
+    const idempotent = client.kafka.producer({ ...PRODUCER, idempotent: true, retry: client.retry });
+    try {
+      await idempotent.connect();
+      return new Sender(client, idempotent, true);
+    } catch (idempotentErr) {
+      await idempotent.disconnect().catch(() => {});
+      // retries 0: every produce request is sent once; kafka-writer.ts decides about resending.
+      const plain = client.kafka.producer({ ...PRODUCER, retry: { ...client.retry, retries: 0 } });
+      try {
+        await plain.connect();
+      } catch (err) {
+        throw kafkaFailure(err, "connecting the producer", client.brokers);
+      }
+      const why = kafkaFailure(idempotentErr, "initialising the idempotent producer", client.brokers).message;
+      opts.onWarning?.(
+        `${why}. Writing with a plain producer instead: one request in flight, and the log end checked after every failed send so that nothing is written twice`,
+      );
+      return new Sender(client, plain, false);
+    }
   }
-  const base = acks.find((m) => m.partition === 0)?.baseOffset;
-  if (base === undefined) {
-    throw new ReplicateError("TRANSPORT_KAFKA", `Kafka acknowledged a write to topic "${client.topic}" without an offset`, { where: client.topic });
+
+  async send(records: readonly LogRecord[]): Promise<bigint> {
+    const { topic, brokers } = this.client;
+    const messages: Message[] = records.map((r) => ({ partition: 0, key: r.key ? asBuffer(r.key) : null, value: asBuffer(r.value) }));
+    let acks;
+    try {
+      if (this.stale) await this.renew();
+      acks = await this.producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
+    } catch (err) {
+      // kafkajs rolled its sequence numbers back, but kafka-writer.ts may find the batch written
+      // anyway and move on: the next batch would then reuse those numbers and the broker would
+      // take it for a duplicate. A new producer id starts clean.
+      this.stale = this.idempotent;
+      throw kafkaFailure(err, `writing to topic "${topic}"`, brokers);
+    }
+    const base = acks.find((m) => m.partition === 0)?.baseOffset;
+    if (base === undefined) {
+      throw new ReplicateError("TRANSPORT_KAFKA", `Kafka acknowledged a write to topic "${topic}" without an offset`, { where: topic });
+    }
+    return BigInt(base);
   }
-  return BigInt(base);
+
+  private async renew(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.client.kafka.producer({ ...PRODUCER, idempotent: true, retry: this.client.retry });
+    await old.disconnect().catch(() => {});
+    await this.producer.connect();
+    this.stale = false;
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect().catch(() => {});
+  }
 }
 
 /** kafkajs wants Buffers; this is a view over the caller's bytes, not a copy. */
@@ -287,115 +292,44 @@ function asBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** The sink's cursor: the committed offset of group_id (see the file header). */
-class Cursor {
-  private member: Promise<Consumer> | null = null;
-
-  constructor(private readonly client: Client) {}
-
-  async save(offset: bigint): Promise<void> {
-    const { topic, brokers, config } = this.client;
-    const giveUpAt = Date.now() + retryHorizonMs(this.client.retry);
-    for (let attempt = 0; ; attempt++) {
-      let failure: unknown;
-      try {
-        const member = await (this.member ??= this.join());
-        await member.commitOffsets([{ topic, partition: 0, offset: offset.toString() }]);
-        // kafkajs returns without committing when the member has stopped running: read it back.
-        if ((await this.load()) === offset) return;
-        failure = new ReplicateError("TRANSPORT_KAFKA", `Kafka did not keep offset ${offset} for group "${config.group_id}"`, { retriable: true });
-      } catch (err) {
-        failure = err;
-      }
-      // A rebalance (another sink on the same group), a crash or an outage: start over with a fresh member.
-      await this.close();
-      if (permanent(failure) || Date.now() > giveUpAt) throw kafkaFailure(failure, `saving the cursor of group "${config.group_id}"`, brokers);
-      await sleep(backoffMs(attempt, this.client.retry));
-    }
-  }
-
-  async load(): Promise<bigint | null> {
-    const { admin, topic, brokers, config } = this.client;
-    try {
+/** group_id's operations for the cursor (kafka-cursor.ts). */
+function groupPort(client: Client): GroupPort {
+  const { topic, config, admin } = client;
+  return {
+    group: config.group_id,
+    brokers: client.brokers,
+    retry: client.retry,
+    async committed() {
       const [t] = await admin.fetchOffsets({ groupId: config.group_id, topics: [topic] });
       const offset = t?.partitions.find((p) => p.partition === 0)?.offset;
       return offset === undefined || BigInt(offset) < 0n ? null : BigInt(offset);
-    } catch (err) {
-      throw kafkaFailure(err, `loading the cursor of group "${config.group_id}"`, brokers);
-    }
-  }
-
-  /** Joins group_id with a member that never fetches; it exists to commit. */
-  private async join(): Promise<Consumer> {
-    const { topic, config, retry } = this.client;
-    const member = this.client.kafka.consumer({
-      groupId: config.group_id,
-      allowAutoTopicCreation: false,
-      maxBytes: 1024,
-      maxBytesPerPartition: 1024,
-      // Its idle loop sleeps this long, and leaving the group waits for that loop.
-      maxWaitTimeInMs: 500,
-      retry: { ...retry, restartOnFailure: async () => false },
-    });
-    let crash: Error | null = null;
-    member.on(member.events.CRASH, (e) => {
-      crash = e.payload.error;
-    });
-    try {
-      await member.connect();
-      await member.subscribe({ topics: [topic], fromBeginning: false });
-      await member.run({ autoCommit: false, eachBatch: async () => {} });
-      if (crash) throw crash;
-      member.pause([{ topic }]);
-      return member;
-    } catch (err) {
-      await member.disconnect().catch(() => {});
-      throw err;
-    }
-  }
-
-  async close(): Promise<void> {
-    const member = this.member;
-    this.member = null;
-    if (member) await (await member.catch(() => null))?.disconnect().catch(() => {});
-  }
-}
-
-function tlsOptions(tls: KafkaConfig["tls"]): ConnectionOptions | undefined {
-  if (!tls?.enabled) return undefined;
-  const out: ConnectionOptions = { rejectUnauthorized: tls.verify };
-  const ca = readPem(tls.ca, "ca");
-  const cert = readPem(tls.cert, "cert");
-  const key = readPem(tls.key, "key");
-  if (ca) out.ca = [ca];
-  if (cert) out.cert = cert;
-  if (key) out.key = key;
-  return out;
-}
-
-function readPem(path: string | undefined, key: string): Buffer | undefined {
-  if (!path) return undefined;
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new ReplicateError("CONFIG_BAD_VALUE", `cannot read the Kafka TLS ${key} file ${path}: ${(err as Error).message}`, {
-      kind: "config",
-      where: `transport.kafka.tls.${key}`,
-      cause: err,
-    });
-  }
-}
-
-function saslOptions(sasl: KafkaConfig["sasl"]): SASLOptions | undefined {
-  if (!sasl) return undefined;
-  const username = sasl.username;
-  const password = sasl.password?.reveal() ?? "";
-  switch (sasl.mechanism) {
-    case "plain":
-      return { mechanism: "plain", username, password };
-    case "scram-sha-256":
-      return { mechanism: "scram-sha-256", username, password };
-    case "scram-sha-512":
-      return { mechanism: "scram-sha-512", username, password };
-  }
+    },
+    async join() {
+      const member = client.kafka.consumer({
+        groupId: config.group_id,
+        allowAutoTopicCreation: false,
+        maxBytes: 1024,
+        maxBytesPerPartition: 1024,
+        // Its idle loop sleeps this long, and leaving the group waits for that loop.
+        maxWaitTimeInMs: 500,
+        retry: { ...client.retry, restartOnFailure: async () => false },
+      });
+      let crash: Error | null = null;
+      member.on(member.events.CRASH, (e) => {
+        crash = e.payload.error;
+      });
+      const leave = (): Promise<void> => member.disconnect().catch(() => {});
+      try {
+        await member.connect();
+        await member.subscribe({ topics: [topic], fromBeginning: false });
+        await member.run({ autoCommit: false, eachBatch: async () => {} });
+        if (crash) throw crash;
+        member.pause([{ topic }]);
+      } catch (err) {
+        await leave();
+        throw err;
+      }
+      return { commit: (offset) => member.commitOffsets([{ topic, partition: 0, offset: offset.toString() }]), leave };
+    },
+  };
 }
