@@ -1,0 +1,430 @@
+// Sink throughput: `bun run bench/sink.ts [--events 20000] [--workers 8] [--tables 8]
+//                    [--table-size 10000] [--threads 8] [--also 4,16]`.
+//
+// Replays a sysbench oltp_write_only history (sysbench is in Debian) and compares it with the
+// same workload run natively on the same PostgreSQL:
+//   1. start a throwaway MariaDB (ROW binlog, full metadata) and PostgreSQL (fsync=off)
+//   2. sysbench prepare on MariaDB, record the binlog position, copy the prepared rows into a
+//      template database on PostgreSQL (schema sbtest, same columns and indexes), then
+//      sysbench run on MariaDB: each transaction is one index update, one non-index update,
+//      one delete and one insert
+//   3. `gs-replicate source --stop-at-end` once into a journal (timed: events/s)
+//   4. `gs-replicate sink --stop-at-end` with 1 worker, N workers (and --also counts), each
+//      into a fresh database cloned from the template: wall time from spawn to exit, peak RSS
+//      (wait4's ru_maxrss), CPU time; then source and target are compared table by table
+//      (row count and md5 of the ordered rows, computed in SQL on both sides)
+//   5. native: sysbench oltp_write_only --db-driver=pgsql with 1 and N threads, same event
+//      count, on clones of the same template (search_path = sbtest), so it starts from the
+//      very rows the replay starts from; its own "transactions: … (X per sec.)" figure
+// Prints figures and whether the issue's targets are met; it asserts nothing about speed.
+// Client and servers share the machine's CPUs; other load moves every figure, the one-session
+// ones (replay 1 worker, native 1 thread: latency-bound ping-pong) the most, so the load
+// average and the machine's busy share per run are printed with them.
+
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import type postgres from "postgres";
+import { startMariadb, startPostgres, type MariaDb, type Postgres } from "../test/support/servers.ts";
+import { BINARY } from "../test/support/cli.ts";
+
+// ---------------------------------------------------------------- options
+
+function options(argv: string[]): { events: number; workers: number; tables: number; tableSize: number; threads: number; also: number[] } {
+  const o = { events: 20_000, workers: 8, tables: 8, tableSize: 10_000, threads: 8, also: [4, 16] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) usage(`${flag} needs a value`);
+      return v!;
+    };
+    const int = () => {
+      const v = value();
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) usage(`${flag}: expected a positive integer, found "${v}"`);
+      return n;
+    };
+    switch (flag) {
+      case "--events": o.events = int(); break;
+      case "--workers": o.workers = int(); break;
+      case "--tables": o.tables = int(); break;
+      case "--table-size": o.tableSize = int(); break;
+      case "--threads": o.threads = int(); break;
+      case "--also": {
+        const v = value();
+        o.also = v === "" || v === "none" ? [] : v.split(",").map((x) => Number(x));
+        if (o.also.some((n) => !Number.isInteger(n) || n < 1)) usage(`--also: expected a comma-separated list of worker counts, found "${v}"`);
+        break;
+      }
+      case "--help": case "-h": usage(); break;
+      default: usage(`unknown flag ${a}`);
+    }
+  }
+  return o;
+}
+
+function usage(message?: string): never {
+  if (message) console.error(`bench/sink.ts: ${message}`);
+  console.error("usage: bun run bench/sink.ts [--events 20000] [--workers 8] [--tables 8] [--table-size 10000] [--threads 8] [--also 4,16|none]");
+  process.exit(message ? 2 : 0);
+}
+
+const opt = options(process.argv.slice(2));
+const N = opt.workers;
+const workerCounts = [...new Set([1, N, ...opt.also])];
+
+// ---------------------------------------------------------------- helpers
+
+const say = (s: string) => console.log(s);
+const fmt = (n: number, digits = 0) => n.toLocaleString("en", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const mib = (bytes: number) => `${fmt(bytes / 1048576)} MiB`;
+const tableNames = Array.from({ length: opt.tables }, (_, i) => `sbtest${i + 1}`);
+
+let current: Subprocess | undefined;
+
+/** Busy and total jiffies of the whole machine (all CPUs), from /proc/stat. */
+function machineCpu(): { busy: number; total: number } {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
+}
+
+interface Run {
+  code: number;
+  /** Share of the whole machine's CPU time that was busy during the run (0..1). */
+  machineBusy: number;
+  seconds: number;
+  stdout: string;
+  stderr: string;
+  maxRss: number;
+  cpuSeconds: number;
+}
+
+/** Runs a command; its stderr lines are echoed (indented) when `echo` is set, and kept. */
+async function spawn(cmd: string[], echo: boolean): Promise<Run> {
+  const cpu0 = machineCpu();
+  const t0 = performance.now();
+  const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+  current = p;
+  const pump = async (stream: ReadableStream<Uint8Array>, show: boolean): Promise<string> => {
+    let all = "";
+    let partial = "";
+    const dec = new TextDecoder();
+    for await (const chunk of stream) {
+      const s = dec.decode(chunk, { stream: true });
+      all += s;
+      if (show) {
+        partial += s;
+        const lines = partial.split("\n");
+        partial = lines.pop()!;
+        for (const l of lines) console.log(`    | ${l}`);
+      }
+    }
+    if (show && partial) console.log(`    | ${partial}`);
+    return all;
+  };
+  const [stdout, stderr, code] = await Promise.all([pump(p.stdout, false), pump(p.stderr, echo), p.exited]);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu1 = machineCpu();
+  const machineBusy = (cpu1.busy - cpu0.busy) / Math.max(1, cpu1.total - cpu0.total);
+  current = undefined;
+  const ru = p.resourceUsage();
+  return { code, machineBusy, seconds, stdout, stderr, maxRss: ru?.maxRSS ?? 0, cpuSeconds: ru ? Number(ru.cpuTime.total) / 1e6 : 0 };
+}
+
+function must(r: Run, what: string): Run {
+  if (r.code !== 0) throw new Error(`${what} exited with ${r.code}:\n${r.stderr}${r.stdout}`);
+  return r;
+}
+
+/** Per table: row count and md5 of the rows in id order, "id,k,c,pad" joined by newlines. */
+type Sums = Map<string, { rows: number; md5: string }>;
+
+async function mariadbSums(db: MariaDb): Promise<Sums> {
+  const c = await db.connect();
+  try {
+    await c.query("SET SESSION group_concat_max_len = 1073741824");
+    const out: Sums = new Map();
+    for (const t of tableNames) {
+      const [[r]] = (await c.query(
+        `SELECT COUNT(*) AS n, MD5(GROUP_CONCAT(CONCAT_WS(',', id, k, c, pad) ORDER BY id SEPARATOR '\\n')) AS h FROM sbtest.${t}`,
+      )) as unknown as [[{ n: number; h: string | null }]];
+      out.set(t, { rows: Number(r.n), md5: r.h ?? "" });
+    }
+    return out;
+  } finally {
+    await c.end();
+  }
+}
+
+async function postgresSums(sql: postgres.Sql): Promise<Sums> {
+  const out: Sums = new Map();
+  for (const t of tableNames) {
+    // MariaDB strips a CHAR's trailing spaces on read; PostgreSQL's bpchar keeps the padding.
+    const [r] = await sql.unsafe(
+      `SELECT count(*) AS n, md5(string_agg(concat_ws(',', id, k, rtrim(c), rtrim(pad)), E'\\n' ORDER BY id)) AS h FROM sbtest.${t}`,
+    );
+    out.set(t, { rows: Number(r!.n), md5: String(r!.h ?? "") });
+  }
+  return out;
+}
+
+function compareSums(a: Sums, b: Sums): { equal: boolean; detail: string } {
+  const bad: string[] = [];
+  for (const [t, x] of a) {
+    const y = b.get(t);
+    if (!y || y.rows !== x.rows || y.md5 !== x.md5) bad.push(`${t}: source ${x.rows} rows md5 ${x.md5}, target ${y?.rows ?? "-"} rows md5 ${y?.md5 ?? "-"}`);
+  }
+  const rows = [...a.values()].reduce((s, x) => s + x.rows, 0);
+  return bad.length === 0
+    ? { equal: true, detail: `${a.size} tables, ${fmt(rows)} rows, row counts and md5 equal` }
+    : { equal: false, detail: `${bad.length} of ${a.size} tables differ:\n      ${bad.join("\n      ")}` };
+}
+
+async function cloneTemplate(pg: Postgres, name: string, searchPath = false): Promise<void> {
+  const s = pg.sql();
+  try {
+    await s.unsafe(`DROP DATABASE IF EXISTS ${name}`);
+    await s.unsafe(`CREATE DATABASE ${name} TEMPLATE sbtest_template`);
+    if (searchPath) await s.unsafe(`ALTER DATABASE ${name} SET search_path = sbtest`);
+  } finally {
+    await s.end();
+  }
+}
+
+async function dropDatabase(pg: Postgres, name: string): Promise<void> {
+  const s = pg.sql();
+  try {
+    await s.unsafe(`DROP DATABASE IF EXISTS ${name}`);
+  } finally {
+    await s.end();
+  }
+}
+
+/** "transactions:  20000  (1234.56 per sec.)" and "ignored errors: 3 (…)" from sysbench's report. */
+function sysbenchFigures(out: string): { tx: number; tps: number; ignored: number; seconds: number } {
+  const m = /transactions:\s+(\d+)\s+\(([\d.]+) per sec\.\)/.exec(out);
+  if (!m) throw new Error(`no "transactions:" line in sysbench's output:\n${out}`);
+  const ig = /ignored errors:\s+(\d+)/.exec(out);
+  const tt = /total time:\s+([\d.]+)s/.exec(out);
+  return { tx: Number(m[1]), tps: Number(m[2]), ignored: ig ? Number(ig[1]) : 0, seconds: tt ? Number(tt[1]) : 0 };
+}
+
+function gtidSeq(pos: string): number {
+  // MariaDB @@gtid_binlog_pos: one "domain-server-seq" per domain; this server writes domain 0.
+  const m = /(?:^|,)0-\d+-(\d+)/.exec(pos.trim());
+  return m ? Number(m[1]) : 0;
+}
+
+// ---------------------------------------------------------------- the bench
+
+const work = mkdtempSync(join(tmpdir(), "gsr-bench-sink-"));
+let db: MariaDb | undefined;
+let pg: Postgres | undefined;
+let cleaned = false;
+
+async function cleanup(): Promise<void> {
+  if (cleaned) return;
+  cleaned = true;
+  if (current && current.exitCode === null) current.kill("SIGKILL");
+  await Promise.allSettled([db?.stop(), pg?.stop()]);
+  rmSync(work, { recursive: true, force: true });
+}
+
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    console.error(`\n${sig}: stopping the servers and removing ${work}`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+interface SinkResult {
+  workers: number;
+  ok: boolean;
+  seconds: number;
+  tps: number;
+  maxRss: number;
+  cpuSeconds: number;
+  machineBusy: number;
+  equal: boolean | undefined;
+  note: string;
+}
+
+let exitCode = 0;
+try {
+  if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run "make build"`);
+  say(`sink benchmark: sysbench oltp_write_only, ${opt.tables} tables × ${fmt(opt.tableSize)} rows, ${fmt(opt.events)} transactions generated by ${opt.threads} threads; replay with ${workerCounts.join(", ")} workers`);
+  const load0 = loadavg()[0]!;
+  say(`load average before starting: ${load0.toFixed(2)} (other work on this machine skews every figure below)`);
+  say(`starting a throwaway MariaDB (ROW binlog, binlog_row_metadata=FULL, sync_binlog=0, innodb_flush_log_at_trx_commit=0) and PostgreSQL (fsync=off)`);
+  [db, pg] = await Promise.all([
+    startMariadb({ extraArgs: ["--sync-binlog=0", "--innodb-flush-log-at-trx-commit=0", "--innodb-buffer-pool-size=256M", "--max-connections=300"] }),
+    startPostgres(),
+  ]);
+  const pgVersion = String((await (async () => { const s = pg!.sql(); try { return (await s`SHOW server_version`)[0]!.server_version; } finally { await s.end(); } })()));
+  const mysqlArgs = [`--db-driver=mysql`, `--mysql-host=127.0.0.1`, `--mysql-port=${db.port}`, `--mysql-user=root`, `--mysql-password=`, `--mysql-db=sbtest`];
+  const shape = [`--tables=${opt.tables}`, `--table-size=${opt.tableSize}`];
+
+  // 1. prepare on MariaDB, position, copy into the PostgreSQL template
+  const admin = await db.connect();
+  await admin.query("CREATE DATABASE sbtest");
+  let t0 = performance.now();
+  must(await spawn(["sysbench", "oltp_write_only", ...mysqlArgs, ...shape, "--threads=1", "prepare"], false), "sysbench prepare (MariaDB)");
+  const [[pos]] = (await admin.query("SHOW MASTER STATUS")) as unknown as [[{ File: string; Position: number }]];
+  const [[g0]] = (await admin.query("SELECT @@gtid_binlog_pos AS g")) as unknown as [[{ g: string }]];
+  say(`prepared sbtest on MariaDB in ${((performance.now() - t0) / 1000).toFixed(1)} s; binlog position ${pos.File}:${pos.Position} (GTID ${g0.g})`);
+
+  t0 = performance.now();
+  {
+    const s = pg.sql();
+    await s.unsafe("CREATE DATABASE sbtest_template");
+    await s.end();
+    const tpl = pg.sql("sbtest_template");
+    await tpl.unsafe("CREATE SCHEMA sbtest");
+    for (const [i, t] of tableNames.entries()) {
+      // The columns sysbench's pgsql driver creates (id is SERIAL there; every insert gives it).
+      await tpl.unsafe(`CREATE TABLE sbtest.${t} (id integer NOT NULL, k integer DEFAULT 0 NOT NULL, c char(120) DEFAULT '' NOT NULL, pad char(60) DEFAULT '' NOT NULL, PRIMARY KEY (id))`);
+      const [rows] = (await admin.query(`SELECT id, k, c, pad FROM sbtest.${t} ORDER BY id`)) as unknown as [Array<{ id: number; k: number; c: string; pad: string }>];
+      for (let j = 0; j < rows.length; j += 2000) {
+        const chunk = rows.slice(j, j + 2000);
+        await tpl`INSERT INTO ${tpl("sbtest." + t)} ${tpl(chunk, "id", "k", "c", "pad")}`;
+      }
+      await tpl.unsafe(`CREATE INDEX k_${i + 1} ON sbtest.${t} (k)`);
+    }
+    await tpl.unsafe("VACUUM ANALYZE");
+    const copied = compareSums(await mariadbSums(db), await postgresSums(tpl));
+    await tpl.end();
+    if (!copied.equal) throw new Error(`the copy of the prepared tables differs from MariaDB: ${copied.detail}`);
+    say(`copied the prepared rows into PostgreSQL database sbtest_template, schema sbtest, in ${((performance.now() - t0) / 1000).toFixed(1)} s (${copied.detail})`);
+  }
+
+  // 2. the history
+  const gen = must(
+    await spawn(["sysbench", "oltp_write_only", ...mysqlArgs, ...shape, `--threads=${opt.threads}`, `--events=${opt.events}`, "--time=0", "run"], false),
+    "sysbench run (MariaDB)",
+  );
+  const genFig = sysbenchFigures(gen.stdout);
+  const [[g1]] = (await admin.query("SELECT @@gtid_binlog_pos AS g")) as unknown as [[{ g: string }]];
+  const sourceTx = gtidSeq(g1.g) - gtidSeq(g0.g);
+  await admin.end();
+  say(`generated the history on MariaDB: ${fmt(genFig.tx)} transactions in ${genFig.seconds.toFixed(1)} s (${fmt(genFig.tps)} tx/s, ${genFig.ignored} ignored errors); ${fmt(sourceTx)} transactions in the binlog (GTID ${g0.g} → ${g1.g})`);
+  const sourceSums = await mariadbSums(db);
+
+  // 3. source → journal
+  const journal = join(work, "journal");
+  const sourceConfig = join(work, "source.toml");
+  writeFileSync(
+    sourceConfig,
+    `[source]\nport = ${db.port}\nuser = "root"\npassword = ""\ndatabases = ["sbtest"]\nstart = "file:${pos.File}:${pos.Position}"\n\n[transport]\nkind = "journal"\n\n[transport.journal]\ndir = "${journal}"\n\n[log]\nprogress_seconds = 5\n`,
+  );
+  say(`\ngs-replicate source --stop-at-end (progress lines of the binary follow)`);
+  const src = must(await spawn([BINARY, "source", "--config", sourceConfig, "--stop-at-end"], true), "gs-replicate source");
+  const totals = [...src.stderr.matchAll(/total ([\d,]+) events, ([\d,]+) tx/g)].at(-1);
+  const srcEvents = totals ? Number(totals[1]!.replace(/,/g, "")) : NaN;
+  const srcTx = totals ? Number(totals[2]!.replace(/,/g, "")) : NaN;
+  say(
+    `  source: ${fmt(srcEvents)} events, ${fmt(srcTx)} transactions in ${src.seconds.toFixed(2)} s wall (spawn to exit): ` +
+      `${fmt(srcEvents / src.seconds)} events/s, ${fmt(srcTx / src.seconds)} tx/s; peak RSS ${mib(src.maxRss)}, CPU ${src.cpuSeconds.toFixed(1)} s`,
+  );
+  if (srcTx !== sourceTx) say(`  note: source reports ${srcTx} transactions, the binlog GTIDs say ${sourceTx}`);
+
+  // 4. sink runs
+  const results: SinkResult[] = [];
+  for (const w of workerCounts) {
+    const name = `replay_${w}`;
+    await cloneTemplate(pg, name);
+    const cfg = join(work, `sink-${w}.toml`);
+    writeFileSync(
+      cfg,
+      `[transport]\nkind = "journal"\n\n[transport.journal]\ndir = "${journal}"\n\n[target]\nport = ${pg.port}\nuser = "postgres"\ndatabase = "${name}"\ndialect = "postgresql"\n\n[sink]\nworkers = ${w}\n\n[log]\nprogress_seconds = 5\n`,
+    );
+    say(`\ngs-replicate sink --stop-at-end, workers = ${w}, into fresh database ${name} (progress lines follow)`);
+    const r = await spawn([BINARY, "sink", "--config", cfg, "--stop-at-end"], true);
+    const tps = sourceTx / r.seconds;
+    let equal: boolean | undefined;
+    let note = "";
+    if (r.code !== 0) {
+      note = `sink exited with ${r.code}`;
+      say(`  FAILED: ${note} after ${r.seconds.toFixed(2)} s (its stderr is above)`);
+      exitCode = 1;
+    } else {
+      const s = pg.sql(name);
+      const cmp = compareSums(sourceSums, await postgresSums(s));
+      await s.end();
+      equal = cmp.equal;
+      if (!cmp.equal) exitCode = 1;
+      say(
+        `  ${fmt(sourceTx)} transactions in ${r.seconds.toFixed(2)} s wall: ${fmt(tps)} tx/s; peak RSS ${mib(r.maxRss)}, CPU ${r.cpuSeconds.toFixed(1)} s ` +
+          `(${((100 * r.cpuSeconds) / r.seconds).toFixed(0)}% of one core); whole machine ${(100 * r.machineBusy).toFixed(0)}% busy`,
+      );
+      say(`  target vs source: ${cmp.equal ? "EQUAL" : "DIFFERENT"} (${cmp.detail})`);
+    }
+    results.push({ workers: w, ok: r.code === 0, seconds: r.seconds, tps, maxRss: r.maxRss, cpuSeconds: r.cpuSeconds, machineBusy: r.machineBusy, equal, note });
+    await dropDatabase(pg, name);
+  }
+
+  // 5. native
+  const native = new Map<number, ReturnType<typeof sysbenchFigures> & { machineBusy: number }>();
+  for (const threads of [1, N]) {
+    const name = `native_${threads}`;
+    await cloneTemplate(pg, name, true);
+    say(`\nnative: sysbench oltp_write_only --db-driver=pgsql --threads=${threads} --events=${opt.events} --time=0 on fresh database ${name} (same template)`);
+    const r = must(
+      await spawn(
+        ["sysbench", "oltp_write_only", "--db-driver=pgsql", "--pgsql-host=127.0.0.1", `--pgsql-port=${pg.port}`, "--pgsql-user=postgres", `--pgsql-db=${name}`,
+          ...shape, `--threads=${threads}`, `--events=${opt.events}`, "--time=0", "run"],
+        false,
+      ),
+      `sysbench run (PostgreSQL, ${threads} threads)`,
+    );
+    const f = sysbenchFigures(r.stdout);
+    native.set(threads, { ...f, machineBusy: r.machineBusy });
+    say(`  ${fmt(f.tx)} transactions in ${f.seconds.toFixed(2)} s: ${fmt(f.tps)} tx/s (${f.ignored} ignored errors, retried by sysbench); whole machine ${(100 * r.machineBusy).toFixed(0)}% busy`);
+    await dropDatabase(pg, name);
+  }
+
+  // 6. summary
+  const one = results.find((r) => r.workers === 1)!;
+  const many = results.find((r) => r.workers === N)!;
+  const nat1 = native.get(1)!;
+  const natN = native.get(N)!;
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  const line = (label: string, tps: string, secs: string, rss: string, cpu: string, busy: string, eq: string) =>
+    say(`${label.padEnd(28)}${tps.padStart(8)}${secs.padStart(9)}${rss.padStart(10)}${cpu.padStart(10)}${busy.padStart(9)}  ${eq}`);
+  say(`\n== sink benchmark: sysbench oltp_write_only history, ${fmt(sourceTx)} transactions (4 row changes each), ${opt.tables} tables × ${fmt(opt.tableSize)} rows`);
+  say(`   PostgreSQL ${pgVersion} with fsync=off (applies equally to replay and native); ${navigator.hardwareConcurrency} CPUs shared by client and server;`);
+  say(`   load average (1 min) ${load0.toFixed(2)} before the bench, ${loadavg()[0]!.toFixed(2)} at the end (this bench alone keeps it near 1-2)`);
+  say(`   replay time = spawn to exit of dist/gs-replicate sink; native = sysbench's own figure; "machine" = share of all CPUs busy during the run`);
+  line("", "tx/s", "seconds", "peak RSS", "sink CPU", "machine", "target = source");
+  for (const r of results) {
+    line(
+      `replay, ${r.workers} worker${r.workers === 1 ? "" : "s"}`,
+      r.ok ? fmt(r.tps) : "FAILED",
+      r.seconds.toFixed(2),
+      r.maxRss ? mib(r.maxRss) : "-",
+      `${r.cpuSeconds.toFixed(1)} s`,
+      pct(r.machineBusy),
+      r.equal === undefined ? r.note : r.equal ? "yes" : "NO",
+    );
+  }
+  line("native sysbench, 1 thread", fmt(nat1.tps), nat1.seconds.toFixed(2), "", "", pct(nat1.machineBusy), "");
+  line(`native sysbench, ${N} threads`, fmt(natN.tps), natN.seconds.toFixed(2), "", "", pct(natN.machineBusy), "");
+  const valid = (r: SinkResult) => r.ok && r.equal === true;
+  const verdict = (ok: boolean, x: number, target: number) => `${x.toFixed(2)} (target ≥ ${target}: ${ok ? "met" : "NOT met"})`;
+  const r1 = many.tps / one.tps;
+  const r2 = many.tps / natN.tps;
+  say(`replay ${N} workers / replay 1 worker:      ${valid(one) && valid(many) ? verdict(r1 >= 3, r1, 3) : "n/a (a run failed or diverged)"}`);
+  say(`replay ${N} workers / native ${N} threads:    ${valid(many) ? verdict(r2 >= 0.8, r2, 0.8) : "n/a (the run failed or diverged)"}`);
+  say(`replay 1 worker / native 1 thread:       ${valid(one) ? (one.tps / nat1.tps).toFixed(2) : "n/a"}`);
+  say(`source (binlog → journal):               ${fmt(srcEvents / src.seconds)} events/s, ${fmt(srcTx / src.seconds)} tx/s, peak RSS ${mib(src.maxRss)}`);
+} catch (err) {
+  console.error(`bench/sink.ts failed: ${err instanceof Error ? err.message : String(err)}`);
+  exitCode = 1;
+} finally {
+  await cleanup();
+  say(`servers stopped, ${work} removed`);
+}
+process.exit(exitCode);
