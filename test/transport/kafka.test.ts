@@ -118,7 +118,11 @@ describe("kafka transport", () => {
     await w1.close();
     const w2 = await openKafkaWriter(config(t), opts);
     expect(w2.endOffset()).toBe(1_500n);
-    await w2.append(recs(1_500, 1_700));
+    // Appends not awaited one by one still land in call order; endOffset counts them at once.
+    const pending = [w2.append(recs(1_500, 1_600)), w2.append(recs(1_600, 1_650)), w2.append(recs(1_650, 1_700))];
+    expect(w2.endOffset()).toBe(1_700n);
+    await Promise.all(pending);
+    await w2.sync();
     expect(w2.endOffset()).toBe(1_700n);
     await w2.close();
 
@@ -132,7 +136,8 @@ describe("kafka transport", () => {
 
   test("tail(n) returns exactly the last n records, oldest first", async () => {
     const t = topic();
-    const w = await openKafkaWriter(config(t), opts);
+    // Small produce requests, so that appends are split and the tail spans several of them.
+    const w = await openKafkaWriter(config(t), { ...opts, batchBytes: 8_000 });
     expect(await w.tail(10)).toEqual([]);
     // Uneven append sizes, so the tail starts in the middle of a produce batch.
     let n = 0;
@@ -233,6 +238,33 @@ describe("kafka transport", () => {
     expect(err.code).toBe("SINK_LOG_GAP");
     expect(err.message).toMatch(/offset 0\b/);
     expect(err.message).toMatch(/earliest offset available is [1-9]\d*/);
+    await r.close();
+  }, 60_000);
+
+  test("a reader that falls behind retention delivers everything before the gap, then SINK_LOG_GAP", async () => {
+    const t = topic();
+    const w = await openKafkaWriter(config(t), opts);
+    const big = (i: number): LogRecord => ({ key: null, value: new Uint8Array(1_000).fill(i & 0xff) });
+    await w.append(Array.from({ length: 100 }, (_, i) => big(i)));
+    // A tiny queue: the consumer pauses after the first batch while the caller holds off.
+    const r = await openKafkaReader(config(t), { ...opts, queueBytes: 16_000, stallMs: 1_000 });
+    const it = r.read(0n, { follow: true })[Symbol.asyncIterator]();
+    const first = await it.next();
+    expect(first.done ? null : first.value.offset).toBe(0n);
+    for (let i = 100; i < 7_100; i += 500) await w.append(Array.from({ length: 500 }, (_, j) => big(i + j)));
+    let next = 1n;
+    const err = await caught(
+      (async () => {
+        for (let x = await it.next(); !x.done; x = await it.next()) {
+          if (x.value.offset !== next) throw new Error(`offset ${x.value.offset}, expected ${next}`);
+          next++;
+        }
+      })(),
+    );
+    expect(next).toBe(100n);
+    expect(err.code).toBe("SINK_LOG_GAP");
+    expect(err.message).toMatch(/offset 100\b/);
+    await w.close();
     await r.close();
   }, 60_000);
 
