@@ -1,6 +1,6 @@
 # gs-replicate. `make demo` and `make test` are the two commands of the README.
 BUN := $(shell command -v bun 2>/dev/null || echo node_modules/.bin/bun)
-SRC := $(shell find src -name '*.ts') package.json
+SRC := $(shell find src -name "*.ts") scripts/build.ts package.json
 
 .PHONY: all build test typecheck demo bench clean deps system-deps
 
@@ -19,7 +19,7 @@ system-deps:
 build: dist/gs-replicate
 
 dist/gs-replicate: node_modules/.installed $(SRC)
-	$(BUN) build --compile --minify --sourcemap src/cli/main.ts --outfile dist/gs-replicate
+	$(BUN) run scripts/build.ts
 
 typecheck: node_modules/.installed
 	node_modules/.bin/tsc --noEmit -p .
