@@ -18,8 +18,7 @@
 // and resumed once the reader has drained half of it, so kafkajs keeps heartbeating and
 // memory stays bounded whatever the caller does.
 
-import { ReplicateError } from "../errors.ts";
-import { isRetriable } from "../errors.ts";
+import { isRetriable, ReplicateError } from "../errors.ts";
 import { logGap, sleep } from "./kafka-support.ts";
 import type { LogReader, OffsetRecord, ReadOptions } from "./types.ts";
 
@@ -108,6 +107,7 @@ class Feed implements FetchTarget {
   private bytes = 0;
   private paused = false;
   private wake: (() => void) | null = null;
+  private readonly failWaiters: (() => void)[] = [];
 
   constructor(
     from: bigint,
@@ -160,6 +160,13 @@ class Feed implements FetchTarget {
   onError(err: ReplicateError): void {
     this.failure ??= err;
     this.notify();
+    for (const f of this.failWaiters.splice(0)) f();
+  }
+
+  /** Resolves null once the consumer has failed. */
+  untilFailure(): Promise<null> {
+    if (this.failure) return Promise.resolve(null);
+    return new Promise((resolve) => this.failWaiters.push(() => resolve(null)));
   }
 
   take(): OffsetRecord | undefined {
@@ -246,14 +253,18 @@ export async function* readOrdered(
       if (!feed.suspect && arrived) continue;
       const suspect = feed.suspect;
       feed.suspect = false;
-      let now: { low: bigint; high: bigint };
+      let now: { low: bigint; high: bigint } | null;
       try {
-        now = await source.offsets();
+        // Offsets retry for as long as kafkajs does; a consumer that gives up meanwhile ends the wait.
+        const probe = source.offsets();
+        probe.catch(() => {});
+        now = await Promise.race([probe, feed.untilFailure()]);
       } catch (err) {
         // The consumer reports lasting outages itself; the watchdog just tries again later.
         if (isRetriable(err)) continue;
         throw err;
       }
+      if (now === null) continue;
       const want = feed.next;
       if (want < now.low) throw logGap(topic, want, now.low);
       if (suspect) {
