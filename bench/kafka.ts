@@ -7,6 +7,9 @@
 // group waits 3 s for its first assignment (group.initial.rebalance.delay.ms on a real
 // broker); that wait is reported apart from the read rate. The mock also returns a single
 // produce batch per fetch, which a real broker does not: real-cluster reads should be faster.
+//
+// Measured here (shared machine, runs vary by about 2x): write 63k-123k records/s (14-27 MB/s),
+// read 190k-345k records/s (41-75 MB/s), 3.0 s before the first record of each read().
 
 import { openKafkaReader, openKafkaWriter } from "../src/transport/kafka.ts";
 import type { KafkaConfig } from "../src/config/types.ts";
