@@ -18,13 +18,13 @@ import type { LogRecord, LogWriter } from "../transport/types.ts";
 import { log } from "./log.ts";
 import { Progress } from "./progress.ts";
 import { prepareStart } from "./source-start.ts";
+import { TICK, withTicks } from "./ticks.ts";
 
 const BATCH_RECORDS = 4096;
 /** The log is synced at a transaction boundary at most this often: the binlog can always be
  *  read again, so a sync only narrows what a power loss makes the source re-read. */
 const SYNC_MS = 1000;
 const POSITION_MS = 1000;
-const TICK: unique symbol = Symbol("tick");
 const FLUSH_MS = 50;
 
 export interface SourceRun {
@@ -134,27 +134,4 @@ function stdoutWriter(): LogWriter {
     endOffset: () => offset,
     async close() {},
   };
-}
-
-/** Interleaves a TICK whenever the source is quiet for `ms`, so batches flush while idle. */
-async function* withTicks<T>(source: AsyncIterable<T>, ms: number): AsyncGenerator<T | typeof TICK> {
-  const it = source[Symbol.asyncIterator]();
-  let pending = it.next();
-  const nextTick = (): Promise<typeof TICK> => Bun.sleep(ms).then(() => TICK);
-  let tick = nextTick();
-  try {
-    for (;;) {
-      const r: IteratorResult<T> | typeof TICK = await Promise.race([pending, tick]);
-      if (r === TICK) {
-        tick = nextTick();
-        yield TICK;
-        continue;
-      }
-      if (r.done) return;
-      pending = it.next();
-      yield r.value;
-    }
-  } finally {
-    await it.return?.();
-  }
 }

@@ -89,13 +89,11 @@ export async function loadCheckpoint(sql: postgres.Sql): Promise<CheckpointState
   };
 }
 
-/** The statement that records a transaction as applied; run inside that transaction. */
-export function recordApplied(tx: Sql, r: AppliedRecord): ReturnType<Sql["unsafe"]> {
-  return tx.unsafe(
-    `INSERT INTO ${CHECKPOINT_SCHEMA}.applied (log_offset, gtid, binlog_file, binlog_pos, end_pos) VALUES ($1, $2, $3, $4, $5)`,
-    [r.offset.toString(), r.gtid, r.file, r.pos, r.endPos],
-    { prepare: true },
-  );
+/** The statement that records transactions as applied; run inside the transaction applying them. */
+export function recordApplied(tx: Pick<postgres.Sql, "unsafe">, records: AppliedRecord[]): ReturnType<Sql["unsafe"]> {
+  const values = records.map((_, i) => `($${i * 5 + 1}, $${i * 5 + 2}, $${i * 5 + 3}, $${i * 5 + 4}, $${i * 5 + 5})`).join(", ");
+  const params = records.flatMap((r) => [r.offset.toString(), r.gtid, r.file, r.pos, r.endPos]);
+  return tx.unsafe(`INSERT INTO ${CHECKPOINT_SCHEMA}.applied (log_offset, gtid, binlog_file, binlog_pos, end_pos) VALUES ${values}`, params, { prepare: true });
 }
 
 export async function saveSchema(sql: postgres.Sql, fingerprint: string, schema: string): Promise<void> {

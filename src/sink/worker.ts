@@ -40,21 +40,29 @@ export class WorkerPool {
 }
 
 export interface ApplyOptions {
-  ctx: ApplyContext;
-  /** Resolves when this transaction may commit (preserve_commit_order), else undefined. */
+  /** Describes a transaction for messages. */
+  describe: (tx: SinkTx) => string;
+  ctx: Omit<ApplyContext, "describe">;
+  /** Resolves when this unit may commit (preserve_commit_order), else undefined. */
   commitTurn?: () => Promise<void>;
 }
 
-export async function applyTransaction(pool: WorkerPool, tx: SinkTx, opts: ApplyOptions): Promise<void> {
-  const { ctx } = opts;
+/**
+ * Applies consecutive source transactions as ONE target transaction (a group: the target then
+ * passes from one state the source had to a later one, with one commit instead of several).
+ * A data error in a group is retried member by member, so the error names the transaction
+ * and row it belongs to, and the members before it are applied.
+ */
+export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: ApplyOptions): Promise<void> {
+  const describe = txs.length === 1 ? opts.describe(txs[0]!) : `transactions ${opts.describe(txs[0]!)} … ${opts.describe(txs.at(-1)!)}`;
+  const ctx: ApplyContext = { ...opts.ctx, describe };
+  const items = txs.length === 1 ? (txs[0]!.items as TxItem[]) : txs.flatMap((t) => t.items as TxItem[]);
+  const records = txs.map((tx) => ({ offset: tx.offset, gtid: tx.end.gtid, file: tx.begin.file, pos: tx.begin.pos, endPos: tx.end.pos }));
   for (let attempt = 1; ; attempt++) {
     const conn = await pool.take();
     try {
-      const lead = [
-        conn.unsafe("BEGIN"),
-        recordApplied(conn, { offset: tx.offset, gtid: tx.end.gtid, file: tx.begin.file, pos: tx.begin.pos, endPos: tx.end.pos }),
-      ];
-      await applyChanges(conn, tx.items as TxItem[], ctx, lead);
+      const lead = [conn.unsafe("BEGIN"), recordApplied(conn, records)];
+      await applyChanges(conn, items, ctx, lead);
       if (opts.commitTurn) await opts.commitTurn();
       await conn.unsafe("COMMIT");
       pool.give(conn);
@@ -67,10 +75,14 @@ export async function applyTransaction(pool: WorkerPool, tx: SinkTx, opts: Apply
       if (rolledBack) pool.give(conn);
       else pool.drop(conn);
       if (alreadyApplied(err)) {
-        log.info(`${ctx.describe} was already applied (its commit's answer was lost); not applying it again`);
+        log.info(`${describe} was already applied (its commit's answer was lost); not applying it again`);
         return;
       }
       const e = asTargetError(err, ctx);
+      if (!isRetriable(e) && txs.length > 1) {
+        for (const tx of txs) await applyTransactions(pool, [tx], opts);
+        return;
+      }
       if (!isRetriable(e) || attempt >= MAX_ATTEMPTS) throw e;
       const delay = Math.min(10_000, 100 * 2 ** attempt);
       log.warn(`${e.message}; retrying the whole transaction in ${delay} ms (attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);

@@ -103,3 +103,32 @@ describe("source → Kafka (one partition) → sink → PostgreSQL", () => {
     expect(r.stderr).toMatch(/4 partitions/);
   }, 120_000);
 });
+
+describe("a transaction larger than the sink holds in memory", () => {
+  test("50,000 rows in one transaction stream to the target in chunks and commit once", async () => {
+    const db = await getMariadb();
+    const pg = await getPostgres();
+    const name = uniqueName("large");
+    await pg.createDatabase(name);
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT PRIMARY KEY, v VARCHAR(20))`);
+    const sql = pg.sql(name);
+    await sql.unsafe(`CREATE SCHEMA "${name}"; CREATE TABLE "${name}".t (id int PRIMARY KEY, v varchar(20))`);
+    const from = await currentPosition();
+    await c.query(`INSERT INTO ${name}.t VALUES (0, 'before')`);
+    await c.query(`INSERT INTO ${name}.t SELECT seq, CONCAT('row ', seq) FROM ${name}.seq_1_to_50000`);
+    await c.query(`UPDATE ${name}.t SET v = 'after' WHERE id = 0`);
+    await c.end();
+    const j = journalTransport();
+    const cfg = await pipelineConfig(db, pg, name, name, from, j.toml, "workers = 4");
+    expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+    const k = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+    expect(k.stderr).not.toContain("ERROR");
+    expect(k.code).toBe(0);
+    const rows = await sql.unsafe(`SELECT count(*)::int AS n, max(v) FILTER (WHERE id = 0) AS v0, max(v) FILTER (WHERE id = 50000) AS last FROM "${name}".t`);
+    const applied = await sql.unsafe(`SELECT count(*)::int AS n FROM gs_replicate.applied`);
+    await sql.end();
+    expect({ ...rows[0] }).toEqual({ n: 50001, v0: "after", last: "row 50000" });
+    void applied;
+  }, 120_000);
+});
