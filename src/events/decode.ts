@@ -2,6 +2,7 @@
 // back in the binlog layer's exact form (src/binlog/types.ts). Schemas come from SchemaRecords
 // met in the log, or from `register` (a sink restarting mid-log restores the ones it stored).
 
+import type avro from "avsc";
 import { ReplicateError } from "../errors.ts";
 import type { BinlogValue } from "../binlog/types.ts";
 import type { LogRecord } from "../transport/types.ts";
@@ -86,6 +87,10 @@ export type LogMessage = BeginMessage | ChangeMessage | DdlMessage | EndMessage 
 
 interface TableEntry {
   compiled: CompiledSchema;
+  /** Reads only what the sink uses (before, after, op, transaction): AVRO schema resolution
+   *  skips the source block without building objects for it. */
+  reader: avro.Type;
+  resolver: avro.Resolver;
   def: TableDef;
 }
 
@@ -110,8 +115,11 @@ export class LogDecoder {
       return;
     }
     const valueRecord = (json.fields[0]!.type as unknown[])[1] as { fields: Array<{ name: string; gs: Descriptor }> };
+    const reader = compile({ ...json, fields: json.fields.filter((f) => f.name !== "source" && f.name !== "ts_ms") }).type;
     this.tables.set(compiled.fingerprint, {
       compiled,
+      reader,
+      resolver: reader.createResolver(compiled.type),
       def: {
         database: json.gs.db,
         table: json.gs.table,
@@ -140,7 +148,7 @@ export class LogDecoder {
         { where },
       );
     }
-    const env = table.compiled.type.fromBuffer(body) as {
+    const env = table.reader.fromBuffer(body, table.resolver) as {
       before: Record<string, AvroValue> | null;
       after: Record<string, AvroValue> | null;
       op: "c" | "u" | "d";
