@@ -30,6 +30,8 @@ export interface SinkRun {
   config: Config;
   stopAtEnd: boolean;
   signal: AbortSignal;
+  /** `--skip-ddl`: the GTID (or "file:pos") of one DDL transaction the operator applied by hand. */
+  skipDdl?: string;
 }
 
 const GROUP_TXS = 16;
@@ -65,15 +67,16 @@ export async function runSink(run: SinkRun): Promise<void> {
     let large: LargeTx | undefined;
     const group: SinkTx[] = [];
     let groupItems = 0;
+    let skipDdlSeen = false;
 
     /** Submits one unit (consecutive transactions applied as one target transaction). */
-    const submit = async (txs: SinkTx[], kind: "apply" | "skip" | "ddl") => {
+    const submit = async (txs: SinkTx[], kind: "apply" | "skip" | "ddl" | "skipDdl") => {
       const mySeq = seq++;
       const last = txs.at(-1)!;
       low.add(mySeq, last.next, last.end.file, last.end.pos);
       await scheduler.room();
       let keys: string[] = [];
-      let barrier = kind === "ddl";
+      let barrier = kind === "ddl" || kind === "skipDdl";
       if (kind === "apply") {
         for (const tx of txs) for (const it of tx.items) if (it.kind === "change") writeset.add(it);
         const ws = writeset.take();
@@ -84,6 +87,10 @@ export async function runSink(run: SinkRun): Promise<void> {
       const p = (async () => {
         await start;
         if (kind === "ddl") await applyDdl(txs[0]!);
+        if (kind === "skipDdl") {
+          log.warn(`${describeTx(txs[0]!)}: recorded as applied without running its DDL (--skip-ddl)`);
+          await applyTransactions(pool, [{ ...txs[0]!, items: [] }], { describe: describeTx, ctx });
+        }
         if (kind === "apply") {
           await applyTransactions(pool, txs, {
             describe: describeTx,
@@ -127,7 +134,9 @@ export async function runSink(run: SinkRun): Promise<void> {
         const ddl = tx.items.some((i) => i.kind === "ddl");
         if (skip || ddl) {
           await flushGroup();
-          await submit([tx], skip ? "skip" : "ddl");
+          const skipThis = ddl && !skip && run.skipDdl !== undefined && matches(tx, run.skipDdl);
+          if (skipThis) skipDdlSeen = true;
+          await submit([tx], skip ? "skip" : skipThis ? "skipDdl" : "ddl");
         } else {
           const first = group[0];
           if (first && (first.begin.file !== tx.begin.file || group.length >= GROUP_TXS || groupItems + tx.items.length > GROUP_ITEMS)) await flushGroup();
@@ -173,6 +182,9 @@ export async function runSink(run: SinkRun): Promise<void> {
       const moved = low.take(true);
       if (moved) await advanceLowWater(sql, moved.offset, moved.file, moved.pos);
     }
+    if (run.skipDdl !== undefined && !skipDdlSeen) {
+      log.warn(`--skip-ddl ${run.skipDdl}: no DDL transaction with that GTID or position was met; nothing was skipped`);
+    }
     progress.report(failure !== undefined ? "stopped by an error" : run.signal.aborted ? "stopped on signal" : "caught up");
     if (failure !== undefined) throw failure;
   } finally {
@@ -198,6 +210,11 @@ function unitClock(txs: SinkTx[]): LogicalClock | null {
     lastCommitted = Math.max(lastCommitted, Math.min(b.lastCommitted, first.sequenceNumber - 1));
   }
   return { file: first.file, lastCommitted, sequenceNumber: first.sequenceNumber };
+}
+
+/** `--skip-ddl` names a transaction by GTID or by the binlog position printed in messages. */
+function matches(tx: SinkTx, id: string): boolean {
+  return tx.begin.gtid === id || `${tx.begin.file}:${tx.begin.pos}` === id;
 }
 
 function describeTx(tx: SinkTx): string {

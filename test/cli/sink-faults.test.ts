@@ -185,3 +185,38 @@ describe("writeset keys from the target catalog", () => {
     expect(rows[0]!.children).toBe(150);
   }, 60_000);
 });
+
+describe("incompatible DDL", () => {
+  test("stops the sink naming GTID and statement, nothing after it applied; --skip-ddl resumes past exactly that transaction", async () => {
+    const name = uniqueName("ddlstop");
+    const db = await getMariadb();
+    const pg = await getPostgres();
+    await pg.createDatabase(name);
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT PRIMARY KEY, g GEOMETRY NOT NULL)`);
+    const sql = pg.sql(name);
+    await sql.unsafe(`CREATE SCHEMA "${name}"; CREATE TABLE "${name}".t (id int PRIMARY KEY, g bytea NOT NULL)`);
+    const from = await currentPosition();
+    await c.query(`INSERT INTO ${name}.t VALUES (1, ST_GeomFromText('POINT(1 1)'))`);
+    await c.query(`ALTER TABLE ${name}.t ADD SPATIAL INDEX sp (g)`);
+    const [[{ gtid }]] = (await c.query("SELECT @@gtid_binlog_pos AS gtid")) as unknown as [[{ gtid: string }]];
+    await c.query(`INSERT INTO ${name}.t VALUES (2, ST_GeomFromText('POINT(2 2)'))`);
+    await c.end();
+    const j = journalTransport();
+    const cfg = await pipelineConfig(db, pg, name, name, from, j.toml, "workers = 4");
+    expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+    const stop = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+    expect(stop.code).toBe(1);
+    expect(stop.stderr).toContain(`GTID ${gtid}`);
+    expect(stop.stderr).toContain("SPATIAL");
+    expect([...(await sql.unsafe(`SELECT id FROM "${name}".t ORDER BY id`))].map((r) => r.id)).toEqual([1]);
+    // A wrong GTID skips nothing: the sink stops again at the same place.
+    const wrong = await runCli(["sink", "--config", cfg, "--stop-at-end", "--skip-ddl", "0-1-1"]);
+    expect(wrong.code).toBe(1);
+    const resumed = await runCli(["sink", "--config", cfg, "--stop-at-end", "--skip-ddl", gtid]);
+    expect(resumed.stderr).not.toContain("ERROR");
+    expect(resumed.code).toBe(0);
+    expect([...(await sql.unsafe(`SELECT id FROM "${name}".t ORDER BY id`))].map((r) => r.id)).toEqual([1, 2]);
+    await sql.end();
+  }, 60_000);
+});
