@@ -37,10 +37,12 @@ export const postgresWriteBatching: BunPlugin = {
   },
 };
 
+// The binary runs with --smol (collect garbage sooner): a replicator's heap is mostly
+// short-lived buffers, and bench/source measured peak RSS 384 → 297 MiB with it.
 if (import.meta.main) {
   const result = await Bun.build({
     entrypoints: ["src/cli/main.ts"],
-    compile: { outfile: "dist/gs-replicate" },
+    compile: { outfile: "dist/gs-replicate", execArgv: ["--smol"] },
     minify: true,
     sourcemap: "linked",
     plugins: [postgresWriteBatching],

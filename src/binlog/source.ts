@@ -121,7 +121,9 @@ export class BinlogSource {
 
   /** Raw events of one connection, with a bounded queue and a silence watchdog. */
   private async *events(conn: BinlogConnection, start: DumpStart): AsyncGenerator<Uint8Array> {
-    const high = this.opts.queueHighBytes ?? 32 * 1024 * 1024;
+    // Bounded by bytes and by count: a small event costs more as a JS object than its bytes.
+    const high = this.opts.queueHighBytes ?? 8 * 1024 * 1024;
+    const highCount = 16_384;
     const queue: Uint8Array[] = [];
     let head = 0;
     let queued = 0;
@@ -140,7 +142,7 @@ export class BinlogSource {
         queue.push(raw);
         queued += raw.length;
         lastData = Date.now();
-        if (!paused && queued > high) {
+        if (!paused && (queued > high || queue.length - head > highCount)) {
           paused = true;
           flow.pause();
         }
@@ -175,7 +177,7 @@ export class BinlogSource {
             queue.splice(0, head);
             head = 0;
           }
-          if (paused && queued < high / 4) {
+          if (paused && queued < high / 4 && queue.length - head < highCount / 4) {
             paused = false;
             lastData = Date.now();
             flow.resume();
