@@ -3,25 +3,37 @@
 
 import postgres from "postgres";
 import { readFileSync } from "node:fs";
+import type { ConnectionOptions } from "node:tls";
 import type { TargetConfig } from "../config/types.ts";
 import { ReplicateError } from "../errors.ts";
+import { type LoginSocket, loginSockets, OPENGAUSS_PROTOCOL } from "./opengauss-proxy.ts";
 
 export function connectTarget(t: TargetConfig, max: number): postgres.Sql {
-  return postgres({
+  const common = {
     host: t.host,
     port: t.port,
     user: t.user,
-    password: t.password?.reveal(),
     database: t.database,
     max,
-    ssl: tls(t),
     prepare: true,
     onnotice: () => {},
     connection: { application_name: "gs-replicate" },
     connect_timeout: 10,
     idle_timeout: 0,
     types: TEXT_TEMPORALS,
-  });
+  };
+  if (t.dialect === "opengauss") {
+    // postgres.js cannot answer openGauss's SHA256 login: it talks in plain to an in-process
+    // LoginSocket, which logs in (over TLS if configured) and then forwards bytes.
+    // `socket` is a documented postgres.js option its typings lack.
+    const viaLogin: typeof common & { ssl: false; socket: () => LoginSocket } = {
+      ...common,
+      ssl: false,
+      socket: loginSockets({ host: t.host, port: t.port, user: t.user, password: t.password, tls: tls(t) || undefined, protocolMinor: OPENGAUSS_PROTOCOL.minor }),
+    };
+    return postgres(viaLogin);
+  }
+  return postgres({ ...common, password: t.password?.reveal(), ssl: tls(t) });
 }
 
 // postgres.js serializes date/time parameters through JS Date, which keeps milliseconds only;
@@ -35,7 +47,7 @@ const TEXT_TEMPORALS = {
   interval: asText(1186),
 };
 
-function tls(t: TargetConfig): postgres.Options<Record<string, never>>["ssl"] {
+function tls(t: TargetConfig): ConnectionOptions | false {
   const m = t.tls.mode;
   if (m === "disabled") return false;
   const read = (p?: string) => (p ? readFileSync(p, "utf8") : undefined);
@@ -53,6 +65,8 @@ export async function checkTarget(sql: postgres.Sql, t: TargetConfig): Promise<v
   try {
     await sql.unsafe("SELECT 1");
   } catch (cause) {
+    // The openGauss login proxy already says what went wrong, with the right code.
+    if (cause instanceof ReplicateError) throw cause;
     const e = cause as { code?: string; message?: string };
     const auth = e.code === "28P01" || e.code === "28000";
     throw new ReplicateError(
