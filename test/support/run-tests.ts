@@ -10,7 +10,8 @@ mkdirSync(dir, { recursive: true });
 const report = join(dir, "junit.xml");
 rmSync(report, { force: true });
 
-const proc = Bun.spawn([process.execPath, "test", "--reporter=junit", `--reporter-outfile=${report}`, ...process.argv.slice(2)], {
+// bunfig.toml cannot set the per-test timeout, so it is given here: server-backed tests take seconds.
+const proc = Bun.spawn([process.execPath, "test", "--timeout=60000", "--reporter=junit", `--reporter-outfile=${report}`, ...process.argv.slice(2)], {
   stdio: ["inherit", "inherit", "inherit"],
   env: { ...process.env, FORCE_COLOR: "0" },
 });
