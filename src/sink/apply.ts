@@ -82,58 +82,83 @@ export async function applyChanges(tx: Runner, items: TxItem[], ctx: ApplyContex
   }
 }
 
-function params(t: TableDef, img: readonly unknown[], ctx: ApplyContext, change: ChangeMessage): Param[] {
-  const out = new Array<Param>(t.names.length);
-  for (let c = 0; c < t.names.length; c++) {
-    out[c] = toParam(t.descriptors[c]!, img[c] as never, ctx, () => `${t.database}.${t.table}.${t.names[c]} of row ${rowKey(change)}, ${ctx.describe}`);
+/** Statement texts of one table version, built once: a replay sends the same shapes millions of times. */
+interface Statements {
+  target: string;
+  keys: number[];
+  inserts: Map<number, string>;
+  update: string;
+  remove: string;
+}
+
+const statements = new WeakMap<TableDef, Map<Record<string, string>, Statements>>();
+
+function statementsFor(t: TableDef, mapping: Record<string, string>): Statements {
+  let perMapping = statements.get(t);
+  if (!perMapping) statements.set(t, (perMapping = new Map()));
+  let st = perMapping.get(mapping);
+  if (st) return st;
+  const target = qualifiedTable(t.database, t.table, mapping);
+  const n = t.names.length;
+  const keys = t.key.map((k) => t.names.indexOf(k));
+  const set = t.names.map((c, i) => `${quoteIdent(c)} = $${i + 1}`).join(", ");
+  const byKey = (offset: number) => keys.map((k, i) => `${quoteIdent(t.names[k]!)} = $${offset + i + 1}`).join(" AND ");
+  st = {
+    target,
+    keys,
+    inserts: new Map(),
+    update: keys.length > 0 ? `UPDATE ${target} SET ${set} WHERE ${byKey(n)}` : `UPDATE ${target} SET ${set} WHERE ctid = (${matchOne(t, target, n)})`,
+    remove: keys.length > 0 ? `DELETE FROM ${target} WHERE ${byKey(0)}` : `DELETE FROM ${target} WHERE ctid = (${matchOne(t, target, 0)})`,
+  };
+  perMapping.set(mapping, st);
+  return st;
+}
+
+function insertText(t: TableDef, st: Statements, rows: number): string {
+  let text = st.inserts.get(rows);
+  if (!text) {
+    const n = t.names.length;
+    const values: string[] = [];
+    for (let r = 0; r < rows; r++) values.push(`(${t.names.map((_, c) => `$${r * n + c + 1}`).join(", ")})`);
+    text = `INSERT INTO ${st.target} (${t.names.map(quoteIdent).join(", ")}) VALUES ${values.join(", ")}`;
+    st.inserts.set(rows, text);
   }
-  return out;
+  return text;
+}
+
+/** Converts the image's columns `cols` (all when undefined) onto the end of `out`. */
+function params(t: TableDef, img: readonly unknown[], ctx: ApplyContext, change: ChangeMessage, out: Param[], cols?: number[]): void {
+  const where = (c: number) => `${t.database}.${t.table}.${t.names[c]} of row ${rowKey(change)}, ${ctx.describe}`;
+  if (cols) {
+    for (const c of cols) out.push(toParam(t.descriptors[c]!, img[c] as never, ctx, () => where(c)));
+    return;
+  }
+  for (let c = 0; c < t.names.length; c++) out.push(toParam(t.descriptors[c]!, img[c] as never, ctx, () => where(c)));
 }
 
 function insert(tx: Runner, rows: ChangeMessage[], ctx: ApplyContext) {
   const t = rows[0]!.table;
-  const cols = t.names.map(quoteIdent).join(", ");
-  const n = t.names.length;
-  const values: string[] = [];
+  const st = statementsFor(t, ctx.schemaMapping);
   const args: Param[] = [];
-  for (let r = 0; r < rows.length; r++) {
-    values.push(`(${t.names.map((_, c) => `$${r * n + c + 1}`).join(", ")})`);
-    args.push(...params(t, rows[r]!.after!, ctx, rows[r]!));
-  }
-  return tx.unsafe(`INSERT INTO ${qualifiedTable(t.database, t.table, ctx.schemaMapping)} (${cols}) VALUES ${values.join(", ")}`, args as never[], {
-    prepare: true,
-  });
-}
-
-function keyIndexes(t: TableDef): number[] {
-  return t.key.map((k) => t.names.indexOf(k));
+  for (const row of rows) params(t, row.after!, ctx, row, args);
+  return tx.unsafe(insertText(t, st, rows.length), args as never[], { prepare: true });
 }
 
 function update(tx: Runner, ch: ChangeMessage, ctx: ApplyContext) {
   const t = ch.table;
-  const n = t.names.length;
-  const set = t.names.map((c, i) => `${quoteIdent(c)} = $${i + 1}`).join(", ");
-  const after = params(t, ch.after!, ctx, ch);
-  const before = params(t, ch.before!, ctx, ch);
-  const target = qualifiedTable(t.database, t.table, ctx.schemaMapping);
-  if (t.key.length > 0) {
-    const keys = keyIndexes(t);
-    const where = keys.map((k, i) => `${quoteIdent(t.names[k]!)} = $${n + i + 1}`).join(" AND ");
-    return tx.unsafe(`UPDATE ${target} SET ${set} WHERE ${where}`, [...after, ...keys.map((k) => before[k]!)] as never[], { prepare: true });
-  }
-  return tx.unsafe(`UPDATE ${target} SET ${set} WHERE ctid = (${matchOne(t, target, n)})`, [...after, ...before] as never[], { prepare: true });
+  const st = statementsFor(t, ctx.schemaMapping);
+  const args: Param[] = [];
+  params(t, ch.after!, ctx, ch, args);
+  params(t, ch.before!, ctx, ch, args, st.keys.length > 0 ? st.keys : undefined);
+  return tx.unsafe(st.update, args as never[], { prepare: true });
 }
 
 function remove(tx: Runner, ch: ChangeMessage, ctx: ApplyContext) {
   const t = ch.table;
-  const before = params(t, ch.before!, ctx, ch);
-  const target = qualifiedTable(t.database, t.table, ctx.schemaMapping);
-  if (t.key.length > 0) {
-    const keys = keyIndexes(t);
-    const where = keys.map((k, i) => `${quoteIdent(t.names[k]!)} = $${i + 1}`).join(" AND ");
-    return tx.unsafe(`DELETE FROM ${target} WHERE ${where}`, keys.map((k) => before[k]!) as never[], { prepare: true });
-  }
-  return tx.unsafe(`DELETE FROM ${target} WHERE ctid = (${matchOne(t, target, 0)})`, before as never[], { prepare: true });
+  const st = statementsFor(t, ctx.schemaMapping);
+  const args: Param[] = [];
+  params(t, ch.before!, ctx, ch, args, st.keys.length > 0 ? st.keys : undefined);
+  return tx.unsafe(st.remove, args as never[], { prepare: true });
 }
 
 /** The first row equal to the before image, column by column ($offset+1 … are its values). */
@@ -150,7 +175,7 @@ function matchOne(t: TableDef, target: string, offset: number): string {
 export function rowKey(ch: ChangeMessage): string {
   const t = ch.table;
   const img = ch.before ?? ch.after ?? [];
-  const idx = t.key.length > 0 ? keyIndexes(t) : t.names.map((_, i) => i);
+  const idx = t.key.length > 0 ? t.key.map((k) => t.names.indexOf(k)) : t.names.map((_, i) => i);
   return `(${idx.map((i) => `${t.names[i]}=${show(img[i])}`).join(", ")})`;
 }
 
