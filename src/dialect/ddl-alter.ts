@@ -1,0 +1,450 @@
+// ALTER TABLE ops → target statements, one or more per op, against the working copy of the
+// table (ddl-catalog.ts), in MySQL's order: drops first, then column changes and additions in
+// written order, then keys, then table options and the rename. Columns are appended: MySQL's
+// FIRST/AFTER has no ALTER equivalent on the target, and the sink names every column in every
+// statement, so order never matters to replication (reported, not refused).
+//
+// What MySQL computes into EXISTING rows is not in the log, so it must be reproduced exactly or
+// refused: the implicit value of an added NOT NULL column (0, '', the first ENUM member; zero
+// dates cannot be), an added column's DEFAULT, numbering of an added AUTO_INCREMENT column,
+// generated values, and type conversions (USING casts chosen from the column's current target
+// type; conversions that depend on the source session's time zone are refused).
+
+import type { AlterOp, AlterTable, ColumnDef, ColumnPosition, TableRef } from "../binlog/ddl-model.ts";
+import { findColumn, primaryKeyOf, type TargetColumn, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
+import { checkClause, columnSql, commentSql, defaultSql, implicitValue, nextval, type AutoMode, type ColumnPlan, planColumn, sequenceFor } from "./ddl-column.ts";
+import { createIndexSql, dropIndexSql, findIndex, planForeignKey, planIndex } from "./ddl-index.ts";
+import { indexName, literal, membersCheckName, mysqlIndexName, primaryKeyName, sameName } from "./ddl-names.ts";
+import type { Translation } from "./ddl-state.ts";
+import { checkTableOptions, targetColumn } from "./ddl-table.ts";
+import { quoteIdent } from "./identifiers.ts";
+import { familyOf, type TypeFamily } from "./types.ts";
+
+/** Partition and tablespace maintenance that changes rows without logging them. */
+const DATA_CHANGING = /^(DROP|TRUNCATE|EXCHANGE)\s+PARTITION|^(IMPORT|DISCARD)\s+(PARTITION|TABLESPACE)/i;
+
+const RANK: Record<AlterOp["op"], number> = {
+  drop_foreign_key: 0,
+  drop_constraint: 0,
+  drop_index: 0,
+  drop_primary_key: 0,
+  drop_column: 1,
+  add_column: 2,
+  modify_column: 2,
+  change_column: 2,
+  rename_column: 2,
+  alter_column_default: 2,
+  alter_column_visibility: 2,
+  rename_index: 3,
+  add_primary_key: 3,
+  add_unique: 3,
+  add_index: 3,
+  add_foreign_key: 3,
+  add_check: 3,
+  table_options: 4,
+  convert_charset: 4,
+  other: 4,
+  unsupported: 4,
+  rename_table: 5,
+};
+
+export function alterTable(tx: Translation, ddl: AlterTable): void {
+  const ref = ddl.table;
+  if (ddl.partitioning) tx.refuse(`PARTITION BY of ${ref.table}`, "the target table is not partitioned, and MySQL's partition DDL deletes rows without logging them");
+  for (const op of ddl.ops) {
+    if (op.op === "unsupported") tx.refuse(`ALTER TABLE ${ref.table} ${op.text}`, `this alter specification was not understood (${op.reason})`);
+    if (op.op === "other" && DATA_CHANGING.test(op.text.trim())) tx.refuse(`ALTER TABLE ${ref.table} ${op.text}`, "it changes rows without logging them, so the target cannot follow");
+  }
+  if (!tx.current(ref)) {
+    if (ddl.ifExists) return tx.skip(`ALTER TABLE IF EXISTS ${ref.table}`, "the table does not exist on the target");
+    tx.existing(ref);
+  }
+  const ops = ddl.ops.map((op, i) => ({ op, i })).sort((a, b) => RANK[a.op.op] - RANK[b.op.op] || a.i - b.i);
+  let current = ref;
+  for (const { op } of ops) current = applyOp(tx, current, op);
+}
+
+/** One op; returns the table's name afterwards (RENAME TO changes it). */
+export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
+  const t = tx.existing(ref);
+  const qt = tx.qualifiedName(t.schema, t.name);
+  const col = (name: string) => findColumn(t, name);
+  switch (op.op) {
+    case "add_column":
+      addColumn(tx, ref, t, op.column, op.ifNotExists, op.position);
+      break;
+    case "drop_column":
+      dropColumn(tx, t, op.name, op.ifExists);
+      break;
+    case "modify_column":
+    case "change_column":
+      restateColumn(tx, ref, t, op.op === "change_column" ? op.oldName : op.column.name, op.column, op.ifExists, op.position);
+      break;
+    case "rename_column": {
+      const c = col(op.from);
+      if (!c) tx.refuse(`RENAME COLUMN ${op.from}`, "the column does not exist on the target");
+      renameColumn(tx, t, c, op.to);
+      break;
+    }
+    case "alter_column_default": {
+      const c = col(op.name);
+      if (!c) tx.refuse(`ALTER COLUMN ${op.name}`, "the column does not exist on the target");
+      const target = { family: familyOf(c.type), bits: Number(/^bit\((\d+)\)/.exec(c.type)?.[1] ?? 1) };
+      const d = op.default ? defaultSql(tx, `column ${t.name}.${c.name}`, op.default, target) : undefined;
+      if (d !== undefined) tx.emit(`ALTER TABLE ${qt} ALTER COLUMN ${quoteIdent(c.name)} SET DEFAULT ${d}`);
+      else if (c.default !== null) tx.emit(`ALTER TABLE ${qt} ALTER COLUMN ${quoteIdent(c.name)} DROP DEFAULT`);
+      c.default = d ?? null;
+      break;
+    }
+    case "alter_column_visibility":
+      tx.skip(`ALTER COLUMN ${op.name} SET ${op.invisible ? "INVISIBLE" : "VISIBLE"}`, "the target has no invisible columns");
+      break;
+    case "add_index":
+    case "add_unique": {
+      const existing = op.index.name !== undefined ? findIndex(t, op.index.name) : undefined;
+      if (existing && op.ifNotExists) return ref;
+      addIndex(tx, ref, t, planIndex(tx, ref, t, op.index));
+      break;
+    }
+    case "add_primary_key": {
+      if (primaryKeyOf(t)) tx.refuse(`ADD PRIMARY KEY to ${t.name}`, "the target table already has a primary key");
+      const pk = planIndex(tx, ref, t, op.index)!;
+      addIndex(tx, ref, t, pk);
+      for (const p of pk.parts) col(p.column!)!.notNull = true;
+      t.constraints.push({ name: pk.name, kind: "p", columns: pk.parts.map((p) => p.column!) });
+      break;
+    }
+    case "drop_index":
+    case "drop_primary_key": {
+      const name = op.op === "drop_index" ? op.name : "PRIMARY";
+      const ix = findIndex(t, name);
+      if (!ix) {
+        tx.skip(`DROP INDEX ${name} of ${t.name}`, "the target has no such index: nothing to drop");
+        break;
+      }
+      tx.emit(dropIndexSql(qt, t.schema, ix));
+      removeIndex(t, ix);
+      break;
+    }
+    case "rename_index": {
+      const ix = findIndex(t, op.from);
+      if (!ix) tx.refuse(`RENAME INDEX ${op.from}`, "the target has no such index");
+      const to = indexName(t.name, op.to);
+      tx.emit(ix.constraint ? `ALTER TABLE ${qt} RENAME CONSTRAINT ${quoteIdent(ix.name)} TO ${quoteIdent(to)}` : `ALTER INDEX ${tx.qualifiedName(t.schema, ix.name)} RENAME TO ${quoteIdent(to)}`);
+      ix.name = to;
+      break;
+    }
+    case "add_foreign_key": {
+      if (op.ifNotExists && op.foreignKey.name && t.constraints.some((c) => c.kind === "f" && sameName(c.name, op.foreignKey.name!))) return ref;
+      const planned = planForeignKey(tx, ref, t, op.foreignKey);
+      tx.emit(`ALTER TABLE ${qt} ADD ${planned.clause}`);
+      t.constraints.push(planned.constraint);
+      if (planned.index) addIndex(tx, ref, t, planIndex(tx, ref, t, planned.index));
+      break;
+    }
+    case "drop_foreign_key":
+      dropConstraint(tx, t, op.name, "f");
+      break;
+    case "add_check":
+      tx.skip(`CHECK (${op.check.expression}) of ${t.name}`, "CHECK expressions are MySQL SQL, which is not translated; replicated rows were checked by the source; recreate it by hand before cutover");
+      break;
+    case "drop_constraint": {
+      if (op.check) {
+        dropConstraint(tx, t, op.name, "c");
+        break;
+      }
+      const ix = findIndex(t, op.name);
+      if (ix && !ix.primary && ix.unique && !t.constraints.some((c) => c.kind === "f" && sameName(c.name, op.name))) {
+        tx.emit(dropIndexSql(qt, t.schema, ix));
+        removeIndex(t, ix);
+      } else dropConstraint(tx, t, op.name, "fc");
+      break;
+    }
+    case "rename_table":
+      return renameTable(tx, ref, op.to, false);
+    case "convert_charset":
+      if (op.charset === "binary") tx.refuse(`CONVERT TO CHARACTER SET binary of ${t.name}`, "MySQL turns every character column into a byte string; change the columns to bytea by hand");
+      break;
+    case "table_options":
+      checkTableOptions(tx, ref, op.options);
+      if (op.options.comment !== undefined) {
+        tx.emit(commentSql(`TABLE ${qt}`, op.options.comment));
+        t.comment = op.options.comment || null;
+      }
+      break;
+    case "other":
+    case "unsupported":
+      break;
+  }
+  return ref;
+}
+
+function addIndex(tx: Translation, _ref: TableRef, t: TargetTable, ix: TargetIndex | undefined): void {
+  if (!ix) return;
+  tx.emit(...createIndexSql(tx.qualifiedName(t.schema, t.name), t.schema, ix));
+  t.indexes.push(ix);
+}
+
+function removeIndex(t: TargetTable, ix: TargetIndex): void {
+  t.indexes = t.indexes.filter((i) => i !== ix);
+  t.constraints = t.constraints.filter((c) => !(c.name === ix.name && (c.kind === "p" || c.kind === "u")));
+}
+
+/** Drops a constraint of one of `kinds` by MySQL name; a missing one is reported (nothing to drop). */
+function dropConstraint(tx: Translation, t: TargetTable, name: string, kinds: string): void {
+  const ibfk = /_ibfk_(\d+)$/.exec(name);
+  const c =
+    t.constraints.find((k) => kinds.includes(k.kind) && sameName(k.name, name)) ??
+    (ibfk ? t.constraints.find((k) => k.kind === "f" && k.name === `${t.name}_ibfk_${ibfk[1]}`) : undefined);
+  if (!c) return tx.skip(`DROP CONSTRAINT ${name} of ${t.name}`, "the target has no such constraint: nothing to drop");
+  tx.emit(`ALTER TABLE ${tx.qualifiedName(t.schema, t.name)} DROP CONSTRAINT ${quoteIdent(c.name)}`);
+  t.constraints = t.constraints.filter((k) => k !== c);
+}
+
+function position(tx: Translation, t: TargetTable, column: string, pos: ColumnPosition | undefined): void {
+  if (pos) tx.skip(`${column} ${"first" in pos ? "FIRST" : `AFTER ${pos.after}`} in ${t.name}`, "the target appends columns; the sink names every column, so order does not matter to replication");
+}
+
+function addColumn(tx: Translation, ref: TableRef, t: TargetTable, def: ColumnDef, ifNotExists: boolean, pos: ColumnPosition | undefined): void {
+  const qt = tx.qualifiedName(t.schema, t.name);
+  if (findColumn(t, def.name)) {
+    if (ifNotExists) return tx.skip(`ADD COLUMN IF NOT EXISTS ${def.name}`, "the column exists on the target");
+    tx.refuse(`ADD COLUMN ${def.name}`, "the column already exists on the target");
+  }
+  const plan = planColumn(tx, ref, def, {});
+  position(tx, t, def.name, pos);
+  const what = `ADD COLUMN ${def.name} to ${t.name}, which has rows`;
+  let fill: string | undefined = plan.default;
+  if (t.hasRows) {
+    if (plan.auto !== "none") tx.refuse(what, "MySQL numbered the existing rows in its own order, which the log does not carry; add the column on the target with the source's values");
+    if (def.generated) tx.refuse(what, "MySQL computed the column for the existing rows, which the log does not carry; add it on the target with the source's values");
+    if (def.default?.kind === "current_timestamp") fill = fillTime(tx, what, plan, def.default.fsp);
+    else if (def.default !== undefined && def.default.kind !== "null" && plan.default === undefined) tx.refuse(what, "MySQL filled the existing rows with the column's DEFAULT, which has no exact target form");
+    if (fill === undefined && plan.notNull) fill = implicitValue(plan) ?? tx.refuse(what, `MySQL filled the existing rows with its implicit value for ${plan.type.name.toUpperCase()} NOT NULL, which the target cannot store`);
+  }
+  const c = `${qt} ALTER COLUMN ${quoteIdent(plan.name)}`;
+  if (plan.auto === "sequence") {
+    // openGauss refuses ADD COLUMN with a nextval() default: the table is empty here, so add, then default.
+    const seq = sequenceFor(t.schema, t.name, plan.name);
+    tx.emit(`CREATE SEQUENCE ${seq}`, `ALTER TABLE ${qt} ADD COLUMN ${columnSql({ ...plan, auto: "none" })}`, `ALTER TABLE ${c} SET DEFAULT ${nextval(seq)}`, `ALTER SEQUENCE ${seq} OWNED BY ${qt}.${quoteIdent(plan.name)}`);
+    t.columns.push(targetColumn(plan, seq));
+  } else {
+    const add = fill === undefined ? plan : { ...plan, default: fill };
+    tx.emit(`ALTER TABLE ${qt} ADD COLUMN ${columnSql(add)}`);
+    if (fill !== plan.default) tx.emit(plan.default === undefined ? `ALTER TABLE ${c} DROP DEFAULT` : `ALTER TABLE ${c} SET DEFAULT ${plan.default}`);
+    t.columns.push(targetColumn(plan, undefined));
+  }
+  if (plan.check) {
+    tx.emit(`ALTER TABLE ${qt} ADD ${checkClause(plan.name, plan.check)}`);
+    t.constraints.push({ name: membersCheckName(plan.name), kind: "c", columns: [plan.name] });
+  }
+  if (plan.comment) tx.emit(commentSql(`COLUMN ${qt}.${quoteIdent(plan.name)}`, plan.comment));
+}
+
+/** CURRENT_TIMESTAMP as MySQL evaluated it for existing rows: the statement's start, known to the second. */
+function fillTime(tx: Translation, what: string, plan: ColumnPlan, fsp: number): string {
+  const ms = tx.ctx.eventTimeMs;
+  if (plan.mapped.family !== "timestamptz") tx.refuse(what, "MySQL filled the existing rows with the DDL's time in the source session's time zone, which the log does not carry");
+  if (ms === undefined || fsp > 0) tx.refuse(what, "MySQL filled the existing rows with the DDL's time, which the log carries only to the second");
+  return `${literal(new Date(Math.floor(ms / 1000) * 1000).toISOString())}::timestamp with time zone`;
+}
+
+function dropColumn(tx: Translation, t: TargetTable, name: string, _ifExists: boolean): void {
+  const c = findColumn(t, name);
+  if (!c) return tx.skip(`DROP COLUMN ${name} of ${t.name}`, "the column does not exist on the target: nothing to drop");
+  const qt = tx.qualifiedName(t.schema, t.name);
+  // The target drops every index on the column; MySQL removes the column from multi-column
+  // indexes and keeps them (MariaDB refuses): those are recreated without it.
+  const rebuilt: TargetIndex[] = [];
+  for (const ix of t.indexes.filter((i) => i.columns.includes(c.name))) {
+    removeIndex(t, ix);
+    const unknown = ix.parts.some((p) => p.column === undefined && p.refs === undefined);
+    const rest = ix.parts.filter((p) => p.column !== c.name && !(p.refs ?? []).includes(c.name));
+    if (rest.length === 0 || rest.length === ix.parts.length) continue;
+    if (unknown || ix.partial) tx.refuse(`DROP COLUMN ${name} of ${t.name}`, `MySQL keeps index ${ix.name} without the column, and the target's definition of it cannot be rebuilt`);
+    rebuilt.push({ ...ix, parts: rest, columns: ix.columns.filter((x) => x !== c.name) });
+  }
+  tx.emit(`ALTER TABLE ${qt} DROP COLUMN ${quoteIdent(c.name)}`);
+  t.columns = t.columns.filter((x) => x !== c);
+  t.constraints = t.constraints.filter((k) => !k.columns.includes(c.name));
+  for (const ix of rebuilt) {
+    tx.emit(...createIndexSql(qt, t.schema, ix));
+    t.indexes.push(ix);
+    if (ix.primary) t.constraints.push({ name: ix.name, kind: "p", columns: ix.parts.map((p) => p.column!) });
+  }
+}
+
+function renameColumn(tx: Translation, t: TargetTable, c: TargetColumn, to: string): void {
+  if (c.name === to) return;
+  tx.ident(to, "column");
+  const other = findColumn(t, to);
+  if (other && other !== c) tx.refuse(`RENAME COLUMN ${c.name} TO ${to}`, "the target already has a column of that name (renames that swap names within one statement are not translated)");
+  const qt = tx.qualifiedName(t.schema, t.name);
+  tx.emit(`ALTER TABLE ${qt} RENAME COLUMN ${quoteIdent(c.name)} TO ${quoteIdent(to)}`);
+  const check = t.constraints.find((k) => k.kind === "c" && k.name === membersCheckName(c.name));
+  if (check) {
+    tx.emit(`ALTER TABLE ${qt} RENAME CONSTRAINT ${quoteIdent(check.name)} TO ${quoteIdent(membersCheckName(to))}`);
+    check.name = membersCheckName(to);
+  }
+  const from = c.name;
+  const rename = (n: string) => (n === from ? to : n);
+  c.name = to;
+  for (const ix of t.indexes) {
+    ix.columns = ix.columns.map(rename);
+    for (const p of ix.parts) {
+      if (p.column === from) Object.assign(p, { column: to, sql: p.sql === quoteIdent(from) || p.sql === from ? quoteIdent(to) : p.sql });
+      if (p.refs) p.refs = p.refs.map(rename);
+    }
+  }
+  for (const k of t.constraints) k.columns = k.columns.map(rename);
+}
+
+function autoOf(c: TargetColumn): AutoMode {
+  if (c.identity) return "identity";
+  return c.sequence !== null && (c.default ?? "").startsWith("nextval(") ? "sequence" : "none";
+}
+
+/** MODIFY / CHANGE: the column restated whole (see the file comment). */
+function restateColumn(tx: Translation, ref: TableRef, t: TargetTable, oldName: string, def: ColumnDef, ifExists: boolean, pos: ColumnPosition | undefined): void {
+  const c = findColumn(t, oldName);
+  if (!c) {
+    if (ifExists) return tx.skip(`MODIFY/CHANGE COLUMN IF EXISTS ${oldName}`, "the column does not exist on the target");
+    tx.refuse(`MODIFY/CHANGE COLUMN ${oldName}`, "the column does not exist on the target");
+  }
+  const qt = tx.qualifiedName(t.schema, t.name);
+  if (def.name !== oldName) renameColumn(tx, t, c, def.name);
+  const inPk = primaryKeyOf(t)?.parts.some((p) => p.column === c.name) ?? false;
+  const plan = planColumn(tx, ref, { ...def, name: c.name }, { inPrimaryKey: inPk });
+  position(tx, t, c.name, pos);
+  if (def.generated && t.hasRows) tx.refuse(`MODIFY COLUMN ${c.name} AS (…) of ${t.name}, which has rows`, "MySQL recomputed the column for the existing rows, which the log does not carry");
+  const col = `${qt} ALTER COLUMN ${quoteIdent(c.name)}`;
+  const check = t.constraints.find((k) => k.kind === "c" && k.name === membersCheckName(c.name));
+  const wasMembers = check !== undefined;
+  if (check) {
+    tx.emit(`ALTER TABLE ${qt} DROP CONSTRAINT ${quoteIdent(check.name)}`);
+    t.constraints = t.constraints.filter((k) => k !== check);
+  }
+  const before = autoOf(c);
+  const typeChanges = c.type !== plan.mapped.sql;
+  if (before !== plan.auto) {
+    if (before === "identity") tx.emit(`ALTER TABLE ${col} DROP IDENTITY`);
+    if (before === "sequence") tx.emit(`ALTER TABLE ${col} DROP DEFAULT`, `DROP SEQUENCE ${c.sequence}`);
+    Object.assign(c, { identity: false, sequence: null, default: before === "none" ? c.default : null });
+  }
+  if (plan.auto === "none" && c.default !== null && (typeChanges || plan.default !== c.default)) {
+    tx.emit(`ALTER TABLE ${col} DROP DEFAULT`);
+    c.default = null;
+  }
+  if (typeChanges) {
+    const using = castFor(tx, t, c, plan, wasMembers);
+    tx.emit(`ALTER TABLE ${col} TYPE ${plan.mapped.sql}${using ? ` USING ${using}` : ""}`);
+    c.type = plan.mapped.sql;
+  }
+  const notNull = plan.notNull || inPk;
+  if (notNull && !c.notNull) {
+    const fill = t.hasRows ? implicitValue(plan) : undefined;
+    // Outside strict mode MySQL turned NULLs into the implicit value; in strict mode there were none.
+    if (fill !== undefined) tx.emit(`UPDATE ${qt} SET ${quoteIdent(c.name)} = ${fill} WHERE ${quoteIdent(c.name)} IS NULL`);
+    tx.emit(`ALTER TABLE ${col} SET NOT NULL`);
+  } else if (!notNull && c.notNull) tx.emit(`ALTER TABLE ${col} DROP NOT NULL`);
+  c.notNull = notNull;
+  if (before !== plan.auto && plan.auto === "identity") tx.emit(`ALTER TABLE ${col} ADD GENERATED BY DEFAULT AS IDENTITY`);
+  if (before !== plan.auto && plan.auto === "sequence") {
+    const seq = sequenceFor(t.schema, t.name, c.name);
+    tx.emit(`CREATE SEQUENCE ${seq}`, `ALTER TABLE ${col} SET DEFAULT ${nextval(seq)}`, `ALTER SEQUENCE ${seq} OWNED BY ${qt}.${quoteIdent(c.name)}`);
+    Object.assign(c, { sequence: seq, default: nextval(seq) });
+  }
+  if (plan.auto === "identity") Object.assign(c, { identity: true, sequence: c.sequence ?? "identity" });
+  if (plan.auto === "none" && plan.default !== undefined && c.default !== plan.default) {
+    tx.emit(`ALTER TABLE ${col} SET DEFAULT ${plan.default}`);
+    c.default = plan.default;
+  }
+  if (plan.check) {
+    tx.emit(`ALTER TABLE ${qt} ADD ${checkClause(c.name, plan.check)}`);
+    t.constraints.push({ name: membersCheckName(c.name), kind: "c", columns: [c.name] });
+  }
+  if ((plan.comment ?? null) !== c.comment) {
+    tx.emit(commentSql(`COLUMN ${qt}.${quoteIdent(c.name)}`, plan.comment));
+    c.comment = plan.comment ?? null;
+  }
+}
+
+const TZ = "MySQL converted the values in the source session's time zone, which the log does not carry; convert them on the target with AT TIME ZONE";
+
+/** The USING expression converting the column's current target type to the planned one as MySQL converts. */
+function castFor(tx: Translation, t: TargetTable, c: TargetColumn, plan: ColumnPlan, wasMembers: boolean): string | undefined {
+  const from = familyOf(c.type);
+  const to: TypeFamily = plan.mapped.family;
+  const q = quoteIdent(c.name);
+  const T = plan.mapped.sql;
+  const refuse = (why: string): never => tx.refuse(`MODIFY COLUMN ${c.name} of ${t.name} from ${c.type} to ${T}`, why);
+  const numeric = (f: TypeFamily) => f === "int" || f === "numeric" || f === "float";
+  const temporal = (f: TypeFamily) => f === "date" || f === "timestamp" || f === "timestamptz" || f === "interval";
+  if (from === "other") return `${q}::${T}`;
+  if ((from === "timestamptz") !== (to === "timestamptz") && (temporal(from) || from === "text") && (temporal(to) || to === "text")) refuse(TZ);
+  if ((from === "interval" && to !== "interval" && to !== "text") || (to === "interval" && from !== "interval" && from !== "text")) refuse("MySQL converts TIME to and from numbers and dates in ways the target's casts do not reproduce");
+  if ((temporal(from) && numeric(to)) || (numeric(from) && temporal(to))) refuse("MySQL reads dates as YYYYMMDDhhmmss numbers, which the target's casts do not");
+  if (wasMembers && numeric(to)) refuse("MySQL converts an ENUM/SET to its member index or bitmask, not its text");
+  if (plan.mapped.members && numeric(from)) refuse("MySQL reads a number as an ENUM/SET member index or bitmask");
+  if (from === "bytes" && to === "text") return `convert_from(${q}, 'UTF8')::${T}`;
+  if (from === "text" && to === "bytes") return `convert_to(${q}, 'UTF8')`;
+  // Bit strings cast to another length pad on the right; MySQL keeps the number.
+  if (from === "bit" && (numeric(to) || to === "bit")) return `${q}::bigint::${T}`;
+  if (numeric(from) && to === "bit") return `${q}::bigint::${T}`;
+  if (from !== to && (from === "bit" || to === "bit" || from === "bytes" || to === "bytes" || from === "json" || (to === "json" && from !== "text"))) {
+    refuse("MySQL's conversion between these types has no exact target cast");
+  }
+  return `${q}::${T}`;
+}
+
+/** RENAME TABLE a TO b (also across databases): indexes named after the table follow it. */
+export function renameTable(tx: Translation, from: TableRef, to: TableRef, ifExists: boolean): TableRef {
+  const t = tx.current(from);
+  if (!t) {
+    if (ifExists) {
+      tx.skip(`RENAME TABLE IF EXISTS ${from.database}.${from.table}`, "the table does not exist on the target");
+      return to;
+    }
+    tx.existing(from);
+  }
+  const table = t!;
+  const schema = tx.schemaName(to.database);
+  tx.ident(schema, "schema");
+  tx.ident(to.table, "table");
+  if (schema === table.schema && to.table === table.name) return to;
+  const other = tx.catalog.table(schema, to.table);
+  if (other && other !== table && other.name === to.table) tx.refuse(`RENAME TABLE ${from.table} TO ${to.database}.${to.table}`, "the target already has that table");
+  const qt = tx.qualifiedName(table.schema, table.name);
+  for (const ix of table.indexes) {
+    const m = ix.primary ? (ix.name === primaryKeyName(table.name) ? "" : undefined) : mysqlIndexName(table.name, ix.name);
+    if (m === undefined) continue;
+    const name = ix.primary ? primaryKeyName(to.table) : indexName(to.table, m);
+    if (name === ix.name) continue;
+    tx.emit(ix.constraint ? `ALTER TABLE ${qt} RENAME CONSTRAINT ${quoteIdent(ix.name)} TO ${quoteIdent(name)}` : `ALTER INDEX ${tx.qualifiedName(table.schema, ix.name)} RENAME TO ${quoteIdent(name)}`);
+    for (const k of table.constraints) if (k.name === ix.name && k.kind !== "f") k.name = name;
+    ix.name = name;
+  }
+  // MySQL 8 renames generated foreign key names (t_ibfk_N) with the table.
+  for (const k of table.constraints) {
+    const n = k.kind === "f" && k.name.startsWith(`${table.name}_ibfk_`) ? k.name.slice(table.name.length + 6) : undefined;
+    if (n === undefined || !/^\d+$/.test(n)) continue;
+    const name = `${to.table}_ibfk_${n}`;
+    tx.emit(`ALTER TABLE ${qt} RENAME CONSTRAINT ${quoteIdent(k.name)} TO ${quoteIdent(name)}`);
+    k.name = name;
+  }
+  if (table.name !== to.table) tx.emit(`ALTER TABLE ${qt} RENAME TO ${quoteIdent(to.table)}`);
+  if (table.schema !== schema) tx.emit(`ALTER TABLE ${tx.qualifiedName(table.schema, to.table)} SET SCHEMA ${quoteIdent(schema)}`);
+  if (table.schema !== schema) {
+    // Owned sequences move with the table.
+    const [a, b] = [`${quoteIdent(table.schema)}.`, `${quoteIdent(schema)}.`];
+    for (const c of table.columns) {
+      if (c.sequence?.startsWith(a)) c.sequence = b + c.sequence.slice(a.length);
+      if (c.default?.includes(literal(a).slice(1, -1))) c.default = c.default.replace(literal(a).slice(1, -1), literal(b).slice(1, -1));
+    }
+  }
+  tx.catalog.remove(table.schema, table.name);
+  table.schema = schema;
+  table.name = to.table;
+  tx.catalog.put(table);
+  return to;
+}

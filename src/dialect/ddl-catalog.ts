@@ -1,0 +1,259 @@
+// The target's current shape of the tables a DDL statement touches: what the translator needs
+// to reproduce a MySQL change exactly. MySQL's ALTER TABLE … MODIFY restates a column whole, and
+// the SQL that reproduces it depends on what the column is now (its type, whether it is an
+// identity, in the primary key, has a CHECK), which the statement does not say; likewise the
+// existing index names (MySQL's automatic names, renames) and whether the table has rows (a
+// NOT NULL column added to a non-empty table is filled with MySQL's implicit default).
+//
+// readTargetCatalog reads it once per statement, before translation; translateDdl works on a
+// copy and updates it op by op, so ops later in one statement see the earlier ones.
+// The queries use only catalog columns openGauss shares with PostgreSQL (no attidentity:
+// an identity column is one with an owned sequence and no default expression).
+
+import type postgres from "postgres";
+import type { Ddl, TableRef } from "../binlog/ddl-model.ts";
+import { targetSchema } from "./identifiers.ts";
+import { sameName } from "./ddl-names.ts";
+
+export interface TargetColumn {
+  name: string;
+  /** format_type() spelling, e.g. "character varying(20)". */
+  type: string;
+  notNull: boolean;
+  /** The default expression as the target prints it; null when none. */
+  default: string | null;
+  /** PostgreSQL GENERATED … AS IDENTITY. */
+  identity: boolean;
+  /** The owned sequence (identity or nextval default), as a qualified, quoted name. */
+  sequence: string | null;
+  comment: string | null;
+}
+
+export interface IndexPart {
+  /** The key as SQL: a quoted column, or an expression. */
+  sql: string;
+  /** The column, for a plain column key. */
+  column?: string;
+  /** Columns an expression key reads, when known. */
+  refs?: string[];
+  descending: boolean;
+}
+
+export interface TargetIndex {
+  name: string;
+  primary: boolean;
+  unique: boolean;
+  /** Backs a PRIMARY KEY/UNIQUE constraint (dropped with ALTER TABLE … DROP CONSTRAINT). */
+  constraint: boolean;
+  method: string;
+  parts: IndexPart[];
+  /** Every column the index reads (key columns and those in expressions). */
+  columns: string[];
+  partial: boolean;
+  comment: string | null;
+}
+
+export interface TargetConstraint {
+  name: string;
+  /** pg_constraint.contype: p, u, f, c, x. */
+  kind: string;
+  columns: string[];
+}
+
+export interface TargetTable {
+  schema: string;
+  name: string;
+  columns: TargetColumn[];
+  indexes: TargetIndex[];
+  constraints: TargetConstraint[];
+  hasRows: boolean;
+  comment: string | null;
+}
+
+export class TargetCatalog {
+  private readonly tables: TargetTable[];
+  private readonly schemas: Set<string>;
+
+  constructor(schemas: Iterable<string>, tables: TargetTable[]) {
+    this.schemas = new Set(schemas);
+    this.tables = tables;
+  }
+
+  static empty(): TargetCatalog {
+    return new TargetCatalog([], []);
+  }
+
+  hasSchema(schema: string): boolean {
+    return this.schemas.has(schema);
+  }
+
+  /** A table by exact name, else by its only case-insensitive match. */
+  table(schema: string, name: string): TargetTable | undefined {
+    const inSchema = this.tables.filter((t) => t.schema === schema);
+    const exact = inSchema.find((t) => t.name === name);
+    if (exact) return exact;
+    const folded = inSchema.filter((t) => sameName(t.name, name));
+    return folded.length === 1 ? folded[0] : undefined;
+  }
+
+  /** A deep copy for one translation to update as it goes. */
+  clone(): TargetCatalog {
+    return new TargetCatalog(this.schemas, structuredClone(this.tables));
+  }
+
+  addSchema(schema: string): void {
+    this.schemas.add(schema);
+  }
+
+  dropSchema(schema: string): void {
+    this.schemas.delete(schema);
+    for (let i = this.tables.length - 1; i >= 0; i--) if (this.tables[i]!.schema === schema) this.tables.splice(i, 1);
+  }
+
+  put(table: TargetTable): void {
+    this.remove(table.schema, table.name);
+    this.tables.push(table);
+  }
+
+  remove(schema: string, name: string): void {
+    const i = this.tables.findIndex((t) => t.schema === schema && t.name === name);
+    if (i >= 0) this.tables.splice(i, 1);
+  }
+}
+
+/** Case-insensitive column lookup: MySQL column names are. */
+export function findColumn(t: TargetTable, name: string): TargetColumn | undefined {
+  return t.columns.find((c) => c.name === name) ?? t.columns.find((c) => sameName(c.name, name));
+}
+
+export function primaryKeyOf(t: TargetTable): TargetIndex | undefined {
+  return t.indexes.find((i) => i.primary);
+}
+
+/** The tables a statement reads or changes (rename targets and LIKE sources included). */
+export function tablesOf(ddl: Ddl): TableRef[] {
+  switch (ddl.kind) {
+    case "create_table":
+      return [ddl.table, ...ddl.foreignKeys.map((f) => f.target.table), ...ddl.columns.flatMap((c) => (c.references ? [c.references.table] : []))];
+    case "truncate_table":
+    case "create_index":
+    case "drop_index":
+      return [ddl.table];
+    case "create_table_like":
+      return [ddl.table, ddl.like];
+    case "alter_table":
+      return [
+        ddl.table,
+        ...ddl.ops.flatMap((o) =>
+          o.op === "rename_table" ? [o.to] : o.op === "add_foreign_key" ? [o.foreignKey.target.table] : (o.op === "add_column" || o.op === "modify_column" || o.op === "change_column") && o.column.references ? [o.column.references.table] : [],
+        ),
+      ];
+    case "rename_table":
+      return ddl.renames.flatMap((r) => [r.from, r.to]);
+    case "drop_table":
+      return ddl.tables;
+    case "unparsed":
+      return ddl.tables ?? [];
+    default:
+      return [];
+  }
+}
+
+function schemasOf(ddl: Ddl, mapping: Record<string, string>): string[] {
+  const dbs = ddl.kind === "create_database" || ddl.kind === "drop_database" || ddl.kind === "alter_database" ? [ddl.name] : tablesOf(ddl).map((t) => t.database);
+  return [...new Set(dbs.map((d) => targetSchema(d, mapping)))];
+}
+
+export type CatalogRunner = Pick<postgres.Sql, "unsafe">;
+
+/** The target's current state of everything `ddl` touches (see the file comment). */
+export async function readTargetCatalog(sql: CatalogRunner, ddl: Ddl, mapping: Record<string, string>): Promise<TargetCatalog> {
+  const schemas = schemasOf(ddl, mapping);
+  const names = [...new Set(tablesOf(ddl).map((t) => t.table.toLowerCase()))];
+  const present = (await sql.unsafe(`SELECT nspname AS s FROM pg_namespace WHERE nspname = ANY($1::text[])`, [schemas])).map((r) => r.s as string);
+  if (names.length === 0) return new TargetCatalog(present, []);
+  const rels = await sql.unsafe(
+    `SELECT c.oid::text AS oid, n.nspname AS s, c.relname AS t, obj_description(c.oid, 'pg_class') AS comment
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1::text[]) AND lower(c.relname) = ANY($2::text[])`,
+    [schemas, names],
+  );
+  const byOid = new Map<string, TargetTable>();
+  for (const r of rels) {
+    byOid.set(r.oid as string, { schema: r.s, name: r.t, columns: [], indexes: [], constraints: [], hasRows: false, comment: r.comment ?? null });
+  }
+  if (byOid.size === 0) return new TargetCatalog(present, []);
+  const oids = [...byOid.keys()];
+  const cols = await sql.unsafe(
+    `SELECT a.attrelid::text AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+            pg_get_expr(d.adbin, d.adrelid) AS def, col_description(a.attrelid, a.attnum) AS comment,
+            pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname) AS seq
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE a.attrelid = ANY($1::text[]::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attrelid, a.attnum`,
+    [oids],
+  );
+  for (const r of cols) {
+    const def = (r.def as string | null) ?? null;
+    byOid.get(r.oid)!.columns.push({
+      name: r.name,
+      type: r.type,
+      notNull: r.not_null,
+      default: def,
+      identity: r.seq !== null && def === null,
+      sequence: r.seq ?? null,
+      comment: r.comment ?? null,
+    });
+  }
+  const parts = await sql.unsafe(
+    `SELECT x.indrelid::text AS oid, i.relname AS name, x.indisprimary AS is_primary, x.indisunique AS is_unique, am.amname AS method,
+            x.indpred IS NOT NULL AS partial, obj_description(i.oid, 'pg_class') AS comment,
+            EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.oid AND k.contype IN ('p', 'u', 'x')) AS is_constraint,
+            ARRAY(SELECT a2.attname FROM pg_depend d JOIN pg_attribute a2 ON a2.attrelid = d.refobjid AND a2.attnum = d.refobjsubid
+                   WHERE d.classid = 'pg_class'::regclass AND d.objid = i.oid AND d.refobjsubid > 0) AS refs,
+            k.i AS ord, pg_get_indexdef(x.indexrelid, k.i + 1, true) AS part, a.attname AS col, (x.indoption[k.i] & 1) = 1 AS descending
+       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam
+       JOIN generate_series(0, 63) AS k(i) ON k.i < x.indnatts
+       LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[k.i] AND x.indkey[k.i] > 0
+      WHERE x.indrelid = ANY($1::text[]::oid[])
+      ORDER BY 1, 2, k.i`,
+    [oids],
+  );
+  const refs = new Map<TargetIndex, string[]>();
+  for (const r of parts) {
+    const t = byOid.get(r.oid)!;
+    let ix = t.indexes.find((i) => i.name === r.name);
+    if (!ix) {
+      ix = { name: r.name, primary: r.is_primary, unique: r.is_unique, constraint: r.is_constraint, method: r.method, parts: [], columns: r.refs as string[], partial: r.partial, comment: r.comment ?? null };
+      refs.set(ix, r.refs as string[]);
+      t.indexes.push(ix);
+    }
+    const part: IndexPart = { sql: r.part, descending: r.descending };
+    if (r.col !== null) part.column = r.col;
+    ix.parts.push(part);
+  }
+  for (const [ix, all] of refs) settleRefs(ix, all);
+  const cons = await sql.unsafe(
+    `SELECT c.conrelid::text AS oid, c.conname AS name, c.contype::text AS kind,
+            ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) ORDER BY a.attnum) AS cols
+       FROM pg_constraint c WHERE c.conrelid = ANY($1::text[]::oid[]) ORDER BY 1, 2`,
+    [oids],
+  );
+  for (const r of cons) byOid.get(r.oid)!.constraints.push({ name: r.name, kind: r.kind, columns: r.cols as string[] });
+  for (const t of byOid.values()) {
+    const rows = await sql.unsafe(`SELECT EXISTS (SELECT 1 FROM ${quote(t.schema)}.${quote(t.name)}) AS has`);
+    t.hasRows = rows[0]!.has as boolean;
+  }
+  return new TargetCatalog(present, [...byOid.values()]);
+}
+
+const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+/** An expression key's columns are known when it is the index's only expression key. */
+function settleRefs(ix: TargetIndex, all: string[]): void {
+  const expressions = ix.parts.filter((p) => p.column === undefined);
+  if (expressions.length !== 1) return;
+  const plain = new Set(ix.parts.flatMap((p) => (p.column === undefined ? [] : [p.column])));
+  expressions[0]!.refs = all.filter((c) => !plain.has(c));
+}

@@ -1,0 +1,161 @@
+// MySQL keys → target indexes and constraints.
+//
+//   PRIMARY KEY        CONSTRAINT "t_pkey" PRIMARY KEY (…)        (key order; DESC is ordering only)
+//   UNIQUE / INDEX k   CREATE [UNIQUE] INDEX "t_k" ON … (…)       (ddl-names.ts: per-schema names)
+//   col(n) prefix      left("col", n) on text, substring(… 1, n) on bytes: the same prefix MySQL
+//                      indexes (and, for UNIQUE, compares), and no btree row-size failure on long
+//                      values, which is why MySQL needed the prefix
+//   FULLTEXT           not created, reported: it changes no data, and the target has no
+//                      MATCH … AGAINST, so the application's searches are rewritten at cutover
+//                      anyway, with whatever text-search index suits them; WITH PARSER is refused
+//                      because the tokenizer it names is part of the application's semantics
+//   SPATIAL            refused: needs PostGIS, which is not assumed
+//   FOREIGN KEY        CONSTRAINT "name" FOREIGN KEY … REFERENCES …: needed, not cosmetic — MySQL
+//                      does not log the rows its cascades change, so the target must cascade too.
+//                      Unnamed ones are named like InnoDB (t_ibfk_N); like InnoDB, an index on the
+//                      key columns is created when none leads with them, so its name exists for
+//                      a later DROP INDEX.
+
+import type { ForeignKeyDef, IndexDef, KeyPart, TableRef } from "../binlog/ddl-model.ts";
+import { tokenize } from "../binlog/ddl-lexer.ts";
+import { findColumn, type IndexPart, type TargetConstraint, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
+import { autoIndexName, indexName, literal, mysqlIndexName, primaryKeyName, sameName } from "./ddl-names.ts";
+import type { Translation } from "./ddl-state.ts";
+import { quoteIdent } from "./identifiers.ts";
+import { familyOf } from "./types.ts";
+
+/** MySQL names of the table's indexes (for automatic names). */
+function mysqlNames(table: TargetTable): string[] {
+  return table.indexes.flatMap((ix) => (ix.primary ? ["PRIMARY"] : [mysqlIndexName(table.name, ix.name) ?? ix.name]));
+}
+
+/** The MySQL name an unnamed key gets in this table. */
+export function nameFor(table: TargetTable, index: IndexDef): string {
+  if (index.name !== undefined) return index.name;
+  const first = index.parts[0];
+  const names = mysqlNames(table);
+  return autoIndexName(first && "column" in first ? first.column : undefined, (n) => names.some((x) => sameName(x, n)));
+}
+
+/** The target index standing for MySQL index `name` of `table`. */
+export function findIndex(table: TargetTable, name: string): TargetIndex | undefined {
+  if (sameName(name, "PRIMARY")) return table.indexes.find((i) => i.primary);
+  return (
+    table.indexes.find((i) => !i.primary && i.name === indexName(table.name, name)) ??
+    table.indexes.find((i) => !i.primary && sameName(mysqlIndexName(table.name, i.name) ?? "", name)) ??
+    table.indexes.find((i) => !i.primary && sameName(i.name, name))
+  );
+}
+
+/** Whether the statement has a FULLTEXT … WITH PARSER clause (the model does not keep it). */
+function hasParser(statement: string): boolean {
+  const words = tokenize(statement).tokens.filter((t) => t.kind === "word" || t.kind === "ident");
+  return words.some((t, i) => t.upper === "WITH" && words[i + 1]?.upper === "PARSER");
+}
+
+/**
+ * The target index for a MySQL key on `table` (its working copy), or undefined when it is not
+ * created (reported). The index is not added to the table here.
+ */
+export function planIndex(tx: Translation, ref: TableRef, table: TargetTable, index: IndexDef): TargetIndex | undefined {
+  const mysqlName = index.kind === "primary" ? "PRIMARY" : nameFor(table, index);
+  const label = { primary: "PRIMARY KEY", unique: "UNIQUE index", index: "index", fulltext: "FULLTEXT index", spatial: "SPATIAL index" }[index.kind];
+  const what = `${label}${index.kind === "primary" ? "" : ` ${mysqlName}`} of ${ref.table}`;
+  if (index.kind === "spatial") tx.refuse(what, "SPATIAL indexes need PostGIS, which the target is not assumed to have; geometries are stored as bytes");
+  if (index.kind === "fulltext") {
+    if (hasParser(tx.ddl.statement)) tx.refuse(what, "a FULLTEXT parser plugin decides how text is split into words, which has no target equivalent");
+    tx.skip(what, "FULLTEXT indexes are not created: they change no data, and the target has no MATCH … AGAINST; create a text-search index for the rewritten queries before cutover");
+    return undefined;
+  }
+  const expression = index.parts.find((p) => "expression" in p);
+  if (expression && "expression" in expression) {
+    if (index.kind !== "index") tx.refuse(`${what} on (${expression.expression})`, "a key on a MySQL expression is MySQL SQL, which is not translated");
+    tx.skip(`${what} on (${expression.expression})`, "functional index expressions are MySQL SQL, which is not translated; the index changes no data: create it by hand if queries need it");
+    return undefined;
+  }
+  const parts: IndexPart[] = index.parts.map((p) => partFor(tx, table, p, what));
+  if (index.kind === "primary") {
+    if (parts.some((p) => p.column === undefined)) tx.refuse(what, "a primary key on a prefix or an expression has no target equivalent");
+    if (parts.some((p) => p.descending)) tx.skip(`${what} DESC`, "a primary key constraint has no key order on the target; the key is ascending");
+    for (const p of parts) p.descending = false;
+  }
+  if (index.invisible) tx.skip(`${what} INVISIBLE`, "the target has no invisible indexes: the index is visible to the planner");
+  return {
+    name: index.kind === "primary" ? primaryKeyName(table.name) : indexName(table.name, mysqlName),
+    primary: index.kind === "primary",
+    unique: index.kind !== "index",
+    constraint: index.kind === "primary",
+    method: "btree",
+    parts,
+    columns: [...new Set(parts.flatMap((p) => p.refs ?? (p.column ? [p.column] : [])))],
+    partial: false,
+    comment: index.comment ?? null,
+  };
+}
+
+function partFor(tx: Translation, table: TargetTable, p: KeyPart, what: string): IndexPart {
+  const descending = p.descending === true;
+  if ("expression" in p) tx.refuse(what, "an expression key");
+  const col = findColumn(table, p.column);
+  if (!col) tx.refuse(what, `column ${p.column} does not exist on the target`);
+  const c = quoteIdent(col.name);
+  if (p.length === undefined) return { sql: c, column: col.name, descending };
+  const family = familyOf(col.type);
+  if (family === "bytes") return { sql: `"substring"(${c}, 1, ${p.length})`, refs: [col.name], descending };
+  if (family === "text") return { sql: `"left"(${c}, ${p.length})`, refs: [col.name], descending };
+  return { sql: c, column: col.name, descending };
+}
+
+export function createIndexSql(qualifiedTable: string, schema: string, ix: TargetIndex): string[] {
+  const keys = ix.parts.map((p) => `${p.sql}${p.descending ? " DESC" : ""}`).join(", ");
+  if (ix.primary) return [`ALTER TABLE ${qualifiedTable} ADD CONSTRAINT ${quoteIdent(ix.name)} PRIMARY KEY (${keys})`];
+  const out = [`CREATE ${ix.unique ? "UNIQUE " : ""}INDEX ${quoteIdent(ix.name)} ON ${qualifiedTable}${ix.method !== "btree" ? ` USING ${ix.method}` : ""} (${keys})`];
+  if (ix.comment) out.push(`COMMENT ON INDEX ${quoteIdent(schema)}.${quoteIdent(ix.name)} IS ${literal(ix.comment)}`);
+  return out;
+}
+
+export function dropIndexSql(qualifiedTable: string, schema: string, ix: TargetIndex): string {
+  return ix.constraint ? `ALTER TABLE ${qualifiedTable} DROP CONSTRAINT ${quoteIdent(ix.name)}` : `DROP INDEX ${quoteIdent(schema)}.${quoteIdent(ix.name)}`;
+}
+
+// ---------------------------------------------------------------- foreign keys
+
+export interface PlannedForeignKey {
+  clause: string;
+  constraint: TargetConstraint;
+  /** InnoDB's automatic index on the key columns, when no index leads with them. */
+  index?: IndexDef;
+}
+
+export function planForeignKey(tx: Translation, ref: TableRef, table: TargetTable, fk: ForeignKeyDef, pendingIndexes: TargetIndex[] = []): PlannedForeignKey {
+  const name = fk.name ?? nextIbfk(table);
+  tx.ident(name, "foreign key");
+  const cols = fk.columns.map((c) => findColumn(table, c)?.name ?? c);
+  const target = fk.target;
+  const parent = tx.current(target.table);
+  const parentCols = target.columns.map((c) => (parent ? findColumn(parent, c)?.name : undefined) ?? c);
+  const refs = parentCols.length ? ` (${parentCols.map(quoteIdent).join(", ")})` : "";
+  let clause = `CONSTRAINT ${quoteIdent(name)} FOREIGN KEY (${cols.map(quoteIdent).join(", ")}) REFERENCES ${tx.qualified(target.table)}${refs}`;
+  // InnoDB ignores MATCH; NO ACTION and RESTRICT both check at once there, and the target's
+  // default (NO ACTION, at statement end) never refuses what a row-by-row check accepted.
+  if (target.onDelete && target.onDelete !== "NO ACTION") clause += ` ON DELETE ${target.onDelete}`;
+  if (target.onUpdate && target.onUpdate !== "NO ACTION") clause += ` ON UPDATE ${target.onUpdate}`;
+  const planned: PlannedForeignKey = { clause, constraint: { name, kind: "f", columns: cols } };
+  const leads = (ix: TargetIndex) => cols.every((c, i) => ix.parts[i]?.column !== undefined && sameName(ix.parts[i]!.column!, c));
+  if (![...table.indexes, ...pendingIndexes].some(leads)) {
+    const index: IndexDef = { kind: "index", parts: cols.map((column) => ({ column })) };
+    if (fk.name !== undefined) index.name = fk.name;
+    planned.index = index;
+  }
+  return planned;
+}
+
+/** InnoDB's name for an unnamed foreign key: table_ibfk_N, N one more than the highest in use. */
+export function nextIbfk(table: TargetTable): string {
+  const prefix = `${table.name}_ibfk_`;
+  let max = 0;
+  for (const c of table.constraints) {
+    if (c.kind === "f" && c.name.startsWith(prefix) && /^\d+$/.test(c.name.slice(prefix.length))) max = Math.max(max, Number(c.name.slice(prefix.length)));
+  }
+  return `${prefix}${max + 1}`;
+}

@@ -1,0 +1,61 @@
+// Names the translator gives target objects, and SQL literals.
+//
+// MySQL index names are per table; PostgreSQL's (and openGauss's) are per schema, because an
+// index is a relation. A MySQL index `k` on table `t` is therefore `t_k` on the target, the
+// primary key `t_pkey` (PostgreSQL's own convention), an ENUM/SET column's CHECK `c_values`.
+// The names are derived, never remembered: DROP INDEX k ON t finds `t_k` again, and RENAME
+// TABLE renames the indexes along with the table so the rule keeps holding.
+// Identifiers are at most 63 bytes on the target (longer ones are silently truncated, which
+// could make two names collide), so a derived name that is too long keeps a readable head and
+// ends with 8 hex digits of a hash of the whole name.
+
+import { createHash } from "node:crypto";
+
+export const MAX_IDENTIFIER_BYTES = 63;
+
+export function byteLength(name: string): number {
+  return Buffer.byteLength(name, "utf8");
+}
+
+/** `name` if it fits in 63 bytes, else a head of it plus a hash of all of it. */
+export function fitName(name: string): string {
+  if (byteLength(name) <= MAX_IDENTIFIER_BYTES) return name;
+  const hash = createHash("sha1").update(name).digest("hex").slice(0, 8);
+  let head = "";
+  for (const ch of name) {
+    if (byteLength(head + ch) > MAX_IDENTIFIER_BYTES - 9) break;
+    head += ch;
+  }
+  return `${head}_${hash}`;
+}
+
+export const indexName = (table: string, mysqlIndex: string): string => fitName(`${table}_${mysqlIndex}`);
+export const primaryKeyName = (table: string): string => fitName(`${table}_pkey`);
+export const membersCheckName = (column: string): string => fitName(`${column}_values`);
+export const sequenceName = (table: string, column: string): string => fitName(`${table}_${column}_seq`);
+
+/**
+ * The MySQL index name a target index stands for, when it follows the `table_index` rule;
+ * undefined for hashed names and names given by other tools.
+ */
+export function mysqlIndexName(table: string, targetIndex: string): string | undefined {
+  const prefix = `${table}_`;
+  if (!targetIndex.startsWith(prefix) || targetIndex.length === prefix.length) return undefined;
+  const m = targetIndex.slice(prefix.length);
+  return indexName(table, m) === targetIndex ? m : undefined;
+}
+
+/** The server's name for an unnamed index: its first column, then name_2, name_3... */
+export function autoIndexName(first: string | undefined, taken: (name: string) => boolean): string {
+  const base = first ?? "functional_index";
+  if (!taken(base) && base.toUpperCase() !== "PRIMARY") return base;
+  for (let k = 2; ; k++) if (!taken(`${base}_${k}`)) return `${base}_${k}`;
+}
+
+/** A string literal that reads the same whatever standard_conforming_strings is. */
+export function literal(s: string): string {
+  const quoted = s.replace(/'/g, "''");
+  return s.includes("\\") ? `E'${quoted.replace(/\\/g, "\\\\")}'` : `'${quoted}'`;
+}
+
+export const sameName = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();

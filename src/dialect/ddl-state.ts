@@ -1,0 +1,108 @@
+// One translation in progress: the statements so far, what was left out and why, the working
+// copy of the target catalog, and the error for what cannot be translated.
+
+import type { Ddl, TableRef } from "../binlog/ddl-model.ts";
+import { ReplicateError } from "../errors.ts";
+import type { TargetCatalog, TargetTable } from "./ddl-catalog.ts";
+import { byteLength, MAX_IDENTIFIER_BYTES } from "./ddl-names.ts";
+import { quoteIdent, targetSchema } from "./identifiers.ts";
+import type { TargetDialect } from "./types.ts";
+
+export interface DdlContext {
+  dialect: TargetDialect;
+  schemaMapping: Record<string, string>;
+  /** GTID and binlog position of the statement's transaction, for messages and --skip-ddl. */
+  gtid: string | null;
+  position: string;
+  /** The target as it is before this statement: readTargetCatalog(sql, ddl, schemaMapping). */
+  catalog: TargetCatalog;
+  /** Source flavour: decides whether inline `col … REFERENCES t (c)` is a foreign key (MariaDB) or ignored (MySQL). */
+  flavour?: "mysql" | "mariadb";
+  /** When the source ran the statement (the event's timestamp, ms): MySQL fills existing rows of
+   *  an added `TIMESTAMP DEFAULT CURRENT_TIMESTAMP` column with it. */
+  eventTimeMs?: number;
+}
+
+/** Part of a statement with no target statement; the sink logs each (warn) and goes on. */
+export interface SkippedPart {
+  part: string;
+  reason: string;
+}
+
+export interface DdlTranslation {
+  /** Target statements, to run in order in one transaction. */
+  statements: string[];
+  skipped: SkippedPart[];
+  /** The target as it will be once the statements ran (the working copy): chains statements in tests and tools. */
+  catalog: TargetCatalog;
+}
+
+export class Translation {
+  readonly statements: string[] = [];
+  readonly skipped: SkippedPart[] = [];
+  readonly catalog: TargetCatalog;
+
+  constructor(
+    readonly ddl: Ddl,
+    readonly ctx: DdlContext,
+  ) {
+    this.catalog = ctx.catalog.clone();
+  }
+
+  get dialect(): TargetDialect {
+    return this.ctx.dialect;
+  }
+
+  emit(...sql: string[]): void {
+    this.statements.push(...sql);
+  }
+
+  skip(part: string, reason: string): void {
+    this.skipped.push({ part, reason });
+  }
+
+  /** TARGET_DDL_INCOMPATIBLE: names the statement, the part, why, and what to do. */
+  refuse(part: string, why: string): never {
+    const ctx = this.ctx;
+    const at = ctx.gtid ? `GTID ${ctx.gtid} (${ctx.position})` : ctx.position;
+    const statement = this.ddl.statement.length > 300 ? `${this.ddl.statement.slice(0, 300)}…` : this.ddl.statement;
+    throw new ReplicateError(
+      "TARGET_DDL_INCOMPATIBLE",
+      `DDL at ${at} cannot be translated for the ${ctx.dialect} target: ${part}: ${why}. Statement: ${statement}. ` +
+        `Apply an equivalent change on the target by hand, then resume with: gs-replicate sink --config FILE --skip-ddl ${ctx.gtid ?? ctx.position}`,
+      { where: ctx.gtid ?? ctx.position },
+    );
+  }
+
+  /** A target identifier, quoted; names longer than the target allows are refused, not truncated. */
+  ident(name: string, what: string): string {
+    if (byteLength(name) > MAX_IDENTIFIER_BYTES) this.refuse(`${what} ${name}`, `the name is longer than the target's limit of ${MAX_IDENTIFIER_BYTES} bytes`);
+    return quoteIdent(name);
+  }
+
+  schemaName(database: string): string {
+    return targetSchema(database, this.ctx.schemaMapping);
+  }
+
+  /** The working copy of a table, when the target has it. */
+  current(ref: TableRef): TargetTable | undefined {
+    return this.catalog.table(this.schemaName(ref.database), ref.table);
+  }
+
+  /** The working copy of a table the statement needs to exist on the target. */
+  existing(ref: TableRef): TargetTable {
+    const t = this.current(ref);
+    if (!t) this.refuse(`table ${ref.database}.${ref.table}`, `it does not exist on the target (schema ${this.schemaName(ref.database)})`);
+    return t;
+  }
+
+  /** "schema"."table" for a table the target has (its target spelling) or will have. */
+  qualified(ref: TableRef): string {
+    const t = this.current(ref);
+    return `${this.ident(this.schemaName(ref.database), "schema")}.${this.ident(t?.name ?? ref.table, "table")}`;
+  }
+
+  qualifiedName(schema: string, name: string): string {
+    return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  }
+}

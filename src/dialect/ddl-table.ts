@@ -1,0 +1,175 @@
+// CREATE TABLE and CREATE TABLE … LIKE, and the table options both share with ALTER TABLE.
+//
+// Harmless options are ignored: ENGINE=InnoDB/MyISAM/Aria/MEMORY…, ROW_FORMAT, AUTO_INCREMENT=n
+// (replicated rows carry their values; sequences are set at cutover), CHARSET/COLLATE (the
+// source decodes text, the target stores it in its own encoding; CHARSET=binary makes the
+// character columns byte strings, as in MySQL), STATS_*, KEY_BLOCK_SIZE, compression and
+// encryption options. Engines whose rows are not ordinary stored rows are refused, and so is
+// PARTITION BY: the target table would not be partitioned, and later partition DDL (DROP /
+// TRUNCATE PARTITION) deletes rows without logging them.
+
+import type { CreateTable, CreateTableLike, ForeignKeyDef, TableOptions, TableRef } from "../binlog/ddl-model.ts";
+import { type TargetColumn, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
+import { checkClause, columnSql, commentSql, nextval, type ColumnPlan, planColumn, sequenceFor } from "./ddl-column.ts";
+import { createIndexSql, planForeignKey, planIndex } from "./ddl-index.ts";
+import { indexName, membersCheckName, mysqlIndexName, primaryKeyName, sameName, sequenceName } from "./ddl-names.ts";
+import type { Translation } from "./ddl-state.ts";
+import { quoteIdent } from "./identifiers.ts";
+
+const ENGINES_REFUSED: Record<string, string> = {
+  BLACKHOLE: "it stores nothing, so a target table would keep rows the source discards",
+  FEDERATED: "its rows live on another server",
+  FEDERATEDX: "its rows live on another server",
+  CONNECT: "its rows live outside the server",
+  SPIDER: "its rows live on other servers",
+  MERGE: "it is a view over other tables",
+  MRG_MYISAM: "it is a view over other tables",
+  SEQUENCE: "it is a sequence, not a table",
+};
+
+export function checkTableOptions(tx: Translation, ref: TableRef, options: TableOptions): void {
+  const engine = options.engine?.toUpperCase();
+  if (engine && ENGINES_REFUSED[engine]) tx.refuse(`ENGINE=${options.engine} of ${ref.table}`, ENGINES_REFUSED[engine]);
+  const sequence = options.other.find((o) => o.name === "SEQUENCE");
+  if (sequence && !/^(0|NO|'0')$/i.test(sequence.value)) tx.refuse(`SEQUENCE=${sequence.value} of ${ref.table}`, "a MariaDB sequence is not a table");
+}
+
+/** The working-copy column for a planned column. */
+export function targetColumn(plan: ColumnPlan, sequence: string | undefined): TargetColumn {
+  return {
+    name: plan.name,
+    type: plan.mapped.sql,
+    notNull: plan.notNull,
+    default: plan.auto === "sequence" && sequence ? nextval(sequence) : (plan.default ?? null),
+    identity: plan.auto === "identity",
+    sequence: plan.auto === "none" ? null : (sequence ?? "identity"),
+    comment: plan.comment ?? null,
+  };
+}
+
+export function createTable(tx: Translation, ddl: CreateTable): void {
+  const ref = ddl.table;
+  if (ddl.temporary) return tx.skip(`CREATE TEMPORARY TABLE ${ref.table}`, "temporary tables belong to one source session and their rows are not replicated");
+  if (ddl.partitioning) tx.refuse(`PARTITION BY of ${ref.table}`, "the target table would not be partitioned, and MySQL's partition DDL (DROP/TRUNCATE PARTITION) deletes rows without logging them; create the table by hand (partitioned natively if wanted)");
+  checkTableOptions(tx, ref, ddl.options);
+  const schema = tx.schemaName(ref.database);
+  tx.ident(schema, "schema");
+  tx.ident(ref.table, "table");
+  const existing = tx.current(ref);
+  if (existing && ddl.ifNotExists && !ddl.orReplace) return tx.skip(`CREATE TABLE IF NOT EXISTS ${ref.table}`, "the table exists on the target: nothing to do, as on the source");
+  const qt = tx.qualifiedName(schema, ref.table);
+  if (ddl.orReplace && existing) {
+    tx.emit(`DROP TABLE ${tx.qualifiedName(schema, existing.name)}`);
+    tx.catalog.remove(schema, existing.name);
+  }
+  const pkColumns = ddl.primaryKey?.parts.flatMap((p) => ("column" in p ? [p.column] : [])) ?? [];
+  const plans = ddl.columns.map((c) => planColumn(tx, ref, c, { tableCharset: ddl.options.charset, inPrimaryKey: pkColumns.some((k) => sameName(k, c.name)) }));
+  const sequences = new Map<ColumnPlan, string>();
+  for (const p of plans) if (p.auto === "sequence") sequences.set(p, sequenceFor(schema, ref.table, p.name));
+  const table: TargetTable = {
+    schema,
+    name: ref.table,
+    columns: plans.map((p) => targetColumn(p, sequences.get(p))),
+    indexes: [],
+    constraints: [],
+    hasRows: false,
+    comment: ddl.options.comment ?? null,
+  };
+  const clauses = plans.map((p) => columnSql(p, sequences.get(p)));
+  if (ddl.primaryKey) {
+    const pk = planIndex(tx, ref, table, ddl.primaryKey)!;
+    clauses.push(`CONSTRAINT ${quoteIdent(pk.name)} PRIMARY KEY (${pk.parts.map((p) => p.sql).join(", ")})`);
+    table.indexes.push(pk);
+    table.constraints.push({ name: pk.name, kind: "p", columns: pkColumns });
+  }
+  for (const p of plans) {
+    if (!p.check) continue;
+    clauses.push(checkClause(p.name, p.check));
+    table.constraints.push({ name: membersCheckName(p.name), kind: "c", columns: [p.name] });
+  }
+  const created: TargetIndex[] = [];
+  for (const index of ddl.indexes) {
+    const ix = planIndex(tx, ref, table, index);
+    if (!ix) continue;
+    table.indexes.push(ix);
+    created.push(ix);
+  }
+  for (const fk of foreignKeysOf(tx, ddl)) {
+    const planned = planForeignKey(tx, ref, table, fk);
+    clauses.push(planned.clause);
+    table.constraints.push(planned.constraint);
+    if (!planned.index) continue;
+    const ix = planIndex(tx, ref, table, planned.index)!;
+    table.indexes.push(ix);
+    created.push(ix);
+  }
+  for (const check of ddl.checks) {
+    tx.skip(`CHECK (${check.expression}) of ${ref.table}`, "CHECK expressions are MySQL SQL, which is not translated; replicated rows were checked by the source; recreate it by hand before cutover");
+  }
+  tx.emit(...[...sequences.values()].map((s) => `CREATE SEQUENCE ${s}`));
+  tx.emit(`CREATE TABLE ${qt} (${clauses.join(", ")})`);
+  for (const [p, s] of sequences) tx.emit(`ALTER SEQUENCE ${s} OWNED BY ${qt}.${quoteIdent(p.name)}`);
+  for (const ix of created) tx.emit(...createIndexSql(qt, schema, ix));
+  if (ddl.options.comment) tx.emit(commentSql(`TABLE ${qt}`, ddl.options.comment));
+  for (const p of plans) if (p.comment) tx.emit(commentSql(`COLUMN ${qt}.${quoteIdent(p.name)}`, p.comment));
+  tx.catalog.put(table);
+}
+
+/** Table-level foreign keys, and inline `col … REFERENCES`, which only MariaDB enforces. */
+function foreignKeysOf(tx: Translation, ddl: CreateTable): ForeignKeyDef[] {
+  const inline = ddl.columns.filter((c) => c.references);
+  const out: ForeignKeyDef[] = [];
+  for (const c of inline) {
+    const what = `${ddl.table.table}.${c.name} REFERENCES ${c.references!.table.table}`;
+    if (tx.ctx.flavour === "mysql") {
+      tx.skip(what, "MySQL ignores a REFERENCES clause written on a column (only FOREIGN KEY creates a constraint)");
+      continue;
+    }
+    if (tx.ctx.flavour !== "mariadb") tx.refuse(what, "whether an inline REFERENCES is a foreign key depends on the source flavour (MariaDB: yes, MySQL: no), which was not given");
+    out.push({ columns: [c.name], target: c.references! });
+  }
+  return [...out, ...ddl.foreignKeys];
+}
+
+export function createTableLike(tx: Translation, ddl: CreateTableLike): void {
+  const ref = ddl.table;
+  if (ddl.temporary) return tx.skip(`CREATE TEMPORARY TABLE ${ref.table} LIKE`, "temporary tables belong to one source session and their rows are not replicated");
+  const schema = tx.schemaName(ref.database);
+  tx.ident(schema, "schema");
+  tx.ident(ref.table, "table");
+  const existing = tx.current(ref);
+  if (existing && ddl.ifNotExists && !ddl.orReplace) return tx.skip(`CREATE TABLE IF NOT EXISTS ${ref.table} LIKE`, "the table exists on the target: nothing to do, as on the source");
+  const src = tx.existing(ddl.like);
+  const qt = tx.qualifiedName(schema, ref.table);
+  if (ddl.orReplace && existing) {
+    tx.emit(`DROP TABLE ${tx.qualifiedName(schema, existing.name)}`);
+    tx.catalog.remove(schema, existing.name);
+  }
+  // Defaults are set column by column: a copied nextval() default would share the old table's sequence.
+  tx.emit(`CREATE TABLE ${qt} (LIKE ${tx.qualifiedName(src.schema, src.name)} INCLUDING CONSTRAINTS INCLUDING COMMENTS)`);
+  const table: TargetTable = { ...structuredClone(src), schema, name: ref.table, indexes: [], hasRows: false };
+  table.constraints = src.constraints.filter((c) => c.kind === "c");
+  for (const col of table.columns) {
+    const c = `${qt} ALTER COLUMN ${quoteIdent(col.name)}`;
+    if (col.identity) tx.emit(`ALTER TABLE ${c} ADD GENERATED BY DEFAULT AS IDENTITY`);
+    else if (col.sequence) {
+      const seq = `${quoteIdent(schema)}.${quoteIdent(sequenceName(ref.table, col.name))}`;
+      tx.emit(`CREATE SEQUENCE ${seq}`, `ALTER TABLE ${c} SET DEFAULT ${nextval(seq)}`, `ALTER SEQUENCE ${seq} OWNED BY ${qt}.${quoteIdent(col.name)}`);
+      col.sequence = seq;
+      col.default = nextval(seq);
+    } else if (col.default !== null) tx.emit(`ALTER TABLE ${c} SET DEFAULT ${col.default}`);
+  }
+  for (const ix of src.indexes) {
+    if (ix.partial) {
+      tx.skip(`index ${ix.name} of ${src.name}`, "a partial index was not created by this tool and is not copied; recreate it by hand");
+      continue;
+    }
+    const name = ix.primary ? primaryKeyName(ref.table) : indexName(ref.table, mysqlIndexName(src.name, ix.name) ?? ix.name);
+    const copy: TargetIndex = { ...structuredClone(ix), name, constraint: ix.primary };
+    tx.emit(...createIndexSql(qt, schema, copy));
+    table.indexes.push(copy);
+    if (ix.primary) table.constraints.push({ name, kind: "p", columns: ix.parts.flatMap((p) => (p.column ? [p.column] : [])) });
+  }
+  if (src.comment) tx.emit(commentSql(`TABLE ${qt}`, src.comment));
+  tx.catalog.put(table);
+}

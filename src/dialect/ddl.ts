@@ -1,0 +1,123 @@
+// MySQL/MariaDB DDL (the change model of src/binlog/ddl.ts) → target statements.
+//
+//   const catalog = await readTargetCatalog(sql, ddl, schemaMapping);   // the target now
+//   const { statements, skipped } = translateDdl(ddl, { dialect, schemaMapping, gtid, position, catalog, flavour });
+//   run `statements` in order in one transaction; log each `skipped` part with its reason.
+//
+// Three outcomes per part of a statement:
+//   - translated exactly (identifiers always quoted, types from types.ts);
+//   - skipped with a reason, when the part cannot change replicated data: views, routines,
+//     grants, CHECK and FULLTEXT definitions, untranslatable defaults, column order…;
+//   - refused with TARGET_DDL_INCOMPATIBLE when the target would hold different data or a
+//     different shape than the source (partitioning, SPATIAL, unknown types, unparsed
+//     statements, data-changing partition DDL, …): the message names the statement and the
+//     part, and says to apply an equivalent change by hand and resume with --skip-ddl.
+// Nothing is dropped silently.
+
+import type { Ddl } from "../binlog/ddl-model.ts";
+import { alterTable, applyOp, renameTable } from "./ddl-alter.ts";
+import { createTable, createTableLike } from "./ddl-table.ts";
+import { type DdlContext, type DdlTranslation, Translation } from "./ddl-state.ts";
+import { quoteIdent } from "./identifiers.ts";
+
+export type { DdlContext, DdlTranslation, SkippedPart } from "./ddl-state.ts";
+export { readTargetCatalog, TargetCatalog } from "./ddl-catalog.ts";
+
+/** Schemas a replicated DROP DATABASE never drops: the target's own and this tool's. */
+const PROTECTED_SCHEMA = /^(public|information_schema|gs_replicate|pg_.*|dbe_.*|sys|snapshot|blockchain|cstore|db4ai|sqladvisor|pkg_service|pkg_util)$/i;
+
+const OTHER_REASONS: Array<[RegExp, string]> = [
+  [/VIEW/, "views are not replicated (their rows are the tables'); their SQL is MySQL's: recreate them on the target by hand"],
+  [/GRANT|REVOKE|USER|ROLE/, "accounts and privileges are the target's own: set them up there"],
+  [/TRIGGER/, "triggers are not replicated: the rows a trigger changed on the source are in the log already; recreate it on the target only at cutover"],
+  [/PROCEDURE|FUNCTION|EVENT|PACKAGE|AGGREGATE/, "routines and events are MySQL SQL and are not replicated: rewrite them for the target"],
+];
+
+export function translateDdl(ddl: Ddl, ctx: DdlContext): DdlTranslation {
+  const tx = new Translation(ddl, ctx);
+  switch (ddl.kind) {
+    case "create_database": {
+      const schema = tx.schemaName(ddl.name);
+      const q = tx.ident(schema, "schema");
+      if (tx.catalog.hasSchema(schema) && !ddl.orReplace) {
+        tx.skip(`CREATE DATABASE ${ddl.name}`, `schema ${schema} exists on the target`);
+        break;
+      }
+      if (ddl.orReplace && tx.catalog.hasSchema(schema)) tx.emit(dropSchema(tx, ddl.name));
+      tx.emit(`CREATE SCHEMA ${q}`);
+      tx.catalog.addSchema(schema);
+      break;
+    }
+    case "drop_database": {
+      const schema = tx.schemaName(ddl.name);
+      if (!tx.catalog.hasSchema(schema)) {
+        tx.skip(`DROP DATABASE ${ddl.name}`, `schema ${schema} does not exist on the target: nothing to drop`);
+        break;
+      }
+      tx.emit(dropSchema(tx, ddl.name));
+      tx.catalog.dropSchema(schema);
+      break;
+    }
+    case "alter_database":
+      tx.skip(`ALTER DATABASE ${ddl.name}`, "character set and collation defaults have no target equivalent: text is stored in the target's encoding");
+      break;
+    case "create_table":
+      createTable(tx, ddl);
+      break;
+    case "create_table_like":
+      createTableLike(tx, ddl);
+      break;
+    case "alter_table":
+      alterTable(tx, ddl);
+      break;
+    case "rename_table":
+      for (const r of ddl.renames) renameTable(tx, r.from, r.to, ddl.ifExists);
+      break;
+    case "drop_table": {
+      if (ddl.temporary) {
+        tx.skip(`DROP TEMPORARY TABLE`, "temporary tables are not replicated");
+        break;
+      }
+      const names = ddl.tables.map((t) => tx.qualified(t));
+      tx.emit(`DROP TABLE IF EXISTS ${names.join(", ")}`);
+      for (const t of ddl.tables) {
+        const cur = tx.current(t);
+        if (cur) tx.catalog.remove(cur.schema, cur.name);
+      }
+      break;
+    }
+    case "truncate_table":
+      tx.existing(ddl.table);
+      tx.emit(`TRUNCATE TABLE ${tx.qualified(ddl.table)}`);
+      break;
+    case "create_index": {
+      const t = tx.current(ddl.table);
+      if (!t) tx.existing(ddl.table);
+      const op = ddl.index.kind === "unique" ? "add_unique" : "add_index";
+      applyOp(tx, ddl.table, { op, index: ddl.index, ifNotExists: ddl.ifNotExists });
+      break;
+    }
+    case "drop_index":
+      if (!tx.current(ddl.table)) {
+        tx.skip(`DROP INDEX ${ddl.name} ON ${ddl.table.table}`, "the table does not exist on the target: nothing to drop");
+        break;
+      }
+      applyOp(tx, ddl.table, ddl.name.toUpperCase() === "PRIMARY" ? { op: "drop_primary_key" } : { op: "drop_index", name: ddl.name, ifExists: ddl.ifExists });
+      break;
+    case "other": {
+      const reason = OTHER_REASONS.find(([re]) => re.test(ddl.what))?.[1] ?? "it changes no table's columns, keys or rows, so it has no target statement";
+      tx.skip(ddl.what, reason);
+      break;
+    }
+    case "unparsed":
+      tx.refuse("the statement", `it was not understood (${ddl.reason}), so the target cannot follow it safely`);
+  }
+  return { statements: tx.statements, skipped: tx.skipped, catalog: tx.catalog };
+}
+
+/** DROP DATABASE: the mapped schema, exactly, with what is in it, as MySQL drops the database's tables. */
+function dropSchema(tx: Translation, database: string): string {
+  const schema = tx.schemaName(database);
+  if (PROTECTED_SCHEMA.test(schema)) tx.refuse(`DROP DATABASE ${database}`, `it maps to schema ${schema}, which is not dropped automatically; drop the tables of ${database} by hand`);
+  return `DROP SCHEMA ${quoteIdent(schema)} CASCADE`;
+}
