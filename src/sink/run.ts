@@ -1,11 +1,12 @@
 // The sink's main loop: log → whole transactions → units → scheduler → worker connections.
 //
 // One reader (this loop) assembles transactions in log order. Consecutive transactions are
-// gathered into a unit while every worker is busy (up to GROUP_TXS transactions or GROUP_ITEMS
+// gathered into a unit while any unit is being applied (up to GROUP_TXS transactions or GROUP_ITEMS
 // changes, never across a binlog file, a DDL or a transaction already applied); a unit is
 // applied as one target transaction by whichever worker is free once the units it depends on
-// have committed, together with its members' checkpoint rows. When a worker is idle, a
-// transaction goes out alone at once, so grouping only happens when there is a backlog.
+// have committed, together with its members' checkpoint rows. When nothing is being applied,
+// or the log pauses for IDLE_MS, the pending group goes out at once: grouping costs latency
+// only while there is a backlog, and bigger units cost less CPU per transaction.
 // A huge transaction streams in chunks on one reserved connection as a barrier; DDL is a
 // barrier. A data error stops the sink with nothing of that transaction applied.
 
@@ -142,7 +143,7 @@ export async function runSink(run: SinkRun): Promise<void> {
           if (first && (first.begin.file !== tx.begin.file || group.length >= GROUP_TXS || groupItems + tx.items.length > GROUP_ITEMS)) await flushGroup();
           group.push(tx);
           groupItems += tx.items.length;
-          if (scheduler.stats().running < workers) await flushGroup();
+          if (scheduler.stats().running === 0) await flushGroup();
         }
       } else if (a.kind === "largeBegin") {
         await flushGroup();
