@@ -11,7 +11,6 @@
 // barrier. A data error stops the sink with nothing of that transaction applied.
 
 import type { Config } from "../config/types.ts";
-import { ReplicateError } from "../errors.ts";
 import { LogDecoder } from "../events/decode.ts";
 import { checkTarget, connectTarget } from "../dialect/connect.ts";
 import { openLogReader } from "../transport/open.ts";
@@ -19,7 +18,11 @@ import { log } from "../cli/log.ts";
 import { Progress } from "../cli/progress.ts";
 import { TICK, withTicks } from "../cli/ticks.ts";
 import { assemble, type SinkTx } from "./assembler.ts";
-import { advanceLowWater, ensureCheckpointTables, loadCheckpoint, saveSchema } from "./checkpoint.ts";
+import { applyChanges, asTargetError, type ApplyContext } from "./apply.ts";
+import { parseDdl } from "../binlog/ddl.ts";
+import { readTargetCatalog, translateDdl } from "../dialect/ddl.ts";
+import type { ChangeMessage } from "../events/decode.ts";
+import { advanceLowWater, ensureCheckpointTables, loadCheckpoint, recordApplied, saveSchema } from "./checkpoint.ts";
 import { Scheduler, type LogicalClock } from "./scheduler.ts";
 import { WritesetBuilder } from "./writeset.ts";
 import { readKeyPolicy } from "./catalog.ts";
@@ -54,7 +57,8 @@ export async function runSink(run: SinkRun): Promise<void> {
     const knownSchemas = new Set<string>();
     const low = new LowWater(state.lowWater, state.lowWaterFile, state.lowWaterPos);
     const scheduler = new Scheduler({ mode: "auto", preserveCommitOrder: cfg.sink.preserve_commit_order, workers, maxInFlight: workers * 8 });
-    const writeset = new WritesetBuilder(await readKeyPolicy(sql, target.schema_mapping, cfg.source?.databases ?? []));
+    const keyPolicy = () => readKeyPolicy(sql, target.schema_mapping, cfg.source?.databases ?? []);
+    let writeset = new WritesetBuilder(await keyPolicy());
     const pool = new WorkerPool(sql);
     const progress = new Progress(cfg.log.progress_seconds, "sink");
     progress.extra = () => {
@@ -87,7 +91,7 @@ export async function runSink(run: SinkRun): Promise<void> {
       const start = scheduler.submit({ seq: mySeq, clock: unitClock(txs), keys, barrier });
       const p = (async () => {
         await start;
-        if (kind === "ddl") await applyDdl(txs[0]!);
+        if (kind === "ddl") await applyDdl(pool, txs[0]!, { dialect: target.dialect, ctx });
         if (kind === "skipDdl") {
           log.warn(`${describeTx(txs[0]!)}: recorded as applied without running its DDL (--skip-ddl)`);
           await applyTransactions(pool, [{ ...txs[0]!, items: [] }], { describe: describeTx, ctx });
@@ -110,6 +114,7 @@ export async function runSink(run: SinkRun): Promise<void> {
       });
       running.add(p);
       void p.finally(() => running.delete(p));
+      return p;
     };
     const flushGroup = async () => {
       if (group.length === 0) return;
@@ -137,7 +142,12 @@ export async function runSink(run: SinkRun): Promise<void> {
           await flushGroup();
           const skipThis = ddl && !skip && run.skipDdl !== undefined && matches(tx, run.skipDdl);
           if (skipThis) skipDdlSeen = true;
-          await submit([tx], skip ? "skip" : skipThis ? "skipDdl" : "ddl");
+          const done = await submit([tx], skip ? "skip" : skipThis ? "skipDdl" : "ddl");
+          if (ddl && !skip) {
+            // Later transactions' writesets must see the keys this DDL created or dropped.
+            await done;
+            if (failure === undefined) writeset = new WritesetBuilder(await keyPolicy());
+          }
         } else {
           const first = group[0];
           if (first && (first.begin.file !== tx.begin.file || group.length >= GROUP_TXS || groupItems + tx.items.length > GROUP_ITEMS)) await flushGroup();
@@ -226,11 +236,46 @@ function describeBegin(b: { gtid: string | null; file: string; pos: number }): s
   return `transaction ${b.gtid ? `GTID ${b.gtid} ` : ""}at ${b.file}:${b.pos}`;
 }
 
-async function applyDdl(tx: SinkTx): Promise<void> {
-  const ddl = tx.items.find((i) => i.kind === "ddl");
-  throw new ReplicateError(
-    "TARGET_DDL_INCOMPATIBLE",
-    `${describeTx(tx)} is a DDL statement, and this build does not translate DDL yet: ${ddl?.kind === "ddl" ? ddl.statement : "?"}. Apply the equivalent change on the target by hand.`,
-    { where: describeTx(tx) },
-  );
+/**
+ * A DDL transaction: each statement parsed (src/binlog/ddl.ts), translated against the target
+ * as it is at that moment (read inside the same target transaction), and run, with any rows
+ * the transaction also carries (CREATE TABLE … SELECT) and its checkpoint row, in one target
+ * transaction. Parts with no target meaning are logged; untranslatable ones stop the sink.
+ */
+async function applyDdl(pool: WorkerPool, tx: SinkTx, opts: { dialect: "opengauss" | "postgresql"; ctx: Omit<ApplyContext, "describe"> }): Promise<void> {
+  const describe = describeTx(tx);
+  const conn = await pool.take();
+  try {
+    await conn.unsafe("BEGIN");
+    await recordApplied(conn, [{ offset: tx.offset, gtid: tx.end.gtid, file: tx.begin.file, pos: tx.begin.pos, endPos: tx.end.pos }]);
+    const changes: ChangeMessage[] = [];
+    for (const item of tx.items) {
+      if (item.kind === "change") {
+        changes.push(item);
+        continue;
+      }
+      const flavour = tx.begin.flavour === "mariadb" ? "mariadb" : "mysql";
+      const parsed = parseDdl(item.statement, { database: item.database, flavour, ...(item.sqlMode === null ? {} : { sqlMode: item.sqlMode }) });
+      const catalog = await readTargetCatalog(conn, parsed, opts.ctx.schemaMapping);
+      const { statements, skipped } = translateDdl(parsed, {
+        dialect: opts.dialect,
+        schemaMapping: opts.ctx.schemaMapping,
+        gtid: tx.begin.gtid,
+        position: `${tx.begin.file}:${tx.begin.pos}`,
+        catalog,
+        flavour,
+        eventTimeMs: tx.begin.tsMs,
+      });
+      for (const s of skipped) log.warn(`${describe}: ${s.part}: not applied on the target: ${s.reason}`);
+      for (const statement of statements) await conn.unsafe(statement);
+      log.info(`${describe}: DDL applied: ${item.statement.length > 120 ? `${item.statement.slice(0, 120)}…` : item.statement}`);
+    }
+    if (changes.length > 0) await applyChanges(conn, changes, { ...opts.ctx, describe });
+    await conn.unsafe("COMMIT");
+    pool.give(conn);
+  } catch (err) {
+    await conn.unsafe("ROLLBACK").catch(() => undefined);
+    pool.drop(conn);
+    throw asTargetError(err, { ...opts.ctx, describe });
+  }
 }
