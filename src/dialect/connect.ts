@@ -20,7 +20,7 @@ export function connectTarget(t: TargetConfig, max: number): postgres.Sql {
     connection: { application_name: "gs-replicate" },
     connect_timeout: 10,
     idle_timeout: 0,
-    types: TEXT_TEMPORALS,
+    types: TEXT_TYPES,
   };
   if (t.dialect === "opengauss") {
     // postgres.js cannot answer openGauss's SHA256 login: it talks in plain to an in-process
@@ -39,12 +39,16 @@ export function connectTarget(t: TargetConfig, max: number): postgres.Sql {
 // postgres.js serializes date/time parameters through JS Date, which keeps milliseconds only;
 // MySQL values carry microseconds. Sending (and reading) them as text keeps every digit.
 const asText = (oid: number) => ({ to: oid, from: [oid], serialize: (x: unknown) => String(x), parse: (x: string) => x });
-const TEXT_TEMPORALS = {
+const TEXT_TYPES = {
   date: asText(1082),
   time: asText(1083),
   timestamp: asText(1114),
   timestamptz: asText(1184),
   interval: asText(1186),
+  // postgres.js JSON.stringify()s json/jsonb parameters; the sink already holds JSON text,
+  // which would be stored as one JSON string instead of the document.
+  json: asText(114),
+  jsonb: asText(3802),
 };
 
 function tls(t: TargetConfig): ConnectionOptions | false {
