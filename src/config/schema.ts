@@ -148,6 +148,11 @@ export const SCHEMA: Record<string, SectionSpec> = {
     keys: {
       workers: { type: int(1, 256), default: 4, doc: "parallel target connections applying independent transactions" },
       preserve_commit_order: { type: bool, default: false, doc: "commit on the target in source commit order" },
+      group_transactions: {
+        type: int(1, 1000),
+        default: 16,
+        doc: "while earlier work is being applied, up to this many consecutive source transactions are applied as one target transaction (1: never group)",
+      },
       on_error: { type: oneOf("stop"), default: "stop", doc: "what a data error does: stop (exit 1, nothing partial applied)" },
       zero_date: {
         type: oneOf("error", "null"),

@@ -60,6 +60,7 @@ export interface TargetConfig {
 export interface SinkConfig {
   workers: number;
   preserve_commit_order: boolean;
+  group_transactions: number;
   on_error: "stop";
   zero_date: "error" | "null";
 }

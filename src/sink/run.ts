@@ -1,7 +1,7 @@
 // The sink's main loop: log → whole transactions → units → scheduler → worker connections.
 //
 // One reader (this loop) assembles transactions in log order. Consecutive transactions are
-// gathered into a unit while any unit is being applied (up to GROUP_TXS transactions or GROUP_ITEMS
+// gathered into a unit while any unit is being applied (up to [sink] group_transactions or GROUP_ITEMS
 // changes, never across a binlog file, a DDL or a transaction already applied); a unit is
 // applied as one target transaction by whichever worker is free once the units it depends on
 // have committed, together with its members' checkpoint rows. When nothing is being applied,
@@ -38,7 +38,6 @@ export interface SinkRun {
   skipDdl?: string;
 }
 
-const GROUP_TXS = 16;
 const GROUP_ITEMS = 256;
 const IDLE_MS = 5;
 
@@ -150,7 +149,7 @@ export async function runSink(run: SinkRun): Promise<void> {
           }
         } else {
           const first = group[0];
-          if (first && (first.begin.file !== tx.begin.file || group.length >= GROUP_TXS || groupItems + tx.items.length > GROUP_ITEMS)) await flushGroup();
+          if (first && (first.begin.file !== tx.begin.file || group.length >= cfg.sink.group_transactions || groupItems + tx.items.length > GROUP_ITEMS)) await flushGroup();
           group.push(tx);
           groupItems += tx.items.length;
           if (scheduler.stats().running === 0) await flushGroup();
