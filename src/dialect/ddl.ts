@@ -87,7 +87,7 @@ export function translateDdl(ddl: Ddl, ctx: DdlContext): DdlTranslation {
       break;
     }
     case "truncate_table":
-      tx.existing(ddl.table);
+      tx.existing(ddl.table).hasRows = false;
       tx.emit(`TRUNCATE TABLE ${tx.qualified(ddl.table)}`);
       break;
     case "create_index": {

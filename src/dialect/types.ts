@@ -244,7 +244,8 @@ export function mapType(t: ColumnType, dialect: TargetDialect): { mapped?: Mappe
   if (!row) return {};
   const template = row[dialect];
   if (template === null) return { row };
-  const values = t.values ?? [];
+  // MySQL drops trailing spaces from ENUM/SET members when it stores the definition.
+  const values = (t.values ?? []).map((v) => v.replace(/ +$/, ""));
   const n = Math.max(1, t.length ?? 1);
   const longest = row.members === "set" ? Math.max(1, values.reduce((a, v) => a + [...v].length, 0) + values.length - 1) : Math.max(1, ...values.map((v) => [...v].length));
   const sql = template

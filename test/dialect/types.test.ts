@@ -71,6 +71,7 @@ describe("the table", () => {
     ["LONGBLOB", "bytea", "bytea"],
     ["ENUM('a','bcd')", "character varying(3)", "nvarchar2(3)"],
     ["ENUM('ä€')", "character varying(2)", "nvarchar2(2)"],
+    ["ENUM('a  ','bb')", "character varying(2)", "nvarchar2(2)"],
     ["SET('a','bcd','e')", "character varying(7)", "nvarchar2(7)"],
     ["JSON", "jsonb", "jsonb"],
     ["GEOMETRY", "bytea", "bytea"],
@@ -84,8 +85,8 @@ describe("the table", () => {
     expect(got).toEqual(cases);
   });
 
-  test("ENUM/SET keep their members for the CHECK; MariaDB-only types have no mapping", () => {
-    const ts = types("e ENUM('x','y'), s SET('p'), u UUID, i6 INET6, i4 INET4, v VECTOR(3)");
+  test("ENUM/SET keep their members for the CHECK (trailing spaces dropped, as MySQL stores them); MariaDB-only types have no mapping", () => {
+    const ts = types("e ENUM('x  ','y'), s SET('p'), u UUID, i6 INET6, i4 INET4, v VECTOR(3)");
     expect(mapType(ts.e!, "postgresql").mapped!.members).toEqual({ kind: "enum", values: ["x", "y"] });
     expect(mapType(ts.s!, "postgresql").mapped!.members).toEqual({ kind: "set", values: ["p"] });
     for (const n of ["u", "i6", "i4", "v"]) {
