@@ -335,6 +335,34 @@ describe("RENAME, TRUNCATE, DROP, LIKE, other statements", () => {
     expect(sql(steps)).toEqual(['DROP TABLE IF EXISTS "shop"."_t_del"']);
   });
 
+  test("generated foreign key names follow a renamed table (MySQL 8), and are found either way", () => {
+    const base = ["CREATE TABLE p (id INT PRIMARY KEY)", "CREATE TABLE c (id INT, KEY (id), FOREIGN KEY (id) REFERENCES p (id))"];
+    expect(sql([...base, "RENAME TABLE c TO d"])).toEqual([
+      'ALTER INDEX "shop"."c_id" RENAME TO "d_id"',
+      'ALTER TABLE "shop"."c" RENAME CONSTRAINT "c_ibfk_1" TO "d_ibfk_1"',
+      'ALTER TABLE "shop"."c" RENAME TO "d"',
+    ]);
+    // MariaDB keeps c_ibfk_1 on the renamed table: the same foreign key.
+    expect(sql([...base, "RENAME TABLE c TO d", "ALTER TABLE d DROP FOREIGN KEY c_ibfk_1"])).toEqual(['ALTER TABLE "shop"."d" DROP CONSTRAINT "d_ibfk_1"']);
+  });
+
+  test("openGauss: AUTO_INCREMENT added to an empty table and copied by LIKE get their own sequences", () => {
+    expect(sql(["CREATE TABLE t (a INT)", "ALTER TABLE t ADD COLUMN id BIGINT AUTO_INCREMENT PRIMARY KEY"], { dialect: "opengauss" })).toEqual([
+      'CREATE SEQUENCE "shop"."t_id_seq"',
+      'ALTER TABLE "shop"."t" ADD COLUMN "id" bigint NOT NULL',
+      'ALTER TABLE "shop"."t" ALTER COLUMN "id" SET DEFAULT nextval(\'"shop"."t_id_seq"\'::regclass)',
+      'ALTER SEQUENCE "shop"."t_id_seq" OWNED BY "shop"."t"."id"',
+      'ALTER TABLE "shop"."t" ADD CONSTRAINT "t_pkey" PRIMARY KEY ("id")',
+    ]);
+    expect(sql(["CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY)", "CREATE TABLE u LIKE t"], { dialect: "opengauss" })).toEqual([
+      'CREATE TABLE "shop"."u" (LIKE "shop"."t" INCLUDING CONSTRAINTS INCLUDING COMMENTS)',
+      'CREATE SEQUENCE "shop"."u_id_seq"',
+      'ALTER TABLE "shop"."u" ALTER COLUMN "id" SET DEFAULT nextval(\'"shop"."u_id_seq"\'::regclass)',
+      'ALTER SEQUENCE "shop"."u_id_seq" OWNED BY "shop"."u"."id"',
+      'ALTER TABLE "shop"."u" ADD CONSTRAINT "u_pkey" PRIMARY KEY ("id")',
+    ]);
+  });
+
   test("TRUNCATE, DROP TABLE, CREATE/DROP INDEX statements", () => {
     expect(sql([T, "TRUNCATE TABLE t"])).toEqual(['TRUNCATE TABLE "shop"."t"']);
     expect(sql([T, "DROP TABLE t, other.x"], { schemaMapping: { other: "o" } })).toEqual(['DROP TABLE IF EXISTS "shop"."t", "o"."x"']);
@@ -422,6 +450,10 @@ const SCENARIO = [
   "ALTER TABLE ghost ADD COLUMN extra INT",
   "RENAME TABLE parent TO parent_old, ghost TO parent",
   "TRUNCATE TABLE types",
+  "SESSION SET sql_mode = ''",
+  "ALTER TABLE parent_old MODIFY w SMALLINT NOT NULL, MODIFY st ENUM('x','y','q') NOT NULL DEFAULT 'q', ALTER COLUMN z SET DEFAULT 'y'",
+  "SESSION SET sql_mode = DEFAULT",
+  "ALTER TABLE types MODIFY e ENUM('red','green','blue','cyan') NOT NULL DEFAULT 'cyan', MODIFY de DECIMAL(14,4) UNSIGNED, MODIFY c VARCHAR(8) NULL",
   "CREATE VIEW v AS SELECT 1 AS one",
   "CREATE DATABASE {db2}",
   "CREATE TABLE mover (a INT PRIMARY KEY, b INT, KEY kb (b))",
@@ -455,6 +487,10 @@ async function runScenario(dialect: TargetDialect) {
   const skipped: string[] = [];
   try {
     for (const step of SCENARIO.map((s) => s.replace(/\{db\}/g, db).replace(/\{db2\}/g, db2))) {
+      if (step.startsWith("SESSION ")) {
+        await my.query(step.slice(8));
+        continue;
+      }
       if (step.startsWith("ROWS ")) {
         // The same rows on both sides, as the sink would have put them there.
         await my.query(`USE ${db}`);
