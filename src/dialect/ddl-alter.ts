@@ -14,7 +14,7 @@ import type { AlterOp, AlterTable, ColumnDef, ColumnPosition, TableRef } from ".
 import { findColumn, primaryKeyOf, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
 import { checkClause, columnSql, commentSql, defaultSql, implicitValue, nextval, type ColumnPlan, planColumn, sequenceFor } from "./ddl-column.ts";
 import { createIndexSql, dropIndexSql, findIndex, planForeignKey, planIndex } from "./ddl-index.ts";
-import { indexName, literal, membersCheckName, mysqlIndexName, primaryKeyName, sameName } from "./ddl-names.ts";
+import { indexName, literal, membersCheckName, mysqlIndexName, primaryKeyName, sameName, sequenceName } from "./ddl-names.ts";
 import { position, renameColumn, restateColumn } from "./ddl-modify.ts";
 import type { Translation } from "./ddl-state.ts";
 import { checkTableOptions, targetColumn } from "./ddl-table.ts";
@@ -75,7 +75,7 @@ export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
       addColumn(tx, ref, t, op.column, op.ifNotExists, op.position);
       break;
     case "drop_column":
-      dropColumn(tx, t, op.name, op.ifExists);
+      dropColumn(tx, t, op.name);
       break;
     case "modify_column":
     case "change_column":
@@ -104,13 +104,13 @@ export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
     case "add_unique": {
       const existing = op.index.name !== undefined ? findIndex(t, op.index.name) : undefined;
       if (existing && op.ifNotExists) return ref;
-      addIndex(tx, ref, t, planIndex(tx, ref, t, op.index));
+      addIndex(tx, t, planIndex(tx, ref, t, op.index));
       break;
     }
     case "add_primary_key": {
       if (primaryKeyOf(t)) tx.refuse(`ADD PRIMARY KEY to ${t.name}`, "the target table already has a primary key");
       const pk = planIndex(tx, ref, t, op.index)!;
-      addIndex(tx, ref, t, pk);
+      addIndex(tx, t, pk);
       for (const p of pk.parts) col(p.column!)!.notNull = true;
       t.constraints.push({ name: pk.name, kind: "p", columns: pk.parts.map((p) => p.column!) });
       break;
@@ -140,7 +140,7 @@ export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
       const planned = planForeignKey(tx, ref, t, op.foreignKey);
       tx.emit(`ALTER TABLE ${qt} ADD ${planned.clause}`);
       t.constraints.push(planned.constraint);
-      if (planned.index) addIndex(tx, ref, t, planIndex(tx, ref, t, planned.index));
+      if (planned.index) addIndex(tx, t, planIndex(tx, ref, t, planned.index));
       break;
     }
     case "drop_foreign_key":
@@ -180,7 +180,7 @@ export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
   return ref;
 }
 
-function addIndex(tx: Translation, _ref: TableRef, t: TargetTable, ix: TargetIndex | undefined): void {
+function addIndex(tx: Translation, t: TargetTable, ix: TargetIndex | undefined): void {
   if (!ix) return;
   tx.emit(...createIndexSql(tx.qualifiedName(t.schema, t.name), t.schema, ix));
   t.indexes.push(ix);
@@ -194,8 +194,10 @@ function removeIndex(t: TargetTable, ix: TargetIndex): void {
 /** Drops a constraint of one of `kinds` by MySQL name; a missing one is reported (nothing to drop). */
 function dropConstraint(tx: Translation, t: TargetTable, name: string, kinds: string): void {
   const ibfk = /_ibfk_(\d+)$/.exec(name);
+  // The ENUM/SET CHECKs are this tool's, not MySQL CHECKs that happen to share a name.
+  const ours = (k: { kind: string; name: string }) => k.kind === "c" && t.columns.some((c) => membersCheckName(c.name) === k.name);
   const c =
-    t.constraints.find((k) => kinds.includes(k.kind) && sameName(k.name, name)) ??
+    t.constraints.find((k) => kinds.includes(k.kind) && sameName(k.name, name) && !ours(k)) ??
     (ibfk ? t.constraints.find((k) => k.kind === "f" && k.name === `${t.name}_ibfk_${ibfk[1]}`) : undefined);
   if (!c) return tx.skip(`DROP CONSTRAINT ${name} of ${t.name}`, "the target has no such constraint: nothing to drop");
   tx.emit(`ALTER TABLE ${tx.qualifiedName(t.schema, t.name)} DROP CONSTRAINT ${quoteIdent(c.name)}`);
@@ -246,7 +248,8 @@ function fillTime(tx: Translation, what: string, plan: ColumnPlan, fsp: number):
   return `${literal(new Date(Math.floor(ms / 1000) * 1000).toISOString())}::timestamp with time zone`;
 }
 
-function dropColumn(tx: Translation, t: TargetTable, name: string, _ifExists: boolean): void {
+/** A missing column is reported, IF EXISTS or not: the target is already as MySQL left it. */
+function dropColumn(tx: Translation, t: TargetTable, name: string): void {
   const c = findColumn(t, name);
   if (!c) return tx.skip(`DROP COLUMN ${name} of ${t.name}`, "the column does not exist on the target: nothing to drop");
   const qt = tx.qualifiedName(t.schema, t.name);
@@ -269,6 +272,14 @@ function dropColumn(tx: Translation, t: TargetTable, name: string, _ifExists: bo
     t.indexes.push(ix);
     if (ix.primary) t.constraints.push({ name: ix.name, kind: "p", columns: ix.parts.map((p) => p.column!) });
   }
+}
+
+/** Whether `schema.name`, as the target prints it (quoted only where needed) or as built here, names that relation. */
+function sameRelation(qualified: string, schema: string, name: string): boolean {
+  const parts: string[] = [];
+  const re = /"((?:[^"]|"")*)"|([^".]+)/g;
+  for (let m = re.exec(qualified); m; m = re.exec(qualified)) parts.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!);
+  return parts.length === 2 && parts[0] === schema && parts[1] === name;
 }
 
 /** RENAME TABLE a TO b (also across databases): indexes named after the table follow it. */
@@ -305,6 +316,16 @@ export function renameTable(tx: Translation, from: TableRef, to: TableRef, ifExi
     const name = `${to.table}_ibfk_${n}`;
     tx.emit(`ALTER TABLE ${qt} RENAME CONSTRAINT ${quoteIdent(k.name)} TO ${quoteIdent(name)}`);
     k.name = name;
+  }
+  // An AUTO_INCREMENT sequence this tool named after the table follows it too, so the name is
+  // free again for a table created under the old name (online schema change tools do that).
+  for (const c of table.columns) {
+    if (c.identity || !c.sequence || !sameRelation(c.sequence, table.schema, sequenceName(table.name, c.name))) continue;
+    const name = sequenceName(to.table, c.name);
+    tx.emit(`ALTER SEQUENCE ${c.sequence} RENAME TO ${quoteIdent(name)}`);
+    const renamed = tx.qualifiedName(table.schema, name);
+    if (c.default !== null) c.default = nextval(renamed);
+    c.sequence = renamed;
   }
   if (table.name !== to.table) tx.emit(`ALTER TABLE ${qt} RENAME TO ${quoteIdent(to.table)}`);
   if (table.schema !== schema) tx.emit(`ALTER TABLE ${tx.qualifiedName(table.schema, to.table)} SET SCHEMA ${quoteIdent(schema)}`);

@@ -74,7 +74,8 @@ export function restateColumn(tx: Translation, ref: TableRef, t: TargetTable, ol
     if (before === "sequence") tx.emit(`ALTER TABLE ${col} DROP DEFAULT`, `DROP SEQUENCE ${c.sequence}`);
     Object.assign(c, { identity: false, sequence: null, default: before === "none" ? c.default : null });
   }
-  if (plan.auto === "none" && c.default !== null && (typeChanges || plan.default !== c.default)) {
+  // An identity column may not have a default; a changed type would have to cast the old one.
+  if (c.default !== null && (plan.auto === "none" ? typeChanges || plan.default !== c.default : before === "none")) {
     tx.emit(`ALTER TABLE ${col} DROP DEFAULT`);
     c.default = null;
   }
