@@ -560,13 +560,14 @@ async function compareSchemas(dialect: TargetDialect, my: Connection, sql: Sql, 
   );
   for (const t of source.tables) {
     for (const c of t.columns) if (json.has(`${t.database}.${t.table}.${c.name}`)) c.type = { name: "json", unsigned: false, zerofill: false };
+    // information_schema.columns, with the exact type (typmods included) from format_type.
     const cols = await sql.unsafe(
-      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS def
-         FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-        WHERE a.attrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
+      `SELECT c.column_name AS name, format_type(a.atttypid, a.atttypmod) AS type, c.is_nullable = 'NO' AS not_null, c.column_default AS def, c.is_identity = 'YES' AS identity
+         FROM information_schema.columns c
+         JOIN pg_attribute a ON a.attrelid = (quote_ident(c.table_schema) || '.' || quote_ident(c.table_name))::regclass AND a.attname = c.column_name
+        WHERE c.table_schema = $1 AND c.table_name = $2`,
       [t.database, t.table],
     );
-    const identity = await sql.unsafe(`SELECT column_name AS name, is_identity AS id FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, [t.database, t.table]);
     const got = new Map(cols.map((c) => [c.name as string, c]));
     expect([...got.keys()].sort()).toEqual(t.columns.map((c) => c.name).sort());
     for (const c of t.columns) {
@@ -575,12 +576,14 @@ async function compareSchemas(dialect: TargetDialect, my: Connection, sql: Sql, 
       expect({ where, type: g.type }).toEqual({ where, type: pgSpelling(mapType(c.type, dialect).mapped!.sql) });
       const notNull = c.nullable === false || t.primaryKey.includes(c.name) || c.autoIncrement;
       expect({ where, notNull: g.not_null }).toEqual({ where, notNull });
-      const auto = identity.find((r) => r.name === c.name)?.id === "YES" || String(g.def ?? "").startsWith("nextval(");
+      const auto = g.identity === true || String(g.def ?? "").startsWith("nextval(");
       expect({ where, auto }).toEqual({ where, auto: c.autoIncrement });
       await compareDefault(sql, where, c.default, c.autoIncrement ? null : (g.def as string | null));
     }
     // Indexes: every MariaDB index but FULLTEXT, under its per-schema name, on the same key.
     const pgIndexes = (await readTargetCatalog(sql, { kind: "truncate_table", statement: "", table: { database: t.database, table: t.table } }, {})).table(t.database, t.table)!.indexes;
+    const named = await sql.unsafe(`SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1`, [t.database, t.table]);
+    expect(named.map((r) => r.name as string)).toEqual(pgIndexes.map((i) => i.name).sort());
     const want = [
       ...(t.primaryKey.length ? [{ name: primaryKeyName(t.table), parts: t.primaryKey }] : []),
       ...t.indexes
