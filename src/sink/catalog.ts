@@ -32,6 +32,15 @@ export async function readKeyPolicy(sql: postgres.Sql, mapping: Record<string, s
     perTable.set(r.ix as string, cols);
     uniques.set(key, perTable);
   }
+  // A unique index with an expression part (the translator makes MySQL prefix keys
+  // left(col, n)) cannot be keyed from row values here: such a table serialises on its own.
+  const expression = await sql.unsafe(
+    `SELECT DISTINCT n.nspname AS s, c.relname AS t
+       FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE x.indisunique AND NOT x.indisprimary AND x.indexprs IS NOT NULL AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[]))`,
+    [schemas],
+  );
+  const serial = new Set(expression.map((r) => `${r.s}.${r.t}`));
   // Foreign keys: union-find over tables, one group per connected component.
   const parent = new Map<string, string>();
   const find = (x: string): string => {
@@ -60,6 +69,6 @@ export async function readKeyPolicy(sql: postgres.Sql, mapping: Record<string, s
   const name = (t: TableDef) => `${targetSchema(t.database, mapping)}.${t.table}`;
   return {
     uniqueKeys: (t) => uniques.get(name(t)) ?? null,
-    fkGroup: (t) => (linked.has(name(t)) ? `fk:${find(name(t))}` : null),
+    fkGroup: (t) => (linked.has(name(t)) ? `fk:${find(name(t))}` : serial.has(name(t)) ? `expr:${name(t)}` : null),
   };
 }

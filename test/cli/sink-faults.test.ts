@@ -220,3 +220,33 @@ describe("incompatible DDL", () => {
     await sql.end();
   }, 60_000);
 });
+
+describe("unique keys the writeset cannot see", () => {
+  test("a MySQL prefix unique key (an expression index on the target) serialises its table", async () => {
+    const name = uniqueName("prefix");
+    const db = await getMariadb();
+    const pg = await getPostgres();
+    await pg.createDatabase(name);
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}`);
+    const sql = pg.sql(name);
+    await sql.unsafe(`CREATE SCHEMA "${name}"`);
+    const from = await currentPosition();
+    // The replicated DDL creates the table; its UNIQUE (code(3)) becomes left(code, 3) there.
+    await c.query(`CREATE TABLE ${name}.p (id INT PRIMARY KEY, code VARCHAR(20), UNIQUE KEY uq (code(3)))`);
+    for (let i = 0; i < 120; i++) {
+      await c.query(`DELETE FROM ${name}.p WHERE code LIKE 'k${i % 3}_%'`);
+      await c.query(`INSERT INTO ${name}.p VALUES (${i}, 'k${i % 3}_${i}')`);
+    }
+    await c.end();
+    const j = journalTransport();
+    const cfg = await pipelineConfig(db, pg, name, name, from, j.toml, "workers = 16\ngroup_transactions = 1");
+    expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+    const r = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+    expect(r.stderr).not.toContain("ERROR");
+    expect(r.code).toBe(0);
+    const rows = await sql.unsafe(`SELECT string_agg(code, ',' ORDER BY code) AS codes FROM "${name}".p`);
+    await sql.end();
+    expect(rows[0]!.codes).toBe("k0_117,k1_118,k2_119");
+  }, 60_000);
+});
