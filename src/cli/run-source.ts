@@ -88,7 +88,9 @@ export async function runSource(run: SourceRun): Promise<void> {
         }
         const before = batch.length;
         events.write(item, batch);
-        progress.events += batch.length - before;
+        // events = row changes and DDL, as the sink counts them (not Begin/End/schema records)
+        if (item.kind === "rows") progress.events += item.rows.length;
+        else if (item.kind === "ddl") progress.events++;
         if (item.kind === "begin") boundary = false;
         if (item.kind === "commit" || item.kind === "rollback") {
           boundary = true;
