@@ -13,6 +13,7 @@ import mysql from "mysql2";
 import { readFileSync } from "node:fs";
 import { ReplicateError } from "../errors.ts";
 import type { SourceConfig } from "../config/types.ts";
+import { explainTlsFailure } from "../config/tls.ts";
 import { MysqlGtidSet } from "./gtid.ts";
 import type { Flavour } from "./events/control.ts";
 
@@ -79,7 +80,9 @@ export class BinlogConnection {
       await Promise.race([query(conn, "SELECT 1"), failed]);
     } catch (cause) {
       conn.destroy();
-      throw new ReplicateError("SOURCE_CONNECTION", `cannot connect to the source ${where} as ${cfg.user}: ${(cause as Error).message}`, {
+      const said = (cause as Error).message;
+      const tls = cfg.tls.mode === "disabled" ? undefined : explainTlsFailure(said, "source", cfg.tls, cfg.host);
+      throw new ReplicateError("SOURCE_CONNECTION", `cannot connect to the source ${where} as ${cfg.user}: ${tls ?? said}`, {
         retriable: isTransient(cause),
         where,
         cause,
@@ -255,13 +258,15 @@ function tlsOptions(cfg: SourceConfig): mysql.SslOptions | undefined {
   const t = cfg.tls;
   if (t.mode === "disabled") return undefined;
   const read = (p?: string) => (p ? readFileSync(p, "utf8") : undefined);
+  // mysql2 ignores checkServerIdentity: it checks the host name only when verifyIdentity is
+  // set. Without `ca`, rejectUnauthorized verifies against the system's trusted CAs.
   return {
     ca: read(t.ca),
     cert: read(t.cert),
     key: read(t.key),
     rejectUnauthorized: t.mode !== "required",
-    ...(t.mode === "verify-ca" ? { checkServerIdentity: () => undefined } : {}),
-  } as mysql.SslOptions;
+    verifyIdentity: t.mode === "verify-full",
+  };
 }
 
 export function isTransient(err: unknown): boolean {

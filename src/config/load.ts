@@ -7,7 +7,8 @@ import { readFileSync, statSync } from "node:fs";
 import { parse, TomlError } from "smol-toml";
 import { ReplicateError, type ErrorCode } from "../errors.ts";
 import { NEEDS, SCHEMA, type KeySpec } from "./schema.ts";
-import type { Config } from "./types.ts";
+import type { Config, TlsConfig } from "./types.ts";
+import { checkTls } from "./tls.ts";
 import { Secret } from "./secret.ts";
 import { parseStart, START_FORMS } from "./start.ts";
 
@@ -67,6 +68,10 @@ export function validate(doc: Table, file: string, command: Command, opts: LoadO
       values[key] = checkType(v, keySpec, file, `${section}.${key}`);
     }
     if ("password" in spec.keys) values.password = resolvePassword(values, file, section, warnings);
+    if (section === "source.tls" || section === "target.tls") {
+      const problem = checkTls(values as unknown as TlsConfig, section, warnings, file);
+      if (problem) throw fail("CONFIG_BAD_VALUE", file, problem.key, problem.message);
+    }
     if (section === "source" && parseStart(String(values.start)) === undefined) {
       throw fail("CONFIG_BAD_VALUE", file, "source.start", `expected ${START_FORMS}, found ${describe(values.start)}`);
     }

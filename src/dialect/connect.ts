@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import type { ConnectionOptions } from "node:tls";
 import type { TargetConfig } from "../config/types.ts";
 import { ReplicateError } from "../errors.ts";
+import { explainTlsFailure } from "../config/tls.ts";
 import { type LoginSocket, loginSockets, OPENGAUSS_PROTOCOL } from "./opengauss-proxy.ts";
 
 export function connectTarget(t: TargetConfig, max: number): postgres.Sql {
@@ -73,10 +74,13 @@ export async function checkTarget(sql: postgres.Sql, t: TargetConfig): Promise<v
     if (cause instanceof ReplicateError) throw cause;
     const e = cause as { code?: string; message?: string };
     const auth = e.code === "28P01" || e.code === "28000";
+    const said = e.message ?? String(cause);
+    // A certificate that fails verification fails the same way on every retry.
+    const tls = t.tls.mode === "disabled" ? undefined : explainTlsFailure(said, "target", t.tls, t.host);
     throw new ReplicateError(
       auth ? "TARGET_AUTH" : "TARGET_CONNECTION",
-      `cannot ${auth ? "log in to" : "reach"} the target ${t.host}:${t.port}/${t.database} as ${t.user}: ${e.message ?? String(cause)}`,
-      { retriable: !auth, where: `${t.host}:${t.port}`, cause },
+      `cannot ${auth ? "log in to" : "reach"} the target ${t.host}:${t.port}/${t.database} as ${t.user}: ${tls ?? said}`,
+      { retriable: !auth && tls === undefined, where: `${t.host}:${t.port}`, cause },
     );
   }
 }

@@ -7,7 +7,7 @@
 // by database, schema and topic names. A process 'exit' hook kills whatever is left even if
 // the run is aborted.
 
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -83,6 +83,12 @@ export interface MariaDbOptions {
   /** Replace the binlog options (e.g. [] for a server without binlog, or STATEMENT format). */
   binlogArgs?: string[];
   extraArgs?: string[];
+  /**
+   * Serve TLS with this certificate and key (PEM files); `requireSecure` refuses plain
+   * connections. The helper's own connect() then uses TLS (without verification: it is a
+   * test client, the code under test does the verifying).
+   */
+  tls?: { cert: string; key: string; ca?: string; requireSecure?: boolean };
 }
 
 export const DEFAULT_BINLOG_ARGS = [
@@ -115,11 +121,20 @@ export async function startMariadb(opts: MariaDbOptions = {}): Promise<MariaDb> 
     "--skip-name-resolve",
     "--max-allowed-packet=64M",
     ...(opts.binlogArgs ?? DEFAULT_BINLOG_ARGS).map((a) => (a === "--log-bin=binlog" ? `--log-bin=${join(datadir, "binlog")}` : a)),
+    ...(opts.tls
+      ? [
+          `--ssl-cert=${opts.tls.cert}`,
+          `--ssl-key=${opts.tls.key}`,
+          ...(opts.tls.ca ? [`--ssl-ca=${opts.tls.ca}`] : []),
+          ...(opts.tls.requireSecure ? ["--require-secure-transport=ON"] : []),
+        ]
+      : []),
     ...(opts.extraArgs ?? []),
   ];
   let proc: Subprocess | undefined;
+  const ssl = opts.tls ? { rejectUnauthorized: false } : undefined;
   const connect = (database?: string) =>
-    mysql.createConnection({ host: "127.0.0.1", port, user: "root", password: "", database, multipleStatements: true });
+    mysql.createConnection({ host: "127.0.0.1", port, user: "root", password: "", database, multipleStatements: true, ssl });
   const start = async () => {
     proc = Bun.spawn(["mariadbd", ...args], { stdout: "ignore", stderr: "ignore" });
     track(proc.pid);
@@ -184,7 +199,18 @@ const PG_BIN = (() => {
 })();
 const pgTool = (name: string) => (PG_BIN ? join(PG_BIN, name) : name);
 
-export async function startPostgres(): Promise<Postgres> {
+export interface PostgresOptions {
+  /**
+   * Serve TLS with this certificate and key (PEM files, copied into the cluster's directory
+   * because the server reads them as the postgres user and wants the key 0600). The helper's
+   * own sql() then uses TLS without verification.
+   */
+  ssl?: { cert: string; key: string };
+  /** pg_hba.conf lines placed before initdb's (first match wins), e.g. to demand a password. */
+  hba?: string[];
+}
+
+export async function startPostgres(options: PostgresOptions = {}): Promise<Postgres> {
   // initdb refuses to run as root, so the cluster belongs to the postgres user.
   const base = mkdtempSync(join(tmpdir(), "gsr-pg-"));
   const uid = Number(run(["id", "-u", "postgres"], "id -u postgres").trim());
@@ -193,8 +219,23 @@ export async function startPostgres(): Promise<Postgres> {
   const datadir = join(base, "data");
   const asPg = (cmd: string[]) => ["runuser", "-u", "postgres", "--", ...cmd];
   run(asPg([pgTool("initdb"), "-D", datadir, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]), "initdb");
+  if (options.hba?.length) {
+    const hbaFile = join(datadir, "pg_hba.conf");
+    writeFileSync(hbaFile, `${options.hba.join("\n")}\n${readFileSync(hbaFile, "utf8")}`);
+  }
+  let sslOpts = "";
+  if (options.ssl) {
+    const own = (from: string, name: string, mode: number) => {
+      const to = join(base, name);
+      copyFileSync(from, to);
+      chownSync(to, uid, gid);
+      chmodSync(to, mode);
+      return to;
+    };
+    sslOpts = ` -c ssl=on -c ssl_cert_file=${own(options.ssl.cert, "server.crt", 0o644)} -c ssl_key_file=${own(options.ssl.key, "server.key", 0o600)}`;
+  }
   const port = await freePort();
-  const opts = `-p ${port} -k ${base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_buffers=128MB`;
+  const opts = `-p ${port} -k ${base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_buffers=128MB${sslOpts}`;
   const start = () => run(asPg([pgTool("pg_ctl"), "-D", datadir, "-o", opts, "-l", join(base, "log"), "-w", "-t", "60", "start"]), "pg_ctl start");
   start();
   const pid = () => {
@@ -206,7 +247,7 @@ export async function startPostgres(): Promise<Postgres> {
   };
   track(pid(), () => spawnSync(asPg([pgTool("pg_ctl"), "-D", datadir, "-m", "immediate", "stop"])));
   const sql = (database = "postgres") =>
-    postgres({ host: "127.0.0.1", port, user: "postgres", database, max: 4, onnotice: () => {} });
+    postgres({ host: "127.0.0.1", port, user: "postgres", database, max: 4, onnotice: () => {}, ssl: options.ssl ? "require" : false });
   return {
     host: "127.0.0.1",
     port,
