@@ -19,9 +19,9 @@ export function checkTls(t: TlsConfig, section: string, warnings: string[], file
   const at = (k: string) => `${section}.${k}`;
   const mode = `mode = "${t.mode}"`;
   // verify-ca without a CA would accept any certificate a public CA issued to anyone, for
-  // any name: that verifies nothing. verify-full without `ca` uses the system's trusted CAs.
+  // any name: that verifies nothing. verify-full without `ca` uses the runtime's built-in public CAs.
   if (t.mode === "verify-ca" && t.ca === undefined) {
-    return { key: at("ca"), message: `${mode} needs ca, the PEM file of the CA that signed the server's certificate (verify-full without ca trusts the system's CAs)` };
+    return { key: at("ca"), message: `${mode} needs ca, the PEM file of the CA that signed the server's certificate (verify-full without ca trusts the built-in public CAs)` };
   }
   // `required` never verifies: a CA given with it would look like protection that is not there.
   if (t.ca !== undefined && (t.mode === "required" || t.mode === "disabled")) {
@@ -63,7 +63,7 @@ export function explainTlsFailure(message: string, who: "source" | "target", t: 
     );
   }
   if (/certificate|self[- ]signed|unable to (verify|get)|CERT_/i.test(message)) {
-    const ca = t.ca === undefined ? "the system's trusted CAs" : `the CA in ${t.ca}`;
+    const ca = t.ca === undefined ? "the built-in public CAs (and NODE_EXTRA_CA_CERTS)" : `the CA in ${t.ca}`;
     return (
       `the ${who} server's TLS certificate at ${host} could not be verified against ${ca} (${message}); ` +
       `set ${s} ca to the PEM file of the CA that signed the server's certificate, or ${s} mode = "required" to encrypt without verifying`

@@ -1,7 +1,7 @@
 // Throwaway X.509 material for the TLS tests, made with the openssl command line (node:crypto
 // cannot sign certificates): a CA, a server certificate it signs for 127.0.0.1 and localhost,
 // a server certificate it signs for another name only (to tell verify-ca from verify-full),
-// and an unrelated CA that signed nothing the servers present.
+// a client certificate it signs, and an unrelated CA that signed nothing the servers present.
 
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +20,9 @@ export interface Certs {
   /** Server certificate and key for the name elsewhere.invalid only (same CA). */
   wrongNameCert: string;
   wrongNameKey: string;
+  /** Client certificate and key (CN gsr-client, extendedKeyUsage clientAuth). */
+  clientCert: string;
+  clientKey: string;
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -32,8 +35,8 @@ function makeCa(dir: string, name: string): void {
     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], dir);
 }
 
-function makeServer(dir: string, name: string, cn: string, san: string): void {
-  writeFileSync(join(dir, `${name}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`);
+function makeLeaf(dir: string, name: string, cn: string, ext: string): void {
+  writeFileSync(join(dir, `${name}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n${ext}\n`);
   openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${cn}`, "-keyout", `${name}.key`, "-out", `${name}.csr`], dir);
   openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", `${name}.ext`, "-out", `${name}.crt`], dir);
 }
@@ -46,8 +49,9 @@ export function makeCerts(): Certs {
   const dir = mkdtempSync(join(tmpdir(), "gsr-certs-"));
   makeCa(dir, "ca");
   makeCa(dir, "other-ca");
-  makeServer(dir, "server", "127.0.0.1", "IP:127.0.0.1,DNS:localhost");
-  makeServer(dir, "wrong-name", "elsewhere.invalid", "DNS:elsewhere.invalid");
+  makeLeaf(dir, "server", "127.0.0.1", "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost");
+  makeLeaf(dir, "wrong-name", "elsewhere.invalid", "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:elsewhere.invalid");
+  makeLeaf(dir, "client", "gsr-client", "extendedKeyUsage=clientAuth");
   const p = (f: string) => join(dir, f);
   made = {
     dir,
@@ -57,6 +61,8 @@ export function makeCerts(): Certs {
     serverKey: p("server.key"),
     wrongNameCert: p("wrong-name.crt"),
     wrongNameKey: p("wrong-name.key"),
+    clientCert: p("client.crt"),
+    clientKey: p("client.key"),
   };
   return made;
 }

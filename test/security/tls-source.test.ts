@@ -3,7 +3,7 @@
 // went through TLS. The modes are checked by what they accept and refuse, through the
 // compiled binary and through BinlogConnection (the source's only MySQL connection).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BinlogConnection } from "../../src/binlog/connection.ts";
@@ -27,7 +27,8 @@ beforeAll(async () => {
   served = { cert: join(dir, "server.crt"), key: join(dir, "server.key") };
   copyFileSync(certs.serverCert, served.cert);
   copyFileSync(certs.serverKey, served.key);
-  db = await startMariadb({ tls: { ...served, requireSecure: true } });
+  // With ssl-ca the server also verifies client certificates (REQUIRE X509 below).
+  db = await startMariadb({ tls: { ...served, ca: certs.ca, requireSecure: true } });
   const c = await db.connect();
   await c.query(`CREATE DATABASE ${DB}; CREATE TABLE ${DB}.t (id INT PRIMARY KEY, v VARCHAR(40))`);
   from = await currentPosition(db);
@@ -43,12 +44,12 @@ function tlsToml(t: TlsConfig): string {
   return [`[source.tls]`, `mode = "${t.mode}"`, ...(["ca", "cert", "key"] as const).flatMap((k) => (t[k] ? [`${k} = "${t[k]}"`] : []))].join("\n");
 }
 
-function config(t: TlsConfig, host = "127.0.0.1"): string {
+function config(t: TlsConfig, host = "127.0.0.1", user = "root"): string {
   return writeConfig(`
 [source]
 host = "${host}"
 port = ${db.port}
-user = "root"
+user = "${user}"
 password = ""
 databases = ["${DB}"]
 start = "file:${from.file}:${from.pos}"
@@ -112,10 +113,14 @@ describe("[source.tls] against MariaDB with a test CA", () => {
     expect(e.retriable).toBe(false);
   });
 
-  test("verify-full without ca trusts only the system's CAs, which did not sign the test certificate", async () => {
+  test("verify-full without ca trusts the built-in public CAs, which did not sign the test certificate", async () => {
     const r = await runCli(["source", "--config", config({ mode: "verify-full" }), "--stdout", "--stop-at-end"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("could not be verified against the system's trusted CAs");
+    expect(r.stderr).toContain("could not be verified against the built-in public CAs");
+    // The trusted set is the runtime's: NODE_EXTRA_CA_CERTS extends it (README).
+    const extra = await runCli(["source", "--config", config({ mode: "verify-full" }), "--stdout", "--stop-at-end"], { env: { NODE_EXTRA_CA_CERTS: certs.ca } });
+    expect(extra.stderr).not.toContain("ERROR");
+    expect(extra.code).toBe(0);
   });
 
   test('"required" encrypts without verifying: any certificate is accepted, and the session is TLS', async () => {
@@ -123,6 +128,28 @@ describe("[source.tls] against MariaDB with a test CA", () => {
     const r = await runCli(["source", "--config", config({ mode: "required" }), "--stdout", "--stop-at-end"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("over-tls-3");
+  });
+
+  test("a client certificate: a REQUIRE X509 user logs in with cert and key, not without; a key others can read is reported", async () => {
+    const c = await db.connect();
+    await c.query(`CREATE USER x509_repl@'%' REQUIRE X509; GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO x509_repl@'%'`);
+    await c.end();
+    const key = join(mkdtempSync(join(tmpdir(), "gsr-key-")), "client.key");
+    copyFileSync(certs.clientKey, key);
+    chmodSync(key, 0o644);
+    const t: TlsConfig = { mode: "verify-full", ca: certs.ca, cert: certs.clientCert, key };
+    const asX509 = (t: TlsConfig) => config(t, "127.0.0.1", "x509_repl");
+    const r = await runCli(["source", "--config", asX509(t), "--stdout", "--stop-at-end"]);
+    expect(r.stderr).toContain(`[source.tls] key ${key} is world-readable; chmod 600 it`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("over-tls-3");
+    chmodSync(key, 0o600);
+    const quiet = await runCli(["source", "--config", asX509(t), "--stdout", "--stop-at-end"]);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).not.toContain("world-readable");
+    const without = await runCli(["source", "--config", asX509({ mode: "verify-full", ca: certs.ca }), "--stdout", "--stop-at-end"]);
+    expect(without.code).toBe(1);
+    expect(without.stderr).toContain("Access denied for user 'x509_repl'");
   });
 
   test('"disabled" against this server is refused by the server (the other successes were TLS)', async () => {

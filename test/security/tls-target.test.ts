@@ -137,7 +137,7 @@ describe("[target.tls] against PostgreSQL with a test CA", () => {
       expect(e.retriable).toBe(false);
     }
     const system = await connectError(target({ mode: "verify-full" }));
-    expect(system.message).toContain("could not be verified against the system's trusted CAs");
+    expect(system.message).toContain("could not be verified against the built-in public CAs");
   });
 
   test('"disabled" against this server is refused by the server (the other successes were TLS)', async () => {
