@@ -11,7 +11,7 @@ import type { TlsConfig } from "../../src/config/types.ts";
 import { ReplicateError } from "../../src/errors.ts";
 import { currentPosition, sourceConfigFor } from "../support/binlog.ts";
 import { runCli, writeConfig } from "../support/cli.ts";
-import { startMariadb, type MariaDb } from "../support/servers.ts";
+import { getMariadb, startMariadb, type MariaDb } from "../support/servers.ts";
 import { makeCerts, type Certs } from "./certs.ts";
 
 let certs: Certs;
@@ -150,6 +150,16 @@ describe("[source.tls] against MariaDB with a test CA", () => {
     const without = await runCli(["source", "--config", asX509({ mode: "verify-full", ca: certs.ca }), "--stdout", "--stop-at-end"]);
     expect(without.code).toBe(1);
     expect(without.stderr).toContain("Access denied for user 'x509_repl'");
+  });
+
+  test("TLS asked of a server without TLS: refused, saying so", async () => {
+    const plain = await getMariadb();
+    const err = await BinlogConnection.open(await sourceConfigFor(plain, { tls: { mode: "required" } })).then(
+      (c) => c.close(),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ReplicateError);
+    expect((err as Error).message).toContain('does not accept TLS, but [source.tls] mode = "required" requires it');
   });
 
   test('"disabled" against this server is refused by the server (the other successes were TLS)', async () => {
