@@ -1,0 +1,258 @@
+// Passwords never leave the process: for each way of giving them (password, password_env,
+// password_file) on both sides, a real run with the right ones and a refused login with wrong
+// ones are scanned, stdout and stderr, at debug level with GS_REPLICATE_DEBUG=1 (which logs
+// error causes). Also --help, `check --json`, the process command line, config errors, and
+// the world-readable password_file warning.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { currentPosition } from "../support/binlog.ts";
+import { BINARY, runCli, writeConfig, type CliResult } from "../support/cli.ts";
+import { journalTransport } from "../support/pipeline.ts";
+import { getMariadb, startPostgres, uniqueName, type MariaDb, type Postgres } from "../support/servers.ts";
+
+// Distinctive values: any occurrence in output is a leak, never a coincidence.
+const SECRETS = {
+  source: "SrcSecret-7f3a9c-Qz",
+  target: "TgtSecret-e41b06-Wx",
+  wrongSource: "WrongSrc-2d8c51-Jv",
+  wrongTarget: "WrongTgt-90a7fe-Lk",
+};
+const ALL = Object.values(SECRETS);
+
+function expectNoSecret(r: CliResult, what: string): void {
+  for (const s of ALL) {
+    for (const form of [s, Buffer.from(s).toString("base64"), Buffer.from(s).toString("hex")]) {
+      if (r.stdout.includes(form) || r.stderr.includes(form)) throw new Error(`${what}: output contains a password (${form.slice(0, 6)}…)`);
+    }
+  }
+}
+
+type Via = "password" | "password_env" | "password_file";
+const VIAS: Via[] = ["password", "password_env", "password_file"];
+
+let db: MariaDb;
+let pg: Postgres;
+const srcUser = `gsr_sec_${process.pid}`;
+const tgtUser = "gsr_sec_target";
+/** Logs in through the openGauss login socket, which answers PostgreSQL's md5 itself. */
+const md5User = "gsr_sec_md5";
+let name = "";
+let from = { file: "", pos: 0 };
+
+beforeAll(async () => {
+  db = await getMariadb();
+  // A password is required for this user only; postgres itself stays trusted for setup.
+  pg = await startPostgres({ hba: [`host all ${tgtUser} 127.0.0.1/32 scram-sha-256`, `host all ${md5User} 127.0.0.1/32 md5`] });
+  name = uniqueName("secrets");
+  const c = await db.connect();
+  await c.query(`CREATE USER ${srcUser}@'%' IDENTIFIED BY '${SECRETS.source}';
+    GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO ${srcUser}@'%';
+    CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT PRIMARY KEY, v VARCHAR(40))`);
+  from = await currentPosition();
+  await c.query(`INSERT INTO ${name}.t VALUES (1, 'one'), (2, 'two'); UPDATE ${name}.t SET v = 'deux' WHERE id = 2`);
+  await c.end();
+  const admin = pg.sql();
+  await admin.unsafe(`CREATE ROLE ${tgtUser} LOGIN PASSWORD '${SECRETS.target}'`);
+  await admin.unsafe(`SET password_encryption = 'md5'; CREATE ROLE ${md5User} LOGIN PASSWORD '${SECRETS.target}'`);
+  await admin.end();
+  // One target database per way of giving passwords, so that each sink run applies the rows.
+  for (const [database, owner] of [...VIAS.map((v) => [pgdb(v), tgtUser]), [pgdb("opengauss"), md5User]] as const) {
+    await pg.createDatabase(database);
+    const sql = pg.sql(database);
+    await sql.unsafe(`ALTER DATABASE ${database} OWNER TO ${owner}; CREATE SCHEMA "${name}" AUTHORIZATION ${owner};
+      CREATE TABLE "${name}".t (id int PRIMARY KEY, v varchar(40)); ALTER TABLE "${name}".t OWNER TO ${owner}`);
+    await sql.end();
+  }
+}, 60_000);
+
+const pgdb = (via: Via | "opengauss") => `secrets_${via}`;
+
+afterAll(async () => {
+  await pg?.stop();
+});
+
+interface Setup {
+  config: string;
+  env: Record<string, string>;
+  journalDir: string;
+}
+
+/** A whole-pipeline config giving both passwords `via`, and the environment it needs. */
+function setup(via: Via, passwords: { source: string; target: string }, dialect: "postgresql" | "opengauss" = "postgresql"): Setup {
+  const journal = journalTransport();
+  const dir = mkdtempSync(join(tmpdir(), "gsr-secret-"));
+  const env: Record<string, string> = { GS_REPLICATE_DEBUG: "1" };
+  const give = (side: "source" | "target", value: string): string => {
+    if (via === "password") return `password = "${value}"`;
+    if (via === "password_env") {
+      env[`GSR_TEST_${side.toUpperCase()}_PW`] = value;
+      return `password_env = "GSR_TEST_${side.toUpperCase()}_PW"`;
+    }
+    const file = join(dir, `${side}.pw`);
+    writeFileSync(file, `${value}\n`, { mode: 0o600 });
+    return `password_file = "${file}"`;
+  };
+  const config = writeConfig(`
+[source]
+port = ${db.port}
+user = "${srcUser}"
+${give("source", passwords.source)}
+databases = ["${name}"]
+start = "file:${from.file}:${from.pos}"
+
+${journal.toml}
+
+[target]
+port = ${pg.port}
+user = "${dialect === "opengauss" ? md5User : tgtUser}"
+${give("target", passwords.target)}
+database = "${dialect === "opengauss" ? pgdb("opengauss") : pgdb(via)}"
+dialect = "${dialect}"
+
+[log]
+level = "debug"
+progress_seconds = 1
+`);
+  return { config, env, journalDir: journal.dir };
+}
+
+describe("passwords never appear in output", () => {
+  for (const via of VIAS) {
+    test(`${via}: a real source → sink run, and refused logins with wrong passwords, print no password`, async () => {
+      const ok = setup(via, { source: SECRETS.source, target: SECRETS.target });
+      const s = await runCli(["source", "--config", ok.config, "--stop-at-end"], { env: ok.env });
+      expectNoSecret(s, `${via} source`);
+      expect(s.code).toBe(0);
+      const k = await runCli(["sink", "--config", ok.config, "--stop-at-end"], { env: ok.env });
+      expectNoSecret(k, `${via} sink`);
+      expect(k.code).toBe(0);
+      const sql = pg.sql(pgdb(via));
+      const rows = await sql.unsafe(`SELECT id, v FROM "${name}".t ORDER BY id`);
+      await sql.end();
+      expect(rows.map((r) => [r.id as number, r.v as string])).toEqual([
+        [1, "one"],
+        [2, "deux"],
+      ]);
+
+      const bad = setup(via, { source: SECRETS.wrongSource, target: SECRETS.wrongTarget });
+      const bs = await runCli(["source", "--config", bad.config, "--stop-at-end"], { env: bad.env });
+      expectNoSecret(bs, `${via} source, wrong password`);
+      expect(bs.code).toBe(1);
+      expect(bs.stderr).toContain(`Access denied for user '${srcUser}'`);
+      const bk = await runCli(["sink", "--config", bad.config, "--stop-at-end"], { env: bad.env });
+      expectNoSecret(bk, `${via} sink, wrong password`);
+      expect(bk.code).toBe(1);
+      expect(bk.stderr).toContain("TARGET_AUTH");
+      expect(bk.stderr).toContain(`password authentication failed for user "${tgtUser}"`);
+    });
+  }
+
+  test("the openGauss login path (md5 answered by gs-replicate itself): a real run and a refused login print no password", async () => {
+    const ok = setup("password_file", { source: SECRETS.source, target: SECRETS.target }, "opengauss");
+    expect((await runCli(["source", "--config", ok.config, "--stop-at-end"], { env: ok.env })).code).toBe(0);
+    const k = await runCli(["sink", "--config", ok.config, "--stop-at-end"], { env: ok.env });
+    expectNoSecret(k, "opengauss sink");
+    expect(k.code).toBe(0);
+    const sql = pg.sql(pgdb("opengauss"));
+    const [row] = await sql.unsafe(`SELECT count(*)::int AS n FROM "${name}".t`);
+    await sql.end();
+    expect(row?.n).toBe(2);
+    const bad = setup("password_env", { source: SECRETS.source, target: SECRETS.wrongTarget }, "opengauss");
+    expect((await runCli(["source", "--config", bad.config, "--stop-at-end"], { env: bad.env })).code).toBe(0);
+    const bk = await runCli(["sink", "--config", bad.config, "--stop-at-end"], { env: bad.env });
+    expectNoSecret(bk, "opengauss sink, wrong password");
+    expect(bk.code).toBe(1);
+    expect(bk.stderr).toContain(`password authentication failed for user "${md5User}"`);
+  });
+
+  test("--help of every command, with the passwords in the environment", async () => {
+    const env = { GSR_TEST_SOURCE_PW: SECRETS.source, GSR_TEST_TARGET_PW: SECRETS.target };
+    for (const args of [["--help"], ["source", "--help"], ["sink", "--help"], ["check", "--help"], ["--version"]]) {
+      const r = await runCli(args, { env });
+      expect(r.code).toBe(0);
+      expectNoSecret(r, args.join(" "));
+    }
+  });
+
+  test("check --json (whatever this build's check does) prints no password", async () => {
+    for (const via of VIAS) {
+      const ok = setup(via, { source: SECRETS.source, target: SECRETS.target });
+      for (const args of [["check", "--config", ok.config, "--json"], ["check", "--config", ok.config, "--json", "--data"]]) {
+        const r = await runCli(args, { env: ok.env });
+        expectNoSecret(r, `${via} ${args.join(" ")}`);
+        expect([0, 1, 3]).toContain(r.code);
+      }
+    }
+  });
+
+  test("configuration errors around a password name keys, never the value", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gsr-secret-"));
+    const file = join(dir, "pw");
+    writeFileSync(file, SECRETS.source, { mode: 0o600 });
+    const cases = [
+      `[source]\nuser = "u"\npassword = "${SECRETS.source}"\npassword_file = "${file}"\n[transport.journal]\ndir = "${dir}/j"\n`,
+      `[source]\nuser = "u"\npassword = "${SECRETS.source}"\nprot = 1\n[transport.journal]\ndir = "${dir}/j"\n`,
+      `[source]\nuser = "u"\npassword = "${SECRETS.source}"\nport = "${SECRETS.target}"\n[transport.journal]\ndir = "${dir}/j"\n`,
+      `[source]\nuser = "u"\npassword = ["${SECRETS.source}"]\n[transport.journal]\ndir = "${dir}/j"\n`,
+    ];
+    for (const toml of cases) {
+      const r = await runCli(["source", "--config", writeConfig(toml), "--stop-at-end"], { env: { GS_REPLICATE_DEBUG: "1" } });
+      expect(r.code).toBe(2);
+      // The port case names the wrong value of a non-secret key; only the password must not show.
+      const leaked = [SECRETS.source].filter((s) => r.stderr.includes(s) || r.stdout.includes(s));
+      expect(leaked).toEqual([]);
+    }
+  });
+
+  test("the command line of running source and sink processes holds no password", async () => {
+    for (const via of VIAS) {
+      const ok = setup(via, { source: SECRETS.source, target: SECRETS.target });
+      for (const command of ["source", "sink"]) {
+        const proc = Bun.spawn([BINARY, command, "--config", ok.config], { stdout: "ignore", stderr: "pipe", env: { ...process.env, ...ok.env } });
+        try {
+          // Running (logged in, following) once the first progress line is out.
+          const reader = proc.stderr.getReader();
+          let seen = "";
+          const deadline = Date.now() + 15_000;
+          while (!/events\/s|tx\/s/.test(seen) && Date.now() < deadline) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            seen += new TextDecoder().decode(value);
+          }
+          reader.releaseLock();
+          expect(proc.exitCode).toBeNull();
+          const cmdline = readFileSync(`/proc/${proc.pid}/cmdline`, "utf8").split("\0");
+          expect(cmdline).toContain("--config");
+          expect(cmdline).toContain(ok.config);
+          const title = readFileSync(`/proc/${proc.pid}/comm`, "utf8");
+          for (const s of ALL) {
+            expect(cmdline.join(" ")).not.toContain(s);
+            expect(title).not.toContain(s);
+          }
+          expect(seen).not.toContain(SECRETS.source);
+          expect(seen).not.toContain(SECRETS.target);
+        } finally {
+          proc.kill("SIGTERM");
+          await proc.exited;
+        }
+      }
+    }
+  });
+
+  test("a world-readable password_file is reported (without its content); chmod 600 silences it", async () => {
+    const ok = setup("password_file", { source: SECRETS.source, target: SECRETS.target });
+    const file = readFileSync(ok.config, "utf8").match(/password_file = "([^"]*source\.pw)"/)?.[1];
+    expect(file).toBeDefined();
+    chmodSync(file!, 0o644);
+    const loud = await runCli(["source", "--config", ok.config, "--stop-at-end"], { env: ok.env });
+    expect(loud.code).toBe(0);
+    expect(loud.stderr).toContain(`[source] password_file ${file} is world-readable; chmod 600 it`);
+    expectNoSecret(loud, "world-readable password_file");
+    chmodSync(file!, 0o600);
+    const quiet = await runCli(["source", "--config", ok.config, "--stop-at-end"], { env: ok.env });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).not.toContain("world-readable");
+  });
+});
