@@ -3,9 +3,9 @@
 // went through TLS. The modes are checked by what they accept and refuse, through the
 // compiled binary and through BinlogConnection (the source's only MySQL connection).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, mkdtempSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { BinlogConnection } from "../../src/binlog/connection.ts";
 import type { TlsConfig } from "../../src/config/types.ts";
 import { ReplicateError } from "../../src/errors.ts";
@@ -38,6 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await db?.stop();
+  if (served.cert) rmSync(dirname(served.cert), { recursive: true, force: true });
 });
 
 function tlsToml(t: TlsConfig): string {
