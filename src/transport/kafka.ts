@@ -82,6 +82,55 @@ export async function openKafkaReader(config: KafkaConfig, opts: KafkaOptions = 
   return new KafkaReader(port, client.tuning);
 }
 
+/** What `check` needs to know about the topic, read without creating or writing anything. */
+export interface TopicFacts {
+  brokers: number;
+  exists: boolean;
+  partitions: number;
+  /** A missing topic with create_topic set: null when the cluster would create it, else why not. */
+  createRefused?: string | null;
+}
+
+/**
+ * Metadata of the configured topic for `gs-replicate check`. A missing topic is probed with
+ * a validate-only CreateTopics request (nothing is created). Few retries: a check reports an
+ * unreachable cluster instead of waiting out the transport's ~40 s schedule.
+ */
+export async function describeTopic(config: KafkaConfig, opts: KafkaOptions = {}): Promise<TopicFacts> {
+  const retry = { retries: 1, initialRetryTime: 300, maxRetryTime: 1_000, ...opts.retry };
+  const kafka = new Kafka({
+    clientId: config.client_id,
+    brokers: [...config.brokers],
+    ssl: tlsOptions(config.tls),
+    sasl: saslOptions(config.sasl),
+    connectionTimeout: 5_000,
+    retry,
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    const facts: TopicFacts = { brokers: cluster.brokers.length, exists: false, partitions: 0 };
+    if (!(await admin.listTopics()).includes(config.topic)) {
+      if (config.create_topic) {
+        facts.createRefused = await admin
+          .createTopics({ topics: [{ topic: config.topic, numPartitions: 1 }], validateOnly: true })
+          .then(() => null, (err: unknown) => kafkaFailure(err, `validating the creation of topic "${config.topic}"`, config.brokers).message);
+      }
+      return facts;
+    }
+    const meta = await admin.fetchTopicMetadata({ topics: [config.topic] });
+    facts.exists = true;
+    facts.partitions = meta.topics.find((t) => t.name === config.topic)?.partitions.length ?? 0;
+    return facts;
+  } catch (err) {
+    throw kafkaFailure(err, `reading the metadata of topic "${config.topic}"`, config.brokers);
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
 /** One kafkajs client plus an admin connection, with the topic verified. */
 class Client {
   readonly topic: string;

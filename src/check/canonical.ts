@@ -1,0 +1,215 @@
+// ONE canonical text per MySQL column type, produced by SQL on both sides, so that a value and
+// its replicated copy hash equal although MySQL and the target type and print them
+// differently. README "check" lists the rules; in short:
+//
+//   integers, YEAR, DECIMAL   decimal digits, DECIMAL with exactly its scale ("-12.50")
+//   FLOAT, DOUBLE             the shortest round-trip digits D and exponent E of the double,
+//                             written "De<E>" with value 0.D × 10^E ("31415927410125732e1");
+//                             FLOAT is widened to double first (exact). Both servers print the
+//                             same shortest digits; only their layout differs, which this undoes
+//   BIT(n)                    n binary digits
+//   DATE                      YYYY-MM-DD
+//   DATETIME, TIMESTAMP       YYYY-MM-DD HH:MM:SS.ffffff (always 6 digits; TIMESTAMP in UTC)
+//   TIME                      [-]HH:MM:SS.ffffff, hours as many digits as needed (838:59:59)
+//   text, ENUM, SET           the characters (CHAR without trailing spaces, as both read it)
+//   binary, BLOB, GEOMETRY    lower-case hex of the bytes
+//   JSON                      MySQL: its own text (key order and spacing as jsonb prints them);
+//                             MariaDB: JSON_NORMALIZE's form, rebuilt on the target to a depth
+//                             of JSON_DEPTH levels. Row comparison parses both sides, so a
+//                             document the SQL forms disagree on is compared by value
+//   zero dates                NULL when [sink] zero_date = "null" (what the sink stored)
+//
+// A row's text joins its columns with "|", NULL as "N"; text is length-prefixed ("3:abc") and
+// JSON/unknown types enter as the md5 of their text, so no value can fake a separator. The row
+// hash is md5 of that text; a chunk's hash is the count and the sum of the first 60 bits of
+// each row hash (order-independent: the two servers need not sort rows alike).
+
+import type { ColumnType } from "../binlog/ddl-model.ts";
+import { familyOf, mapType, type TargetDialect } from "../dialect/types.ts";
+
+export type Kind = "int" | "decimal" | "float" | "double" | "bit" | "date" | "datetime" | "timestamp" | "time" | "text" | "bytes" | "json" | "other";
+
+export interface ColumnPlan {
+  name: string;
+  kind: Kind;
+  /** Canonical text on the source / the target; NULL for NULL. */
+  my: string;
+  pg: string;
+  /** The field as it enters the row text (before the NULL marker). */
+  myField: string;
+  pgField: string;
+  /** JSON: the stored text, for a by-value comparison and for repair statements. */
+  myRaw?: string;
+  pgRaw?: string;
+}
+
+export interface PlanOptions {
+  flavour: "mysql" | "mariadb";
+  /** MariaDB 10.7+ has JSON_NORMALIZE. */
+  jsonNormalize: boolean;
+  zeroDateNull: boolean;
+  dialect: TargetDialect;
+}
+
+const INT = new Set(["tinyint", "smallint", "mediumint", "int", "bigint", "year"]);
+const TEXT = new Set(["char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"]);
+const BYTES = new Set(["binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection"]);
+
+export function kindOf(t: ColumnType): Kind {
+  if (INT.has(t.name)) return "int";
+  if (t.name === "decimal") return "decimal";
+  if (t.name === "float") return "float";
+  if (t.name === "double") return "double";
+  if (t.name === "bit") return "bit";
+  if (t.name === "date" || t.name === "datetime" || t.name === "timestamp" || t.name === "time" || t.name === "json") return t.name;
+  if (TEXT.has(t.name)) return t.charset === "binary" ? "bytes" : "text";
+  if (BYTES.has(t.name)) return "bytes";
+  return "other";
+}
+
+/** Key columns of these kinds sort alike on both servers, so key ranges select the same rows. */
+export function orderSafe(kind: Kind): boolean {
+  return ["int", "decimal", "date", "datetime", "timestamp", "time", "bytes"].includes(kind);
+}
+
+export const myIdent = (name: string) => `\`${name.replace(/`/g, "``")}\``;
+export const pgIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** @param targetType the target column's format_type, to cast it to the mapped type when it differs. */
+export function planColumn(name: string, type: ColumnType, targetType: string, o: PlanOptions): ColumnPlan {
+  // MariaDB's JSON is LONGTEXT to information_schema; a jsonb target says what it holds.
+  const kind = kindOf(type) === "text" && familyOf(targetType) === "json" ? "json" : kindOf(type);
+  const m = myIdent(name);
+  const mapped = mapType(type, o.dialect).mapped?.sql;
+  const p = mapped !== undefined && mapped !== targetType && kind !== "other" && kind !== "json" ? `CAST(${pgIdent(name)} AS ${mapped})` : pgIdent(name);
+  const guard = (e: string) => (o.zeroDateNull ? `IF(YEAR(${m}) = 0 OR MONTH(${m}) = 0 OR DAYOFMONTH(${m}) = 0 OR DAYOFMONTH(${m}) > DAYOFMONTH(LAST_DAY(${m})), NULL, ${e})` : e);
+  const same = (my: string, pg: string): ColumnPlan => ({ name, kind, my, pg, myField: my, pgField: pg });
+  switch (kind) {
+    case "int":
+      return type.name === "year" ? same(`CAST(${m} + 0 AS CHAR)`, `${p}::text`) : same(`CAST(${m} AS CHAR)`, `${p}::text`);
+    case "decimal":
+      return same(`CAST(${m} AS CHAR)`, `${p}::text`);
+    case "float":
+      return same(floatMy(`CAST(${m} + 0e0 AS CHAR)`), floatPg(`${p}::float8::text`));
+    case "double":
+      return same(floatMy(`CAST(${m} AS CHAR)`), floatPg(`${p}::text`));
+    case "bit":
+      return same(`LPAD(BIN(${m} + 0), ${Math.max(1, type.length ?? 1)}, '0')`, `${p}::text`);
+    case "date":
+      return same(guard(`DATE_FORMAT(${m}, '%Y-%m-%d')`), `to_char(${p}, 'YYYY-MM-DD')`);
+    case "datetime":
+      return same(guard(`DATE_FORMAT(${m}, '%Y-%m-%d %H:%i:%s.%f')`), `to_char(${p}, 'YYYY-MM-DD HH24:MI:SS.US')`);
+    case "timestamp":
+      return same(guard(`DATE_FORMAT(${m}, '%Y-%m-%d %H:%i:%s.%f')`), `to_char(${p} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`);
+    case "time":
+      return same(`TIME_FORMAT(${m}, '%H:%i:%s.%f')`, intervalPg(p));
+    case "text": {
+      const my = `CONVERT(${m} USING utf8mb4)`;
+      const pg = `${p}::text`;
+      return { name, kind, my, pg, myField: `CONCAT(CHAR_LENGTH(${m}), ':', ${my})`, pgField: `(length(${pg}) || ':' || ${pg})` };
+    }
+    case "bytes":
+      return same(`LOWER(HEX(${m}))`, `encode(${p}, 'hex')`);
+    case "json": {
+      const mariadb = o.flavour === "mariadb";
+      const my = mariadb ? (o.jsonNormalize ? `JSON_NORMALIZE(${m})` : `CONVERT(${m} USING utf8mb4)`) : `CAST(${m} AS CHAR)`;
+      const pg = mariadb && o.jsonNormalize ? jsonNormalizePg(`${p}::jsonb`, JSON_DEPTH) : `${p}::text`;
+      return { name, kind, my, pg, myField: `MD5(${my})`, pgField: `md5(${pg})`, myRaw: mariadb ? `CONVERT(${m} USING utf8mb4)` : my, pgRaw: `${p}::text` };
+    }
+    case "other": {
+      const my = `CAST(${m} AS CHAR)`;
+      const pg = `${p}::text`;
+      return { name, kind, my, pg, myField: `MD5(${my})`, pgField: `md5(${pg})` };
+    }
+  }
+}
+
+// ---------------------------------------------------------------- rows and hashes
+
+export function rowTextMy(cols: readonly ColumnPlan[]): string {
+  return `CONCAT(${cols.map((c) => `IFNULL(${c.myField}, 'N')`).join(", '|', ")})`;
+}
+
+export function rowTextPg(cols: readonly ColumnPlan[]): string {
+  return `(${cols.map((c) => `coalesce(${c.pgField}, 'N')`).join(" || '|' || ")})`;
+}
+
+/** The first 60 bits of md5(text) as an unsigned integer: positive on both servers, summable exactly. */
+export const hash60My = (text: string) => `CAST(CONV(LEFT(MD5(${text}), 15), 16, 10) AS UNSIGNED)`;
+export const hash60Pg = (text: string) => `('x' || left(md5(${text}), 15))::bit(60)::bigint`;
+
+/** A bucket number in [0, n) from other bits of md5(text). */
+export const bucketMy = (text: string, n: number) => `(CAST(CONV(SUBSTRING(MD5(${text}), 17, 8), 16, 10) AS UNSIGNED) % ${n})`;
+export const bucketPg = (text: string, n: number) => `(('x' || substring(md5(${text}), 17, 8))::bit(32)::bigint % ${n})`;
+
+// ---------------------------------------------------------------- floats
+
+// Input: the server's text of a double: "-0.00123", "1.5e-7", "1e20", "1.2345e+20".
+// Output: sign, digits without leading/trailing zeros, "e", the exponent E of 0.D × 10^E; "0" for zero.
+function floatMy(s: string): string {
+  const a = `TRIM(LEADING '-' FROM ${s})`;
+  const mant = `SUBSTRING_INDEX(${a}, 'e', 1)`;
+  const exp = `IF(LOCATE('e', ${a}) > 0, CAST(SUBSTRING_INDEX(${a}, 'e', -1) AS SIGNED), 0)`;
+  const ip = `SUBSTRING_INDEX(${mant}, '.', 1)`;
+  const fp = `IF(LOCATE('.', ${mant}) > 0, SUBSTRING_INDEX(${mant}, '.', -1), '')`;
+  const d0 = `CONCAT(${ip}, ${fp})`;
+  const d1 = `TRIM(LEADING '0' FROM ${d0})`;
+  const digits = `TRIM(TRAILING '0' FROM ${d1})`;
+  const e = `(LENGTH(${ip}) - (LENGTH(${d0}) - LENGTH(${d1})) + ${exp})`;
+  return `IF(${s} IS NULL, NULL, IF(${digits} = '', '0', CONCAT(IF(LEFT(${s}, 1) = '-', '-', ''), ${digits}, 'e', ${e})))`;
+}
+
+function floatPg(s: string): string {
+  const a = `ltrim(${s}, '-')`;
+  const mant = `split_part(${a}, 'e', 1)`;
+  const exp = `(CASE WHEN position('e' in ${a}) > 0 THEN split_part(${a}, 'e', 2)::int ELSE 0 END)`;
+  const ip = `split_part(${mant}, '.', 1)`;
+  const fp = `split_part(${mant}, '.', 2)`;
+  const d0 = `(${ip} || ${fp})`;
+  const d1 = `ltrim(${d0}, '0')`;
+  const digits = `rtrim(${d1}, '0')`;
+  const e = `(length(${ip}) - (length(${d0}) - length(${d1})) + ${exp})`;
+  return `(CASE WHEN ${s} IS NULL THEN NULL WHEN ${digits} = '' THEN '0' ELSE (CASE WHEN left(${s}, 1) = '-' THEN '-' ELSE '' END) || ${digits} || 'e' || ${e}::text END)`;
+}
+
+// ---------------------------------------------------------------- TIME
+
+/** An interval as [-]HH:MM:SS.ffffff from its total microseconds (days and months folded in). */
+function intervalPg(c: string): string {
+  const us = `round(extract(epoch from ${c}) * 1000000)::bigint`;
+  const a = `abs(${us})`;
+  const two = (x: string) => `lpad((${x})::text, 2, '0')`;
+  const hours = `(${a} / 3600000000)`;
+  return `(CASE WHEN ${c} IS NULL THEN NULL ELSE (CASE WHEN ${us} < 0 THEN '-' ELSE '' END) || (CASE WHEN ${hours} < 10 THEN '0' ELSE '' END) || ${hours}::text || ':' || ${two(`${a} / 60000000 % 60`)} || ':' || ${two(`${a} / 1000000 % 60`)} || '.' || lpad((${a} % 1000000)::text, 6, '0') END)`;
+}
+
+// ---------------------------------------------------------------- JSON (MariaDB)
+
+/** Levels of nesting rebuilt on the target; deeper documents fall back to the row comparison. */
+export const JSON_DEPTH = 4;
+
+/**
+ * MariaDB's JSON_NORMALIZE form of a jsonb value: keys sorted by bytes, no spaces, every number
+ * as d.dddE<exp> ("1.0E2", "-1.23E-5", "0.0E0"). The SQL grows 2× per level, hence the limit.
+ */
+export function jsonNormalizePg(x: string, depth: number, level = 0): string {
+  const v = `v${level}`;
+  const i = `i${level}`;
+  const num = jsonNumberPg(`${x}::text`);
+  if (depth === 0) return `(CASE jsonb_typeof(${x}) WHEN 'number' THEN ${num} ELSE ${x}::text END)`;
+  const inner = (e: string) => jsonNormalizePg(e, depth - 1, level + 1);
+  const object = `(SELECT '{' || coalesce(string_agg(to_json(k${level})::text || ':' || ${inner(v)}, ',' ORDER BY k${level} COLLATE "C"), '') || '}' FROM jsonb_each(${x}) AS e${level}(k${level}, ${v}))`;
+  const array = `(SELECT '[' || coalesce(string_agg(${inner(`(${x} -> ${i})`)}, ',' ORDER BY ${i}), '') || ']' FROM generate_series(0, jsonb_array_length(${x}) - 1) AS g${level}(${i}))`;
+  return `(CASE jsonb_typeof(${x}) WHEN 'object' THEN ${object} WHEN 'array' THEN ${array} WHEN 'number' THEN ${num} ELSE ${x}::text END)`;
+}
+
+/** A numeric's text ("-0.0000123", "100") in JSON_NORMALIZE's layout ("-1.23E-5", "1.0E2"). */
+function jsonNumberPg(s: string): string {
+  const a = `ltrim(${s}, '-')`;
+  const ip = `split_part(${a}, '.', 1)`;
+  const d0 = `(${ip} || split_part(${a}, '.', 2))`;
+  const d1 = `ltrim(${d0}, '0')`;
+  const digits = `rtrim(${d1}, '0')`;
+  const e = `(length(${ip}) - (length(${d0}) - length(${d1})) - 1)`;
+  return `(CASE WHEN ${digits} = '' THEN '0.0E0' ELSE (CASE WHEN left(${s}, 1) = '-' THEN '-' ELSE '' END) || left(${digits}, 1) || '.' || coalesce(nullif(substr(${digits}, 2), ''), '0') || 'E' || ${e}::text END)`;
+}

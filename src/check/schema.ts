@@ -1,0 +1,162 @@
+// Preflight of the captured schema: what the source, the AVRO events and the sink can carry.
+// The table definitions come from the same information_schema reader the schema history uses
+// (src/binlog/ddl-catalog.ts), so a column this check accepts is one `source` can decode.
+
+import type { BinlogConnection } from "../binlog/connection.ts";
+import { type CatalogSnapshot, readCatalog, SYSTEM_DATABASES } from "../binlog/ddl-catalog.ts";
+import type { TableDef } from "../binlog/ddl-apply.ts";
+import { charsetOf } from "../binlog/charsets.ts";
+import { typeText } from "../binlog/ddl-types.ts";
+import type { SourceConfig } from "../config/types.ts";
+import { mapType, type TargetDialect } from "../dialect/types.ts";
+import { AVRO_NAME } from "../events/schemas.ts";
+import { type CheckResult, errorText, fail, notRun, ok, warn } from "./report.ts";
+
+/** Engines whose tables keep no rows of their own: replaying their row events makes no sense. */
+const NO_ROWS_ENGINES = new Set(["BLACKHOLE", "FEDERATED", "CONNECT", "SPIDER", "MRG_MYISAM", "MERGE", "SEQUENCE"]);
+
+export interface SchemaCheck {
+  results: CheckResult[];
+  catalog?: CatalogSnapshot;
+  /** MariaDB JSON columns ("db.table.column"): LONGTEXT with a json_valid() CHECK to information_schema. */
+  jsonColumns: Set<string>;
+}
+
+const IDS = ["schema.databases", "schema.identifiers", "schema.keys", "schema.types", "schema.features"];
+
+export async function checkSchema(conn: BinlogConnection | undefined, cfg: SourceConfig, dialect: TargetDialect): Promise<SchemaCheck> {
+  const jsonColumns = new Set<string>();
+  if (!conn) return { results: IDS.map((id) => notRun(id, "the source could not be reached", "fix source.connection first")), jsonColumns };
+  let catalog: CatalogSnapshot;
+  let partitioned: Set<string>;
+  let present: string[];
+  try {
+    catalog = await readCatalog((sql) => conn.query(sql), cfg.databases);
+    const list = cfg.databases.length > 0 ? cfg.databases.map(lit).join(",") : undefined;
+    partitioned = new Set(
+      (
+        await conn.query<{ db: string; tbl: string }>(
+          `SELECT DISTINCT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.PARTITIONS WHERE PARTITION_NAME IS NOT NULL AND ${list ? `TABLE_SCHEMA IN (${list})` : `TABLE_SCHEMA NOT IN (${[...SYSTEM_DATABASES].map(lit).join(",")})`}`,
+        )
+      ).map((r) => `${r.db}.${r.tbl}`),
+    );
+    present = (await conn.query<{ db: string }>("SELECT SCHEMA_NAME AS db FROM information_schema.SCHEMATA")).map((r) => r.db);
+  } catch (err) {
+    return { results: IDS.map((id) => notRun(id, `cannot read information_schema: ${errorText(err)}`, "grant the source user SELECT on the captured databases")), jsonColumns };
+  }
+  const results: CheckResult[] = [];
+  const missing = cfg.databases.filter((d) => !present.includes(d));
+  const dbs = cfg.databases.length > 0 ? cfg.databases.filter((d) => present.includes(d)) : present.filter((d) => !SYSTEM_DATABASES.has(d));
+  if (missing.length > 0) results.push(fail("schema.databases", `[source] databases lists ${missing.join(", ")}, which the source does not have`, "correct [source] databases"));
+  else results.push(ok("schema.databases", `${catalog.tables.length} table(s) in ${dbs.length} database(s): ${dbs.join(", ") || "(none)"}`));
+
+  results.push(...identifiers(catalog.tables, dbs));
+  results.push(...keys(catalog.tables));
+  results.push(...types(catalog, dialect));
+  results.push(...features(catalog, partitioned));
+  if (conn.info.flavour === "mariadb") for (const c of await mariadbJsonColumns(conn)) jsonColumns.add(c);
+  return { results, catalog, jsonColumns };
+}
+
+/** MariaDB's JSON type is an alias: LONGTEXT plus CHECK (json_valid(`c`)). */
+export async function mariadbJsonColumns(conn: BinlogConnection): Promise<string[]> {
+  try {
+    const rows = await conn.query<{ db: string; tbl: string; cc: string }>(
+      "SELECT CONSTRAINT_SCHEMA AS db, TABLE_NAME AS tbl, CHECK_CLAUSE AS cc FROM information_schema.CHECK_CONSTRAINTS WHERE CHECK_CLAUSE LIKE 'json\\_valid(%'",
+    );
+    return rows.flatMap((r) => {
+      const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(String(r.cc).trim());
+      return m ? [`${r.db}.${r.tbl}.${m[1]!.replace(/``/g, "`")}`] : [];
+    });
+  } catch {
+    return [];
+  }
+}
+
+const lit = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+const name = (t: TableDef) => `${t.database}.${t.table}`;
+const RULE = "[A-Za-z_][A-Za-z0-9_]*";
+
+function identifiers(tables: readonly TableDef[], dbs: readonly string[]): CheckResult[] {
+  const out: CheckResult[] = [];
+  const fix = "rename it on the source before migrating (AVRO schema and field names allow letters, digits and _ only), or leave it out of [source] databases";
+  for (const d of dbs) if (!AVRO_NAME.test(d)) out.push(fail("schema.identifiers", `database name "${d}" breaks the AVRO naming rule ${RULE}`, fix, d));
+  let columns = 0;
+  for (const t of tables) {
+    if (!AVRO_NAME.test(t.table)) out.push(fail("schema.identifiers", `table name "${t.table}" breaks the AVRO naming rule ${RULE}`, fix, name(t)));
+    for (const c of t.columns) {
+      columns++;
+      if (!AVRO_NAME.test(c.name)) out.push(fail("schema.identifiers", `column name "${c.name}" breaks the AVRO naming rule ${RULE}`, fix, `${name(t)}.${c.name}`));
+    }
+  }
+  if (out.length === 0) out.push(ok("schema.identifiers", `every name of ${tables.length} table(s) and ${columns} column(s) fits ${RULE}`));
+  return out;
+}
+
+function keys(tables: readonly TableDef[]): CheckResult[] {
+  const out: CheckResult[] = [];
+  for (const t of tables) {
+    if (t.primaryKey.length > 0 || t.indexes.some((i) => i.kind === "unique")) continue;
+    out.push(
+      warn(
+        "schema.keys",
+        "no primary or unique key: the sink serialises this table's transactions, matches UPDATE/DELETE on every column, and check --data compares it as a whole",
+        "add a primary key on the source if the application allows it",
+        name(t),
+      ),
+    );
+  }
+  if (out.length === 0) out.push(ok("schema.keys", `all ${tables.length} table(s) have a primary or unique key`));
+  return out;
+}
+
+function types(catalog: CatalogSnapshot, dialect: TargetDialect): CheckResult[] {
+  const out: CheckResult[] = [];
+  const ids = new Map(catalog.collations.map((c) => [c.name.toLowerCase(), c.id]));
+  for (const t of catalog.tables) {
+    for (const c of t.columns) {
+      const where = `${name(t)}.${c.name}`;
+      const { mapped, row } = mapType(c.type, dialect);
+      if (!mapped) {
+        out.push(fail("schema.types", `${typeText(c.type)} has no ${dialect} type: ${row?.note ?? "not in the type mapping"}`, "change the column type on the source, or leave the table out of the migration", where));
+        continue;
+      }
+      const collation = c.type.collation?.toLowerCase();
+      if (collation && c.type.charset !== "binary") {
+        const id = ids.get(collation);
+        if (id === undefined || charsetOf(id) === undefined) {
+          out.push(fail("schema.types", `character set ${c.type.charset ?? "?"} (collation ${collation}) cannot be decoded by the source`, "convert the column to utf8mb4 (ALTER TABLE … CONVERT TO CHARACTER SET utf8mb4)", where));
+        }
+      }
+    }
+  }
+  for (const u of catalog.unknown) out.push(fail("schema.types", `${u.reason}`, "leave the table out of the migration (it cannot be followed through the binlog)", `${u.database}.${u.table}`));
+  if (out.length === 0) out.push(ok("schema.types", `every column type maps to ${dialect} (README "Type mapping") and every character set decodes`));
+  return out;
+}
+
+function features(catalog: CatalogSnapshot, partitioned: ReadonlySet<string>): CheckResult[] {
+  const out: CheckResult[] = [];
+  for (const t of catalog.tables) {
+    const n = name(t);
+    const engine = (t.engine ?? "").toUpperCase();
+    if (NO_ROWS_ENGINES.has(engine)) out.push(fail("schema.features", `ENGINE=${engine} keeps no rows of its own; the sink refuses such tables`, "leave the table out of the migration, or migrate the table it points to", n));
+    if (partitioned.has(n)) {
+      out.push(
+        warn(
+          "schema.features",
+          "partitioned: rows replicate into one target table, but partition DDL (ADD/DROP/TRUNCATE/EXCHANGE PARTITION) stops the sink (TARGET_DDL_INCOMPATIBLE)",
+          "create the target table unpartitioned (or partitioned by hand) and apply partition maintenance on the target yourself, with sink --skip-ddl",
+          n,
+        ),
+      );
+    }
+    for (const ix of t.indexes) {
+      if (ix.kind === "spatial") out.push(warn("schema.features", `SPATIAL index ${ix.name ?? ""}: the target has no PostGIS here; geometries are stored as bytes`, "create the target table without it; a later SPATIAL index DDL stops the sink", n));
+    }
+    const generated = t.columns.filter((c) => c.generated).map((c) => c.name);
+    if (generated.length > 0) out.push(warn("schema.features", `generated column(s) ${generated.join(", ")} become plain columns filled with the source's values`, "recreate the expressions on the target at cutover if the application needs them", n));
+  }
+  if (out.length === 0) out.push(ok("schema.features", "no partitioned tables, SPATIAL indexes, generated columns or row-less engines"));
+  return out;
+}
