@@ -81,7 +81,7 @@ export class BinlogConnection {
     } catch (cause) {
       conn.destroy();
       const said = (cause as Error).message;
-      const tls = cfg.tls.mode === "disabled" ? undefined : explainTlsFailure(said, "source", cfg.tls, cfg.host);
+      const tls = cfg.tls.mode === "disabled" ? undefined : explainTlsFailure(cause, "source", cfg.tls, cfg.host);
       throw new ReplicateError("SOURCE_CONNECTION", `cannot connect to the source ${where} as ${cfg.user}: ${tls ?? said}`, {
         retriable: isTransient(cause),
         where,

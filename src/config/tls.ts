@@ -51,11 +51,22 @@ export function checkTls(t: TlsConfig, section: string, warnings: string[], file
 }
 
 /**
- * What to do about a failed TLS handshake, or undefined when `message` is not one.
- * `who` is "source" or "target"; node:tls and the drivers word these failures as below.
+ * What to do about a failed TLS handshake, or undefined when `err` is not one. `who` is
+ * "source" or "target"; node:tls and the drivers word these failures as below.
  */
-export function explainTlsFailure(message: string, who: "source" | "target", t: TlsConfig, host: string): string | undefined {
+export function explainTlsFailure(err: unknown, who: "source" | "target", t: TlsConfig, host: string): string | undefined {
+  const e = (err ?? {}) as { message?: unknown; severity?: unknown; sqlState?: unknown };
+  // An error the server sent (PostgreSQL's carry a severity, MySQL's a SQLSTATE) is about the
+  // login, even when it mentions certificates ("connection requires a valid client certificate").
+  if (e.severity !== undefined || e.sqlState !== undefined) return undefined;
+  const message = typeof e.message === "string" ? e.message : String(err);
   const s = `[${who}.tls]`;
+  if (/ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED)/i.test(message)) {
+    return (
+      `the ${who} server ${host} refused the TLS handshake (${message}); if it checks client certificates, ` +
+      `set ${s} cert and key to a certificate signed by a CA it trusts`
+    );
+  }
   if (/altnames|does not match certificate|ERR_TLS_CERT_ALTNAME/i.test(message)) {
     return (
       `the ${who} server's TLS certificate is not valid for the host name ${host} (${message}); ` +
@@ -69,7 +80,8 @@ export function explainTlsFailure(message: string, who: "source" | "target", t: 
       `set ${s} ca to the PEM file of the CA that signed the server's certificate, or ${s} mode = "required" to encrypt without verifying`
     );
   }
-  if (/does not support secure connection|does not accept TLS|SSL off|server does not support SSL/i.test(message)) {
+  // mysql2's wording when the server's handshake does not offer TLS.
+  if (/does not support secure connection/i.test(message)) {
     return `the ${who} server ${host} does not accept TLS, but ${s} mode = "${t.mode}" requires it; enable TLS on the server or set ${s} mode = "disabled"`;
   }
   // postgres.js starts the handshake even when the server answered "no TLS"; the server then

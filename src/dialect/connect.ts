@@ -76,7 +76,7 @@ export async function checkTarget(sql: postgres.Sql, t: TargetConfig): Promise<v
     const auth = e.code === "28P01" || e.code === "28000";
     const said = e.message ?? String(cause);
     // A certificate that fails verification fails the same way on every retry.
-    const tls = t.tls.mode === "disabled" ? undefined : explainTlsFailure(said, "target", t.tls, t.host);
+    const tls = t.tls.mode === "disabled" ? undefined : explainTlsFailure(cause, "target", t.tls, t.host);
     throw new ReplicateError(
       auth ? "TARGET_AUTH" : "TARGET_CONNECTION",
       `cannot ${auth ? "log in to" : "reach"} the target ${t.host}:${t.port}/${t.database} as ${t.user}: ${tls ?? said}`,

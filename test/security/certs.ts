@@ -1,7 +1,8 @@
 // Throwaway X.509 material for the TLS tests, made with the openssl command line (node:crypto
 // cannot sign certificates): a CA, a server certificate it signs for 127.0.0.1 and localhost,
 // a server certificate it signs for another name only (to tell verify-ca from verify-full),
-// a client certificate it signs, and an unrelated CA that signed nothing the servers present.
+// a client certificate it signs, and an unrelated CA that signed nothing the servers present
+// (and a client certificate no server trusts).
 
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +24,9 @@ export interface Certs {
   /** Client certificate and key (CN gsr-client, extendedKeyUsage clientAuth). */
   clientCert: string;
   clientKey: string;
+  /** A client certificate signed by the other CA, which no server trusts. */
+  strangerCert: string;
+  strangerKey: string;
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -35,10 +39,10 @@ function makeCa(dir: string, name: string): void {
     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], dir);
 }
 
-function makeLeaf(dir: string, name: string, cn: string, ext: string): void {
+function makeLeaf(dir: string, name: string, cn: string, ext: string, signer = "ca"): void {
   writeFileSync(join(dir, `${name}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n${ext}\n`);
   openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${cn}`, "-keyout", `${name}.key`, "-out", `${name}.csr`], dir);
-  openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", `${name}.ext`, "-out", `${name}.crt`], dir);
+  openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", `${signer}.crt`, "-CAkey", `${signer}.key`, "-CAcreateserial", "-days", "2", "-extfile", `${name}.ext`, "-out", `${name}.crt`], dir);
 }
 
 let made: Certs | undefined;
@@ -52,6 +56,7 @@ export function makeCerts(): Certs {
   makeLeaf(dir, "server", "127.0.0.1", "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost");
   makeLeaf(dir, "wrong-name", "elsewhere.invalid", "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:elsewhere.invalid");
   makeLeaf(dir, "client", "gsr-client", "extendedKeyUsage=clientAuth");
+  makeLeaf(dir, "stranger", "gsr-client", "extendedKeyUsage=clientAuth", "other-ca");
   const p = (f: string) => join(dir, f);
   made = {
     dir,
@@ -63,6 +68,8 @@ export function makeCerts(): Certs {
     wrongNameKey: p("wrong-name.key"),
     clientCert: p("client.crt"),
     clientKey: p("client.key"),
+    strangerCert: p("stranger.crt"),
+    strangerKey: p("stranger.key"),
   };
   return made;
 }

@@ -151,6 +151,10 @@ describe("[source.tls] against MariaDB with a test CA", () => {
     const without = await runCli(["source", "--config", asX509({ mode: "verify-full", ca: certs.ca }), "--stdout", "--stop-at-end"]);
     expect(without.code).toBe(1);
     expect(without.stderr).toContain("Access denied for user 'x509_repl'");
+    const stranger = await runCli(["source", "--config", asX509({ ...t, cert: certs.strangerCert, key: certs.strangerKey }), "--stdout", "--stop-at-end"]);
+    expect(stranger.code).toBe(1);
+    expect(stranger.stderr).toContain(`the source server 127.0.0.1 refused the TLS handshake`);
+    expect(stranger.stderr).toContain("set [source.tls] cert and key to a certificate signed by a CA it trusts");
   });
 
   test("TLS asked of a server without TLS: refused, saying so", async () => {

@@ -17,11 +17,19 @@ import { makeCerts, type Certs } from "./certs.ts";
 let certs: Certs;
 let pg: Postgres;
 const PGDB = "tls_target";
+const CERT_USER = "gsr-client";
 
 beforeAll(async () => {
   certs = makeCerts();
-  pg = await startPostgres({ ssl: { cert: certs.serverCert, key: certs.serverKey }, hba: ["hostnossl all all 0.0.0.0/0 reject"] });
+  pg = await startPostgres({
+    ssl: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca },
+    // The client certificate's CN is the user name of a `cert` login.
+    hba: ["hostnossl all all 0.0.0.0/0 reject", `hostssl all "${CERT_USER}" 127.0.0.1/32 cert`],
+  });
   await pg.createDatabase(PGDB);
+  const admin = pg.sql();
+  await admin.unsafe(`CREATE ROLE "${CERT_USER}" LOGIN`);
+  await admin.end();
 }, 60_000);
 
 afterAll(async () => {
@@ -151,6 +159,20 @@ describe("[target.tls] against PostgreSQL with a test CA", () => {
       const e = await connectError({ ...target({ mode: "required" }, "127.0.0.1", dialect), port: plain.port });
       expect(e.message).toMatch(/does not accept TLS/);
       expect(e.retriable).toBe(false);
+    }
+  });
+
+  test("a client certificate: a cert login succeeds with cert and key; the server's refusals are reported as such", async () => {
+    const as = (tls: TlsConfig, dialect: TargetConfig["dialect"]) => ({ ...target(tls, "127.0.0.1", dialect), user: CERT_USER });
+    for (const dialect of ["postgresql", "opengauss"] as const) {
+      expect(await sslThrough(as({ mode: "verify-full", ca: certs.ca, cert: certs.clientCert, key: certs.clientKey }, dialect))).toBe(true);
+      const without = await connectError(as({ mode: "verify-full", ca: certs.ca }, dialect));
+      expect(without.code).toBe("TARGET_AUTH");
+      expect(without.message).toContain("connection requires a valid client certificate");
+      expect(without.message).not.toContain("could not be verified");
+      const stranger = await connectError(as({ mode: "verify-full", ca: certs.ca, cert: certs.strangerCert, key: certs.strangerKey }, dialect));
+      expect(stranger.message).toContain("the target server 127.0.0.1 refused the TLS handshake");
+      expect(stranger.message).toContain("set [target.tls] cert and key");
     }
   });
 

@@ -205,7 +205,7 @@ export interface PostgresOptions {
    * because the server reads them as the postgres user and wants the key 0600). The helper's
    * own sql() then uses TLS without verification.
    */
-  ssl?: { cert: string; key: string };
+  ssl?: { cert: string; key: string; /** CA of client certificates (ssl_ca_file), for `cert` logins. */ ca?: string };
   /** pg_hba.conf lines placed before initdb's (first match wins), e.g. to demand a password. */
   hba?: string[];
 }
@@ -233,6 +233,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       return to;
     };
     sslOpts = ` -c ssl=on -c ssl_cert_file=${own(options.ssl.cert, "server.crt", 0o644)} -c ssl_key_file=${own(options.ssl.key, "server.key", 0o600)}`;
+    if (options.ssl.ca) sslOpts += ` -c ssl_ca_file=${own(options.ssl.ca, "client-ca.crt", 0o644)}`;
   }
   const port = await freePort();
   const opts = `-p ${port} -k ${base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_buffers=128MB${sslOpts}`;
