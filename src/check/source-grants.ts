@@ -91,9 +91,10 @@ export async function checkPrivileges(conn: BinlogConnection, cfg: SourceConfig,
   const monitor = flavour === "mariadb" ? "BINLOG MONITOR" : "REPLICATION CLIENT";
   if (!hasGlobal(g, "REPLICATION CLIENT", "BINLOG MONITOR", "SUPER")) missing.push(monitor);
   // The grants say what should work; running the statement says what does (roles, SUPER rules).
+  // Only a refusal counts here: without log_bin the statement fails too, which source.log_bin reports.
   const status = await conn.query("SHOW BINARY LOGS").then(
     () => "",
-    (err: unknown) => errorText(err),
+    (err: unknown) => (/denied/i.test(errorText(err)) ? errorText(err) : ""),
   );
   if (status && !missing.includes(monitor)) missing.push(monitor);
   const databases = cfg.databases.length > 0 ? cfg.databases : ["*"];
