@@ -203,6 +203,44 @@ function serverError(err: Error & { errno?: number }, start: DumpStart): Replica
   return new ReplicateError("SOURCE_SERVER_ERROR", `the source refused the binlog dump from ${at}: ${err.message}`, { where: at, cause: err });
 }
 
+/**
+ * SOURCE_POSITION_PURGED with what the server still has (SHOW BINARY LOGS, on a connection of
+ * its own: the failed one may be gone): whether the start was purged or lies beyond the end,
+ * and the oldest position a new start could use. Other errors are returned unchanged.
+ */
+export async function explainPurged(cfg: SourceConfig, err: unknown): Promise<unknown> {
+  if (!(err instanceof ReplicateError) || err.code !== "SOURCE_POSITION_PURGED") return err;
+  const cause = err.cause as { message?: string } | undefined;
+  const at = err.where ?? "?";
+  let logs: Array<{ file: string; size: number }>;
+  try {
+    const conn = await BinlogConnection.open(cfg);
+    try {
+      const rows = await conn.query<{ Log_name?: string; File_size?: number | string }>("SHOW BINARY LOGS");
+      logs = rows.filter((r) => r.Log_name).map((r) => ({ file: String(r.Log_name), size: Number(r.File_size) }));
+    } finally {
+      conn.close();
+    }
+  } catch {
+    return err; // the server's own message is still there; nothing better to say
+  }
+  const oldest = logs[0];
+  const newest = logs.at(-1);
+  if (!oldest || !newest) return err;
+  const file = at.includes(":") && !at.startsWith("gtid ") ? at.slice(0, at.lastIndexOf(":")) : null;
+  const range = `the source's binlogs now run from ${oldest.file}:4 (the oldest position it can send) to ${newest.file}:${newest.size}`;
+  const fresh = `take a new full copy of the data and start a new log from the copy's position (or "current")`;
+  let what: string;
+  if (file !== null && file < oldest.file) {
+    what = `binlog position ${at} was purged from the source: ${range}. The changes between ${at} and ${oldest.file}:4 can no longer be read, so replicating on from there would lose them; ${fresh}, and keep binlogs longer on the source (binlog_expire_logs_seconds, MariaDB expire_logs_days)`;
+  } else if (file !== null && file > newest.file) {
+    what = `binlog position ${at} lies beyond the end of the source's binlog: ${range}. Check [source] start (or that this is the server the log was taken from)`;
+  } else {
+    what = `the source cannot send the binlog from ${at}: ${range}. If the binlogs were purged, the changes in between cannot be replicated: ${fresh}`;
+  }
+  return new ReplicateError("SOURCE_POSITION_PURGED", `${what} (server: ${cause?.message ?? err.message})`, { where: at, cause: err.cause });
+}
+
 function query(conn: mysql.Connection, sql: string): Promise<unknown[]> {
   return new Promise((resolve, reject) => conn.query(sql, (err, rows) => (err ? reject(err) : resolve(rows as unknown[]))));
 }

@@ -8,7 +8,7 @@
 
 import { ReplicateError, isRetriable } from "../errors.ts";
 import type { SourceConfig } from "../config/types.ts";
-import { BinlogConnection, isTransient, type DumpStart, type ServerInfo } from "./connection.ts";
+import { BinlogConnection, explainPurged, isTransient, type DumpStart, type ServerInfo } from "./connection.ts";
 import { EventDecoder } from "./decode.ts";
 import type { TableMap } from "./events/tablemap.ts";
 import { TransactionAssembler, databaseFilter, type StreamItem } from "./transactions.ts";
@@ -29,6 +29,8 @@ export interface BinlogSourceOptions {
    */
   history?: SchemaHistory;
   onWarning?: (message: string) => void;
+  /** Told what a reconnection waits for (for the progress line), and undefined once data flows again. */
+  onWaiting?: (what: string | undefined) => void;
   /** Reconnect attempts after a retriable failure before giving up (default: forever). */
   maxRetries?: number;
   queueHighBytes?: number;
@@ -78,7 +80,10 @@ export class BinlogSource {
           } else {
             assembler.push(ev, out);
           }
-          attempt = 0;
+          if (attempt > 0) {
+            attempt = 0;
+            this.opts.onWaiting?.(undefined);
+          }
           for (const item of out) {
             if (item.kind === "ddl" && this.opts.history) this.opts.history.apply(item);
             if (item.kind === "commit") {
@@ -97,10 +102,15 @@ export class BinlogSource {
         assembler.interrupt(out, `connection lost: ${(err as Error).message}`);
         yield* out;
         const retriable = isRetriable(err) || isTransient(err);
-        if (!retriable || signal?.aborted || attempt >= (this.opts.maxRetries ?? Infinity)) throw err;
+        if (!retriable || signal?.aborted || attempt >= (this.opts.maxRetries ?? Infinity)) {
+          this.opts.onWaiting?.(undefined);
+          throw await explainPurged(config, err);
+        }
         attempt++;
         const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt - 1, 6));
-        this.opts.onWarning?.(`source connection failed (${(err as Error).message}); reconnecting in ${delay} ms (attempt ${attempt})`);
+        const at = start.kind === "file" ? `${start.file}:${start.pos}` : start.kind === "gtid" ? `GTID ${start.set}` : "the current position";
+        this.opts.onWarning?.(`source connection failed (${(err as Error).message}); reconnecting in ${delay} ms (attempt ${attempt}), resuming at ${at}`);
+        this.opts.onWaiting?.(`the source ${config.host}:${config.port} (reconnecting, attempt ${attempt})`);
         await Bun.sleep(delay);
       } finally {
         conn?.close();

@@ -7,8 +7,13 @@
 // records are appended before their End exists, and a reader ignores them until it arrives.
 // Backpressure: append() resolves when the log took the batch; the binlog queue in front is
 // bounded, so a slow log slows reading from the server, not memory.
+// Outages: BinlogSource reconnects to the server by itself. A log that fails in a way waiting
+// can cure (Kafka brokers away past the writer's own retries) restarts the whole pipeline
+// after a backoff, exactly as a restarted process would: from the log's tail. Both show on
+// the progress line as what the source is waiting for.
 
 import type { Config } from "../config/types.ts";
+import { describeError, isRetriable } from "../errors.ts";
 import { BinlogSource } from "../binlog/source.ts";
 import { ChangeEventWriter } from "../events/codec.ts";
 import { LogDecoder } from "../events/decode.ts";
@@ -26,6 +31,10 @@ const BATCH_RECORDS = 4096;
 const SYNC_MS = 1000;
 const POSITION_MS = 1000;
 const FLUSH_MS = 50;
+/** A log write taking longer than this is reported as what the source waits for. */
+const SLOW_LOG_MS = 2000;
+/** Pipeline restarts in a row without a transaction written, 1 s doubling to 30 s between them. */
+const RESTARTS = 10;
 
 export interface SourceRun {
   config: Config;
@@ -35,15 +44,54 @@ export interface SourceRun {
 }
 
 export async function runSource(run: SourceRun): Promise<void> {
+  const progress = new Progress(run.config.log.progress_seconds, "source");
+  const waits = new Map<string, string>();
+  const wait = (key: string, what: string | undefined) => {
+    if (what === undefined) waits.delete(key);
+    else waits.set(key, what);
+    progress.waitingFor = waits.size > 0 ? [...waits.values()].join("; ") : undefined;
+  };
+  // Reports also while the pipeline is blocked on the log or reconnecting.
+  const reporter = setInterval(() => progress.maybeReport(), 1000);
+  try {
+    for (let failures = 0; ; ) {
+      const before = progress.transactions;
+      try {
+        await runPipeline(run, progress, wait);
+        return;
+      } catch (err) {
+        failures = progress.transactions > before ? 1 : failures + 1;
+        if (!isRetriable(err) || run.stdout || run.signal.aborted || failures > RESTARTS) throw err;
+        const delay = Math.min(30_000, 1000 * 2 ** (failures - 1));
+        log.warn(`${describeError(err)}; restarting from the log's tail in ${delay} ms (attempt ${failures} of ${RESTARTS})`);
+        wait("restart", `the log or the source to come back (restart ${failures} of ${RESTARTS})`);
+        await Bun.sleep(delay);
+      }
+    }
+  } finally {
+    clearInterval(reporter);
+  }
+}
+
+/** One run of the pipeline, from the log's tail (or [source] start) onward. */
+async function runPipeline(run: SourceRun, progress: Progress, wait: (key: string, what: string | undefined) => void): Promise<void> {
   const cfg = run.config;
   const source = cfg.source!;
-  const out = run.stdout ? stdoutWriter() : await openLogWriter(cfg.transport!, { onWarning: (m) => log.warn(m) });
+  const out = run.stdout ? stdoutWriter() : watchSlow(await openLogWriter(cfg.transport!, { onWarning: (m) => log.warn(m) }), cfg, wait);
   try {
     const events = new ChangeEventWriter(source.server_name);
     const { start, history, fresh } = await prepareStart(cfg, out, events, !run.stdout);
+    wait("restart", undefined);
     let persistedVersion = history?.version ?? 0;
-    const binlog = new BinlogSource({ config: source, start, stopAtEnd: run.stopAtEnd, signal: run.signal, onWarning: (m) => log.warn(m), history });
-    const progress = new Progress(cfg.log.progress_seconds, "source");
+    const binlog = new BinlogSource({
+      config: source,
+      start,
+      stopAtEnd: run.stopAtEnd,
+      signal: run.signal,
+      onWarning: (m) => log.warn(m),
+      onWaiting: (what) => wait("binlog", what),
+      history,
+    });
     // The last commit read, and the last position the log records (End or Position): a
     // Position record is written when the source has moved past transactions it did not publish.
     type Pos = { file: string; pos: number; gtid: string | null };
@@ -114,6 +162,35 @@ export async function runSource(run: SourceRun): Promise<void> {
   } finally {
     await out.close();
   }
+}
+
+/**
+ * The writer, noting appends and syncs that take longer than SLOW_LOG_MS (a broker outage holds
+ * them until the brokers are back: that is the backpressure) as what the source waits for.
+ */
+function watchSlow(w: LogWriter, cfg: Config, wait: (key: string, what: string | undefined) => void): LogWriter {
+  const t = cfg.transport!;
+  const name = t.kind === "kafka" ? `the Kafka brokers (${t.kafka?.brokers.join(", ")}, topic ${t.kafka?.topic})` : `the journal ${t.journal?.dir}`;
+  let pending = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timed = async <T>(op: () => Promise<T>): Promise<T> => {
+    if (pending++ === 0) timer = setTimeout(() => wait("log", `${name} to take the next batch`), SLOW_LOG_MS);
+    try {
+      return await op();
+    } finally {
+      if (--pending === 0) {
+        clearTimeout(timer);
+        wait("log", undefined);
+      }
+    }
+  };
+  return {
+    append: (records) => timed(() => w.append(records)),
+    sync: () => timed(() => w.sync()),
+    tail: (max) => w.tail(max),
+    endOffset: () => w.endOffset(),
+    close: () => w.close(),
+  };
 }
 
 /** `--stdout`: the same records, decoded back and printed as JSON lines. */
