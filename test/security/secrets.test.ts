@@ -1,8 +1,8 @@
 // Passwords never leave the process: for each way of giving them (password, password_env,
 // password_file) on both sides, a real run with the right ones and a refused login with wrong
 // ones are scanned, stdout and stderr, at debug level with GS_REPLICATE_DEBUG=1 (which logs
-// error causes). Also --help, `check --json`, the process command line, config errors, and
-// the world-readable password_file warning.
+// error causes). Also --help, `check --json` (preflight and --data), the process command
+// line, config errors, and the world-readable password_file warning.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -176,13 +176,21 @@ describe("passwords never appear in output", () => {
     }
   });
 
-  test("check --json (whatever this build's check does) prints no password", async () => {
+  test("check --json, logged in with each way of giving passwords, and refused with wrong ones, prints no password", async () => {
     for (const via of VIAS) {
       const ok = setup(via, { source: SECRETS.source, target: SECRETS.target });
-      for (const args of [["check", "--config", ok.config, "--json"], ["check", "--config", ok.config, "--json", "--data"]]) {
-        const r = await runCli(args, { env: ok.env });
-        expectNoSecret(r, `${via} ${args.join(" ")}`);
-        expect([0, 1, 3]).toContain(r.code);
+      const pre = await runCli(["check", "--config", ok.config, "--json"], { env: ok.env });
+      expectNoSecret(pre, `${via} check --json`);
+      expect(pre.code).toBe(0);
+      expect((JSON.parse(pre.stdout) as { passed: boolean }).passed).toBe(true);
+      const data = await runCli(["check", "--config", ok.config, "--json", "--data"], { env: ok.env });
+      expectNoSecret(data, `${via} check --json --data`);
+      expect([0, 3]).toContain(data.code);
+      const bad = setup(via, { source: SECRETS.wrongSource, target: SECRETS.wrongTarget });
+      for (const args of [["check", "--config", bad.config, "--json"], ["check", "--config", bad.config, "--json", "--data"]]) {
+        const r = await runCli(args, { env: bad.env });
+        expectNoSecret(r, `${via} ${args.join(" ")}, wrong passwords`);
+        expect(r.code).not.toBe(0);
       }
     }
   });
