@@ -10,9 +10,12 @@
 //                          detected instead of replayed from a wrong place)
 //   gs_replicate.schemas   every AVRO schema the sink has met, so it can resume mid-log even
 //                          when the records that published them are behind the restart point
+//   gs_replicate_guard     an empty schema created with them: if the checkpoint disappears
+//                          while it is there, the checkpoint was dropped by hand and the sink
+//                          stops instead of replaying the whole log onto the target's data
 //
 // Workers may commit out of order; the low-water mark moves up (and applied rows below it are
-// deleted) in a small separate transaction once everything below the new mark has committed.
+// deleted) in two small statements once everything below the new mark has committed.
 // On start, the sink reads from low_water and skips exactly the transactions in `applied`.
 // Log offsets (Kafka offsets, journal cursor) are only hints: this table is the authority.
 
@@ -20,6 +23,8 @@ import type postgres from "postgres";
 import { ReplicateError } from "../errors.ts";
 
 export const CHECKPOINT_SCHEMA = "gs_replicate";
+/** An empty schema: the marker that the checkpoint existed (see ensureCheckpointTables). */
+export const GUARD_SCHEMA = "gs_replicate_guard";
 
 export interface CheckpointState {
   lowWater: bigint;
@@ -39,25 +44,81 @@ export interface AppliedRecord {
 
 type Sql = postgres.Sql | postgres.TransactionSql;
 
+const TABLES = ["applied", "progress", "schemas"] as const;
+
+/**
+ * Creates the checkpoint on a first run, and refuses to start over when it was dropped by hand:
+ * replaying the log from its start onto a target that already holds its changes would apply
+ * them twice. A first run also creates the schema GUARD_SCHEMA, empty, as the marker that this
+ * database is being replicated into; the checkpoint missing while the marker is there means it
+ * was dropped. Creation is one transaction, so a crash cannot leave half a checkpoint.
+ */
 export async function ensureCheckpointTables(sql: postgres.Sql): Promise<void> {
-  try {
-    await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${CHECKPOINT_SCHEMA}`);
-    await sql.unsafe(`CREATE TABLE IF NOT EXISTS ${CHECKPOINT_SCHEMA}.applied (
+  const found = await sql.unsafe(
+    `SELECT n.nspname AS schema, c.relname AS table FROM pg_namespace n
+       LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind = 'r' AND c.relname IN ('applied', 'progress', 'schemas')
+      WHERE n.nspname IN ('${CHECKPOINT_SCHEMA}', '${GUARD_SCHEMA}')`,
+  );
+  const tables = new Set(found.filter((r) => r.schema === CHECKPOINT_SCHEMA && r.table !== null).map((r) => r.table as string));
+  const guarded = found.some((r) => r.schema === GUARD_SCHEMA);
+  const missing = TABLES.filter((t) => !tables.has(t));
+  if (missing.length === 0) {
+    // Checkpoints made before the marker existed get it now.
+    if (!guarded) await create(sql, guardStatements());
+    return;
+  }
+  if (tables.size > 0) {
+    const names = (ts: readonly string[]) => ts.map((t) => `${CHECKPOINT_SCHEMA}.${t}`).join(", ");
+    const gone = missing.length === 1 ? `the checkpoint table ${names(missing)} is` : `the checkpoint tables ${names(missing)} are`;
+    throw checkpointDropped(`${gone} missing while ${names([...tables].sort())} remain`);
+  }
+  if (guarded) throw checkpointDropped(`the checkpoint schema ${CHECKPOINT_SCHEMA} is missing, but schema ${GUARD_SCHEMA} says this database was being replicated into`);
+  await create(sql, [
+    `CREATE SCHEMA IF NOT EXISTS ${CHECKPOINT_SCHEMA}`,
+    `CREATE TABLE ${CHECKPOINT_SCHEMA}.applied (
       log_offset bigint PRIMARY KEY, gtid text, binlog_file text NOT NULL, binlog_pos bigint NOT NULL, end_pos bigint NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now())`);
-    await sql.unsafe(`CREATE TABLE IF NOT EXISTS ${CHECKPOINT_SCHEMA}.progress (
-      id int PRIMARY KEY CHECK (id = 1), low_water bigint NOT NULL, binlog_file text, binlog_pos bigint, updated_at timestamptz NOT NULL DEFAULT now())`);
-    await sql.unsafe(`CREATE TABLE IF NOT EXISTS ${CHECKPOINT_SCHEMA}.schemas (fingerprint text PRIMARY KEY, schema_json text NOT NULL)`);
-    await sql.unsafe(
-      `INSERT INTO ${CHECKPOINT_SCHEMA}.progress (id, low_water) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM ${CHECKPOINT_SCHEMA}.progress)`,
-    );
+      applied_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE TABLE ${CHECKPOINT_SCHEMA}.progress (
+      id int PRIMARY KEY CHECK (id = 1), low_water bigint NOT NULL, binlog_file text, binlog_pos bigint, updated_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE TABLE ${CHECKPOINT_SCHEMA}.schemas (fingerprint text PRIMARY KEY, schema_json text NOT NULL)`,
+    `INSERT INTO ${CHECKPOINT_SCHEMA}.progress (id, low_water) VALUES (1, 0)`,
+    ...guardStatements(),
+  ]);
+}
+
+function guardStatements(): string[] {
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${GUARD_SCHEMA}`,
+    `COMMENT ON SCHEMA ${GUARD_SCHEMA} IS 'gs-replicate replicates into this database; its checkpoint is schema ${CHECKPOINT_SCHEMA}. Drop this schema only together with a fresh full copy of the data'`,
+  ];
+}
+
+/**
+ * Runs `statements` as one transaction in one round trip: several statements in one simple
+ * query message are one implicit transaction (PostgreSQL protocol, "Multiple Statements in a
+ * Simple Query"), which is also how postgres.js allows a transaction on a pooled connection.
+ */
+async function create(sql: postgres.Sql, statements: string[]): Promise<void> {
+  try {
+    await sql.unsafe(statements.join(";\n"));
   } catch (cause) {
+    const denied = (cause as { code?: unknown }).code === "42501";
     throw new ReplicateError(
       "TARGET_CHECKPOINT",
-      `cannot create the checkpoint schema ${CHECKPOINT_SCHEMA} on the target: ${(cause as Error).message}; grant the sink's user CREATE on the database`,
+      `cannot create the checkpoint schema ${CHECKPOINT_SCHEMA} on the target: ${(cause as Error).message}${denied ? "; grant the sink's user CREATE on the database" : ""}`,
       { where: CHECKPOINT_SCHEMA, cause },
     );
   }
+}
+
+function checkpointDropped(what: string): ReplicateError {
+  return new ReplicateError(
+    "TARGET_CHECKPOINT",
+    `${what}: the checkpoint was dropped by hand, and without it the sink cannot know which changes the target already holds; replaying the log from its start would apply them twice, so the sink stops. ` +
+      `Either restore ${CHECKPOINT_SCHEMA} from a backup of the target taken together with its data, or start a fresh migration: reload the target from a new full copy, ` +
+      `DROP SCHEMA ${GUARD_SCHEMA} CASCADE (and whatever is left of ${CHECKPOINT_SCHEMA}), and run source from the copy's position into a new journal or topic`,
+    { where: CHECKPOINT_SCHEMA },
+  );
 }
 
 export async function loadCheckpoint(sql: postgres.Sql): Promise<CheckpointState> {
@@ -103,14 +164,17 @@ export async function saveSchema(sql: postgres.Sql, fingerprint: string, schema:
   );
 }
 
-/** Moves the low-water mark: everything below `offset` is applied. */
+/**
+ * Moves the low-water mark: everything below `offset` is applied. Two single statements
+ * rather than a transaction, in this order, so each can be retried alone after a lost
+ * connection: applied rows left below the mark by a crash in between are never read (and go
+ * with the next move), while deleting them first could let a crash replay them.
+ */
 export async function advanceLowWater(sql: postgres.Sql, offset: bigint, file: string | null, pos: number | null): Promise<void> {
-  await sql.begin(async (tx) => {
-    await tx.unsafe(`UPDATE ${CHECKPOINT_SCHEMA}.progress SET low_water = $1, binlog_file = $2, binlog_pos = $3, updated_at = now() WHERE id = 1 AND low_water <= $1`, [
-      offset.toString(),
-      file,
-      pos,
-    ]);
-    await tx.unsafe(`DELETE FROM ${CHECKPOINT_SCHEMA}.applied WHERE log_offset < $1`, [offset.toString()]);
-  });
+  await sql.unsafe(`UPDATE ${CHECKPOINT_SCHEMA}.progress SET low_water = $1, binlog_file = $2, binlog_pos = $3, updated_at = now() WHERE id = 1 AND low_water <= $1`, [
+    offset.toString(),
+    file,
+    pos,
+  ]);
+  await sql.unsafe(`DELETE FROM ${CHECKPOINT_SCHEMA}.applied WHERE log_offset < $1`, [offset.toString()]);
 }

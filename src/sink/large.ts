@@ -3,28 +3,35 @@
 // runs meanwhile). Its checkpoint row is written with its commit. A failure here stops the
 // sink (the chunks already read cannot be replayed in place); a restart applies it again.
 
-import type postgres from "postgres";
 import { ReplicateError } from "../errors.ts";
 import type { BeginMessage, EndMessage } from "../events/decode.ts";
 import type { TxItem } from "./assembler.ts";
 import { applyChanges, asTargetError, type ApplyContext } from "./apply.ts";
 import { recordApplied } from "./checkpoint.ts";
+import type { WorkerConn, WorkerPool } from "./worker.ts";
 
 export class LargeTx {
   private constructor(
     readonly seq: number,
     readonly offset: bigint,
     private readonly begin: BeginMessage,
-    private conn: postgres.ReservedSql | null,
+    private conn: WorkerConn | null,
     private readonly ctx: ApplyContext,
+    private readonly pool: WorkerPool,
   ) {}
 
   /** `skip`: the checkpoint says it is applied; its chunks are read and dropped. */
-  static async open(sql: postgres.Sql, seq: number, offset: bigint, begin: BeginMessage, skip: boolean, ctx: ApplyContext): Promise<LargeTx> {
-    if (skip) return new LargeTx(seq, offset, begin, null, ctx);
-    const conn = await sql.reserve();
-    await conn.unsafe("BEGIN");
-    return new LargeTx(seq, offset, begin, conn, ctx);
+  static async open(pool: WorkerPool, seq: number, offset: bigint, begin: BeginMessage, skip: boolean, ctx: ApplyContext): Promise<LargeTx> {
+    if (skip) return new LargeTx(seq, offset, begin, null, ctx, pool);
+    const conn = await pool.take();
+    const large = new LargeTx(seq, offset, begin, conn, ctx, pool);
+    try {
+      await conn.sql.unsafe("BEGIN");
+    } catch (err) {
+      await large.rollback(err);
+      throw asTargetError(err, ctx);
+    }
+    return large;
   }
 
   async apply(items: TxItem[]): Promise<void> {
@@ -33,9 +40,10 @@ export class LargeTx {
       throw new ReplicateError("TARGET_DDL_INCOMPATIBLE", `${this.ctx.describe}: DDL inside a very large transaction is not supported`, { where: this.ctx.describe });
     }
     try {
-      await applyChanges(this.conn, items, this.ctx);
+      this.conn.check(this.ctx.describe);
+      await applyChanges(this.conn.sql, items, this.ctx);
     } catch (err) {
-      await this.rollback();
+      await this.rollback(err);
       throw asTargetError(err, this.ctx);
     }
   }
@@ -44,21 +52,22 @@ export class LargeTx {
     const conn = this.conn;
     if (!conn) return;
     try {
-      await recordApplied(conn, [{ offset: this.offset, gtid: end.gtid, file: this.begin.file, pos: this.begin.pos, endPos: end.pos }]);
-      await conn.unsafe("COMMIT");
+      conn.check(`the COMMIT of ${this.ctx.describe}`);
+      await recordApplied(conn.sql, [{ offset: this.offset, gtid: end.gtid, file: this.begin.file, pos: this.begin.pos, endPos: end.pos }]);
+      await conn.sql.unsafe("COMMIT");
       this.conn = null;
-      conn.release();
+      this.pool.give(conn);
     } catch (err) {
-      await this.rollback();
+      await this.rollback(err);
       throw asTargetError(err, this.ctx);
     }
   }
 
-  async rollback(): Promise<void> {
+  /** Rolls back (after `err`, if any); a connection that was lost is left to the pool. */
+  async rollback(err?: unknown): Promise<void> {
     const conn = this.conn;
     if (!conn) return;
     this.conn = null;
-    await conn.unsafe("ROLLBACK").catch(() => undefined);
-    conn.release();
+    await this.pool.recover(conn, err);
   }
 }

@@ -9,6 +9,9 @@
 // only while there is a backlog, and bigger units cost less CPU per transaction.
 // A huge transaction streams in chunks on one reserved connection as a barrier; DDL is a
 // barrier. A data error stops the sink with nothing of that transaction applied.
+// Outages are waited out (retry.ts): a target restart retries the statement or the whole
+// transaction that met it, a broker outage reads the log again from the next offset, and the
+// progress line says what the sink waits for.
 
 import type { Config } from "../config/types.ts";
 import { LogDecoder } from "../events/decode.ts";
@@ -27,7 +30,10 @@ import { Scheduler, type LogicalClock } from "./scheduler.ts";
 import { WritesetBuilder } from "./writeset.ts";
 import { readKeyPolicy } from "./catalog.ts";
 import { LowWater } from "./low-water.ts";
-import { WorkerPool, applyTransactions } from "./worker.ts";
+import { WorkerPool, applyTransactions, alreadyApplied, type WorkerConn } from "./worker.ts";
+import { WaitBoard, readRetrying, retryTarget } from "./retry.ts";
+import { ReplicateError } from "../errors.ts";
+import type { LogReader } from "../transport/types.ts";
 import { LargeTx } from "./large.ts";
 
 export interface SinkRun {
@@ -40,6 +46,8 @@ export interface SinkRun {
 
 const GROUP_ITEMS = 256;
 const IDLE_MS = 5;
+/** DDL transactions retry lost connections like the workers do (worker.ts). */
+const DDL_ATTEMPTS = 10;
 
 export async function runSink(run: SinkRun): Promise<void> {
   const cfg = run.config;
@@ -47,19 +55,33 @@ export async function runSink(run: SinkRun): Promise<void> {
   const workers = cfg.sink.workers;
   const sql = connectTarget(target, workers + 2);
   const reader = await openLogReader(cfg.transport!, { onWarning: (m) => log.warn(m) });
+  const progress = new Progress(cfg.log.progress_seconds, "sink");
+  const board = new WaitBoard((text) => (progress.waitingFor = text));
+  // Reports also while the loop below is blocked (all workers retrying, log stalled).
+  const reporter = setInterval(() => progress.maybeReport(), 1000);
   try {
-    await checkTarget(sql, target);
-    await ensureCheckpointTables(sql);
-    const state = await loadCheckpoint(sql);
+    const state = await retryTarget(
+      "loading the checkpoint",
+      board,
+      async () => {
+        await checkTarget(sql, target);
+        await ensureCheckpointTables(sql);
+        return loadCheckpoint(sql);
+      },
+      run.signal,
+    );
+    await checkLogEnd(reader, state.lowWater, run.stopAtEnd, board);
     const decoder = new LogDecoder();
     for (const s of state.schemas) decoder.register(s);
     const knownSchemas = new Set<string>();
     const low = new LowWater(state.lowWater, state.lowWaterFile, state.lowWaterPos);
     const scheduler = new Scheduler({ mode: "auto", preserveCommitOrder: cfg.sink.preserve_commit_order, workers, maxInFlight: workers * 8 });
-    const keyPolicy = () => readKeyPolicy(sql, target.schema_mapping, cfg.source?.databases ?? []);
+    const keyPolicy = () => retryTarget("reading the target's keys", board, () => readKeyPolicy(sql, target.schema_mapping, cfg.source?.databases ?? []), run.signal);
+    const moveLowWater = (m: { offset: bigint; file: string | null; pos: number | null }) =>
+      retryTarget("moving the low-water mark", board, () => advanceLowWater(sql, m.offset, m.file, m.pos), run.signal);
     let writeset = new WritesetBuilder(await keyPolicy());
     const pool = new WorkerPool(sql);
-    const progress = new Progress(cfg.log.progress_seconds, "sink");
+    const onWait = (key: string) => (what: string | undefined) => (what === undefined ? board.clear(key) : board.set(key, what));
     progress.extra = () => {
       const s = scheduler.stats();
       return `${s.waiting + s.ready} queued, ${s.running}/${workers} workers busy`;
@@ -90,16 +112,17 @@ export async function runSink(run: SinkRun): Promise<void> {
       const start = scheduler.submit({ seq: mySeq, clock: unitClock(txs), keys, barrier });
       const p = (async () => {
         await start;
-        if (kind === "ddl") await applyDdl(pool, txs[0]!, { dialect: target.dialect, ctx });
+        if (kind === "ddl") await applyDdl(pool, txs[0]!, { dialect: target.dialect, ctx, onWait: onWait(`unit ${mySeq}`) });
         if (kind === "skipDdl") {
           log.warn(`${describeTx(txs[0]!)}: recorded as applied without running its DDL (--skip-ddl)`);
-          await applyTransactions(pool, [{ ...txs[0]!, items: [] }], { describe: describeTx, ctx });
+          await applyTransactions(pool, [{ ...txs[0]!, items: [] }], { describe: describeTx, ctx, onWait: onWait(`unit ${mySeq}`) });
         }
         if (kind === "apply") {
           await applyTransactions(pool, txs, {
             describe: describeTx,
             ctx,
             commitTurn: cfg.sink.preserve_commit_order ? () => scheduler.waitCommitTurn(mySeq) : undefined,
+            onWait: onWait(`unit ${mySeq}`),
           });
         }
         scheduler.committed(mySeq);
@@ -123,14 +146,15 @@ export async function runSink(run: SinkRun): Promise<void> {
     };
 
     const from = state.lowWater > 0n ? state.lowWater - 1n : 0n;
-    const records = low.verifyFirst(reader.read(from, { follow: !run.stopAtEnd, signal: run.signal }));
+    const records = low.verifyFirst(readRetrying(reader, from, { follow: !run.stopAtEnd, signal: run.signal }, board));
     for await (const a of withTicks(assemble(records, decoder), IDLE_MS)) {
       if (failure !== undefined || run.signal.aborted) break;
+      if (a !== TICK) board.clear("log-end");
       if (a === TICK) {
         await flushGroup();
       } else if (a.kind === "schema") {
         if (!knownSchemas.has(a.fingerprint)) {
-          await saveSchema(sql, a.fingerprint, a.schema);
+          await retryTarget("saving a schema", board, () => saveSchema(sql, a.fingerprint, a.schema), run.signal);
           knownSchemas.add(a.fingerprint);
         }
       } else if (a.kind === "tx") {
@@ -160,7 +184,7 @@ export async function runSink(run: SinkRun): Promise<void> {
         low.add(mySeq, null, null, null);
         await scheduler.room();
         await scheduler.submit({ seq: mySeq, clock: null, keys: [], barrier: true });
-        large = await LargeTx.open(sql, mySeq, a.offset, a.begin, state.applied.has(a.offset), { ...ctx, describe: describeBegin(a.begin) });
+        large = await LargeTx.open(pool, mySeq, a.offset, a.begin, state.applied.has(a.offset), { ...ctx, describe: describeBegin(a.begin) });
         await large.apply(a.items);
       } else if (a.kind === "largeChunk") {
         await large?.apply(a.items);
@@ -182,7 +206,7 @@ export async function runSink(run: SinkRun): Promise<void> {
       }
       progress.maybeReport();
       const moved = low.due() ? low.take() : null;
-      if (moved) await advanceLowWater(sql, moved.offset, moved.file, moved.pos);
+      if (moved) await moveLowWater(moved);
     }
     if (failure === undefined && !run.signal.aborted) await flushGroup();
     await large?.rollback();
@@ -190,7 +214,7 @@ export async function runSink(run: SinkRun): Promise<void> {
     pool.close();
     if (failure === undefined) {
       const moved = low.take(true);
-      if (moved) await advanceLowWater(sql, moved.offset, moved.file, moved.pos);
+      if (moved) await moveLowWater(moved);
     }
     if (run.skipDdl !== undefined && !skipDdlSeen) {
       log.warn(`--skip-ddl ${run.skipDdl}: no DDL transaction with that GTID or position was met; nothing was skipped`);
@@ -198,9 +222,31 @@ export async function runSink(run: SinkRun): Promise<void> {
     progress.report(failure !== undefined ? "stopped by an error" : run.signal.aborted ? "stopped on signal" : "caught up");
     if (failure !== undefined) throw failure;
   } finally {
+    clearInterval(reporter);
     await reader.close();
     await sql.end({ timeout: 5 });
   }
+}
+
+/**
+ * The checkpoint says everything below `lowWater` is applied, so the log must reach it. A log
+ * that ends before is a replaced or cut journal or topic (or a journal that lost records in
+ * a power failure, which source writes again): with --stop-at-end that stops the sink, when
+ * following it is waited for, as the progress line says; verifyFirst then checks the record.
+ */
+async function checkLogEnd(reader: LogReader, lowWater: bigint, stopAtEnd: boolean, board: WaitBoard): Promise<void> {
+  const end = await reader.endOffset();
+  if (end >= lowWater) return;
+  const what = `the log ends at offset ${end}, but the target's checkpoint says every transaction below offset ${lowWater} was applied from it`;
+  if (stopAtEnd) {
+    throw new ReplicateError(
+      "SINK_LOG_GAP",
+      `${what}: the journal or topic was replaced or cut. Restore the log the target was replicated from, or start a fresh migration (full copy, new log, empty checkpoint)`,
+      { where: `log offset ${lowWater}` },
+    );
+  }
+  log.warn(`${what}; waiting for it to reach that offset (if the journal or topic was replaced, stop the sink: it will not apply anything before the log matches its checkpoint)`);
+  board.set("log-end", `the log to reach offset ${lowWater} (checkpoint)`);
 }
 
 /**
@@ -241,40 +287,69 @@ function describeBegin(b: { gtid: string | null; file: string; pos: number }): s
  * the transaction also carries (CREATE TABLE … SELECT) and its checkpoint row, in one target
  * transaction. Parts with no target meaning are logged; untranslatable ones stop the sink.
  */
-async function applyDdl(pool: WorkerPool, tx: SinkTx, opts: { dialect: "opengauss" | "postgresql"; ctx: Omit<ApplyContext, "describe"> }): Promise<void> {
+async function applyDdl(
+  pool: WorkerPool,
+  tx: SinkTx,
+  opts: { dialect: "opengauss" | "postgresql"; ctx: Omit<ApplyContext, "describe">; onWait: (what: string | undefined) => void },
+): Promise<void> {
   const describe = describeTx(tx);
-  const conn = await pool.take();
-  try {
-    await conn.unsafe("BEGIN");
-    await recordApplied(conn, [{ offset: tx.offset, gtid: tx.end.gtid, file: tx.begin.file, pos: tx.begin.pos, endPos: tx.end.pos }]);
-    const changes: ChangeMessage[] = [];
-    for (const item of tx.items) {
-      if (item.kind === "change") {
-        changes.push(item);
-        continue;
+  for (let attempt = 1; ; attempt++) {
+    let conn: WorkerConn | undefined;
+    try {
+      conn = await pool.take();
+      await runDdl(conn, tx, describe, opts);
+      pool.give(conn);
+      opts.onWait(undefined);
+      return;
+    } catch (err) {
+      if (conn) await pool.recover(conn, err);
+      // The checkpoint row is the first statement: an earlier attempt did commit.
+      if (alreadyApplied(err)) {
+        opts.onWait(undefined);
+        return;
       }
-      const flavour = tx.begin.flavour === "mariadb" ? "mariadb" : "mysql";
-      const parsed = parseDdl(item.statement, { database: item.database, flavour, ...(item.sqlMode === null ? {} : { sqlMode: item.sqlMode }) });
-      const catalog = await readTargetCatalog(conn, parsed, opts.ctx.schemaMapping);
-      const { statements, skipped } = translateDdl(parsed, {
-        dialect: opts.dialect,
-        schemaMapping: opts.ctx.schemaMapping,
-        gtid: tx.begin.gtid,
-        position: `${tx.begin.file}:${tx.begin.pos}`,
-        catalog,
-        flavour,
-        eventTimeMs: tx.begin.tsMs,
-      });
-      for (const s of skipped) log.warn(`${describe}: ${s.part}: not applied on the target: ${s.reason}`);
-      for (const statement of statements) await conn.unsafe(statement);
-      log.info(`${describe}: DDL applied: ${item.statement.length > 120 ? `${item.statement.slice(0, 120)}…` : item.statement}`);
+      const e = asTargetError(err, { ...opts.ctx, describe });
+      if (!e.retriable || attempt >= DDL_ATTEMPTS) throw e;
+      const delay = Math.min(10_000, 100 * 2 ** attempt);
+      log.warn(`${e.message}; retrying the DDL transaction in ${delay} ms (attempt ${attempt + 1} of ${DDL_ATTEMPTS})`);
+      opts.onWait(`the target (retrying a DDL transaction, attempt ${attempt + 1} of ${DDL_ATTEMPTS})`);
+      await Bun.sleep(delay);
     }
-    if (changes.length > 0) await applyChanges(conn, changes, { ...opts.ctx, describe });
-    await conn.unsafe("COMMIT");
-    pool.give(conn);
-  } catch (err) {
-    await conn.unsafe("ROLLBACK").catch(() => undefined);
-    pool.drop(conn);
-    throw asTargetError(err, { ...opts.ctx, describe });
   }
+}
+
+async function runDdl(conn: WorkerConn, tx: SinkTx, describe: string, opts: { dialect: "opengauss" | "postgresql"; ctx: Omit<ApplyContext, "describe"> }): Promise<void> {
+  const sql = conn.sql;
+  await sql.unsafe("BEGIN");
+  await recordApplied(sql, [{ offset: tx.offset, gtid: tx.end.gtid, file: tx.begin.file, pos: tx.begin.pos, endPos: tx.end.pos }]);
+  const changes: ChangeMessage[] = [];
+  for (const item of tx.items) {
+    if (item.kind === "change") {
+      changes.push(item);
+      continue;
+    }
+    const flavour = tx.begin.flavour === "mariadb" ? "mariadb" : "mysql";
+    const parsed = parseDdl(item.statement, { database: item.database, flavour, ...(item.sqlMode === null ? {} : { sqlMode: item.sqlMode }) });
+    conn.check(`reading the catalog for ${describe}`);
+    const catalog = await readTargetCatalog(sql, parsed, opts.ctx.schemaMapping);
+    const { statements, skipped } = translateDdl(parsed, {
+      dialect: opts.dialect,
+      schemaMapping: opts.ctx.schemaMapping,
+      gtid: tx.begin.gtid,
+      position: `${tx.begin.file}:${tx.begin.pos}`,
+      catalog,
+      flavour,
+      eventTimeMs: tx.begin.tsMs,
+    });
+    for (const s of skipped) log.warn(`${describe}: ${s.part}: not applied on the target: ${s.reason}`);
+    for (const statement of statements) {
+      conn.check(`${describe}`);
+      await sql.unsafe(statement);
+    }
+    log.info(`${describe}: DDL applied: ${item.statement.length > 120 ? `${item.statement.slice(0, 120)}…` : item.statement}`);
+  }
+  conn.check(`${describe}`);
+  if (changes.length > 0) await applyChanges(sql, changes, { ...opts.ctx, describe });
+  conn.check(`the COMMIT of ${describe}`);
+  await sql.unsafe("COMMIT");
 }

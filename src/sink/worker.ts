@@ -5,38 +5,129 @@
 // The checkpoint row goes first: if an earlier attempt did commit but its answer was lost with
 // the connection, the retry fails on that row's key at once, and is recognised as already
 // applied instead of being applied twice. Retriable failures (deadlock, serialization failure,
-// lost connection) retry the same transaction whole, in its scheduler slot, so order holds.
+// lost connection) retry the same transaction whole, in its slot, so order holds.
+//
+// Dead connections. When the target restarts, postgres.js (3.4) puts a reserved connection
+// whose socket closed back into its pool, which may reconnect it for another caller, yet the
+// reserved handle still accepts statements: one sent then throws from a timer and kills the
+// process, or interleaves with that other caller. So each handle learns of its close (the
+// `onexecute` query option hands over postgres.js's connection object, whose `onclose` the pool
+// calls when it closes) and a closed handle is never used again, not even for ROLLBACK or
+// release(): the pool already has it back. A handle that failed with a connection-level error
+// is treated the same way, because the close that follows may not have arrived yet.
 
 import type postgres from "postgres";
-import { isRetriable } from "../errors.ts";
+import { isRetriable, ReplicateError } from "../errors.ts";
 import { log } from "../cli/log.ts";
 import type { SinkTx, TxItem } from "./assembler.ts";
 import { applyChanges, asTargetError, type ApplyContext } from "./apply.ts";
 import { CHECKPOINT_SCHEMA, recordApplied } from "./checkpoint.ts";
 
-const MAX_ATTEMPTS = 8;
+// 0.2 s doubling to 10 s: about 40 s in all, which covers a target restart with crash recovery.
+const MAX_ATTEMPTS = 10;
+
+/** A reserved connection and whether it may still be used. */
+export class WorkerConn {
+  private closed = false;
+
+  constructor(readonly sql: postgres.ReservedSql) {}
+
+  get usable(): boolean {
+    return !this.closed;
+  }
+
+  markClosed(): void {
+    this.closed = true;
+  }
+
+  /** Throws a retriable error instead of sending on a connection that is gone. */
+  check(what: string): void {
+    if (this.closed) {
+      throw new ReplicateError("TARGET_CONNECTION", `the target connection closed before ${what}`, { retriable: true, where: what });
+    }
+  }
+}
+
+/** The part of postgres.js's connection object used here (not in its typings). */
+interface RawConnection {
+  onclose: ((err: unknown) => void) | null;
+}
 
 export class WorkerPool {
-  private readonly free: postgres.ReservedSql[] = [];
+  private readonly free: WorkerConn[] = [];
 
   constructor(private readonly sql: postgres.Sql) {}
 
-  async take(): Promise<postgres.ReservedSql> {
-    return this.free.pop() ?? (await this.sql.reserve());
+  async take(): Promise<WorkerConn> {
+    for (let c = this.free.pop(); c; c = this.free.pop()) if (c.usable) return c;
+    return reserveWatched(this.sql);
   }
 
-  give(conn: postgres.ReservedSql): void {
-    this.free.push(conn);
+  give(conn: WorkerConn): void {
+    if (conn.usable) this.free.push(conn);
   }
 
   /** A connection that failed is not reused: it may be closed or mid-transaction. */
-  drop(conn: postgres.ReservedSql): void {
-    conn.release();
+  drop(conn: WorkerConn): void {
+    if (conn.usable) conn.sql.release();
+    conn.markClosed();
+  }
+
+  /**
+   * After a failure: ROLLBACK and keep the connection when it is alive, else forget it.
+   * Returns whether it was kept.
+   */
+  async recover(conn: WorkerConn, err: unknown): Promise<boolean> {
+    if (connectionLost(err)) conn.markClosed();
+    if (!conn.usable) return false;
+    const rolledBack = await conn.sql.unsafe("ROLLBACK").then(
+      () => true,
+      () => false,
+    );
+    if (rolledBack && conn.usable) this.give(conn);
+    else this.drop(conn);
+    return rolledBack;
   }
 
   close(): void {
-    for (const c of this.free.splice(0)) c.release();
+    for (const c of this.free.splice(0)) if (c.usable) c.sql.release();
   }
+}
+
+/** Reserves a connection whose close is noticed (see the file header). */
+async function reserveWatched(sql: postgres.Sql): Promise<WorkerConn> {
+  const reserved = await sql.reserve();
+  const conn = new WorkerConn(reserved);
+  let watched = false;
+  const onexecute = (raw: RawConnection): boolean => {
+    watched = true;
+    raw.onclose = () => conn.markClosed();
+    return true; // postgres.js: the connection may take more statements
+  };
+  try {
+    await reserved.unsafe("SELECT 1", [], { onexecute } as postgres.UnsafeQueryOptions);
+  } catch (err) {
+    if (connectionLost(err)) conn.markClosed();
+    if (conn.usable) reserved.release();
+    throw err;
+  }
+  if (!watched) {
+    reserved.release();
+    throw new ReplicateError("INTERNAL", "postgres.js did not hand over the reserved connection (onexecute); this build of gs-replicate needs postgres.js 3.4");
+  }
+  return conn;
+}
+
+const LOST_CODES = new Set(["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT"]);
+
+/** True when the error means the session is over (the server closes it after these SQLSTATEs). */
+export function connectionLost(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== "string") continue;
+    if (LOST_CODES.has(code) || code.startsWith("08") || code.startsWith("57P")) return true;
+  }
+  return false;
 }
 
 export interface ApplyOptions {
@@ -45,6 +136,8 @@ export interface ApplyOptions {
   ctx: Omit<ApplyContext, "describe">;
   /** Resolves when this unit may commit (preserve_commit_order), else undefined. */
   commitTurn?: () => Promise<void>;
+  /** Told what a retry waits for (a message), and undefined once the unit is applied. */
+  onWait?: (what: string | undefined) => void;
 }
 
 /**
@@ -59,23 +152,22 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
   const items = txs.length === 1 ? (txs[0]!.items as TxItem[]) : txs.flatMap((t) => t.items as TxItem[]);
   const records = txs.map((tx) => ({ offset: tx.offset, gtid: tx.end.gtid, file: tx.begin.file, pos: tx.begin.pos, endPos: tx.end.pos }));
   for (let attempt = 1; ; attempt++) {
-    const conn = await pool.take();
+    let conn: WorkerConn | undefined;
     try {
-      const lead = [conn.unsafe("BEGIN"), recordApplied(conn, records)];
-      await applyChanges(conn, items, ctx, lead);
+      conn = await pool.take();
+      const lead = [conn.sql.unsafe("BEGIN"), recordApplied(conn.sql, records)];
+      await applyChanges(conn.sql, items, ctx, lead);
       if (opts.commitTurn) await opts.commitTurn();
-      await conn.unsafe("COMMIT");
+      conn.check(`the COMMIT of ${describe}`);
+      await conn.sql.unsafe("COMMIT");
       pool.give(conn);
+      if (attempt > 1) opts.onWait?.(undefined);
       return;
     } catch (err) {
-      const rolledBack = await conn.unsafe("ROLLBACK").then(
-        () => true,
-        () => false,
-      );
-      if (rolledBack) pool.give(conn);
-      else pool.drop(conn);
+      if (conn) await pool.recover(conn, err);
       if (alreadyApplied(err)) {
         log.info(`${describe} was already applied (its commit's answer was lost); not applying it again`);
+        if (attempt > 1) opts.onWait?.(undefined);
         return;
       }
       const e = asTargetError(err, ctx);
@@ -86,12 +178,14 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
       if (!isRetriable(e) || attempt >= MAX_ATTEMPTS) throw e;
       const delay = Math.min(10_000, 100 * 2 ** attempt);
       log.warn(`${e.message}; retrying the whole transaction in ${delay} ms (attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);
+      opts.onWait?.(`the target (retrying a transaction, attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);
       await Bun.sleep(delay);
     }
   }
 }
 
-function alreadyApplied(err: unknown): boolean {
+/** The checkpoint row of the transaction is there: an earlier attempt committed. */
+export function alreadyApplied(err: unknown): boolean {
   const e = (err instanceof Error && "cause" in err && err.cause ? err.cause : err) as { code?: string; schema_name?: string; table_name?: string };
   return e.code === "23505" && e.table_name === "applied" && (e.schema_name === undefined || e.schema_name === CHECKPOINT_SCHEMA);
 }

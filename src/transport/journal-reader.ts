@@ -85,7 +85,7 @@ export class JournalReader implements LogReader {
       let segs = await listSegments(this.dir);
       while (segs.length === 0) {
         if (want > 0) {
-          throw corrupt(`journal ${this.dir} holds no segments, but offset ${want} was requested: was it deleted?`, this.dir);
+          throw corrupt(`journal ${this.dir} holds no segments, but offset ${want} was requested: was it deleted? ${LOST}`, this.dir);
         }
         if (!opts.follow || !(await this.waitChange(this.changes, stop.signal))) return;
         segs = await listSegments(this.dir);
@@ -150,7 +150,7 @@ export class JournalReader implements LogReader {
           // drain it, then move on.
           segs = await listSegments(this.dir);
           i = segs.findIndex((s) => s.first === seg.first);
-          if (i < 0) throw corrupt(`journal segment ${seg.path} was deleted while being read`, seg.path);
+          if (i < 0) throw corrupt(`journal segment ${seg.path} was deleted while being read. ${LOST}`, seg.path);
           nextSeg = segs[i + 1];
           if (!nextSeg && !(await this.waitChange(seen, stop.signal))) return;
         }
@@ -275,10 +275,15 @@ export class JournalReader implements LogReader {
   }
 }
 
+/** What the operator can do when segments were deleted: records are never skipped. */
+const LOST =
+  "Records are never skipped: put the deleted segment files back (from a backup or copy), or start a fresh migration " +
+  "(new full copy of the data, new journal, empty target checkpoint)";
+
 function missing(dir: string, want: number, oldest: SegmentInfo | undefined): ReplicateError {
   return corrupt(
     `journal ${dir} no longer holds offset ${want}: its oldest segment ${oldest?.name} starts at offset ${oldest?.first}; ` +
-      "the segment holding that offset was deleted",
+      `the segment holding that offset was deleted. ${LOST}`,
     `${dir} offset ${want}`,
   );
 }
@@ -288,5 +293,5 @@ function gap(dir: string, seg: SegmentInfo, end: number, next: SegmentInfo): Rep
     next.first > end
       ? `offsets ${end} to ${next.first - 1} are missing (a segment file such as ${join(dir, `${String(end).padStart(20, "0")}.seg`)} was deleted)`
       : `it overlaps the next segment ${next.name}, which starts at offset ${next.first}`;
-  return corrupt(`journal segment ${seg.path} ends at offset ${end}, but ${what}`, `${seg.path} offset ${end}`);
+  return corrupt(`journal segment ${seg.path} ends at offset ${end}, but ${what}. ${LOST}`, `${seg.path} offset ${end}`);
 }

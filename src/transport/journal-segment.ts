@@ -289,7 +289,10 @@ export async function openSegment(seg: SegmentInfo, flags: "r" | "r+"): Promise<
     return await open(seg.path, flags);
   } catch (err) {
     if ((err as { code?: unknown }).code === "ENOENT") {
-      throw corrupt(`journal segment ${seg.path} disappeared while in use (deleted by hand?)`, seg.path);
+      throw corrupt(
+        `journal segment ${seg.path} disappeared while in use (deleted by hand?). Records are never skipped: put it back, or start a fresh migration (new full copy, new journal, empty target checkpoint)`,
+        seg.path,
+      );
     }
     throw ioError(err, seg.path, "opening a journal segment");
   }

@@ -51,17 +51,20 @@ export async function until(what: string, cond: () => Promise<boolean> | boolean
  * pg_ctl restart -m immediate (a crash: no checkpoint, every connection cut), as
  * Postgres.restartImmediate() means it, with the server log going to a file: without -l the
  * restarted postmaster keeps pg_ctl's stdout open and a synchronous wait for pg_ctl lasts
- * about two minutes.
+ * about two minutes. With `downMs`, the server stays away that long before it starts again.
  */
-export async function crashRestart(pg: Postgres): Promise<void> {
+export async function crashRestart(pg: Postgres, downMs = 0): Promise<void> {
   const base = dirname(pg.datadir);
   const opts = `-p ${pg.port} -k ${base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_buffers=128MB`;
-  const p = Bun.spawn(["runuser", "-u", "postgres", "--", pgCtl(), "-D", pg.datadir, "-o", opts, "-l", join(base, "log"), "-m", "immediate", "-w", "-t", "60", "restart"], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
-  if (code !== 0) throw new Error(`pg_ctl restart failed (exit ${code}): ${err}${out}`);
+  const ctl = async (args: string[]) => {
+    const p = Bun.spawn(["runuser", "-u", "postgres", "--", pgCtl(), "-D", pg.datadir, ...args], { stdout: "pipe", stderr: "pipe" });
+    const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+    if (code !== 0) throw new Error(`pg_ctl ${args.at(-1)} failed (exit ${code}): ${err}${out}`);
+  };
+  if (downMs === 0) return ctl(["-o", opts, "-l", join(base, "log"), "-m", "immediate", "-w", "-t", "60", "restart"]);
+  await ctl(["-m", "immediate", "-w", "stop"]);
+  await Bun.sleep(downMs);
+  await ctl(["-o", opts, "-l", join(base, "log"), "-w", "-t", "60", "start"]);
 }
 
 function pgCtl(): string {

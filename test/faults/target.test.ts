@@ -1,0 +1,88 @@
+// `sink` while its target (a private PostgreSQL) crashes and restarts under it: transactions in
+// flight are retried whole once the target is back, the checkpoint and low-water writes wait
+// too, nothing is applied twice (an insert-only ledger would break its key), and the target
+// ends equal to the source.
+import { describe, expect, test } from "bun:test";
+import { currentPosition } from "../support/binlog.ts";
+import { runCli } from "../support/cli.ts";
+import { journalTransport, pipelineConfig } from "../support/pipeline.ts";
+import { getMariadb, startPostgres, uniqueName, type MariaDb } from "../support/servers.ts";
+import { crashRestart, sameRows, spawnCli, until } from "./support.ts";
+
+const TABLES = [
+  ["hot", "id, n", "id, n"],
+  ["ledger", "id, hot_id", "id, hot_id"],
+] as const;
+
+/** Transactions moving counters between hot rows, each with an insert into an insert-only ledger. */
+async function workload(db: MariaDb, name: string, from: number, count: number): Promise<void> {
+  const conns = await Promise.all(Array.from({ length: 4 }, () => db.connect()));
+  await Promise.all(
+    conns.map(async (c, s) => {
+      for (let i = from + s; i < from + count; i += conns.length) {
+        // two hot rows locked in id order, so that the source itself never deadlocks
+        const [a, b] = [i % 10, (i * 7 + 3) % 10].sort((x, y) => x - y) as [number, number];
+        await c.query(`BEGIN; UPDATE ${name}.hot SET n = n + 1 WHERE id = ${a}; UPDATE ${name}.hot SET n = n - 1 WHERE id = ${b}; INSERT INTO ${name}.ledger VALUES (${i}, ${a}); COMMIT`);
+      }
+    }),
+  );
+  await Promise.all(conns.map((c) => c.end()));
+}
+
+describe("target restarts under the sink", () => {
+  test("three crashes of the target while 8 workers apply (one with the target away for 5 s): retried whole, nothing applied twice, equal at the end", async () => {
+    const db = await getMariadb();
+    const pg = await startPostgres();
+    try {
+      const name = uniqueName("tgtcrash");
+      await pg.createDatabase(name);
+      const c = await db.connect();
+      await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.hot (id INT PRIMARY KEY, n INT NOT NULL); CREATE TABLE ${name}.ledger (id INT PRIMARY KEY, hot_id INT)`);
+      const sql = pg.sql(name);
+      await sql.unsafe(`CREATE SCHEMA "${name}"; CREATE TABLE "${name}".hot (id int PRIMARY KEY, n int NOT NULL); CREATE TABLE "${name}".ledger (id int PRIMARY KEY, hot_id int)`);
+      await sql.end();
+      const from = await currentPosition(db);
+      await c.query(`INSERT INTO ${name}.hot VALUES ${Array.from({ length: 10 }, (_, i) => `(${i}, 0)`).join(",")}`);
+      await c.end();
+      await workload(db, name, 0, 8_000);
+      const j = journalTransport();
+      const cfg = await pipelineConfig(db, pg, name, name, from, j.toml, "workers = 8\ngroup_transactions = 4");
+      expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+
+      const sink = spawnCli(["sink", "--config", cfg]);
+      const applied = async (): Promise<number> => {
+        const s = pg.sql(name);
+        try {
+          return Number((await s.unsafe(`SELECT count(*) AS n FROM "${name}".ledger`))[0]!.n);
+        } catch {
+          return -1;
+        } finally {
+          await s.end({ timeout: 1 }).catch(() => undefined);
+        }
+      };
+      for (const [mark, down] of [[800, 0], [2_000, 0], [3_500, 5_000]] as const) {
+        await until(`${mark} ledger rows applied`, async () => (await applied()) >= mark, 60_000, 20).catch((e: Error) => {
+          throw new Error(`${e.message}; sink stderr:\n${sink.stderr()}`);
+        });
+        await crashRestart(pg, down);
+      }
+      // More history while the sink follows.
+      await workload(db, name, 8_000, 1_000);
+      const src = spawnCli(["source", "--config", cfg]);
+      await until("the target equal to the source", () => sameRows(db, pg, name, TABLES), 90_000, 500);
+      expect(sink.proc.exitCode).toBeNull();
+      const s = await sink.stop();
+      if (process.env.SHOW) console.log(s.stderr);
+      const so = await src.stop();
+      expect(so.code).toBe(0);
+      expect(s.code).toBe(0);
+      expect(s.stderr).not.toContain("ERROR");
+      // It met the restarts and retried; while the target was away for 5 s the progress line said so.
+      expect(s.stderr).toMatch(/retrying the whole transaction|the target is unreachable/);
+      expect(s.stderr).toMatch(/sink: .*waiting for the target/);
+      expect(await applied()).toBe(9_000);
+    } finally {
+      await pg.stop();
+    }
+  }, 180_000);
+});
