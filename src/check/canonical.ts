@@ -32,6 +32,9 @@ export type Kind = "int" | "decimal" | "float" | "double" | "bit" | "date" | "da
 export interface ColumnPlan {
   name: string;
   kind: Kind;
+  /** The canonical text can be NULL on the source / the target (else the NULL marker is left out of the SQL). */
+  myNullable: boolean;
+  pgNullable: boolean;
   /** Canonical text on the source / the target; NULL for NULL. */
   my: string;
   pg: string;
@@ -75,15 +78,25 @@ export function orderSafe(kind: Kind): boolean {
 export const myIdent = (name: string) => `\`${name.replace(/`/g, "``")}\``;
 export const pgIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/** @param targetType the target column's format_type, to cast it to the mapped type when it differs. */
-export function planColumn(name: string, type: ColumnType, targetType: string, o: PlanOptions): ColumnPlan {
+export interface ColumnSides {
+  /** The target column's format_type, to cast it to the mapped type when it differs. */
+  targetType: string;
+  sourceNotNull: boolean;
+  targetNotNull: boolean;
+}
+
+export function planColumn(name: string, type: ColumnType, sides: ColumnSides, o: PlanOptions): ColumnPlan {
+  const { targetType } = sides;
   // MariaDB's JSON is LONGTEXT to information_schema; a jsonb target says what it holds.
   const kind = kindOf(type) === "text" && familyOf(targetType) === "json" ? "json" : kindOf(type);
   const m = myIdent(name);
   const mapped = mapType(type, o.dialect).mapped?.sql;
   const p = mapped !== undefined && mapped !== targetType && kind !== "other" && kind !== "json" ? `CAST(${pgIdent(name)} AS ${mapped})` : pgIdent(name);
   const guard = (e: string) => (o.zeroDateNull ? `IF(YEAR(${m}) = 0 OR MONTH(${m}) = 0 OR DAYOFMONTH(${m}) = 0 OR DAYOFMONTH(${m}) > DAYOFMONTH(LAST_DAY(${m})), NULL, ${e})` : e);
-  const same = (my: string, pg: string): ColumnPlan => ({ name, kind, my, pg, myField: my, pgField: pg });
+  // Zero dates and JSON_NORMALIZE can turn a NOT NULL value into NULL.
+  const myNullable = !sides.sourceNotNull || o.zeroDateNull || kind === "json";
+  const nulls = { myNullable, pgNullable: !sides.targetNotNull };
+  const same = (my: string, pg: string): ColumnPlan => ({ name, kind, ...nulls, my, pg, myField: my, pgField: pg });
   switch (kind) {
     case "int":
       return type.name === "year" ? same(`CAST(${m} + 0 AS CHAR)`, `${p}::text`) : same(`CAST(${m} AS CHAR)`, `${p}::text`);
@@ -104,9 +117,12 @@ export function planColumn(name: string, type: ColumnType, targetType: string, o
     case "time":
       return same(`TIME_FORMAT(${m}, '%H:%i:%s.%f')`, intervalPg(p));
     case "text": {
-      const my = `CONVERT(${m} USING utf8mb4)`;
+      // UTF-8 and ASCII columns already hold the bytes the target hashes; others are converted.
+      const my = /^(utf8|utf8mb3|utf8mb4|ascii)$/i.test(type.charset ?? "") ? m : `CONVERT(${m} USING utf8mb4)`;
       const pg = `${p}::text`;
-      return { name, kind, my, pg, myField: `CONCAT(CHAR_LENGTH(${m}), ':', ${my})`, pgField: `(length(${pg}) || ':' || ${pg})` };
+      // length() of the column itself: for character(n) it skips the padding without the
+      // second rtrim that length(col::text) would cost.
+      return { name, kind, ...nulls, my, pg, myField: `CONCAT(CHAR_LENGTH(${m}), ':', ${my})`, pgField: `(length(${p}) || ':' || ${pg})` };
     }
     case "bytes":
       return same(`LOWER(HEX(${m}))`, `encode(${p}, 'hex')`);
@@ -114,12 +130,12 @@ export function planColumn(name: string, type: ColumnType, targetType: string, o
       const mariadb = o.flavour === "mariadb";
       const my = mariadb ? (o.jsonNormalize ? `JSON_NORMALIZE(${m})` : `CONVERT(${m} USING utf8mb4)`) : `CAST(${m} AS CHAR)`;
       const pg = mariadb && o.jsonNormalize ? jsonNormalizePg(`${p}::jsonb`, JSON_DEPTH) : `${p}::text`;
-      return { name, kind, my, pg, myField: `MD5(${my})`, pgField: `md5(${pg})`, myRaw: mariadb ? `CONVERT(${m} USING utf8mb4)` : my, pgRaw: `${p}::text` };
+      return { name, kind, ...nulls, my, pg, myField: `MD5(${my})`, pgField: `md5(${pg})`, myRaw: mariadb ? `CONVERT(${m} USING utf8mb4)` : my, pgRaw: `${p}::text` };
     }
     case "other": {
       const my = `CAST(${m} AS CHAR)`;
       const pg = `${p}::text`;
-      return { name, kind, my, pg, myField: `MD5(${my})`, pgField: `md5(${pg})` };
+      return { name, kind, ...nulls, my, pg, myField: `MD5(${my})`, pgField: `md5(${pg})` };
     }
   }
 }
@@ -127,11 +143,11 @@ export function planColumn(name: string, type: ColumnType, targetType: string, o
 // ---------------------------------------------------------------- rows and hashes
 
 export function rowTextMy(cols: readonly ColumnPlan[]): string {
-  return `CONCAT(${cols.map((c) => `IFNULL(${c.myField}, 'N')`).join(", '|', ")})`;
+  return `CONCAT(${cols.map((c) => (c.myNullable ? `IFNULL(${c.myField}, 'N')` : c.myField)).join(", '|', ")})`;
 }
 
 export function rowTextPg(cols: readonly ColumnPlan[]): string {
-  return `(${cols.map((c) => `coalesce(${c.pgField}, 'N')`).join(" || '|' || ")})`;
+  return `(${cols.map((c) => (c.pgNullable ? `coalesce(${c.pgField}, 'N')` : c.pgField)).join(" || '|' || ")})`;
 }
 
 /** The first 60 bits of md5(text) as an unsigned integer: positive on both servers, summable exactly. */

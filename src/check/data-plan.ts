@@ -19,6 +19,8 @@ export interface TablePlan {
   keyKind: "primary" | "unique" | "none";
   /** Key ranges are the same rows on both sides (every key column sorts alike): chunk by ranges. */
   ranged: boolean;
+  /** The source table's storage engine, lower case. */
+  engine: string;
 }
 
 export function planTable(src: TableDef, dst: TargetTable, mapping: Record<string, string>, o: PlanOptions): TablePlan {
@@ -26,7 +28,7 @@ export function planTable(src: TableDef, dst: TargetTable, mapping: Record<strin
   const columns = src.columns.map((c) => {
     const target = dst.columns.find((x) => x.name === c.name);
     if (!target) throw new ReplicateError("CHECK_FAILED", `${name}: column ${c.name} does not exist on the target`, { kind: "check", where: name });
-    return planColumn(c.name, c.type, target.type, o);
+    return planColumn(c.name, c.type, { targetType: target.type, sourceNotNull: c.nullable === false, targetNotNull: target.notNull }, o);
   });
   const index = (n: string) => src.columns.findIndex((c) => c.name === n);
   let key: number[] = [];
@@ -53,6 +55,7 @@ export function planTable(src: TableDef, dst: TargetTable, mapping: Record<strin
     key,
     keyKind: key.length === 0 ? "none" : keyKind,
     ranged: key.length > 0 && key.every((i) => orderSafe(columns[i]!.kind)),
+    engine: (src.engine ?? "").toLowerCase(),
   };
 }
 
@@ -151,7 +154,11 @@ export function keyIn(plan: TablePlan, side: Side, keys: ReadonlyArray<readonly 
   return `(${keys.map((k) => `(${lits(plan, side, k).map((v, j) => `${cols[j]} = ${v}`).join(" AND ")})`).join(" OR ")})`;
 }
 
-/** Key columns as the ORDER BY of the source's key walk. */
+/** Key columns as an ORDER BY list. */
 export function keyOrder(plan: TablePlan): string {
   return keyCols(plan, "my").join(", ");
+}
+
+export function keyOrderPg(plan: TablePlan): string {
+  return keyCols(plan, "pg").join(", ");
 }

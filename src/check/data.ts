@@ -14,7 +14,7 @@ import { ReplicateError } from "../errors.ts";
 import { CHECKPOINT_SCHEMA } from "../sink/checkpoint.ts";
 import { planTable, type TablePlan } from "./data-plan.ts";
 import { describeKey, KeyedDiff, keyObject, type MultisetDiff } from "./data-rows.ts";
-import { compareTable, diffSize, type Lane, type TableOutcome } from "./data-table.ts";
+import { CHUNK_ROWS, compareTable, diffSize, type Lane, type TableOutcome } from "./data-table.ts";
 import { REPAIR_FOOTER, REPAIR_HEADER, repairStatements } from "./repair.ts";
 import { errorText, scrub } from "./report.ts";
 import { readTargetTables } from "./target-catalog.ts";
@@ -32,8 +32,9 @@ export interface DataCheckRun {
   json: boolean;
   secrets: string[];
   write: (text: string) => Promise<void>;
-  /** Rows per chunk (tests and benchmarks). */
+  /** Rows per chunk and parallel chunks (tests and benchmarks). */
   chunkRows?: number;
+  lanes?: number;
 }
 
 export interface TableReport {
@@ -60,7 +61,8 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
   const target = cfg.target!;
   const walker = await BinlogConnection.open(source);
   const lanes: Lane[] = [];
-  const sql = connectTarget(target, LANES + 1);
+  const laneCount = run.lanes ?? LANES;
+  const sql = connectTarget(target, laneCount + 1);
   const opened: BinlogConnection[] = [walker];
   try {
     await checkTarget(sql, target);
@@ -70,7 +72,7 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
     const schemas = [...new Set(selected.map((t) => targetSchema(t.database, target.schema_mapping)))];
     const targetTables = await readTargetTables(sql, schemas);
     const stats = await tableStats(walker, selected);
-    for (let i = 0; i < LANES; i++) {
+    for (let i = 0; i < laneCount; i++) {
       const my = await BinlogConnection.open(source);
       opened.push(my);
       await prepareSource(my);
@@ -108,7 +110,7 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
           walker,
           activity,
           estimatedRows: st.rows,
-          chunkRows: run.chunkRows,
+          chunkRows: run.chunkRows ?? chunkRowsFor(st.avgRowBytes),
           onRows: (r) => progress.add(r),
           onNote: (msg) => log.info(msg),
         });
@@ -140,8 +142,14 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
 }
 
 async function prepareSource(c: BinlogConnection): Promise<void> {
-  // TIMESTAMP canonical texts are UTC; the sum of 10,000 60-bit hashes needs no more than DECIMAL.
-  await c.query("SET SESSION time_zone = '+00:00'");
+  // TIMESTAMP canonical texts are UTC; a chunk's rows are concatenated before hashing (1 GiB
+  // is far above a chunk: chunkRowsFor keeps one near 8 MB).
+  await c.query("SET SESSION time_zone = '+00:00', group_concat_max_len = 1073741824");
+}
+
+/** Rows per chunk: 10,000, fewer for wide rows so that a chunk's concatenated text stays small. */
+export function chunkRowsFor(avgRowBytes: number): number {
+  return Math.max(100, Math.min(CHUNK_ROWS, Math.floor(8e6 / Math.max(1, 2 * avgRowBytes))));
 }
 
 function selectTables(all: readonly TableDef[], names: readonly string[] | undefined): TableDef[] {
