@@ -54,20 +54,23 @@ export async function until(what: string, cond: () => Promise<boolean> | boolean
  * about two minutes. With `downMs`, the server stays away that long before it starts again.
  */
 export async function crashRestart(pg: Postgres, downMs = 0): Promise<void> {
-  const base = dirname(pg.datadir);
-  const opts = `-p ${pg.port} -k ${base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_buffers=128MB`;
-  const ctl = async (args: string[]) => {
-    const p = Bun.spawn(["runuser", "-u", "postgres", "--", pgCtl(), "-D", pg.datadir, ...args], { stdout: "pipe", stderr: "pipe" });
-    const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
-    if (code !== 0) throw new Error(`pg_ctl ${args.at(-1)} failed (exit ${code}): ${err}${out}`);
-  };
-  if (downMs === 0) return ctl(["-o", opts, "-l", join(base, "log"), "-m", "immediate", "-w", "-t", "60", "restart"]);
-  await ctl(["-m", "immediate", "-w", "stop"]);
+  if (downMs === 0) return pgCtl(pg, "restart");
+  await pgCtl(pg, "stop");
   await Bun.sleep(downMs);
-  await ctl(["-o", opts, "-l", join(base, "log"), "-w", "-t", "60", "start"]);
+  await pgCtl(pg, "start");
 }
 
-function pgCtl(): string {
+/** pg_ctl stop -m immediate, start, or restart -m immediate of a test server; the log goes to a file. */
+export async function pgCtl(pg: Postgres, action: "stop" | "start" | "restart"): Promise<void> {
+  const base = dirname(pg.datadir);
+  const opts = `-p ${pg.port} -k ${base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_buffers=128MB`;
+  const args = action === "stop" ? ["-m", "immediate", "-w", "stop"] : ["-o", opts, "-l", join(base, "log"), ...(action === "restart" ? ["-m", "immediate"] : []), "-w", "-t", "60", action];
+  const p = Bun.spawn(["runuser", "-u", "postgres", "--", pgCtlPath(), "-D", pg.datadir, ...args], { stdout: "pipe", stderr: "pipe" });
+  const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  if (code !== 0) throw new Error(`pg_ctl ${action} failed (exit ${code}): ${err}${out}`);
+}
+
+function pgCtlPath(): string {
   try {
     const v = readdirSync("/usr/lib/postgresql").sort().at(-1);
     if (v) return join("/usr/lib/postgresql", v, "bin", "pg_ctl");

@@ -7,7 +7,7 @@ import { currentPosition } from "../support/binlog.ts";
 import { runCli } from "../support/cli.ts";
 import { journalTransport, pipelineConfig } from "../support/pipeline.ts";
 import { getMariadb, startPostgres, uniqueName, type MariaDb } from "../support/servers.ts";
-import { crashRestart, sameRows, spawnCli, until } from "./support.ts";
+import { crashRestart, pgCtl, sameRows, spawnCli, until } from "./support.ts";
 
 const TABLES = [
   ["hot", "id, n", "id, n"],
@@ -85,4 +85,36 @@ describe("target restarts under the sink", () => {
       await pg.stop();
     }
   }, 180_000);
+
+  test("a sink started while the target is down waits for it (progress line), then loads its checkpoint and applies", async () => {
+    const db = await getMariadb();
+    const pg = await startPostgres();
+    try {
+      const name = uniqueName("tgtdown");
+      await pg.createDatabase(name);
+      const c = await db.connect();
+      await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.hot (id INT PRIMARY KEY, n INT NOT NULL); CREATE TABLE ${name}.ledger (id INT PRIMARY KEY, hot_id INT)`);
+      const sql = pg.sql(name);
+      await sql.unsafe(`CREATE SCHEMA "${name}"; CREATE TABLE "${name}".hot (id int PRIMARY KEY, n int NOT NULL); CREATE TABLE "${name}".ledger (id int PRIMARY KEY, hot_id int)`);
+      await sql.end();
+      const from = await currentPosition(db);
+      await c.query(`INSERT INTO ${name}.hot VALUES ${Array.from({ length: 10 }, (_, i) => `(${i}, 0)`).join(",")}`);
+      await c.end();
+      await workload(db, name, 0, 500);
+      const j = journalTransport();
+      const cfg = await pipelineConfig(db, pg, name, name, from, j.toml, "workers = 4");
+      expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+      await pgCtl(pg, "stop");
+      const sink = spawnCli(["sink", "--config", cfg, "--stop-at-end"]);
+      await until("the sink waiting for the target", () => /sink: .*waiting for the target \(loading the checkpoint/.test(sink.stderr()), 30_000);
+      await pgCtl(pg, "start");
+      const code = await sink.proc.exited;
+      const { stderr } = await sink.stop();
+      expect({ code, errors: stderr.includes("ERROR") }).toEqual({ code: 0, errors: false });
+      expect(stderr).toContain("loading the checkpoint: the target is unreachable");
+      expect(await sameRows(db, pg, name, TABLES)).toBe(true);
+    } finally {
+      await pg.stop();
+    }
+  }, 120_000);
 });
