@@ -1,4 +1,5 @@
-// check --data throughput: `bun run bench/check.ts [--rows 1000000] [--keep]`.
+// check --data throughput: `bun run bench/check.ts [--rows 1000000] [--keep]` (--keep: leave the
+// servers up for inspection until Ctrl-C).
 //
 //   1. start a throwaway MariaDB (1 GiB buffer pool, so the table is cached like on a server)
 //      and PostgreSQL, and load the same rows on both with SQL generators (no replication
@@ -103,9 +104,11 @@ try {
   const slowerServer = Math.max(scans["MariaDB server scan"]!, scans["PostgreSQL server scan"]!);
   console.log(`check / slower client scan: ${(checkMs / slower).toFixed(2)}× (target ≤ 2×); check / slower server scan: ${(checkMs / slowerServer).toFixed(2)}×`);
   console.log(`load average: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
-} finally {
-  if (!opts.keep) {
-    await my.stop();
-    await pg.stop();
+  if (opts.keep) {
+    console.log(`servers kept for inspection: MariaDB 127.0.0.1:${my.port}, PostgreSQL 127.0.0.1:${pg.port} (database ${db}); Ctrl-C stops them`);
+    await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
   }
+} finally {
+  await my.stop();
+  await pg.stop();
 }

@@ -20,9 +20,10 @@
 //   zero dates                NULL when [sink] zero_date = "null" (what the sink stored)
 //
 // A row's text joins its columns with "|", NULL as "N"; text is length-prefixed ("3:abc") and
-// JSON/unknown types enter as the md5 of their text, so no value can fake a separator. The row
-// hash is md5 of that text; a chunk's hash is the count and the sum of the first 60 bits of
-// each row hash (order-independent: the two servers need not sort rows alike).
+// JSON/unknown types enter as the md5 of their text, so no value can fake a separator (and "#"
+// can join rows). A key range's hash is md5 of its rows' texts in key order (data-table.ts);
+// a hash bucket's is the row count and the sum of the first 60 bits of each row's md5, which
+// needs no order: the two servers sort text keys differently.
 
 import type { ColumnType } from "../binlog/ddl-model.ts";
 import { familyOf, mapType, type TargetDialect } from "../dialect/types.ts";

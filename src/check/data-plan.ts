@@ -72,7 +72,11 @@ export function floatText(canon: string): string {
   return `${m[1]}0.${m[2]}e${m[3]}`;
 }
 
-/** The target literal of a canonical value (a quoted string the column type parses, or an expression). */
+/**
+ * The target literal of a canonical value: a quoted string the column's type parses (numbers
+ * too, so that a column the DBA typed differently, e.g. boolean for TINYINT(1), still takes
+ * it), or an expression for bytes.
+ */
 export function pgLiteral(c: ColumnPlan, canon: string | null, raw?: string | null): string {
   if (canon === null) return "NULL";
   switch (c.kind) {

@@ -115,7 +115,7 @@ function privilegeChecks(sources: readonly TableDef[], tables: ReadonlyMap<strin
     const what = lacking.map((p) => (p === "usage" ? `USAGE on schema "${schema}"` : p.toUpperCase())).join(", ");
     out.push(fail("target.privileges", `${t.user} lacks ${what}`, `GRANT ${lacking.filter((p) => p !== "usage").map((p) => p.toUpperCase()).join(", ") || "USAGE"} ON ${lacking.includes("usage") ? `SCHEMA "${schema}"` : qualifiedTable(src.database, src.table, t.schema_mapping)} TO "${t.user}"`, `${src.database}.${src.table}`));
   }
-  if (out.length === 0) out.push(ok("target.privileges", `${t.user} may read and write all ${good} table(s)`));
+  if (out.length === 0) out.push(ok("target.privileges", good > 0 ? `${t.user} may read and write all ${good} existing table(s)` : "no target table exists yet to check (see target.tables)"));
   return out;
 }
 
