@@ -24,7 +24,7 @@ export type { DdlContext, DdlTranslation, SkippedPart } from "./ddl-state.ts";
 export { readTargetCatalog, TargetCatalog } from "./ddl-catalog.ts";
 
 /** Schemas a replicated DROP DATABASE never drops: the target's own and this tool's. */
-const PROTECTED_SCHEMA = /^(public|information_schema|gs_replicate|pg_.*|dbe_.*|sys|snapshot|blockchain|cstore|db4ai|sqladvisor|pkg_service|pkg_util)$/i;
+const PROTECTED_SCHEMA = /^(public|information_schema|gs_replicate|gs_replicate_guard|pg_.*|dbe_.*|sys|snapshot|blockchain|cstore|db4ai|sqladvisor|pkg_service|pkg_util)$/i;
 
 const OTHER_REASONS: Array<[RegExp, string]> = [
   [/VIEW/, "views are not replicated (their rows are the tables'); their SQL is MySQL's: recreate them on the target by hand"],

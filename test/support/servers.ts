@@ -265,7 +265,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       }
     },
     async restartImmediate() {
-      run(asPg([pgTool("pg_ctl"), "-D", datadir, "-o", opts, "-m", "immediate", "-w", "restart"]), "pg_ctl restart");
+      run(asPg([pgTool("pg_ctl"), "-D", datadir, "-o", opts, "-l", join(base, "log"), "-m", "immediate", "-w", "restart"]), "pg_ctl restart");
     },
     async stop() {
       const p = pid();
