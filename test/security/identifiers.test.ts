@@ -110,7 +110,7 @@ schema_mapping = { ${Object.entries(mapping).map(([k, v]) => `${k} = ${toml(v)}`
 
     // Exactly the expected schemas and tables: the names created nothing else and dropped nothing.
     const schemas = await target.unsafe(
-      `SELECT nspname AS n FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' AND nspname <> 'gs_replicate' ORDER BY 1`,
+      `SELECT nspname AS n FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' AND nspname NOT IN ('gs_replicate', 'gs_replicate_guard') ORDER BY 1`,
     );
     expect(schemas.map((r) => r.n as string).sort()).toEqual(["canary", "public", "select", mapping[shop]!, mapping[quoted]!].sort());
     const tables = await target.unsafe(
