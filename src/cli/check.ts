@@ -16,7 +16,7 @@ const args = {
   data: { type: "boolean", description: "compare the data of source and target instead of the preflight checks", default: false },
   json: { type: "boolean", description: "print a machine-readable JSON report on stdout", default: false },
   tables: { type: "string", description: "with --data: only these tables, comma-separated db.table names", valueHint: "db.t1,db.t2" },
-  "repair-sql": { type: "string", description: "with --data: write the INSERT/UPDATE/DELETE statements that make the target equal to FILE", valueHint: "FILE" },
+  "repair-sql": { type: "string", description: "with --data: write to FILE the INSERT/UPDATE/DELETE statements that make the target equal to the source", valueHint: "FILE" },
 } as const;
 
 export const checkCommand = defineCommand({
