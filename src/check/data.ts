@@ -89,6 +89,7 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
     const options = { flavour: walker.info.flavour, jsonNormalize: walker.info.flavour === "mariadb" && version >= 1007, zeroDateNull: cfg.sink.zero_date === "null", dialect: target.dialect };
     const activity = async () => `${await sourcePosition(walker)}|${await checkpointMark(lanes[0]!.pg)}`;
     const reports: TableReport[] = [];
+    const plans = new Map<TableReport, TablePlan>();
     const repair: string[] = [];
     const started = Date.now();
     let total = 0;
@@ -115,7 +116,9 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
           onNote: (msg) => log.info(msg),
         });
         total += outcome.rows;
-        reports.push(tableReport(plan, outcome, t0));
+        const report = tableReport(plan, outcome, t0);
+        reports.push(report);
+        plans.set(report, plan);
         if (run.repairSql !== undefined && diffSize(outcome.diff) > 0) repair.push(...repairStatements(plan, outcome.diff));
         progress.done();
       } catch (err) {
@@ -125,7 +128,7 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
     const secs = Math.max(0.001, (Date.now() - started) / 1000);
     log.info(`data check: ${total.toLocaleString("en")} rows in ${secs.toFixed(1)} s (${Math.round(total / secs).toLocaleString("en")} rows/s)`);
     if (run.repairSql !== undefined) writeRepair(run.repairSql, repair);
-    await run.write(scrub(run.json ? renderJson(reports) : renderText(reports), run.secrets));
+    await run.write(scrub(run.json ? renderJson(reports) : renderText(reports, plans), run.secrets));
     const bad = reports.filter((r) => r.status !== "equal");
     if (bad.length > 0) {
       throw new ReplicateError("CHECK_FAILED", `${bad.length} of ${reports.length} table(s) differ or could not be compared: ${bad.map((r) => r.table).join(", ")}`, {
@@ -258,18 +261,15 @@ function tableReport(plan: TablePlan, o: TableOutcome, t0: number): TableReport 
     r.targetOnlyRows = (o.diff as MultisetDiff).targetOnly;
   }
   if (!o.settled) r.unsettled = true;
-  keys.set(r, plan);
   return r;
 }
 
-/** Plans of reported tables, for naming keys in the text report. */
-const keys = new WeakMap<TableReport, TablePlan>();
-
-function renderText(reports: readonly TableReport[]): string {
+/** @param plans the compared tables' plans, to name keys the way the columns print. */
+function renderText(reports: readonly TableReport[], plans: ReadonlyMap<TableReport, TablePlan>): string {
   const lines: string[] = [];
   const fmt = (n: number) => n.toLocaleString("en");
   for (const r of reports) {
-    const plan = keys.get(r);
+    const plan = plans.get(r);
     if (r.status === "error") {
       lines.push(`ERROR   ${r.table}: cannot compare: ${r.error}`);
       continue;

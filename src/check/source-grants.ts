@@ -67,8 +67,9 @@ export function parseGrants(lines: readonly string[]): Grants {
   return g;
 }
 
-function hasGlobal(g: Grants, ...any: string[]): boolean {
-  return g.global.has("ALL PRIVILEGES") || g.global.has("ALL") || any.some((p) => g.global.has(p));
+/** One of `privileges` (or ALL) on *.*. */
+function hasGlobal(g: Grants, ...privileges: string[]): boolean {
+  return g.global.has("ALL PRIVILEGES") || g.global.has("ALL") || privileges.some((p) => g.global.has(p));
 }
 
 /** SELECT on one database: globally, or on `db`.* (LIKE-style wildcards in the grant are honoured). */
