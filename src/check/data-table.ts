@@ -40,21 +40,31 @@ export interface TableRun {
   onRows: (rows: number) => void;
   onNote: (message: string) => void;
   chunkRows?: number;
+  /** MAX_LISTED_ROWS unless given (tests). */
+  maxListedRows?: number;
 }
 
 export interface TableOutcome {
   rows: number;
   chunks: number;
   diff: KeyedDiff | MultisetDiff;
+  /** Chunks or buckets that differ but were not read row by row (MAX_LISTED_ROWS reached). */
+  unlisted: number;
   /** False when differences still moved at the end of the settle bound. */
   settled: boolean;
 }
+
+/**
+ * Rows held as differences per table. An empty or very different target would otherwise put
+ * the whole table in memory; past this, differing chunks are only counted.
+ */
+export const MAX_LISTED_ROWS = 100_000;
 
 export async function compareTable(plan: TablePlan, run: TableRun): Promise<TableOutcome> {
   let before = await run.activity();
   const first = plan.ranged ? await ranged(plan, run) : await bucketed(plan, run);
   let { diff } = first;
-  if (diffSize(diff) === 0) return { ...first, settled: true };
+  if (diffSize(diff) === 0 && first.unlisted === 0) return { ...first, settled: true };
   let after = await run.activity();
   for (const delay of SETTLE_DELAYS_MS) {
     if (after === before) return { ...first, diff, settled: true };
@@ -62,7 +72,7 @@ export async function compareTable(plan: TablePlan, run: TableRun): Promise<Tabl
     await Bun.sleep(delay);
     before = await run.activity();
     diff = diff instanceof KeyedDiff ? await reread(plan, run, diff) : (await bucketed(plan, { ...run, onRows: () => {} })).diff;
-    if (diffSize(diff) === 0) return { ...first, diff, settled: true };
+    if (diffSize(diff) === 0 && first.unlisted === 0) return { ...first, diff, settled: true };
     after = await run.activity();
   }
   return { ...first, diff, settled: after === before };
@@ -86,6 +96,7 @@ async function ranged(plan: TablePlan, run: TableRun): Promise<Omit<TableOutcome
   let failure: unknown;
   let rows = 0;
   let chunks = 0;
+  let unlisted = 0;
   let lo: Cell[] | null = null;
   for (;;) {
     const where: string = lo ? `WHERE ${keyBound(plan, "my", lo, ">")}` : "";
@@ -114,7 +125,7 @@ async function ranged(plan: TablePlan, run: TableRun): Promise<Omit<TableOutcome
   }
   await Promise.all(running);
   if (failure !== undefined) throw failure;
-  return { rows, chunks, diff };
+  return { rows, chunks, diff, unlisted };
 
   async function hashRange(p: TablePlan, lane: Lane, from: Cell[] | null, to: Cell[] | null): Promise<number> {
     const pred = (side: "my" | "pg") => [from ? keyBound(p, side, from, ">") : "", to ? keyBound(p, side, to, "<=") : ""].filter((x) => x).join(" AND ") || "TRUE";
@@ -133,8 +144,11 @@ async function ranged(plan: TablePlan, run: TableRun): Promise<Omit<TableOutcome
     ]);
     const n = Number(s[0]?.n ?? 0);
     if (String(n) !== String(t[0]?.n) || cell(s[0]?.s) !== cell(t[0]?.s)) {
-      const [src, dst] = await readRows(p, lane, pred("my"), pred("pg"));
-      diff.add(src, dst);
+      if (diff.size >= (run.maxListedRows ?? MAX_LISTED_ROWS)) unlisted++;
+      else {
+        const [src, dst] = await readRows(p, lane, pred("my"), pred("pg"));
+        diff.add(src, dst);
+      }
     }
     return n;
   }
@@ -170,12 +184,17 @@ async function bucketed(plan: TablePlan, run: TableRun): Promise<Omit<TableOutco
   run.onRows(rows);
   const differing = [...new Set([...src.keys(), ...dst.keys()])].filter((b) => src.get(b) !== dst.get(b));
   const diff = plan.key.length > 0 ? new KeyedDiff(plan) : new MultisetDiff();
+  let unlisted = 0;
   for (let i = 0; i < differing.length; i += BUCKETS_PER_READ) {
-    const batch = differing.slice(i, i + BUCKETS_PER_READ).join(", ");
-    const [a, b] = await readRows(plan, lane, `${bucketMy(myKey, buckets)} IN (${batch})`, `${bucketPg(pgKey, buckets)} IN (${batch})`);
+    const batch = differing.slice(i, i + BUCKETS_PER_READ);
+    if (diffSize(diff) >= (run.maxListedRows ?? MAX_LISTED_ROWS)) {
+      unlisted += batch.length;
+      continue;
+    }
+    const [a, b] = await readRows(plan, lane, `${bucketMy(myKey, buckets)} IN (${batch.join(", ")})`, `${bucketPg(pgKey, buckets)} IN (${batch.join(", ")})`);
     diff.add(a, b);
   }
-  return { rows, chunks: buckets, diff };
+  return { rows, chunks: buckets, diff, unlisted };
 }
 
 // ---------------------------------------------------------------- settling

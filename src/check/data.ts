@@ -14,7 +14,7 @@ import { ReplicateError } from "../errors.ts";
 import { CHECKPOINT_SCHEMA } from "../sink/checkpoint.ts";
 import { planTable, type TablePlan } from "./data-plan.ts";
 import { describeKey, KeyedDiff, keyObject, type MultisetDiff } from "./data-rows.ts";
-import { CHUNK_ROWS, compareTable, diffSize, type Lane, type TableOutcome } from "./data-table.ts";
+import { CHUNK_ROWS, compareTable, diffSize, type Lane, MAX_LISTED_ROWS, type TableOutcome } from "./data-table.ts";
 import { REPAIR_FOOTER, REPAIR_HEADER, repairStatements } from "./repair.ts";
 import { errorText, scrub } from "./report.ts";
 import { readTargetTables } from "./target-catalog.ts";
@@ -35,6 +35,7 @@ export interface DataCheckRun {
   /** Rows per chunk and parallel chunks (tests and benchmarks). */
   chunkRows?: number;
   lanes?: number;
+  maxListedRows?: number;
 }
 
 export interface TableReport {
@@ -52,6 +53,8 @@ export interface TableReport {
   targetOnlyRows?: number;
   /** Differences still moved when the re-check bound ran out (a live system). */
   unsettled?: boolean;
+  /** Differing chunks or buckets whose rows were not listed (too many differences). */
+  unlistedChunks?: number;
   error?: string;
 }
 
@@ -112,6 +115,7 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
           activity,
           estimatedRows: st.rows,
           chunkRows: run.chunkRows ?? chunkRowsFor(st.avgRowBytes),
+          maxListedRows: run.maxListedRows,
           onRows: (r) => progress.add(r),
           onNote: (msg) => log.info(msg),
         });
@@ -120,6 +124,9 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
         reports.push(report);
         plans.set(report, plan);
         if (run.repairSql !== undefined && diffSize(outcome.diff) > 0) repair.push(...repairStatements(plan, outcome.diff));
+        if (run.repairSql !== undefined && outcome.unlisted > 0) {
+          repair.push(`-- INCOMPLETE for ${plan.name}: ${outcome.unlisted} more differing chunk(s) were not listed; run the check again after applying this file`);
+        }
         progress.done();
       } catch (err) {
         reports.push(errorReport(name, errorText(err), t0, plan));
@@ -243,7 +250,7 @@ function errorReport(table: string, error: string, t0: number, plan?: TablePlan)
 function tableReport(plan: TablePlan, o: TableOutcome, t0: number): TableReport {
   const r: TableReport = {
     table: plan.name,
-    status: diffSize(o.diff) === 0 ? "equal" : "differs",
+    status: diffSize(o.diff) === 0 && o.unlisted === 0 ? "equal" : "differs",
     rows: o.rows,
     chunks: o.chunks,
     seconds: (Date.now() - t0) / 1000,
@@ -261,6 +268,7 @@ function tableReport(plan: TablePlan, o: TableOutcome, t0: number): TableReport 
     r.targetOnlyRows = (o.diff as MultisetDiff).targetOnly;
   }
   if (!o.settled) r.unsettled = true;
+  if (o.unlisted > 0) r.unlistedChunks = o.unlisted;
   return r;
 }
 
@@ -283,7 +291,8 @@ function renderText(reports: readonly TableReport[], plans: ReadonlyMap<TableRep
       r.key === "none"
         ? `${fmt(r.sourceOnlyRows ?? 0)} row(s) only on the source, ${fmt(r.targetOnlyRows ?? 0)} only on the target`
         : `${fmt(r.missing.length)} missing on the target, ${fmt(r.extra.length)} extra on the target, ${fmt(r.different.length)} different`;
-    lines.push(`DIFFERS ${head}: ${counts}${r.unsettled ? " (still changing when the re-check bound ran out)" : ""}`);
+    const more = r.unlistedChunks ? `; ${fmt(r.unlistedChunks)} more differing ${r.key === "none" ? "bucket(s)" : "chunk(s)"} not listed (over ${fmt(MAX_LISTED_ROWS)} differences: is the full copy loaded?)` : "";
+    lines.push(`DIFFERS ${head}: ${counts}${more}${r.unsettled ? " (still changing when the re-check bound ran out)" : ""}`);
     const rows: string[] = [];
     const show = (k: Record<string, string | null>) => (plan ? describeKey(plan, Object.values(k)) : JSON.stringify(k));
     for (const k of r.missing) rows.push(`  missing on target  ${r.table}  ${show(k)}`);

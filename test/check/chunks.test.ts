@@ -32,9 +32,9 @@ async function configFor(database: string, pgDatabase: string) {
 }
 
 /** Runs the data check; a difference (CHECK_FAILED) still returns the reports. */
-async function check(database: string, pgDatabase: string, chunkRows: number): Promise<TableReport[]> {
+async function check(database: string, pgDatabase: string, chunkRows: number, maxListedRows?: number): Promise<TableReport[]> {
   let text = "";
-  const run = { config: await configFor(database, pgDatabase), json: true, secrets: [], write: async (t: string) => void (text = t), chunkRows };
+  const run = { config: await configFor(database, pgDatabase), json: true, secrets: [], write: async (t: string) => void (text = t), chunkRows, maxListedRows };
   try {
     return await runDataCheck(run);
   } catch (err) {
@@ -78,6 +78,19 @@ describe("check --data chunking", () => {
     expect(r!.different).toEqual([{ key: { a: "4", b: "2024-01-01 00:00:00.004000" }, columns: ["v"] }]);
     expect(r!.missing).toEqual([{ a: "4", b: "2024-01-01 00:00:00.006000" }]);
     expect(r!.extra.map((k) => k.a).sort()).toEqual(["0", "50", "500"]);
+  });
+
+  test("a target far from the source (the full copy not loaded) lists a bounded number of rows and counts the other chunks", async () => {
+    const name = await twoSides({
+      mysql: `CREATE TABLE t (id INT PRIMARY KEY, v INT); INSERT INTO t SELECT seq, seq FROM seq_1_to_1000`,
+      pg: `CREATE TABLE t (id integer PRIMARY KEY, v integer)`,
+    });
+    const [r] = await check(name, name, 50, 120);
+    expect(r!.status).toBe("differs");
+    // Two chunks in flight may both pass the bound: at most one chunk per lane over it.
+    expect(r!.missing.length).toBeGreaterThanOrEqual(120);
+    expect(r!.missing.length).toBeLessThanOrEqual(200);
+    expect(r!.missing.length + r!.unlistedChunks! * 50).toBe(1000);
   });
 
   test("text keys sort differently on the two servers: compared in hash buckets, differences found by key", async () => {
