@@ -25,9 +25,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import type postgres from "postgres";
 import { startMariadb, startPostgres, type MariaDb, type Postgres } from "../test/support/servers.ts";
 import { BINARY } from "../test/support/cli.ts";
+import { differences, mariadbSums, postgresSums, type Sums } from "./support/sbtest.ts";
 
 // ---------------------------------------------------------------- options
 
@@ -140,44 +140,8 @@ function must(r: Run, what: string): Run {
   return r;
 }
 
-/** Per table: row count and md5 of the rows in id order, "id,k,c,pad" joined by newlines. */
-type Sums = Map<string, { rows: number; md5: string }>;
-
-async function mariadbSums(db: MariaDb): Promise<Sums> {
-  const c = await db.connect();
-  try {
-    await c.query("SET SESSION group_concat_max_len = 1073741824");
-    const out: Sums = new Map();
-    for (const t of tableNames) {
-      const [[r]] = (await c.query(
-        `SELECT COUNT(*) AS n, MD5(GROUP_CONCAT(CONCAT_WS(',', id, k, c, pad) ORDER BY id SEPARATOR '\\n')) AS h FROM sbtest.${t}`,
-      )) as unknown as [[{ n: number; h: string | null }]];
-      out.set(t, { rows: Number(r.n), md5: r.h ?? "" });
-    }
-    return out;
-  } finally {
-    await c.end();
-  }
-}
-
-async function postgresSums(sql: postgres.Sql): Promise<Sums> {
-  const out: Sums = new Map();
-  for (const t of tableNames) {
-    // MariaDB strips a CHAR's trailing spaces on read; PostgreSQL's bpchar keeps the padding.
-    const [r] = await sql.unsafe(
-      `SELECT count(*) AS n, md5(string_agg(concat_ws(',', id, k, rtrim(c), rtrim(pad)), E'\\n' ORDER BY id)) AS h FROM sbtest.${t}`,
-    );
-    out.set(t, { rows: Number(r!.n), md5: String(r!.h ?? "") });
-  }
-  return out;
-}
-
 function compareSums(a: Sums, b: Sums): { equal: boolean; detail: string } {
-  const bad: string[] = [];
-  for (const [t, x] of a) {
-    const y = b.get(t);
-    if (!y || y.rows !== x.rows || y.md5 !== x.md5) bad.push(`${t}: source ${x.rows} rows md5 ${x.md5}, target ${y?.rows ?? "-"} rows md5 ${y?.md5 ?? "-"}`);
-  }
+  const bad = differences(a, b);
   const rows = [...a.values()].reduce((s, x) => s + x.rows, 0);
   return bad.length === 0
     ? { equal: true, detail: `${a.size} tables, ${fmt(rows)} rows, row counts and md5 equal` }
@@ -296,7 +260,7 @@ try {
       await tpl.unsafe(`CREATE INDEX k_${i + 1} ON sbtest.${t} (k)`);
     }
     await tpl.unsafe("VACUUM ANALYZE");
-    const copied = compareSums(await mariadbSums(db), await postgresSums(tpl));
+    const copied = compareSums(await mariadbSums(db, tableNames), await postgresSums(tpl, tableNames));
     await tpl.end();
     if (!copied.equal) throw new Error(`the copy of the prepared tables differs from MariaDB: ${copied.detail}`);
     say(`copied the prepared rows into PostgreSQL database sbtest_template, schema sbtest, in ${((performance.now() - t0) / 1000).toFixed(1)} s (${copied.detail})`);
@@ -312,7 +276,7 @@ try {
   const sourceTx = gtidSeq(g1.g) - gtidSeq(g0.g);
   await admin.end();
   say(`generated the history on MariaDB: ${fmt(genFig.tx)} transactions in ${genFig.seconds.toFixed(1)} s (${fmt(genFig.tps)} tx/s, ${genFig.ignored} ignored errors); ${fmt(sourceTx)} transactions in the binlog (GTID ${g0.g} → ${g1.g})`);
-  const sourceSums = await mariadbSums(db);
+  const sourceSums = await mariadbSums(db, tableNames);
 
   // 3. source → journal
   const journal = join(work, "journal");
@@ -356,7 +320,7 @@ try {
       exitCode = 1;
     } else {
       const s = pg.sql(name);
-      const cmp = compareSums(sourceSums, await postgresSums(s));
+      const cmp = compareSums(sourceSums, await postgresSums(s, tableNames));
       await s.end();
       equal = cmp.equal;
       if (!cmp.equal) exitCode = 1;

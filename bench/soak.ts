@@ -23,6 +23,7 @@ import { BINARY } from "../test/support/cli.ts";
 import { startKafkaMock, type KafkaMock } from "../test/support/kafka-mock.ts";
 import { startMariadb, startPostgres, type MariaDb, type Postgres } from "../test/support/servers.ts";
 import { crashRestart } from "../test/faults/support.ts";
+import { differences, mariadbSums, postgresSums, type Sums } from "./support/sbtest.ts";
 
 // ---------------------------------------------------------------- options
 
@@ -132,46 +133,13 @@ class Supervised {
 
 // ---------------------------------------------------------------- comparison
 
-type Sums = Map<string, { rows: number; md5: string }>;
-
-async function mariadbSums(db: MariaDb): Promise<Sums> {
-  const c = await db.connect();
+/** The target's sums, or null while it is not replicated yet or restarting. */
+async function targetSums(sql: postgres.Sql): Promise<Sums | null> {
   try {
-    await c.query("SET SESSION group_concat_max_len = 1073741824");
-    const out: Sums = new Map();
-    for (const t of tables) {
-      const [[r]] = (await c.query(
-        `SELECT COUNT(*) AS n, MD5(GROUP_CONCAT(CONCAT_WS(',', id, k, c, pad) ORDER BY id SEPARATOR '\\n')) AS h FROM sbtest.${t}`,
-      )) as unknown as [[{ n: number; h: string | null }]];
-      out.set(t, { rows: Number(r.n), md5: r.h ?? "" });
-    }
-    return out;
-  } finally {
-    await c.end();
-  }
-}
-
-async function postgresSums(sql: postgres.Sql): Promise<Sums | null> {
-  const out: Sums = new Map();
-  try {
-    for (const t of tables) {
-      // MariaDB strips a CHAR's trailing spaces on read; PostgreSQL's bpchar keeps the padding.
-      const [r] = await sql.unsafe(`SELECT count(*) AS n, md5(string_agg(concat_ws(',', id, k, rtrim(c), rtrim(pad)), E'\\n' ORDER BY id)) AS h FROM sbtest.${t}`);
-      out.set(t, { rows: Number(r!.n), md5: String(r!.h ?? "") });
-    }
+    return await postgresSums(sql, tables);
   } catch {
-    return null; // not replicated yet, or the target is restarting
+    return null;
   }
-  return out;
-}
-
-function differences(a: Sums, b: Sums | null): string[] {
-  const bad: string[] = [];
-  for (const [t, x] of a) {
-    const y = b?.get(t);
-    if (!y || y.rows !== x.rows || y.md5 !== x.md5) bad.push(`${t}: source ${x.rows} rows md5 ${x.md5}, target ${y?.rows ?? "-"} rows md5 ${y?.md5 ?? "-"}`);
-  }
-  return bad;
 }
 
 // ---------------------------------------------------------------- the soak
@@ -288,12 +256,12 @@ try {
   say(`sysbench done: ${tx ? `${fmt(Number(tx[1]))} transactions (${tx[2]} per sec.)` : "no transaction count in its report"} in ${elapsed().toFixed(0)} s`);
 
   // Catch up, then compare.
-  const sourceSums = await mariadbSums(db);
+  const sourceSums = await mariadbSums(db, tables);
   const target = pg.sql("soak");
   let diff: string[] = [];
   const deadline = Date.now() + 300_000;
   for (;;) {
-    diff = differences(sourceSums, await postgresSums(target));
+    diff = differences(sourceSums, await targetSums(target));
     if (diff.length === 0 || Date.now() > deadline) break;
     await Bun.sleep(2_000);
   }
