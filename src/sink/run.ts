@@ -136,7 +136,9 @@ export async function runSink(run: SinkRun): Promise<void> {
       });
       running.add(p);
       void p.finally(() => running.delete(p));
-      return p;
+      // Wrapped: returning the promise itself would make every `await submit(…)` wait for the
+      // unit to be applied, serialising the whole sink.
+      return { done: p };
     };
     const flushGroup = async () => {
       if (group.length === 0) return;
@@ -165,7 +167,7 @@ export async function runSink(run: SinkRun): Promise<void> {
           await flushGroup();
           const skipThis = ddl && !skip && run.skipDdl !== undefined && matches(tx, run.skipDdl);
           if (skipThis) skipDdlSeen = true;
-          const done = await submit([tx], skip ? "skip" : skipThis ? "skipDdl" : "ddl");
+          const { done } = await submit([tx], skip ? "skip" : skipThis ? "skipDdl" : "ddl");
           if (ddl && !skip) {
             // Later transactions' writesets must see the keys this DDL created or dropped.
             await done;
