@@ -144,9 +144,12 @@ describe("the log lost records under the sink", () => {
     expect(middle).toContain(join(j.dir, segs[2]!));
     expect(middle).toContain(`offsets ${Number(segs[2]!.slice(0, 20))} to ${Number(segs[3]!.slice(0, 20)) - 1} are missing`);
     expect(middle).toContain("put the deleted segment files back");
-    // What was before the gap is applied; nothing after it.
+    // The sink stops at the gap. Workers commit independent transactions out of order, so what
+    // is applied need not be a prefix, but it is a set of distinct inserted rows and not all of
+    // them: what lies after the gap was never read.
     const applied = await targetIds(p);
-    expect(applied).toEqual(range(0, applied.length));
+    expect(new Set(applied).size).toBe(applied.length);
+    expect(applied.every((id) => id >= 0 && id < 2_500)).toBe(true);
     expect(applied.length).toBeLessThan(2_500);
 
     rmSync(join(j.dir, segs[0]!));
