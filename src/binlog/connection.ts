@@ -11,7 +11,7 @@
 
 import mysql from "mysql2";
 import { readFileSync } from "node:fs";
-import { ReplicateError } from "../errors.ts";
+import { ReplicateError, isRetriable } from "../errors.ts";
 import type { SourceConfig } from "../config/types.ts";
 import { explainTlsFailure } from "../config/tls.ts";
 import { MysqlGtidSet } from "./gtid.ts";
@@ -83,7 +83,7 @@ export class BinlogConnection {
       const said = (cause as Error).message;
       const tls = cfg.tls.mode === "disabled" ? undefined : explainTlsFailure(cause, "source", cfg.tls, cfg.host);
       throw new ReplicateError("SOURCE_CONNECTION", `cannot connect to the source ${where} as ${cfg.user}: ${tls ?? said}`, {
-        retriable: isTransient(cause),
+        retriable: isRetriable(cause),
         where,
         cause,
       });
@@ -305,9 +305,4 @@ function tlsOptions(cfg: SourceConfig): mysql.SslOptions | undefined {
     rejectUnauthorized: t.mode !== "required",
     verifyIdentity: t.mode === "verify-full",
   };
-}
-
-export function isTransient(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code;
-  return ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "PROTOCOL_CONNECTION_LOST", "EHOSTUNREACH"].includes(String(code));
 }

@@ -8,7 +8,7 @@
 
 import { ReplicateError, isRetriable } from "../errors.ts";
 import type { SourceConfig } from "../config/types.ts";
-import { BinlogConnection, explainPurged, isTransient, type DumpStart, type ServerInfo } from "./connection.ts";
+import { BinlogConnection, explainPurged, type DumpStart, type ServerInfo } from "./connection.ts";
 import { EventDecoder } from "./decode.ts";
 import type { TableMap } from "./events/tablemap.ts";
 import { TransactionAssembler, databaseFilter, type StreamItem } from "./transactions.ts";
@@ -101,7 +101,7 @@ export class BinlogSource {
         out.length = 0;
         assembler.interrupt(out, `connection lost: ${(err as Error).message}`);
         yield* out;
-        const retriable = isRetriable(err) || isTransient(err);
+        const retriable = isRetriable(err);
         if (!retriable || signal?.aborted || attempt >= (this.opts.maxRetries ?? Infinity)) {
           this.opts.onWaiting?.(undefined);
           throw await explainPurged(config, err);

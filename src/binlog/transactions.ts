@@ -20,6 +20,7 @@ import type { BinlogEvent, QueryEvent } from "./decode.ts";
 import type { RowChange, RowsOp } from "./events/rows.ts";
 import type { Flavour } from "./events/control.ts";
 import type { TableInfo } from "./types.ts";
+import { SYSTEM_DATABASES } from "./ddl-catalog.ts";
 
 export interface LogicalClock {
   /** MySQL: sequence_number of the last transaction this one may not run before (per binlog file). */
@@ -81,7 +82,6 @@ export interface HeartbeatItem {
 
 export type StreamItem = BeginItem | RowsItem | DdlItem | CommitItem | RollbackItem | HeartbeatItem;
 
-const SYSTEM_DATABASES = new Set(["mysql", "information_schema", "performance_schema", "sys"]);
 
 /** `[source] databases` as a predicate: the listed ones, or every non-system database. */
 export function databaseFilter(databases: string[]): (db: string) => boolean {
