@@ -7,8 +7,12 @@
 //                                       image (ctid of the first match), as MySQL did
 // Each UPDATE/DELETE must touch exactly one row; anything else means source and target have
 // diverged, and the transaction fails naming the table and the row's key instead of going on.
+// The server checks that (WITH w AS (UPDATE … RETURNING 1) SELECT expect_one_row(count(*))):
+// a mismatch is an error inside the target transaction, so the caller may send COMMIT in the
+// same pipeline and a transaction costs one round trip. After an error the server aborts the
+// transaction; the statements behind it, COMMIT included, then change nothing.
 // Statements are pipelined (postgres.js sends them without waiting for each answer) and
-// awaited together, so a transaction costs about one round trip per batch, not per row.
+// awaited together.
 
 import type postgres from "postgres";
 import { ReplicateError } from "../errors.ts";
@@ -16,6 +20,7 @@ import type { ChangeMessage, TableDef } from "../events/decode.ts";
 import { qualifiedTable, quoteIdent } from "../dialect/identifiers.ts";
 import { toParam, type Param, type ValueContext } from "../dialect/values.ts";
 import type { TxItem } from "./assembler.ts";
+import { EXPECT_ONE_ROW, ROW_MISMATCH_PREFIX } from "./checkpoint.ts";
 
 const MAX_PARAMS = 30_000;
 const MAX_ROWS = 500;
@@ -30,19 +35,16 @@ export interface ApplyContext extends ValueContext {
 export type Runner = Pick<postgres.Sql, "unsafe">;
 export type Pending = ReturnType<Runner["unsafe"]>;
 
-interface Check {
-  query: Pending;
-  change: ChangeMessage;
-}
-
 /**
  * Applies changes in order; DDL items are refused here (the caller handles them alone).
  * `lead` are statements already sent on the same connection (BEGIN) and `tail` is sent right
- * after the changes (the checkpoint row): all of them travel in one pipeline, one round trip.
+ * after the changes (COMMIT): all of them travel in one pipeline. Returns the tail's result.
+ * The error thrown is the first statement's to fail, in pipeline order (those after it fail
+ * only because the transaction is aborted).
  */
-export async function applyChanges(tx: Runner, items: TxItem[], ctx: ApplyContext, lead: Pending[] = [], tail?: () => Pending): Promise<void> {
-  const checks: Check[] = [];
+export async function applyChanges(tx: Runner, items: TxItem[], ctx: ApplyContext, lead: Pending[] = [], tail?: () => Pending): Promise<postgres.RowList<postgres.Row[]> | undefined> {
   const pending: Pending[] = [...lead];
+  const changeAt = new Map<number, ChangeMessage>();
   let i = 0;
   while (i < items.length) {
     const item = items[i]!;
@@ -61,25 +63,35 @@ export async function applyChanges(tx: Runner, items: TxItem[], ctx: ApplyContex
       i = j;
       continue;
     }
-    const q = item.op === "u" ? update(tx, item, ctx) : remove(tx, item, ctx);
-    pending.push(q);
-    checks.push({ query: q, change: item });
+    changeAt.set(pending.length, item);
+    pending.push(item.op === "u" ? update(tx, item, ctx) : remove(tx, item, ctx));
     i++;
   }
   if (tail) pending.push(tail());
-  await Promise.all(pending).catch((err: unknown) => {
-    throw asTargetError(err, ctx);
-  });
-  for (const c of checks) {
-    const count = (await c.query).count;
-    if (count !== 1) {
+  const settled = await Promise.allSettled(pending);
+  for (let k = 0; k < settled.length; k++) {
+    const s = settled[k]!;
+    if (s.status === "fulfilled") continue;
+    const change = changeAt.get(k);
+    const matched = change ? rowMismatch(s.reason) : undefined;
+    if (change && matched !== undefined) {
       throw new ReplicateError(
         "TARGET_DATA",
-        `${c.change.op === "u" ? "UPDATE" : "DELETE"} of ${c.change.table.database}.${c.change.table.table} row ${rowKey(c.change)} matched ${count} rows on the target instead of 1: source and target have diverged (${ctx.describe}); compare them with gs-replicate check --data`,
-        { where: `${c.change.table.database}.${c.change.table.table}` },
+        `${change.op === "u" ? "UPDATE" : "DELETE"} of ${change.table.database}.${change.table.table} row ${rowKey(change)} matched ${matched} rows on the target instead of 1: source and target have diverged (${ctx.describe}); compare them with gs-replicate check --data`,
+        { where: `${change.table.database}.${change.table.table}`, cause: s.reason },
       );
     }
+    throw asTargetError(s.reason, ctx);
   }
+  const last = tail ? settled.at(-1) : undefined;
+  return last?.status === "fulfilled" ? (last.value as postgres.RowList<postgres.Row[]>) : undefined;
+}
+
+/** The row count in expect_one_row's error, or undefined for any other error. */
+function rowMismatch(err: unknown): number | undefined {
+  const e = err as { code?: unknown; message?: unknown };
+  if (e.code !== "P0001" || typeof e.message !== "string" || !e.message.startsWith(ROW_MISMATCH_PREFIX)) return undefined;
+  return Number.parseInt(e.message.slice(ROW_MISMATCH_PREFIX.length), 10);
 }
 
 /** Statement texts of one table version, built once: a replay sends the same shapes millions of times. */
@@ -107,8 +119,8 @@ function statementsFor(t: TableDef, mapping: Record<string, string>): Statements
     target,
     keys,
     inserts: new Map(),
-    update: keys.length > 0 ? `UPDATE ${target} SET ${set} WHERE ${byKey(n)}` : `UPDATE ${target} SET ${set} WHERE ctid = (${matchOne(t, target, n)})`,
-    remove: keys.length > 0 ? `DELETE FROM ${target} WHERE ${byKey(0)}` : `DELETE FROM ${target} WHERE ctid = (${matchOne(t, target, 0)})`,
+    update: expectOne(keys.length > 0 ? `UPDATE ${target} SET ${set} WHERE ${byKey(n)}` : `UPDATE ${target} SET ${set} WHERE ctid = (${matchOne(t, target, n)})`),
+    remove: expectOne(keys.length > 0 ? `DELETE FROM ${target} WHERE ${byKey(0)}` : `DELETE FROM ${target} WHERE ctid = (${matchOne(t, target, 0)})`),
   };
   perMapping.set(mapping, st);
   return st;
@@ -159,6 +171,11 @@ function remove(tx: Runner, ch: ChangeMessage, ctx: ApplyContext) {
   const args: Param[] = [];
   params(t, ch.before!, ctx, ch, args, st.keys.length > 0 ? st.keys : undefined);
   return tx.unsafe(st.remove, args as never[], { prepare: true });
+}
+
+/** The statement, failing on the server unless it changed exactly one row (see the file header). */
+function expectOne(statement: string): string {
+  return `WITH w AS (${statement} RETURNING 1) SELECT ${EXPECT_ONE_ROW}(count(*)) FROM w`;
 }
 
 /** The first row equal to the before image, column by column ($offset+1 … are its values). */

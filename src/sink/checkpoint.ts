@@ -10,6 +10,9 @@
 //                          detected instead of replayed from a wrong place)
 //   gs_replicate.schemas   every AVRO schema the sink has met, so it can resume mid-log even
 //                          when the records that published them are behind the restart point
+//   gs_replicate.expect_one_row(n)  raises unless n = 1: apply.ts wraps each UPDATE/DELETE in
+//                          it, so a row missing on the target fails on the server, before a
+//                          COMMIT already travelling in the same pipeline
 //   gs_replicate_guard     an empty schema created with them: if the checkpoint disappears
 //                          while it is there, the checkpoint was dropped by hand and the sink
 //                          stops instead of replaying the whole log onto the target's data
@@ -46,6 +49,20 @@ type Sql = postgres.Sql | postgres.TransactionSql;
 
 const TABLES = ["applied", "progress", "schemas"] as const;
 
+/** See the file header; apply.ts recognises its error by ROW_MISMATCH_PREFIX. */
+export const EXPECT_ONE_ROW = `${CHECKPOINT_SCHEMA}.expect_one_row`;
+export const ROW_MISMATCH_PREFIX = "gs_replicate: row matched ";
+
+// PL/pgSQL, as openGauss has it too; the parameter is not called "found", a PL/pgSQL variable.
+const EXPECT_ONE_ROW_DDL = `CREATE OR REPLACE FUNCTION ${EXPECT_ONE_ROW}(n bigint) RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+  IF n <> 1 THEN
+    RAISE EXCEPTION '${ROW_MISMATCH_PREFIX}% rows instead of 1', n;
+  END IF;
+  RETURN n;
+END
+$$`;
+
 /**
  * Creates the checkpoint on a first run, and refuses to start over when it was dropped by hand:
  * replaying the log from its start onto a target that already holds its changes would apply
@@ -55,16 +72,20 @@ const TABLES = ["applied", "progress", "schemas"] as const;
  */
 export async function ensureCheckpointTables(sql: postgres.Sql): Promise<void> {
   const found = await sql.unsafe(
-    `SELECT n.nspname AS schema, c.relname AS table FROM pg_namespace n
+    `SELECT n.nspname AS schema, c.relname AS table,
+            EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid AND p.proname = 'expect_one_row') AS has_function
+       FROM pg_namespace n
        LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind = 'r' AND c.relname IN ('applied', 'progress', 'schemas')
       WHERE n.nspname IN ('${CHECKPOINT_SCHEMA}', '${GUARD_SCHEMA}')`,
   );
   const tables = new Set(found.filter((r) => r.schema === CHECKPOINT_SCHEMA && r.table !== null).map((r) => r.table as string));
   const guarded = found.some((r) => r.schema === GUARD_SCHEMA);
+  const hasFunction = found.some((r) => r.schema === CHECKPOINT_SCHEMA && r.has_function === true);
   const missing = TABLES.filter((t) => !tables.has(t));
   if (missing.length === 0) {
-    // Checkpoints made before the marker existed get it now.
-    if (!guarded) await create(sql, guardStatements());
+    // Checkpoints made by earlier versions get what was added since.
+    const later = [...(guarded ? [] : guardStatements()), ...(hasFunction ? [] : [EXPECT_ONE_ROW_DDL])];
+    if (later.length > 0) await create(sql, later);
     return;
   }
   if (tables.size > 0) {
@@ -82,6 +103,7 @@ export async function ensureCheckpointTables(sql: postgres.Sql): Promise<void> {
       id int PRIMARY KEY CHECK (id = 1), low_water bigint NOT NULL, binlog_file text, binlog_pos bigint, updated_at timestamptz NOT NULL DEFAULT now())`,
     `CREATE TABLE ${CHECKPOINT_SCHEMA}.schemas (fingerprint text PRIMARY KEY, schema_json text NOT NULL)`,
     `INSERT INTO ${CHECKPOINT_SCHEMA}.progress (id, low_water) VALUES (1, 0)`,
+    EXPECT_ONE_ROW_DDL,
     ...guardStatements(),
   ]);
 }

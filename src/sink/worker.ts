@@ -1,7 +1,9 @@
 // Worker connections and the apply-one-transaction routine.
 //
 // Each worker owns a reserved connection, so a transaction travels as one pipeline:
-//   BEGIN | checkpoint row | the changes …   (one round trip, row counts checked)   then COMMIT
+//   BEGIN | checkpoint row | the changes … | COMMIT   (one round trip; the server checks each
+//   UPDATE/DELETE changed one row, apply.ts). With preserve_commit_order, COMMIT waits for
+//   the unit's turn and goes in a second round trip.
 // The checkpoint row goes first: if an earlier attempt did commit but its answer was lost with
 // the connection, the retry fails on that row's key at once, and is recognised as already
 // applied instead of being applied twice. Retriable failures (deadlock, serialization failure,
@@ -155,11 +157,22 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
     let conn: WorkerConn | undefined;
     try {
       conn = await pool.take();
-      const lead = [conn.sql.unsafe("BEGIN"), recordApplied(conn.sql, records)];
-      await applyChanges(conn.sql, items, ctx, lead);
-      if (opts.commitTurn) await opts.commitTurn();
-      conn.check(`the COMMIT of ${describe}`);
-      await conn.sql.unsafe("COMMIT");
+      const c = conn;
+      const lead = [c.sql.unsafe("BEGIN"), recordApplied(c.sql, records)];
+      if (opts.commitTurn) {
+        await applyChanges(c.sql, items, ctx, lead);
+        await opts.commitTurn();
+        c.check(`the COMMIT of ${describe}`);
+        await c.sql.unsafe("COMMIT");
+      } else {
+        // One round trip: row counts are checked on the server (apply.ts), so COMMIT follows.
+        const done = await applyChanges(c.sql, items, ctx, lead, () => c.sql.unsafe("COMMIT"));
+        // An aborted transaction answers COMMIT with ROLLBACK; an error before it was thrown
+        // already, so this is a last guard against counting a rolled-back unit as applied.
+        if (done?.command !== "COMMIT") {
+          throw new ReplicateError("TARGET_CONNECTION", `the target answered the COMMIT of ${describe} with ${done?.command ?? "nothing"}`, { retriable: true, where: describe });
+        }
+      }
       pool.give(conn);
       if (attempt > 1) opts.onWait?.(undefined);
       return;
