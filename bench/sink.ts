@@ -1,5 +1,6 @@
 // Sink throughput: `bun run bench/sink.ts [--events 20000] [--workers 8] [--tables 8]
-//                    [--table-size 10000] [--threads 8] [--also 4,16]`.
+//                    [--table-size 10000] [--threads 8] [--also 4,16] [--delay-us 500]
+//                    [--network-native-events 2000]`.
 //
 // Replays a sysbench oltp_write_only history (sysbench is in Debian) and compares it with the
 // same workload run natively on the same PostgreSQL:
@@ -16,6 +17,12 @@
 //   5. native: sysbench oltp_write_only --db-driver=pgsql with 1 and N threads, same event
 //      count, on clones of the same template (search_path = sbtest), so it starts from the
 //      very rows the replay starts from; its own "transactions: … (X per sec.)" figure
+//   6. steps 4 and 5 again through bench/support/delay-proxy.c (--delay-us each way, default
+//      500; 0 skips this): a migration host reaches openGauss over a network, where one
+//      worker waits a round trip per transaction; on loopback, client and server share two
+//      CPUs and one worker already keeps them busy, so parallelism has little to add there
+//      (the summary prints native sysbench's own N-thread/1-thread ratio for comparison).
+//      Native runs here use --network-native-events (sysbench waits 6 round trips per tx).
 // Prints figures and whether the issue's targets are met; it asserts nothing about speed.
 // Client and servers share the machine's CPUs; other load moves every figure, the one-session
 // ones (replay 1 worker, native 1 thread: latency-bound ping-pong) the most, so the load
@@ -25,14 +32,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { startMariadb, startPostgres, type MariaDb, type Postgres } from "../test/support/servers.ts";
+import postgres from "postgres";
+import { freePort, startMariadb, startPostgres, type MariaDb, type Postgres } from "../test/support/servers.ts";
 import { BINARY } from "../test/support/cli.ts";
 import { differences, mariadbSums, postgresSums, type Sums } from "./support/sbtest.ts";
 
 // ---------------------------------------------------------------- options
 
-function options(argv: string[]): { events: number; workers: number; tables: number; tableSize: number; threads: number; also: number[] } {
-  const o = { events: 20_000, workers: 8, tables: 8, tableSize: 10_000, threads: 8, also: [4, 16] };
+function options(argv: string[]): { events: number; workers: number; tables: number; tableSize: number; threads: number; also: number[]; delayUs: number; networkNativeEvents: number } {
+  const o = { events: 20_000, workers: 8, tables: 8, tableSize: 10_000, threads: 8, also: [4, 16], delayUs: 500, networkNativeEvents: 2_000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
@@ -59,6 +67,13 @@ function options(argv: string[]): { events: number; workers: number; tables: num
         if (o.also.some((n) => !Number.isInteger(n) || n < 1)) usage(`--also: expected a comma-separated list of worker counts, found "${v}"`);
         break;
       }
+      case "--delay-us": {
+        const v = value();
+        o.delayUs = Number(v);
+        if (!Number.isInteger(o.delayUs) || o.delayUs < 0) usage(`--delay-us: expected microseconds (0 = no network section), found "${v}"`);
+        break;
+      }
+      case "--network-native-events": o.networkNativeEvents = int(); break;
       case "--help": case "-h": usage(); break;
       default: usage(`unknown flag ${a}`);
     }
@@ -68,7 +83,7 @@ function options(argv: string[]): { events: number; workers: number; tables: num
 
 function usage(message?: string): never {
   if (message) console.error(`bench/sink.ts: ${message}`);
-  console.error("usage: bun run bench/sink.ts [--events 20000] [--workers 8] [--tables 8] [--table-size 10000] [--threads 8] [--also 4,16|none]");
+  console.error("usage: bun run bench/sink.ts [--events 20000] [--workers 8] [--tables 8] [--table-size 10000] [--threads 8] [--also 4,16|none] [--delay-us 500] [--network-native-events 2000]");
   process.exit(message ? 2 : 0);
 }
 
@@ -181,6 +196,133 @@ function gtidSeq(pos: string): number {
   // MariaDB @@gtid_binlog_pos: one "domain-server-seq" per domain; this server writes domain 0.
   const m = /(?:^|,)0-\d+-(\d+)/.exec(pos.trim());
   return m ? Number(m[1]) : 0;
+}
+
+interface Measured {
+  label: string;
+  results: SinkResult[];
+  native: Map<number, ReturnType<typeof sysbenchFigures> & { machineBusy: number }>;
+}
+
+/** Sink runs (each worker count grouped, then 1 and N workers ungrouped) and native sysbench, against `port`. */
+async function measure(pg: Postgres, port: number, label: string, sourceTx: number, sourceSums: Sums, journal: string, nativeEvents: number): Promise<Measured> {
+  const results: SinkResult[] = [];
+  // Each worker count with grouping (the default), and 1 and N workers without it
+  // ([sink] group_transactions = 1), which shows what parallel workers alone bring.
+  const runs = [...workerCounts.map((w) => ({ w, group: 16 })), { w: 1, group: 1 }, { w: N, group: 1 }];
+  for (const { w, group } of runs) {
+    const name = `replay_${w}_${group}`;
+    await cloneTemplate(pg, name);
+    const cfg = join(work, `sink-${w}-${group}.toml`);
+    writeFileSync(
+      cfg,
+      `[transport]\nkind = "journal"\n\n[transport.journal]\ndir = "${journal}"\n\n[target]\nport = ${port}\nuser = "postgres"\ndatabase = "${name}"\ndialect = "postgresql"\n\n[sink]\nworkers = ${w}\ngroup_transactions = ${group}\n\n[log]\nprogress_seconds = 5\n`,
+    );
+    say(`\n[${label}] gs-replicate sink --stop-at-end, workers = ${w}, group_transactions = ${group}, into fresh database ${name} (progress lines follow)`);
+    const r = await spawn([BINARY, "sink", "--config", cfg, "--stop-at-end"], true);
+    const tps = sourceTx / r.seconds;
+    let equal: boolean | undefined;
+    let note = "";
+    if (r.code !== 0) {
+      note = `sink exited with ${r.code}`;
+      say(`  FAILED: ${note} after ${r.seconds.toFixed(2)} s (its stderr is above)`);
+      exitCode = 1;
+    } else {
+      const s = pg.sql(name);
+      const cmp = compareSums(sourceSums, await postgresSums(s, tableNames));
+      await s.end();
+      equal = cmp.equal;
+      if (!cmp.equal) exitCode = 1;
+      say(
+        `  ${fmt(sourceTx)} transactions in ${r.seconds.toFixed(2)} s wall: ${fmt(tps)} tx/s; peak RSS ${mib(r.maxRss)}, CPU ${r.cpuSeconds.toFixed(1)} s ` +
+          `(${((100 * r.cpuSeconds) / r.seconds).toFixed(0)}% of one core); whole machine ${(100 * r.machineBusy).toFixed(0)}% busy`,
+      );
+      say(`  target vs source: ${cmp.equal ? "EQUAL" : "DIFFERENT"} (${cmp.detail})`);
+    }
+    results.push({ workers: w, group, ok: r.code === 0, seconds: r.seconds, tps, maxRss: r.maxRss, cpuSeconds: r.cpuSeconds, machineBusy: r.machineBusy, equal, note });
+    await dropDatabase(pg, name);
+  }
+  const native = new Map<number, ReturnType<typeof sysbenchFigures> & { machineBusy: number }>();
+  for (const threads of [1, N]) {
+    const name = `native_${threads}`;
+    await cloneTemplate(pg, name, true);
+    say(`\n[${label}] native: sysbench oltp_write_only --db-driver=pgsql --threads=${threads} --events=${nativeEvents} --time=0 on fresh database ${name} (same template)`);
+    const r = must(
+      await spawn(
+        ["sysbench", "oltp_write_only", "--db-driver=pgsql", "--pgsql-host=127.0.0.1", `--pgsql-port=${port}`, "--pgsql-user=postgres", `--pgsql-db=${name}`,
+          `--tables=${opt.tables}`, `--table-size=${opt.tableSize}`, `--threads=${threads}`, `--events=${nativeEvents}`, "--time=0", "run"],
+        false,
+      ),
+      `sysbench run (PostgreSQL, ${threads} threads)`,
+    );
+    const f = sysbenchFigures(r.stdout);
+    native.set(threads, { ...f, machineBusy: r.machineBusy });
+    say(`  ${fmt(f.tx)} transactions in ${f.seconds.toFixed(2)} s: ${fmt(f.tps)} tx/s (${f.ignored} ignored errors, retried by sysbench); whole machine ${(100 * r.machineBusy).toFixed(0)}% busy`);
+    await dropDatabase(pg, name);
+  }
+  return { label, results, native };
+}
+
+function summary(m: Measured): void {
+  const one = m.results.find((r) => r.workers === 1 && r.group === 1)!;
+  const many = m.results.find((r) => r.workers === N && r.group === 1)!;
+  const best = m.results.filter((r) => r.workers === N).reduce((a, b) => (b.tps > a.tps ? b : a));
+  const nat1 = m.native.get(1)!;
+  const natN = m.native.get(N)!;
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  const line = (label: string, tps: string, secs: string, rss: string, cpu: string, busy: string, eq: string) =>
+    say(`${label.padEnd(28)}${tps.padStart(8)}${secs.padStart(9)}${rss.padStart(10)}${cpu.padStart(10)}${busy.padStart(9)}  ${eq}`);
+  say(`\n-- ${m.label}`);
+  line("", "tx/s", "seconds", "peak RSS", "sink CPU", "machine", "target = source");
+  for (const r of m.results) {
+    line(
+      `replay, ${r.workers} worker${r.workers === 1 ? "" : "s"}${r.group === 1 ? ", no groups" : ""}`,
+      r.ok ? fmt(r.tps) : "FAILED",
+      r.seconds.toFixed(2),
+      r.maxRss ? mib(r.maxRss) : "-",
+      `${r.cpuSeconds.toFixed(1)} s`,
+      pct(r.machineBusy),
+      r.equal === undefined ? r.note : r.equal ? "yes" : "NO",
+    );
+  }
+  line("native sysbench, 1 thread", fmt(nat1.tps), nat1.seconds.toFixed(2), "", "", pct(nat1.machineBusy), "");
+  line(`native sysbench, ${N} threads`, fmt(natN.tps), natN.seconds.toFixed(2), "", "", pct(natN.machineBusy), "");
+  const valid = (r: SinkResult) => r.ok && r.equal === true;
+  const verdict = (ok: boolean, x: number, target: number) => `${x.toFixed(2)} (target ≥ ${target}: ${ok ? "met" : "NOT met"})`;
+  const r1 = many.tps / one.tps;
+  const r2 = best.tps / natN.tps;
+  say(`replay ${N} workers / replay 1 worker, no groups:  ${valid(one) && valid(many) ? verdict(r1 >= 3, r1, 3) : "n/a (a run failed or diverged)"}`);
+  say(`replay ${N} workers (best) / native ${N} threads:    ${valid(best) ? verdict(r2 >= 0.8, r2, 0.8) : "n/a (the run failed or diverged)"}`);
+  say(`replay 1 worker / native 1 thread:       ${valid(one) ? (one.tps / nat1.tps).toFixed(2) : "n/a"}`);
+  // What the machine itself gives a parallel client: the same ratio for sysbench.
+  say(`native ${N} threads / native 1 thread:      ${(natN.tps / nat1.tps).toFixed(2)} (the parallel headroom of this machine and link, for comparison)`);
+}
+
+/** Builds and starts bench/support/delay-proxy.c in front of `targetPort`; undefined (said why) without a C compiler. */
+async function startDelayProxy(targetPort: number, delayUs: number): Promise<{ port: number; stop: () => void } | undefined> {
+  const bin = join(work, "delay-proxy");
+  const cc = Bun.spawnSync(["cc", "-O2", "-o", bin, join(import.meta.dir, "support", "delay-proxy.c")], { stderr: "pipe" });
+  if (cc.exitCode !== 0) {
+    say(`\nno network section: cannot build bench/support/delay-proxy.c (${cc.stderr.toString().trim() || "cc failed"})`);
+    return undefined;
+  }
+  const port = await freePort();
+  const p = Bun.spawn([bin, String(port), String(targetPort), String(delayUs)], { stdout: "pipe", stderr: "inherit" });
+  const first = await p.stdout.getReader().read();
+  if (!new TextDecoder().decode(first.value).startsWith("ready")) throw new Error("delay-proxy did not start");
+  return { port, stop: () => p.kill("SIGKILL") };
+}
+
+async function roundTripMs(port: number): Promise<number> {
+  const s = postgres({ host: "127.0.0.1", port, user: "postgres", database: "postgres", max: 1, onnotice: () => {} });
+  try {
+    await s`SELECT 1`;
+    const t0 = performance.now();
+    for (let i = 0; i < 200; i++) await s`SELECT 1`;
+    return (performance.now() - t0) / 200;
+  } finally {
+    await s.end();
+  }
 }
 
 // ---------------------------------------------------------------- the bench
@@ -296,98 +438,29 @@ try {
   );
   if (srcTx !== sourceTx) say(`  note: source reports ${srcTx} transactions, the binlog GTIDs say ${sourceTx}`);
 
-  // 4. sink runs
-  const results: SinkResult[] = [];
-  // Each worker count with grouping (the default), and 1 and N workers without it
-  // ([sink] group_transactions = 1), which shows what parallel workers alone bring.
-  const runs = [...workerCounts.map((w) => ({ w, group: 16 })), { w: 1, group: 1 }, { w: N, group: 1 }];
-  for (const { w, group } of runs) {
-    const name = `replay_${w}_${group}`;
-    await cloneTemplate(pg, name);
-    const cfg = join(work, `sink-${w}-${group}.toml`);
-    writeFileSync(
-      cfg,
-      `[transport]\nkind = "journal"\n\n[transport.journal]\ndir = "${journal}"\n\n[target]\nport = ${pg.port}\nuser = "postgres"\ndatabase = "${name}"\ndialect = "postgresql"\n\n[sink]\nworkers = ${w}\ngroup_transactions = ${group}\n\n[log]\nprogress_seconds = 5\n`,
-    );
-    say(`\ngs-replicate sink --stop-at-end, workers = ${w}, group_transactions = ${group}, into fresh database ${name} (progress lines follow)`);
-    const r = await spawn([BINARY, "sink", "--config", cfg, "--stop-at-end"], true);
-    const tps = sourceTx / r.seconds;
-    let equal: boolean | undefined;
-    let note = "";
-    if (r.code !== 0) {
-      note = `sink exited with ${r.code}`;
-      say(`  FAILED: ${note} after ${r.seconds.toFixed(2)} s (its stderr is above)`);
-      exitCode = 1;
-    } else {
-      const s = pg.sql(name);
-      const cmp = compareSums(sourceSums, await postgresSums(s, tableNames));
-      await s.end();
-      equal = cmp.equal;
-      if (!cmp.equal) exitCode = 1;
-      say(
-        `  ${fmt(sourceTx)} transactions in ${r.seconds.toFixed(2)} s wall: ${fmt(tps)} tx/s; peak RSS ${mib(r.maxRss)}, CPU ${r.cpuSeconds.toFixed(1)} s ` +
-          `(${((100 * r.cpuSeconds) / r.seconds).toFixed(0)}% of one core); whole machine ${(100 * r.machineBusy).toFixed(0)}% busy`,
-      );
-      say(`  target vs source: ${cmp.equal ? "EQUAL" : "DIFFERENT"} (${cmp.detail})`);
+  // 4-5. loopback: sink runs, then native
+  const loop = await measure(pg, pg.port, "loopback", sourceTx, sourceSums, journal, opt.events);
+  // 6. the same through a delaying proxy: the target on another host, as in a migration
+  let network: Measured | undefined;
+  if (opt.delayUs > 0) {
+    const proxy = await startDelayProxy(pg.port, opt.delayUs);
+    if (proxy) {
+      try {
+        const rttMs = await roundTripMs(proxy.port);
+        say(`\n== through bench/support/delay-proxy.c: ${opt.delayUs} µs each way, measured round trip of SELECT 1: ${rttMs.toFixed(2)} ms`);
+        network = await measure(pg, proxy.port, `network (${rttMs.toFixed(2)} ms round trip)`, sourceTx, sourceSums, journal, opt.networkNativeEvents);
+      } finally {
+        proxy.stop();
+      }
     }
-    results.push({ workers: w, group, ok: r.code === 0, seconds: r.seconds, tps, maxRss: r.maxRss, cpuSeconds: r.cpuSeconds, machineBusy: r.machineBusy, equal, note });
-    await dropDatabase(pg, name);
   }
 
-  // 5. native
-  const native = new Map<number, ReturnType<typeof sysbenchFigures> & { machineBusy: number }>();
-  for (const threads of [1, N]) {
-    const name = `native_${threads}`;
-    await cloneTemplate(pg, name, true);
-    say(`\nnative: sysbench oltp_write_only --db-driver=pgsql --threads=${threads} --events=${opt.events} --time=0 on fresh database ${name} (same template)`);
-    const r = must(
-      await spawn(
-        ["sysbench", "oltp_write_only", "--db-driver=pgsql", "--pgsql-host=127.0.0.1", `--pgsql-port=${pg.port}`, "--pgsql-user=postgres", `--pgsql-db=${name}`,
-          ...shape, `--threads=${threads}`, `--events=${opt.events}`, "--time=0", "run"],
-        false,
-      ),
-      `sysbench run (PostgreSQL, ${threads} threads)`,
-    );
-    const f = sysbenchFigures(r.stdout);
-    native.set(threads, { ...f, machineBusy: r.machineBusy });
-    say(`  ${fmt(f.tx)} transactions in ${f.seconds.toFixed(2)} s: ${fmt(f.tps)} tx/s (${f.ignored} ignored errors, retried by sysbench); whole machine ${(100 * r.machineBusy).toFixed(0)}% busy`);
-    await dropDatabase(pg, name);
-  }
-
-  // 6. summary
-  const one = results.find((r) => r.workers === 1 && r.group === 1)!;
-  const many = results.find((r) => r.workers === N && r.group === 1)!;
-  const best = results.filter((r) => r.workers === N).reduce((a, b) => (b.tps > a.tps ? b : a));
-  const nat1 = native.get(1)!;
-  const natN = native.get(N)!;
-  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
-  const line = (label: string, tps: string, secs: string, rss: string, cpu: string, busy: string, eq: string) =>
-    say(`${label.padEnd(28)}${tps.padStart(8)}${secs.padStart(9)}${rss.padStart(10)}${cpu.padStart(10)}${busy.padStart(9)}  ${eq}`);
+  // 7. summary
   say(`\n== sink benchmark: sysbench oltp_write_only history, ${fmt(sourceTx)} transactions (4 row changes each), ${opt.tables} tables × ${fmt(opt.tableSize)} rows`);
   say(`   PostgreSQL ${pgVersion} with fsync=off (applies equally to replay and native); ${navigator.hardwareConcurrency} CPUs shared by client and server;`);
   say(`   load average (1 min) ${load0.toFixed(2)} before the bench, ${loadavg()[0]!.toFixed(2)} at the end (this bench alone keeps it near 1-2)`);
   say(`   replay time = spawn to exit of dist/gs-replicate sink; native = sysbench's own figure; "machine" = share of all CPUs busy during the run`);
-  line("", "tx/s", "seconds", "peak RSS", "sink CPU", "machine", "target = source");
-  for (const r of results) {
-    line(
-      `replay, ${r.workers} worker${r.workers === 1 ? "" : "s"}${r.group === 1 ? ", no groups" : ""}`,
-      r.ok ? fmt(r.tps) : "FAILED",
-      r.seconds.toFixed(2),
-      r.maxRss ? mib(r.maxRss) : "-",
-      `${r.cpuSeconds.toFixed(1)} s`,
-      pct(r.machineBusy),
-      r.equal === undefined ? r.note : r.equal ? "yes" : "NO",
-    );
-  }
-  line("native sysbench, 1 thread", fmt(nat1.tps), nat1.seconds.toFixed(2), "", "", pct(nat1.machineBusy), "");
-  line(`native sysbench, ${N} threads`, fmt(natN.tps), natN.seconds.toFixed(2), "", "", pct(natN.machineBusy), "");
-  const valid = (r: SinkResult) => r.ok && r.equal === true;
-  const verdict = (ok: boolean, x: number, target: number) => `${x.toFixed(2)} (target ≥ ${target}: ${ok ? "met" : "NOT met"})`;
-  const r1 = many.tps / one.tps;
-  const r2 = best.tps / natN.tps;
-  say(`replay ${N} workers / replay 1 worker, no groups:  ${valid(one) && valid(many) ? verdict(r1 >= 3, r1, 3) : "n/a (a run failed or diverged)"}`);
-  say(`replay ${N} workers (best) / native ${N} threads:    ${valid(best) ? verdict(r2 >= 0.8, r2, 0.8) : "n/a (the run failed or diverged)"}`);
-  say(`replay 1 worker / native 1 thread:       ${valid(one) ? (one.tps / nat1.tps).toFixed(2) : "n/a"}`);
+  for (const m of [loop, network]) if (m) summary(m);
   say(`source (binlog → journal):               ${fmt(srcEvents / src.seconds)} events/s, ${fmt(srcTx / src.seconds)} tx/s, peak RSS ${mib(src.maxRss)}`);
 } catch (err) {
   console.error(`bench/sink.ts failed: ${err instanceof Error ? err.message : String(err)}`);
