@@ -30,6 +30,8 @@ export interface ServerInfo {
   serverId: number;
   /** "CRC32" or "NONE" */
   checksum: string;
+  /** @@lower_case_table_names: not 0 means database and table names are stored in lower case. */
+  lowerCaseTableNames: number;
 }
 
 export type DumpStart = { kind: "file"; file: string; pos: number } | { kind: "gtid"; set: string };
@@ -89,15 +91,20 @@ export class BinlogConnection {
       });
     }
     conn.on("error", () => {}); // errors surface through the running command
-    const [row] = (await query(conn, "SELECT VERSION() AS v, @@server_id AS id, @@global.binlog_checksum AS c")) as Array<{
+    const [row] = (await query(conn, "SELECT VERSION() AS v, @@server_id AS id, @@global.binlog_checksum AS c, @@lower_case_table_names AS l")) as Array<{
       v: string;
       id: number | string;
       c: string;
+      l: number | string;
     }>;
     const version = String(row?.v ?? "");
     const detected: Flavour = /mariadb/i.test(version) ? "mariadb" : "mysql";
     const flavour = cfg.flavor === "auto" ? detected : cfg.flavor;
-    return new BinlogConnection(conn, { version, flavour, serverId: Number(row?.id), checksum: String(row?.c ?? "NONE") }, cfg);
+    return new BinlogConnection(
+      conn,
+      { version, flavour, serverId: Number(row?.id), checksum: String(row?.c ?? "NONE"), lowerCaseTableNames: Number(row?.l ?? 0) },
+      cfg,
+    );
   }
 
   query<T = Record<string, unknown>>(sql: string): Promise<T[]> {

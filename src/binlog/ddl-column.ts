@@ -131,8 +131,8 @@ export function parseDefault(c: Cursor): DefaultValue {
 
 /** `[db.]name`, resolved against the session default database. */
 export function parseTableRef(c: Cursor): TableRef {
-  const first = c.ident();
-  if (c.eatPunct(".")) return { database: first, table: c.ident() };
+  const first = c.objectName(c.ident());
+  if (c.eatPunct(".")) return { database: first, table: c.objectName(c.ident()) };
   return { database: c.database, table: first };
 }
 

@@ -28,6 +28,12 @@ export interface LexOptions {
   flavour?: "mysql" | "mariadb";
   /** Server version as in versioned comments: 80023 for 8.0.23, 101106 for 10.11.6. */
   serverVersion?: number;
+  /**
+   * The source runs with lower_case_table_names ≠ 0: database and table names are
+   * case-insensitive and stored in lower case (row events carry them so), while the logged
+   * statement keeps the case its client wrote. Names are then lowered as they are parsed.
+   */
+  lowerCaseNames?: boolean;
 }
 
 export type TokenKind = "word" | "ident" | "string" | "number" | "hex" | "bit" | "punct";
@@ -242,6 +248,11 @@ export class Cursor {
 
   get sqlMode(): bigint {
     return this.opts.sqlMode ?? 0n;
+  }
+
+  /** A database or table name as the server stores it (see LexOptions.lowerCaseNames). */
+  objectName(name: string): string {
+    return this.opts.lowerCaseNames ? name.toLowerCase() : name;
   }
   peek(k = 0): Token | undefined {
     return this.tokens[this.i + k];

@@ -37,7 +37,7 @@ export function parseDdl(statement: string, opts: ParseOptions): Ddl {
   const state: { tables?: TableRef[] } = {};
   try {
     const c = cursorFor(statement, opts);
-    c.database = opts.database;
+    c.database = c.objectName(opts.database);
     const ddl = dispatch(c, statement, state);
     const oracle = (c.sqlMode & SQL_MODE.ORACLE) !== 0n && opts.flavour !== "mysql";
     if (oracle && (ddl.kind === "create_table" || ddl.kind === "alter_table")) {
@@ -115,7 +115,7 @@ function create(c: Cursor, statement: string, state: { tables?: TableRef[] }): D
   }
   if (c.eatWord("DATABASE", "SCHEMA")) {
     const ifNotExists = c.eatWords("IF", "NOT", "EXISTS");
-    const name = c.ident();
+    const name = c.objectName(c.ident());
     const opts = databaseOptions(c);
     return { kind: "create_database", statement, name, ifNotExists, orReplace, ...charsetOf(opts) };
   }
@@ -161,7 +161,7 @@ function alter(c: Cursor, statement: string, state: { tables?: TableRef[] }): Dd
     return parseAlterTableBody(c, { table, ifExists, online, ignore }, statement);
   }
   if (c.eatWord("DATABASE", "SCHEMA")) {
-    const name = c.isIdent() && !isDatabaseOption(c) ? c.ident() : c.database;
+    const name = c.isIdent() && !isDatabaseOption(c) ? c.objectName(c.ident()) : c.database;
     if (c.isWord("UPGRADE")) return { kind: "other", statement, what: "ALTER DATABASE UPGRADE" };
     return { kind: "alter_database", statement, name, ...charsetOf(databaseOptions(c)) };
   }
@@ -191,7 +191,7 @@ function drop(c: Cursor, statement: string, state: { tables?: TableRef[] }): Ddl
   }
   if (c.eatWord("DATABASE", "SCHEMA")) {
     const ifExists = c.eatWords("IF", "EXISTS");
-    const name = c.ident();
+    const name = c.objectName(c.ident());
     expectEnd(c);
     return { kind: "drop_database", statement, name, ifExists };
   }

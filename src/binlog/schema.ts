@@ -40,6 +40,7 @@ export interface DdlLike {
   database: string;
   statement: string;
   sqlMode?: bigint;
+  lowerCaseNames?: boolean;
 }
 
 interface Merged {
@@ -93,7 +94,7 @@ export class SchemaHistory {
   /** Follows one DDL statement; returns its parsed form. */
   apply(item: DdlLike): Ddl {
     const s = this.state;
-    const opts = { database: item.database, flavour: s.flavour, serverVersion: s.serverVersion };
+    const opts = { database: item.database, flavour: s.flavour, serverVersion: s.serverVersion, lowerCaseNames: item.lowerCaseNames === true };
     const ddl = parseDdl(item.statement, item.sqlMode === undefined ? opts : { ...opts, sqlMode: item.sqlMode });
     switch (ddl.kind) {
       case "create_database":

@@ -64,13 +64,15 @@ export class BinlogSource {
       try {
         conn = await BinlogConnection.open(config);
         this.info = conn.info;
+        const lowerCase = conn.info.lowerCaseTableNames !== 0;
+        assembler.setLowerCaseNames(lowerCase);
         if (start.kind === "current") start = { kind: "file", ...(await conn.currentPosition()) };
         const dump: DumpStart = start;
         const decoder = new EventDecoder({
           file: dump.kind === "file" ? dump.file : "?",
           flavour: conn.info.flavour,
           onTableMap: (map) => this.completeTable(map),
-          keepDatabase: databaseFilter(config.databases),
+          keepDatabase: databaseFilter(config.databases, lowerCase),
         });
         assembler.file = decoder.file;
         for await (const raw of this.events(conn, dump)) {

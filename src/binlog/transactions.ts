@@ -58,6 +58,8 @@ export interface DdlItem {
   statement: string;
   /** sql_mode the statement ran under (a 64-bit flag set), when logged. */
   sqlMode?: bigint;
+  /** The source has lower_case_table_names ≠ 0 (names in the statement are case-insensitive). */
+  lowerCaseNames?: boolean;
 }
 
 export interface CommitItem {
@@ -84,9 +86,10 @@ export type StreamItem = BeginItem | RowsItem | DdlItem | CommitItem | RollbackI
 
 
 /** `[source] databases` as a predicate: the listed ones, or every non-system database. */
-export function databaseFilter(databases: string[]): (db: string) => boolean {
-  const wanted = new Set(databases);
-  return wanted.size > 0 ? (db) => wanted.has(db) : (db) => !SYSTEM_DATABASES.has(db);
+/** `lowerCase`: the source stores names in lower case (lower_case_table_names ≠ 0), so configured names are compared in lower case. */
+export function databaseFilter(databases: string[], lowerCase = false): (db: string) => boolean {
+  const wanted = new Set(lowerCase ? databases.map((d) => d.toLowerCase()) : databases);
+  return wanted.size > 0 ? (db) => wanted.has(lowerCase ? db.toLowerCase() : db) : (db) => !SYSTEM_DATABASES.has(db);
 }
 
 export interface AssemblerOptions {
@@ -100,11 +103,18 @@ export class TransactionAssembler {
   private sawBegin = false;
   /** standalone: MariaDB's GTID flag (true: one statement, no COMMIT follows); undefined for MySQL, where only a BEGIN tells. */
   private pendingGtid: { gtid: string | null; clock: LogicalClock; standalone?: boolean; timestampMs?: number } | undefined;
-  private readonly keep: (db: string) => boolean;
+  private keep: (db: string) => boolean;
+  private lowerCaseNames = false;
   file = "";
 
-  constructor(opts: AssemblerOptions) {
+  constructor(private readonly opts: AssemblerOptions) {
     this.keep = databaseFilter(opts.databases);
+  }
+
+  /** Once connected: the source's lower_case_table_names is not 0 (see DdlItem.lowerCaseNames). */
+  setLowerCaseNames(on: boolean): void {
+    this.lowerCaseNames = on;
+    this.keep = databaseFilter(this.opts.databases, on);
   }
 
   get inTransaction(): boolean {
@@ -216,7 +226,7 @@ export class TransactionAssembler {
     // (CREATE TABLE … SELECT: the DDL, then the rows, then COMMIT, in one GTID group).
     const standalone = !this.sawBegin && (this.pendingGtid?.standalone ?? true);
     if (!this.open) this.begin(out, ev, ev.header.logPos - ev.header.eventSize, { gtid: null, clock: {}, standalone: true });
-    out.push({ kind: "ddl", database: ev.database, statement: sql, sqlMode: ev.status.sqlMode });
+    out.push({ kind: "ddl", database: ev.database, statement: sql, sqlMode: ev.status.sqlMode, ...(this.lowerCaseNames ? { lowerCaseNames: true } : {}) });
     if (standalone) this.commit(out, pos, ev.header.timestamp);
   }
 

@@ -79,6 +79,7 @@ export class ChangeEventWriter {
           file: b.file,
           pos: BigInt(b.pos),
           ts_ms: BigInt(Math.trunc(b.timestampMs)),
+          lower_case_names: item.lowerCaseNames === true,
         }));
         return;
       }

@@ -8,7 +8,7 @@ import type { BinlogValue } from "../binlog/types.ts";
 import type { LogRecord } from "../transport/types.ts";
 import { fingerprintHex } from "./fingerprint.ts";
 import { BUILTIN_SCHEMAS } from "./codec.ts";
-import { compile, type BuiltinKind, type CompiledSchema } from "./schemas.ts";
+import { compile, LEGACY_BUILTIN, type BuiltinKind, type CompiledSchema } from "./schemas.ts";
 import { fromAvro, type AvroValue, type Descriptor } from "./values.ts";
 
 export interface TableDef {
@@ -48,6 +48,8 @@ export interface DdlMessage {
   database: string;
   statement: string;
   sqlMode: bigint | null;
+  /** The source's lower_case_table_names ≠ 0: parse names in the statement in lower case. */
+  lowerCaseNames: boolean;
   file: string;
   pos: number;
   tsMs: number;
@@ -99,7 +101,14 @@ interface EnvelopeJson {
   fields: Array<{ name: string; type: unknown }>;
 }
 
-const builtinByFp = new Map<bigint, BuiltinKind>(Object.entries(BUILTIN_SCHEMAS).map(([k, s]) => [s.fingerprint, k as BuiltinKind]));
+/** Built-in record layouts by fingerprint, the current ones and those earlier versions wrote. */
+const builtinByFp = new Map<bigint, { kind: BuiltinKind; schema: CompiledSchema }>([
+  ...Object.entries(BUILTIN_SCHEMAS).map(([k, s]) => [s.fingerprint, { kind: k as BuiltinKind, schema: s }] as const),
+  ...LEGACY_BUILTIN.map((l) => {
+    const schema = compile(l.schema);
+    return [schema.fingerprint, { kind: l.kind, schema }] as const;
+  }),
+]);
 
 export class LogDecoder {
   private readonly tables = new Map<bigint, TableEntry>();
@@ -139,7 +148,7 @@ export class LogDecoder {
     const fp = Buffer.from(v.buffer, v.byteOffset + 2, 8).readBigUInt64LE(0);
     const body = Buffer.from(v.buffer, v.byteOffset + 10, v.length - 10);
     const builtin = builtinByFp.get(fp);
-    if (builtin) return this.builtin(builtin, BUILTIN_SCHEMAS[builtin].type.fromBuffer(body) as Record<string, unknown>);
+    if (builtin) return this.builtin(builtin.kind, builtin.schema.type.fromBuffer(body) as Record<string, unknown>);
     const table = this.tables.get(fp);
     if (!table) {
       throw new ReplicateError(
@@ -214,6 +223,7 @@ export class LogDecoder {
           database: r.database as string,
           statement: r.statement as string,
           sqlMode: r.sql_mode as bigint | null,
+          lowerCaseNames: r.lower_case_names === true,
           file: r.file as string,
           pos: Number(r.pos),
           tsMs: Number(r.ts_ms),
@@ -236,7 +246,7 @@ export function recordKind(record: LogRecord): BuiltinKind | "change" | "unknown
   const v = record.value;
   if (v.length < 10 || v[0] !== 0xc3 || v[1] !== 0x01) return "unknown";
   const fp = Buffer.from(v.buffer, v.byteOffset + 2, 8).readBigUInt64LE(0);
-  return builtinByFp.get(fp) ?? "change";
+  return builtinByFp.get(fp)?.kind ?? "change";
 }
 
 /** Decodes a built-in record (not a change) without any registered schema. */

@@ -331,7 +331,12 @@ async function runDdl(conn: WorkerConn, tx: SinkTx, describe: string, opts: { di
       continue;
     }
     const flavour = tx.begin.flavour === "mariadb" ? "mariadb" : "mysql";
-    const parsed = parseDdl(item.statement, { database: item.database, flavour, ...(item.sqlMode === null ? {} : { sqlMode: item.sqlMode }) });
+    const parsed = parseDdl(item.statement, {
+      database: item.database,
+      flavour,
+      lowerCaseNames: item.lowerCaseNames,
+      ...(item.sqlMode === null ? {} : { sqlMode: item.sqlMode }),
+    });
     conn.check(`reading the catalog for ${describe}`);
     const catalog = await readTargetCatalog(sql, parsed, opts.ctx.schemaMapping);
     const { statements, skipped } = translateDdl(parsed, {

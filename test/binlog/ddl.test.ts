@@ -415,3 +415,27 @@ describe("lexical rules", () => {
     expect(P("DROP TABLE t", { database: "" })).toMatchObject({ tables: [{ database: "", table: "t" }] });
   });
 });
+
+describe("lower_case_table_names ≠ 0 on the source", () => {
+  // The server stores database and table names in lower case and row events carry them so,
+  // while the binlog keeps each statement as its client wrote it.
+  const L = { lowerCaseNames: true, database: "Shop" };
+  test("database and table names are lowered; columns and index names keep their case", () => {
+    const t = table("CREATE TABLE Shop.MyTable (Id INT PRIMARY KEY, KEY IdxName (Id), FOREIGN KEY (Id) REFERENCES Other.Parent (Pid))", L);
+    expect(t.table).toEqual({ database: "shop", table: "mytable" });
+    expect(t.columns.map((c) => c.name)).toEqual(["Id"]);
+    expect(t.indexes.find((i) => i.kind === "index")?.name).toBe("IdxName");
+    expect(t.foreignKeys[0]!.target.table).toEqual({ database: "other", table: "parent" });
+    expect(table("CREATE TABLE MyTable (Id INT)", L).table).toEqual({ database: "shop", table: "mytable" });
+    expect(only(P("RENAME TABLE MyTable TO Archive.Old", L), "rename_table").renames).toEqual([
+      { from: { database: "shop", table: "mytable" }, to: { database: "archive", table: "old" } },
+    ]);
+    expect(only(P("CREATE DATABASE NewDb", L), "create_database").name).toBe("newdb");
+    expect(only(P("DROP DATABASE NewDb", L), "drop_database").name).toBe("newdb");
+    expect(ops("ALTER TABLE MyTable RENAME TO Shop.Other", L)).toEqual([{ op: "rename_table", to: { database: "shop", table: "other" } }]);
+  });
+
+  test("without it, names keep the case written", () => {
+    expect(table("CREATE TABLE Shop.MyTable (Id INT)").table).toEqual({ database: "Shop", table: "MyTable" });
+  });
+});

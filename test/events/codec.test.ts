@@ -2,7 +2,8 @@
 // column type and edge value), follows the AVRO spec's single-object encoding, and names the
 // identifier that breaks the AVRO naming rule.
 import { describe, expect, test } from "bun:test";
-import { ChangeEventWriter } from "../../src/events/codec.ts";
+import { ChangeEventWriter, singleObject } from "../../src/events/codec.ts";
+import { compile, LEGACY_BUILTIN } from "../../src/events/schemas.ts";
 import { LogDecoder, type ChangeMessage, type LogMessage } from "../../src/events/decode.ts";
 import { rabinFingerprint } from "../../src/events/fingerprint.ts";
 import { ReplicateError } from "../../src/errors.ts";
@@ -23,6 +24,26 @@ describe("AVRO fingerprint and framing", () => {
   test('CRC-64-AVRO of "int" matches the AVRO specification test vector 0x7275d51a3f395c8f', () => {
     expect(rabinFingerprint('"int"')).toBe(0x7275d51a3f395c8fn);
     expect(rabinFingerprint('"string"')).toBe(0x8f014872634503c7n);
+  });
+});
+
+describe("built-in record layouts", () => {
+  test("a DDL record carries lower_case_table_names; the layout written before that field still decodes", () => {
+    const begin: StreamItem = { kind: "begin", flavour: "mariadb", gtid: "0-1-9", clock: {}, file: "binlog.000001", pos: 4, timestampMs: 1_700_000_000_000, serverId: 1 } as StreamItem;
+    const ddl: StreamItem = { kind: "ddl", database: "Shop", statement: "CREATE TABLE MyTable (Id INT)", lowerCaseNames: true };
+    const { messages } = roundTrip([begin, ddl]);
+    expect(messages.find((m) => m.kind === "ddl")).toMatchObject({ kind: "ddl", database: "Shop", lowerCaseNames: true });
+    // Logs written by the first release hold DDL records of the earlier layout (its
+    // fingerprint, 0x01ce74cb2e8d5151, is what that release wrote).
+    const legacy = compile(LEGACY_BUILTIN.find((l) => l.kind === "ddl")!.schema);
+    expect(legacy.fingerprint).toBe(0x01ce74cb2e8d5151n);
+    const value = { gtid: "0-1-9", database: "Shop", statement: "CREATE TABLE t (a INT)", sql_mode: null, file: "binlog.000001", pos: 4n, ts_ms: 1n };
+    expect(new LogDecoder().decode({ key: null, value: singleObject(legacy, value) })).toMatchObject({
+      kind: "ddl",
+      database: "Shop",
+      statement: "CREATE TABLE t (a INT)",
+      lowerCaseNames: false,
+    });
   });
 });
 
