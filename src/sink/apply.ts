@@ -35,16 +35,19 @@ export interface ApplyContext extends ValueContext {
 export type Runner = Pick<postgres.Sql, "unsafe">;
 export type Pending = ReturnType<Runner["unsafe"]>;
 
+/** One statement of a transaction: prepared text, its parameters, and the change it applies (UPDATE/DELETE). */
+export interface PlannedStatement {
+  text: string;
+  params: Param[];
+  change?: ChangeMessage;
+}
+
 /**
- * Applies changes in order; DDL items are refused here (the caller handles them alone).
- * `lead` are statements already sent on the same connection (BEGIN) and `tail` is sent right
- * after the changes (COMMIT): all of them travel in one pipeline. Returns the tail's result.
- * The error thrown is the first statement's to fail, in pipeline order (those after it fail
- * only because the transaction is aborted).
+ * The statements that apply `items` in order; DDL items are refused here (the caller handles
+ * them alone). Consecutive inserts into one table become one multi-row INSERT.
  */
-export async function applyChanges(tx: Runner, items: TxItem[], ctx: ApplyContext, lead: Pending[] = [], tail?: () => Pending): Promise<postgres.RowList<postgres.Row[]> | undefined> {
-  const pending: Pending[] = [...lead];
-  const changeAt = new Map<number, ChangeMessage>();
+export function planStatements(items: TxItem[], ctx: ApplyContext): PlannedStatement[] {
+  const out: PlannedStatement[] = [];
   let i = 0;
   while (i < items.length) {
     const item = items[i]!;
@@ -59,13 +62,29 @@ export async function applyChanges(tx: Runner, items: TxItem[], ctx: ApplyContex
         if (next.kind !== "change" || next.op !== "c" || next.table !== item.table) break;
         j++;
       }
-      pending.push(insert(tx, items.slice(i, j) as ChangeMessage[], ctx));
+      out.push(insert(items.slice(i, j) as ChangeMessage[], ctx));
       i = j;
       continue;
     }
-    changeAt.set(pending.length, item);
-    pending.push(item.op === "u" ? update(tx, item, ctx) : remove(tx, item, ctx));
+    out.push(item.op === "u" ? update(item, ctx) : remove(item, ctx));
     i++;
+  }
+  return out;
+}
+
+/**
+ * Applies changes in order, each statement prepared on its own (the precise path: a failure
+ * names the statement and row it belongs to). `lead` are statements already sent on the same
+ * connection (BEGIN) and `tail` is sent right after the changes (COMMIT): all of them travel
+ * in one pipeline. Returns the tail's result. The error thrown is the first statement's to
+ * fail, in pipeline order (those after it fail only because the transaction is aborted).
+ */
+export async function applyChanges(tx: Runner, items: TxItem[], ctx: ApplyContext, lead: Pending[] = [], tail?: () => Pending): Promise<postgres.RowList<postgres.Row[]> | undefined> {
+  const pending: Pending[] = [...lead];
+  const changeAt = new Map<number, ChangeMessage>();
+  for (const st of planStatements(items, ctx)) {
+    if (st.change) changeAt.set(pending.length, st.change);
+    pending.push(tx.unsafe(st.text, st.params as never[], { prepare: true }));
   }
   if (tail) pending.push(tail());
   const settled = await Promise.allSettled(pending);
@@ -148,29 +167,29 @@ function params(t: TableDef, img: readonly unknown[], ctx: ApplyContext, change:
   for (let c = 0; c < t.names.length; c++) out.push(toParam(t.descriptors[c]!, img[c] as never, ctx, () => where(c)));
 }
 
-function insert(tx: Runner, rows: ChangeMessage[], ctx: ApplyContext) {
+function insert(rows: ChangeMessage[], ctx: ApplyContext): PlannedStatement {
   const t = rows[0]!.table;
   const st = statementsFor(t, ctx.schemaMapping);
   const args: Param[] = [];
   for (const row of rows) params(t, row.after!, ctx, row, args);
-  return tx.unsafe(insertText(t, st, rows.length), args as never[], { prepare: true });
+  return { text: insertText(t, st, rows.length), params: args };
 }
 
-function update(tx: Runner, ch: ChangeMessage, ctx: ApplyContext) {
+function update(ch: ChangeMessage, ctx: ApplyContext): PlannedStatement {
   const t = ch.table;
   const st = statementsFor(t, ctx.schemaMapping);
   const args: Param[] = [];
   params(t, ch.after!, ctx, ch, args);
   params(t, ch.before!, ctx, ch, args, st.keys.length > 0 ? st.keys : undefined);
-  return tx.unsafe(st.update, args as never[], { prepare: true });
+  return { text: st.update, params: args, change: ch };
 }
 
-function remove(tx: Runner, ch: ChangeMessage, ctx: ApplyContext) {
+function remove(ch: ChangeMessage, ctx: ApplyContext): PlannedStatement {
   const t = ch.table;
   const st = statementsFor(t, ctx.schemaMapping);
   const args: Param[] = [];
   params(t, ch.before!, ctx, ch, args, st.keys.length > 0 ? st.keys : undefined);
-  return tx.unsafe(st.remove, args as never[], { prepare: true });
+  return { text: st.remove, params: args, change: ch };
 }
 
 /** The statement, failing on the server unless it changed exactly one row (see the file header). */

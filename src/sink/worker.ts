@@ -1,9 +1,13 @@
 // Worker connections and the apply-one-transaction routine.
 //
-// Each worker owns a reserved connection, so a transaction travels as one pipeline:
-//   BEGIN | checkpoint row | the changes … | COMMIT   (one round trip; the server checks each
+// Each worker owns a reserved connection. A unit (one or more source transactions applied as
+// one target transaction) is first sent as ONE query (batch.ts):
+//   BEGIN; checkpoint rows; EXECUTE … per statement; COMMIT   (the server checks that each
 //   UPDATE/DELETE changed one row, apply.ts). With preserve_commit_order, COMMIT waits for
 //   the unit's turn and goes in a second round trip.
+// If that fails with anything but a lost connection or a retriable conflict, the unit is
+// applied again on the precise path — each statement prepared and pipelined on its own, in
+// one round trip too — so that a data error names its statement and row.
 // The checkpoint row goes first: if an earlier attempt did commit but its answer was lost with
 // the connection, the retry fails on that row's key at once, and is recognised as already
 // applied instead of being applied twice. Retriable failures (deadlock, serialization failure,
@@ -22,7 +26,8 @@ import type postgres from "postgres";
 import { isRetriable, ReplicateError } from "../errors.ts";
 import { log } from "../cli/log.ts";
 import type { SinkTx, TxItem } from "./assembler.ts";
-import { applyChanges, asTargetError, type ApplyContext } from "./apply.ts";
+import { applyChanges, asTargetError, planStatements, type ApplyContext } from "./apply.ts";
+import { applyAsOneQuery, literalChars, MAX_QUERY_CHARS } from "./batch.ts";
 import { CHECKPOINT_SCHEMA, recordApplied } from "./checkpoint.ts";
 
 // 0.2 s doubling to 10 s: about 40 s in all, which covers a target restart with crash recovery.
@@ -31,6 +36,8 @@ const MAX_ATTEMPTS = 10;
 /** A reserved connection and whether it may still be used. */
 export class WorkerConn {
   private closed = false;
+  /** Statements prepared on this connection for the one-query path (batch.ts). */
+  readonly prepared = new Map<string, string>();
 
   constructor(readonly sql: postgres.ReservedSql) {}
 
@@ -153,19 +160,29 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
   const ctx: ApplyContext = { ...opts.ctx, describe };
   const items = txs.length === 1 ? (txs[0]!.items as TxItem[]) : txs.flatMap((t) => t.items as TxItem[]);
   const records = txs.map((tx) => ({ offset: tx.offset, gtid: tx.end.gtid, file: tx.begin.file, pos: tx.begin.pos, endPos: tx.end.pos }));
+  let precise = false;
   for (let attempt = 1; ; attempt++) {
     let conn: WorkerConn | undefined;
     try {
       conn = await pool.take();
       const c = conn;
-      const lead = [c.sql.unsafe("BEGIN"), recordApplied(c.sql, records)];
-      if (opts.commitTurn) {
+      const statements = precise ? [] : planStatements(items, ctx);
+      if (!precise && literalChars(statements) <= MAX_QUERY_CHARS) {
+        await applyAsOneQuery(c, statements, records, !opts.commitTurn);
+        if (opts.commitTurn) {
+          await opts.commitTurn();
+          c.check(`the COMMIT of ${describe}`);
+          await c.sql.unsafe("COMMIT");
+        }
+      } else if (opts.commitTurn) {
+        const lead = [c.sql.unsafe("BEGIN"), recordApplied(c.sql, records)];
         await applyChanges(c.sql, items, ctx, lead);
         await opts.commitTurn();
         c.check(`the COMMIT of ${describe}`);
         await c.sql.unsafe("COMMIT");
       } else {
         // One round trip: row counts are checked on the server (apply.ts), so COMMIT follows.
+        const lead = [c.sql.unsafe("BEGIN"), recordApplied(c.sql, records)];
         const done = await applyChanges(c.sql, items, ctx, lead, () => c.sql.unsafe("COMMIT"));
         // An aborted transaction answers COMMIT with ROLLBACK; an error before it was thrown
         // already, so this is a last guard against counting a rolled-back unit as applied.
@@ -184,6 +201,14 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
         return;
       }
       const e = asTargetError(err, ctx);
+      if (!precise && !isRetriable(e)) {
+        // Apply the same unit again statement by statement: if it fails again, that says
+        // which statement and row (batch.ts reports nothing finer than the transaction).
+        log.debug(`${describe}: the one-query form failed (${(err as Error).message}); applying it statement by statement`);
+        precise = true;
+        attempt--;
+        continue;
+      }
       if (!isRetriable(e) && txs.length > 1) {
         for (const tx of txs) await applyTransactions(pool, [tx], opts);
         return;
