@@ -62,6 +62,21 @@ const TRANSACTION_RECORD = {
   ],
 };
 
+/** The DDL record as the first release wrote it (its JSON, hence its fingerprint, must not change). */
+const DDL_V1 = {
+  type: "record",
+  name: `${NS}.Ddl`,
+  fields: [
+    { name: "gtid", type: optional("string") },
+    { name: "database", type: "string" },
+    { name: "statement", type: "string" },
+    { name: "sql_mode", type: optional("long") },
+    { name: "file", type: "string" },
+    { name: "pos", type: "long" },
+    { name: "ts_ms", type: "long" },
+  ],
+} as const;
+
 export const BUILTIN = {
   schema: {
     type: "record",
@@ -139,44 +154,17 @@ export const BUILTIN = {
     ],
   },
   ddl: {
-    type: "record",
-    name: `${NS}.Ddl`,
-    fields: [
-      { name: "gtid", type: optional("string") },
-      { name: "database", type: "string" },
-      { name: "statement", type: "string" },
-      { name: "sql_mode", type: optional("long") },
-      { name: "file", type: "string" },
-      { name: "pos", type: "long" },
-      { name: "ts_ms", type: "long" },
-      // Added after the first release: the source's lower_case_table_names ≠ 0 (names in the
-      // statement are case-insensitive). Records of the earlier layout still decode (LEGACY_BUILTIN).
-      { name: "lower_case_names", type: "boolean", default: false },
-    ],
+    ...DDL_V1,
+    // Added after the first release: the source's lower_case_table_names ≠ 0 (names in the
+    // statement are case-insensitive). Records of the earlier layout still decode (LEGACY_BUILTIN).
+    fields: [...DDL_V1.fields, { name: "lower_case_names", type: "boolean", default: false }],
   },
 } as const;
 
 export type BuiltinKind = keyof typeof BUILTIN;
 
 /** Earlier layouts of built-in records, still read from logs written by earlier versions. */
-export const LEGACY_BUILTIN: Array<{ kind: BuiltinKind; schema: unknown }> = [
-  {
-    kind: "ddl",
-    schema: {
-      type: "record",
-      name: `${NS}.Ddl`,
-      fields: [
-        { name: "gtid", type: optional("string") },
-        { name: "database", type: "string" },
-        { name: "statement", type: "string" },
-        { name: "sql_mode", type: optional("long") },
-        { name: "file", type: "string" },
-        { name: "pos", type: "long" },
-        { name: "ts_ms", type: "long" },
-      ],
-    },
-  },
-];
+export const LEGACY_BUILTIN: Array<{ kind: BuiltinKind; schema: unknown }> = [{ kind: "ddl", schema: DDL_V1 }];
 
 /** avsc with 64-bit longs as bigint: unsigned INT, BIGINT and microsecond times exceed 2^53. */
 const BigLong = avro.types.LongType.__with({

@@ -167,28 +167,23 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
       conn = await pool.take();
       const c = conn;
       const statements = precise ? [] : planStatements(items, ctx);
+      const commitNow = !opts.commitTurn;
       if (!precise && literalChars(statements) <= MAX_QUERY_CHARS) {
-        await applyAsOneQuery(c, statements, records, !opts.commitTurn);
-        if (opts.commitTurn) {
-          await opts.commitTurn();
-          c.check(`the COMMIT of ${describe}`);
-          await c.sql.unsafe("COMMIT");
-        }
-      } else if (opts.commitTurn) {
+        await applyAsOneQuery(c, statements, records, commitNow);
+      } else {
         const lead = [c.sql.unsafe("BEGIN"), recordApplied(c.sql, records)];
-        await applyChanges(c.sql, items, ctx, lead);
+        // Row counts are checked on the server (apply.ts), so COMMIT can join the pipeline.
+        const done = await applyChanges(c.sql, items, ctx, lead, commitNow ? () => c.sql.unsafe("COMMIT") : undefined);
+        // An aborted transaction answers COMMIT with ROLLBACK; an error before it was thrown
+        // already, so this is a last guard against counting a rolled-back unit as applied.
+        if (commitNow && done?.command !== "COMMIT") {
+          throw new ReplicateError("TARGET_CONNECTION", `the target answered the COMMIT of ${describe} with ${done?.command ?? "nothing"}`, { retriable: true, where: describe });
+        }
+      }
+      if (opts.commitTurn) {
         await opts.commitTurn();
         c.check(`the COMMIT of ${describe}`);
         await c.sql.unsafe("COMMIT");
-      } else {
-        // One round trip: row counts are checked on the server (apply.ts), so COMMIT follows.
-        const lead = [c.sql.unsafe("BEGIN"), recordApplied(c.sql, records)];
-        const done = await applyChanges(c.sql, items, ctx, lead, () => c.sql.unsafe("COMMIT"));
-        // An aborted transaction answers COMMIT with ROLLBACK; an error before it was thrown
-        // already, so this is a last guard against counting a rolled-back unit as applied.
-        if (done?.command !== "COMMIT") {
-          throw new ReplicateError("TARGET_CONNECTION", `the target answered the COMMIT of ${describe} with ${done?.command ?? "nothing"}`, { retriable: true, where: describe });
-        }
       }
       pool.give(conn);
       if (attempt > 1) opts.onWait?.(undefined);
