@@ -14,7 +14,7 @@ export async function runPreflight(config: Config): Promise<CheckResult[]> {
   const source = config.source!;
   // The transport does not depend on the servers; its slow failures (Kafka retries) overlap theirs.
   const transport = config.transport ? guard("transport.kafka", () => checkTransport(config.transport!)) : Promise.resolve([]);
-  const src = await checkSource(source);
+  const src = await checkSource(source, Object.keys(config.target?.schema_mapping ?? {}));
   try {
     const schema = await checkSchema(src.conn, source, config.target?.dialect ?? "opengauss");
     const databases = schema.catalog

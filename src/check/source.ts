@@ -24,6 +24,7 @@ const IDS = [
   "source.server_id",
   "source.start_position",
   "source.binlog_retention",
+  "source.lower_case_table_names",
 ] as const;
 
 type Vars = Map<string, string>;
@@ -34,7 +35,8 @@ export interface SourceCheck {
   conn?: BinlogConnection;
 }
 
-export async function checkSource(cfg: SourceConfig): Promise<SourceCheck> {
+/** `mappingKeys`: the databases named in [target] schema_mapping (checked against lower_case_table_names). */
+export async function checkSource(cfg: SourceConfig, mappingKeys: string[] = []): Promise<SourceCheck> {
   const where = `${cfg.host}:${cfg.port}`;
   let conn: BinlogConnection;
   try {
@@ -64,6 +66,7 @@ export async function checkSource(cfg: SourceConfig): Promise<SourceCheck> {
     () => checkServerId(conn, vars, cfg),
     () => checkStart(conn, vars, cfg, flavour),
     () => checkRetention(vars),
+    () => checkLowerCaseNames(conn.info.lowerCaseTableNames, mappingKeys),
   ];
   for (const [i, check] of checks.entries()) {
     try {
@@ -221,4 +224,25 @@ function checkRetention(vars: Vars): CheckResult {
 
 export function quoteMy(s: string): string {
   return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+}
+
+/**
+ * lower_case_table_names ≠ 0: the server stores database and table names in lower case, and
+ * so does the target (README "DDL"). [source] databases is compared in lower case, but a
+ * [target] schema_mapping key with capitals would never match and its database would land in
+ * a schema of its own name instead of the mapped one.
+ */
+export function checkLowerCaseNames(value: number, mappingKeys: string[]): CheckResult {
+  const id = "source.lower_case_table_names";
+  if (value === 0) return ok(id, "0: database and table names are case-sensitive and keep the case written");
+  const mixed = mappingKeys.filter((k) => k !== k.toLowerCase());
+  if (mixed.length > 0) {
+    return fail(
+      id,
+      `lower_case_table_names=${value}: the source names databases in lower case, but [target] schema_mapping names ${mixed.map((k) => `"${k}"`).join(", ")}`,
+      `write those keys in lower case (${mixed.map((k) => `${k.toLowerCase()} = …`).join(", ")})`,
+      "[target] schema_mapping",
+    );
+  }
+  return ok(id, `lower_case_table_names=${value}: database and table names are stored in lower case, and replicated so`);
 }

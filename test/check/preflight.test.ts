@@ -6,6 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { runCli, writeConfig } from "../support/cli.ts";
 import { journalTransport } from "../support/pipeline.ts";
 import { freePort, getKafka, getMariadb, getPostgres, type MariaDb, startMariadb, uniqueName } from "../support/servers.ts";
+import { checkLowerCaseNames } from "../../src/check/source.ts";
 
 interface Check {
   id: string;
@@ -70,7 +71,7 @@ describe("check preflight", () => {
     const r = await runCli(["check", "--config", cfg]);
     expect(r.stdout).not.toContain("FAIL");
     expect(r.code).toBe(0);
-    for (const id of ["source.log_bin", "source.binlog_format", "source.binlog_row_image", "source.gtid", "source.binlog_row_metadata", "source.privileges", "source.server_id", "source.start_position", "source.binlog_retention", "schema.identifiers", "schema.types", "transport.journal", "target.tables", "target.privileges", "target.checkpoint"]) {
+    for (const id of ["source.log_bin", "source.binlog_format", "source.binlog_row_image", "source.gtid", "source.binlog_row_metadata", "source.privileges", "source.server_id", "source.start_position", "source.binlog_retention", "source.lower_case_table_names", "schema.identifiers", "schema.types", "transport.journal", "target.tables", "target.privileges", "target.checkpoint"]) {
       expect(lineOf(r.stdout, id)).toMatch(/^(ok {3}|warn )/);
     }
     expect(lineOf(r.stdout, "source.gtid")).toContain("MariaDB GTID position");
@@ -179,5 +180,19 @@ describe("check preflight", () => {
     expect(r.stdout).not.toContain("target.");
     expect(r.stdout).toContain("ok   schema.types");
     expect(r.code).toBe(0);
+  });
+});
+
+describe("source.lower_case_table_names", () => {
+  test("0 keeps names as written; otherwise schema_mapping keys with capitals fail, naming the fix", () => {
+    expect(checkLowerCaseNames(0, ["Shop"])).toMatchObject({ id: "source.lower_case_table_names", status: "ok" });
+    expect(checkLowerCaseNames(1, ["shop", "crm"])).toMatchObject({ status: "ok", found: expect.stringContaining("stored in lower case") });
+    expect(checkLowerCaseNames(1, ["shop", "MixedDb"])).toEqual({
+      id: "source.lower_case_table_names",
+      status: "fail",
+      object: "[target] schema_mapping",
+      found: 'lower_case_table_names=1: the source names databases in lower case, but [target] schema_mapping names "MixedDb"',
+      fix: "write those keys in lower case (mixeddb = …)",
+    });
   });
 });
