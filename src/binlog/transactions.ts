@@ -85,8 +85,11 @@ export interface HeartbeatItem {
 export type StreamItem = BeginItem | RowsItem | DdlItem | CommitItem | RollbackItem | HeartbeatItem;
 
 
-/** `[source] databases` as a predicate: the listed ones, or every non-system database. */
-/** `lowerCase`: the source stores names in lower case (lower_case_table_names ≠ 0), so configured names are compared in lower case. */
+/**
+ * `[source] databases` as a predicate: the listed ones, or every non-system database.
+ * `lowerCase`: the source stores names in lower case (lower_case_table_names ≠ 0), so the
+ * configured names are compared in lower case.
+ */
 export function databaseFilter(databases: string[], lowerCase = false): (db: string) => boolean {
   const wanted = new Set(lowerCase ? databases.map((d) => d.toLowerCase()) : databases);
   return wanted.size > 0 ? (db) => wanted.has(lowerCase ? db.toLowerCase() : db) : (db) => !SYSTEM_DATABASES.has(db);
