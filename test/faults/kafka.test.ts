@@ -4,15 +4,9 @@
 // continue when the broker is back, and the target ends equal to the source.
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { currentPosition } from "../support/binlog.ts";
 import { pipelineConfig } from "../support/pipeline.ts";
 import { getKafka, getMariadb, getPostgres, uniqueName } from "../support/servers.ts";
-import { sameRows, spawnCli, until } from "./support.ts";
-
-const TABLES = [
-  ["hot", "id, n", "id, n"],
-  ["ledger", "id, hot_id", "id, hot_id"],
-] as const;
+import { HOT_LEDGER, hotLedger, sameRows, spawnCli, until } from "./support.ts";
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -25,14 +19,8 @@ describe("Kafka broker outage", () => {
     const pg = await getPostgres();
     const kafka = getKafka();
     const name = uniqueName("brokerdown");
-    await pg.createDatabase(name);
+    const from = await hotLedger(db, pg, name);
     const c = await db.connect();
-    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.hot (id INT PRIMARY KEY, n INT NOT NULL); CREATE TABLE ${name}.ledger (id INT PRIMARY KEY, hot_id INT)`);
-    const sql = pg.sql(name);
-    await sql.unsafe(`CREATE SCHEMA "${name}"; CREATE TABLE "${name}".hot (id int PRIMARY KEY, n int NOT NULL); CREATE TABLE "${name}".ledger (id int PRIMARY KEY, hot_id int)`);
-    await sql.end();
-    const from = await currentPosition();
-    await c.query(`INSERT INTO ${name}.hot VALUES ${Array.from({ length: 10 }, (_, i) => `(${i}, 0)`).join(",")}`);
     const topic = uniqueName("downtopic");
     kafka.createTopic(topic, 1);
     const transport = `[transport]\nkind = "kafka"\n[transport.kafka]\nbrokers = ["${kafka.bootstrap}"]\ntopic = "${topic}"\ngroup_id = "${topic}_sink"`;
@@ -75,7 +63,7 @@ describe("Kafka broker outage", () => {
       await load;
     }
     await c.end();
-    await until("the target equal to the source", () => sameRows(db, pg, name, TABLES), 120_000, 500);
+    await until("the target equal to the source", () => sameRows(db, pg, name, HOT_LEDGER), 120_000, 500);
     expect(source.proc.exitCode).toBeNull();
     expect(sink.proc.exitCode).toBeNull();
     const so = await source.stop();

@@ -5,6 +5,7 @@ import { readdirSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { BINARY } from "../support/cli.ts";
 import { bothSides } from "../support/pipeline.ts";
+import { currentPosition } from "../support/binlog.ts";
 import type { MariaDb, Postgres } from "../support/servers.ts";
 
 export interface Running {
@@ -101,4 +102,31 @@ export async function dumpThread(db: MariaDb): Promise<number | null> {
 /** The message of an error line "[CODE at …]" the binary printed, for assertions that show it. */
 export function errorLine(stderr: string): string {
   return stderr.split("\n").find((l) => /\[[A-Z_]+( at [^\]]*)?\]\s*$/.test(l)) ?? stderr.slice(-2000);
+}
+
+/** The tables of hotLedger(), as sameRows compares them. */
+export const HOT_LEDGER = [
+  ["hot", "id, n", "id, n"],
+  ["ledger", "id, hot_id", "id, hot_id"],
+] as const;
+
+/**
+ * Database `name` on the source with hot (10 counter rows) and ledger (insert-only), and the
+ * same tables empty on the target (as a full copy taken before the rows would have). Returns
+ * the binlog position before the hot rows, where source starts.
+ */
+export async function hotLedger(db: MariaDb, pg: Postgres, name: string): Promise<{ file: string; pos: number }> {
+  await pg.createDatabase(name);
+  const c = await db.connect();
+  try {
+    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.hot (id INT PRIMARY KEY, n INT NOT NULL); CREATE TABLE ${name}.ledger (id INT PRIMARY KEY, hot_id INT)`);
+    const sql = pg.sql(name);
+    await sql.unsafe(`CREATE SCHEMA "${name}"; CREATE TABLE "${name}".hot (id int PRIMARY KEY, n int NOT NULL); CREATE TABLE "${name}".ledger (id int PRIMARY KEY, hot_id int)`);
+    await sql.end();
+    const from = await currentPosition(db);
+    await c.query(`INSERT INTO ${name}.hot VALUES ${Array.from({ length: 10 }, (_, i) => `(${i}, 0)`).join(",")}`);
+    return from;
+  } finally {
+    await c.end();
+  }
 }

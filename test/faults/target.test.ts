@@ -3,16 +3,10 @@
 // too, nothing is applied twice (an insert-only ledger would break its key), and the target
 // ends equal to the source.
 import { describe, expect, test } from "bun:test";
-import { currentPosition } from "../support/binlog.ts";
 import { runCli } from "../support/cli.ts";
 import { journalTransport, pipelineConfig } from "../support/pipeline.ts";
 import { getMariadb, startPostgres, uniqueName, type MariaDb } from "../support/servers.ts";
-import { crashRestart, pgCtl, sameRows, spawnCli, until } from "./support.ts";
-
-const TABLES = [
-  ["hot", "id, n", "id, n"],
-  ["ledger", "id, hot_id", "id, hot_id"],
-] as const;
+import { crashRestart, HOT_LEDGER, hotLedger, pgCtl, sameRows, spawnCli, until } from "./support.ts";
 
 /** Transactions moving counters between hot rows, each with an insert into an insert-only ledger. */
 async function workload(db: MariaDb, name: string, from: number, count: number): Promise<void> {
@@ -35,15 +29,7 @@ describe("target restarts under the sink", () => {
     const pg = await startPostgres();
     try {
       const name = uniqueName("tgtcrash");
-      await pg.createDatabase(name);
-      const c = await db.connect();
-      await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.hot (id INT PRIMARY KEY, n INT NOT NULL); CREATE TABLE ${name}.ledger (id INT PRIMARY KEY, hot_id INT)`);
-      const sql = pg.sql(name);
-      await sql.unsafe(`CREATE SCHEMA "${name}"; CREATE TABLE "${name}".hot (id int PRIMARY KEY, n int NOT NULL); CREATE TABLE "${name}".ledger (id int PRIMARY KEY, hot_id int)`);
-      await sql.end();
-      const from = await currentPosition(db);
-      await c.query(`INSERT INTO ${name}.hot VALUES ${Array.from({ length: 10 }, (_, i) => `(${i}, 0)`).join(",")}`);
-      await c.end();
+      const from = await hotLedger(db, pg, name);
       await workload(db, name, 0, 8_000);
       const j = journalTransport();
       const cfg = await pipelineConfig(db, pg, name, name, from, j.toml, "workers = 8\ngroup_transactions = 4");
@@ -69,7 +55,7 @@ describe("target restarts under the sink", () => {
       // More history while the sink follows.
       await workload(db, name, 8_000, 1_000);
       const src = spawnCli(["source", "--config", cfg]);
-      await until("the target equal to the source", () => sameRows(db, pg, name, TABLES), 90_000, 500);
+      await until("the target equal to the source", () => sameRows(db, pg, name, HOT_LEDGER), 90_000, 500);
       expect(sink.proc.exitCode).toBeNull();
       const s = await sink.stop();
       if (process.env.SHOW) console.log(s.stderr);
@@ -91,15 +77,7 @@ describe("target restarts under the sink", () => {
     const pg = await startPostgres();
     try {
       const name = uniqueName("tgtdown");
-      await pg.createDatabase(name);
-      const c = await db.connect();
-      await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.hot (id INT PRIMARY KEY, n INT NOT NULL); CREATE TABLE ${name}.ledger (id INT PRIMARY KEY, hot_id INT)`);
-      const sql = pg.sql(name);
-      await sql.unsafe(`CREATE SCHEMA "${name}"; CREATE TABLE "${name}".hot (id int PRIMARY KEY, n int NOT NULL); CREATE TABLE "${name}".ledger (id int PRIMARY KEY, hot_id int)`);
-      await sql.end();
-      const from = await currentPosition(db);
-      await c.query(`INSERT INTO ${name}.hot VALUES ${Array.from({ length: 10 }, (_, i) => `(${i}, 0)`).join(",")}`);
-      await c.end();
+      const from = await hotLedger(db, pg, name);
       await workload(db, name, 0, 500);
       const j = journalTransport();
       const cfg = await pipelineConfig(db, pg, name, name, from, j.toml, "workers = 4");
@@ -112,7 +90,7 @@ describe("target restarts under the sink", () => {
       const { stderr } = await sink.stop();
       expect({ code, errors: stderr.includes("ERROR") }).toEqual({ code: 0, errors: false });
       expect(stderr).toContain("loading the checkpoint: the target is unreachable");
-      expect(await sameRows(db, pg, name, TABLES)).toBe(true);
+      expect(await sameRows(db, pg, name, HOT_LEDGER)).toBe(true);
     } finally {
       await pg.stop();
     }
