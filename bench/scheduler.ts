@@ -10,20 +10,10 @@ import type { TableDef } from "../src/events/decode.ts";
 import type { Descriptor } from "../src/events/values.ts";
 import { type SchedMode, type SchedTx, Scheduler } from "../src/sink/scheduler.ts";
 import { WritesetBuilder } from "../src/sink/writeset.ts";
+import { mulberry32 } from "../test/support/random.ts";
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const WORKERS = 16;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const desc = (k: string): Descriptor => ({ k, m: k, nullable: false }) as Descriptor;
 const tables: TableDef[] = ["sbtest1", "sbtest2", "sbtest3", "sbtest4"].map((table) => ({

@@ -5,19 +5,9 @@ import type { TableDef } from "../../src/events/decode.ts";
 import type { Descriptor } from "../../src/events/values.ts";
 import { type SchedTx, Scheduler, type SchedulerOptions } from "../../src/sink/scheduler.ts";
 import { canonicalValue, type KeyPolicy, WritesetBuilder } from "../../src/sink/writeset.ts";
+import { mulberry32 } from "../support/random.ts";
 
 // ------------------------------------------------------------------ helpers
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function def(database: string, table: string, names: string[], key: string[], notNull: string[] = key): TableDef {
   const descriptors = names.map((n) => ({ k: "string", m: "varchar(10)", nullable: !notNull.includes(n) }) as Descriptor);
