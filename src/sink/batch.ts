@@ -22,7 +22,7 @@ import type postgres from "postgres";
 import { ReplicateError } from "../errors.ts";
 import type { Param } from "../dialect/values.ts";
 import type { PlannedStatement } from "./apply.ts";
-import { CHECKPOINT_SCHEMA, type AppliedRecord } from "./checkpoint.ts";
+import { appliedInsert, type AppliedRecord } from "./checkpoint.ts";
 
 /** Units whose values exceed this go the precise path: one huge string would double their memory. */
 export const MAX_QUERY_CHARS = 4 << 20;
@@ -49,7 +49,7 @@ export function literalChars(statements: PlannedStatement[]): number {
  */
 export async function applyAsOneQuery(conn: PreparingConn, statements: PlannedStatement[], records: AppliedRecord[], commit: boolean): Promise<void> {
   await prepareAll(conn, statements);
-  const parts = ["BEGIN", checkpointRows(records)];
+  const parts = ["BEGIN", appliedInsert(records, literal).text];
   for (const st of statements) parts.push(execute(conn.prepared.get(st.text)!, st.params));
   if (commit) parts.push("COMMIT");
   // postgres.js answers a multi-statement query with one Result (itself an array of rows,
@@ -84,11 +84,6 @@ function execute(name: string, params: Param[]): string {
   let s = `EXECUTE ${name}(`;
   for (let i = 0; i < params.length; i++) s += (i === 0 ? "" : ", ") + literal(params[i]!);
   return `${s})`;
-}
-
-function checkpointRows(records: AppliedRecord[]): string {
-  const rows = records.map((r) => `(${literal(r.offset.toString())}, ${literal(r.gtid)}, ${literal(r.file)}, ${literal(r.pos)}, ${literal(r.endPos)})`);
-  return `INSERT INTO ${CHECKPOINT_SCHEMA}.applied (log_offset, gtid, binlog_file, binlog_pos, end_pos) VALUES ${rows.join(", ")}`;
 }
 
 /** A value as an SQL literal of unknown type (see the file header). */

@@ -172,11 +172,22 @@ export async function loadCheckpoint(sql: postgres.Sql): Promise<CheckpointState
   };
 }
 
+export type AppliedValue = string | number | null;
+
+/**
+ * The INSERT that records `records` as applied, and its values; `value` writes each value
+ * into the text: a placeholder ($n, n from 1) for a prepared statement, or a literal (batch.ts).
+ */
+export function appliedInsert(records: AppliedRecord[], value: (v: AppliedValue, n: number) => string): { text: string; params: AppliedValue[] } {
+  const params = records.flatMap((r): AppliedValue[] => [r.offset.toString(), r.gtid, r.file, r.pos, r.endPos]);
+  const rows = records.map((_, i) => `(${params.slice(i * 5, i * 5 + 5).map((v, k) => value(v, i * 5 + k + 1)).join(", ")})`);
+  return { text: `INSERT INTO ${CHECKPOINT_SCHEMA}.applied (log_offset, gtid, binlog_file, binlog_pos, end_pos) VALUES ${rows.join(", ")}`, params };
+}
+
 /** The statement that records transactions as applied; run inside the transaction applying them. */
 export function recordApplied(tx: Pick<postgres.Sql, "unsafe">, records: AppliedRecord[]): ReturnType<Sql["unsafe"]> {
-  const values = records.map((_, i) => `($${i * 5 + 1}, $${i * 5 + 2}, $${i * 5 + 3}, $${i * 5 + 4}, $${i * 5 + 5})`).join(", ");
-  const params = records.flatMap((r) => [r.offset.toString(), r.gtid, r.file, r.pos, r.endPos]);
-  return tx.unsafe(`INSERT INTO ${CHECKPOINT_SCHEMA}.applied (log_offset, gtid, binlog_file, binlog_pos, end_pos) VALUES ${values}`, params, { prepare: true });
+  const { text, params } = appliedInsert(records, (_, n) => `$${n}`);
+  return tx.unsafe(text, params, { prepare: true });
 }
 
 export async function saveSchema(sql: postgres.Sql, fingerprint: string, schema: string): Promise<void> {

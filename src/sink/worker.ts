@@ -167,8 +167,10 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
       conn = await pool.take();
       const c = conn;
       const statements = precise ? [] : planStatements(items, ctx);
+      // Values too large for one query string go the precise path from the start.
+      if (!precise && literalChars(statements) > MAX_QUERY_CHARS) precise = true;
       const commitNow = !opts.commitTurn;
-      if (!precise && literalChars(statements) <= MAX_QUERY_CHARS) {
+      if (!precise) {
         await applyAsOneQuery(c, statements, records, commitNow);
       } else {
         const lead = [c.sql.unsafe("BEGIN"), recordApplied(c.sql, records)];
