@@ -2,7 +2,8 @@
 // keys (two transactions inserting the same unique value conflict though their primary keys
 // differ) and foreign keys (a child row must not overtake its parent). Read from the target's
 // catalog at start and after every DDL; tables linked by foreign keys serialise as one group.
-// The queries avoid unnest(…) WITH ORDINALITY, which openGauss lacks.
+// The queries avoid unnest(…) WITH ORDINALITY and cardinality(), which openGauss lacks
+// (array_length(a, 1) is NULL for an empty array on both).
 
 import type postgres from "postgres";
 import type { TableDef } from "../events/decode.ts";
@@ -20,7 +21,7 @@ export async function readKeyPolicy(sql: postgres.Sql, mapping: Record<string, s
        JOIN pg_class i ON i.oid = x.indexrelid
        JOIN generate_series(0, 63) AS k(i) ON k.i < x.indnatts
        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = x.indkey[k.i]
-      WHERE x.indisunique AND NOT x.indisprimary AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[]))
+      WHERE x.indisunique AND NOT x.indisprimary AND (coalesce(array_length($1::text[], 1), 0) = 0 OR n.nspname = ANY($1::text[]))
       ORDER BY 1, 2, 3, 5`,
     [schemas],
   );
@@ -37,7 +38,7 @@ export async function readKeyPolicy(sql: postgres.Sql, mapping: Record<string, s
   const expression = await sql.unsafe(
     `SELECT DISTINCT n.nspname AS s, c.relname AS t
        FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE x.indisunique AND NOT x.indisprimary AND x.indexprs IS NOT NULL AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[]))`,
+      WHERE x.indisunique AND NOT x.indisprimary AND x.indexprs IS NOT NULL AND (coalesce(array_length($1::text[], 1), 0) = 0 OR n.nspname = ANY($1::text[]))`,
     [schemas],
   );
   const serial = new Set(expression.map((r) => `${r.s}.${r.t}`));

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { currentPosition } from "../support/binlog.ts";
 import { runCli } from "../support/cli.ts";
 import { journalTransport, pipelineConfig } from "../support/pipeline.ts";
-import { getMariadb, getPostgres, uniqueName } from "../support/servers.ts";
+import { getMariadb, getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 
 interface Report {
   passed: boolean;
@@ -80,10 +80,10 @@ const DAMAGE: Array<[column: string, id: number, set: string]> = [
   ["g", 32, "g = set_byte(g, 10, 1)"],
 ];
 
-describe("check --data", () => {
+describe.each(TARGETS)("check --data (%s)", (dialect) => {
   test("equal after replication; then every damage is found by key and the repair SQL makes the target equal", async () => {
     const db = await getMariadb();
-    const pg = await getPostgres();
+    const pg = await getTarget(dialect);
     const name = uniqueName("chk_data");
     await pg.createDatabase(name);
     const from = await currentPosition();
@@ -161,7 +161,7 @@ describe("check --data", () => {
 
   test("--tables names an unknown table: usage error, exit 2", async () => {
     const db = await getMariadb();
-    const pg = await getPostgres();
+    const pg = await getTarget(dialect);
     const name = uniqueName("chk_tables");
     const c = await db.connect();
     await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT PRIMARY KEY)`);

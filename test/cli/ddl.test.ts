@@ -2,15 +2,15 @@
 // target's tables are created and changed by the replicated statements themselves, and after
 // each step the target's rows equal the source's.
 import { describe, expect, test } from "bun:test";
-import { getMariadb, getPostgres, uniqueName } from "../support/servers.ts";
+import { getMariadb, getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 import { currentPosition } from "../support/binlog.ts";
 import { runCli } from "../support/cli.ts";
 import { bothSides, journalTransport, pipelineConfig } from "../support/pipeline.ts";
 
-describe("DDL while rows keep flowing", () => {
+describe.each(TARGETS)("DDL while rows keep flowing (%s)", (dialect) => {
   test("create, add/drop/rename column, change type, add/drop index, rename table, truncate, drop", async () => {
     const db = await getMariadb();
-    const pg = await getPostgres();
+    const pg = await getTarget(dialect);
     const name = uniqueName("ddlflow");
     await pg.createDatabase(name);
     const c = await db.connect();

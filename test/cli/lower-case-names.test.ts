@@ -3,15 +3,16 @@
 // binlog keeps every DDL statement in the case its client wrote. Source and sink must agree
 // on one spelling on the target, and a `databases` filter written in mixed case must still
 // keep the rows (a silent loss otherwise).
-import { expect, test } from "bun:test";
-import { getPostgres, startMariadb, uniqueName } from "../support/servers.ts";
+import { describe, expect, test } from "bun:test";
+import { getTarget, startMariadb, TARGETS, uniqueName } from "../support/servers.ts";
 import { runCli } from "../support/cli.ts";
 import { journalTransport, pipelineConfig } from "../support/pipeline.ts";
 
+describe.each(TARGETS)("lower_case_table_names=1 source (%s)", (dialect) => {
 test("mixed-case DDL and rows of a lower_case_table_names=1 source land in one lower-case table", async () => {
   const db = await startMariadb({ extraArgs: ["--lower-case-table-names=1"] });
   try {
-    const pg = await getPostgres();
+    const pg = await getTarget(dialect);
     const name = uniqueName("lctn");
     await pg.createDatabase(name);
     const c = await db.connect();
@@ -42,3 +43,4 @@ test("mixed-case DDL and rows of a lower_case_table_names=1 source land in one l
     await db.stop();
   }
 }, 120_000);
+});

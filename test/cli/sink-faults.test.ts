@@ -2,7 +2,7 @@
 // mid-transaction, and a data error — the target always ends equal to the source, nothing is
 // applied twice, and a failed transaction leaves no part of itself behind.
 import { describe, expect, test } from "bun:test";
-import { getMariadb, getPostgres, uniqueName, type MariaDb, type Postgres } from "../support/servers.ts";
+import { getMariadb, getTarget, TARGETS, uniqueName, type MariaDb, type Target, type TargetDialect } from "../support/servers.ts";
 import { currentPosition } from "../support/binlog.ts";
 import { BINARY, runCli } from "../support/cli.ts";
 import { bothSides, journalTransport, pipelineConfig } from "../support/pipeline.ts";
@@ -22,9 +22,9 @@ const COMPARE = [
   ["bag", "v, w", "v, w"],
 ] as const;
 
-async function setup(name: string): Promise<{ db: MariaDb; pg: Postgres; from: { file: string; pos: number } }> {
+async function setup(dialect: TargetDialect, name: string): Promise<{ db: MariaDb; pg: Target; from: { file: string; pos: number } }> {
   const db = await getMariadb();
-  const pg = await getPostgres();
+  const pg = await getTarget(dialect);
   await pg.createDatabase(name);
   const c = await db.connect();
   await c.query(SCHEMA_MYSQL(name));
@@ -67,18 +67,18 @@ async function hotWorkload(db: MariaDb, name: string, sessions: number, perSessi
   await Promise.all(conns.map((c) => c.end()));
 }
 
-async function expectEqual(db: MariaDb, pg: Postgres, name: string): Promise<void> {
+async function expectEqual(db: MariaDb, pg: Target, name: string): Promise<void> {
   for (const [table, m, p] of COMPARE) {
     const { src, dst } = await bothSides(db, pg, name, name, table, m, p);
     expect(dst).toEqual(src);
   }
 }
 
-describe("sink under concurrency and faults", () => {
+describe.each(TARGETS)("sink under concurrency and faults (%s)", (dialect) => {
   test("concurrent sessions on hot rows replay exactly with 16 workers, commit order preserved or not", async () => {
     for (const preserve of [false, true]) {
       const name = uniqueName(`hot${preserve ? "p" : "f"}`);
-      const { db, pg, from } = await setup(name);
+      const { db, pg, from } = await setup(dialect, name);
       await hotWorkload(db, name, 6, 80);
       const j = journalTransport();
       const cfg = await pipelineConfig(db, pg, name, name, from, j.toml, `workers = 16\npreserve_commit_order = ${preserve}`);
@@ -92,7 +92,7 @@ describe("sink under concurrency and faults", () => {
 
   test("kill -9 at 12 points with workers mid-transaction: the target ends equal, nothing applied twice", async () => {
     const name = uniqueName("sinkkill");
-    const { db, pg, from } = await setup(name);
+    const { db, pg, from } = await setup(dialect, name);
     await hotWorkload(db, name, 4, 400);
     const j = journalTransport();
     const cfg = await pipelineConfig(db, pg, name, name, from, j.toml, "workers = 8");
@@ -124,7 +124,7 @@ describe("sink under concurrency and faults", () => {
 
   test("a data error stops the sink with exit 1 naming the GTID and row; no part of that transaction is applied", async () => {
     const name = uniqueName("dataerr");
-    const { db, pg, from } = await setup(name);
+    const { db, pg, from } = await setup(dialect, name);
     const sql = pg.sql(name);
     await sql.unsafe(`ALTER TABLE "${name}".ledger ADD CONSTRAINT small_delta CHECK (delta < 100)`);
     const c = await db.connect();
@@ -152,7 +152,7 @@ describe("sink under concurrency and faults", () => {
 
   test("a row missing on the target stops the sink naming table and key, with or without a key; nothing of that transaction is applied", async () => {
     const name = uniqueName("diverge");
-    const { db, pg, from } = await setup(name);
+    const { db, pg, from } = await setup(dialect, name);
     const sql = pg.sql(name);
     const c = await db.connect();
     await c.query(`INSERT INTO ${name}.hot VALUES (1, 0, 'a'), (2, 0, 'b')`);
@@ -196,11 +196,11 @@ describe("sink under concurrency and faults", () => {
   }, 120_000);
 });
 
-describe("writeset keys from the target catalog", () => {
+describe.each(TARGETS)("writeset keys from the target catalog (%s)", (dialect) => {
   test("unique keys and foreign keys order transactions whose primary keys differ", async () => {
     const name = uniqueName("uqfk");
     const db = await getMariadb();
-    const pg = await getPostgres();
+    const pg = await getTarget(dialect);
     await pg.createDatabase(name);
     const c = await db.connect();
     await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.uq (id INT PRIMARY KEY, u VARCHAR(10) UNIQUE);
@@ -231,11 +231,11 @@ describe("writeset keys from the target catalog", () => {
   }, 60_000);
 });
 
-describe("incompatible DDL", () => {
+describe.each(TARGETS)("incompatible DDL (%s)", (dialect) => {
   test("stops the sink naming GTID and statement, nothing after it applied; --skip-ddl resumes past exactly that transaction", async () => {
     const name = uniqueName("ddlstop");
     const db = await getMariadb();
-    const pg = await getPostgres();
+    const pg = await getTarget(dialect);
     await pg.createDatabase(name);
     const c = await db.connect();
     await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT PRIMARY KEY, g GEOMETRY NOT NULL)`);
@@ -266,11 +266,11 @@ describe("incompatible DDL", () => {
   }, 60_000);
 });
 
-describe("unique keys the writeset cannot see", () => {
+describe.each(TARGETS)("unique keys the writeset cannot see (%s)", (dialect) => {
   test("a MySQL prefix unique key (an expression index on the target) serialises its table", async () => {
     const name = uniqueName("prefix");
     const db = await getMariadb();
-    const pg = await getPostgres();
+    const pg = await getTarget(dialect);
     await pg.createDatabase(name);
     const c = await db.connect();
     await c.query(`CREATE DATABASE ${name}`);

@@ -1,15 +1,15 @@
-// MariaDB → source → journal → sink → PostgreSQL, with the compiled binary: after a workload
+// MariaDB → source → journal → sink → openGauss and PostgreSQL, with the compiled binary: after a workload
 // the target equals the source row for row, and the checkpoint shows each transaction once.
 import { describe, expect, test } from "bun:test";
-import { getKafka, getMariadb, getPostgres, uniqueName } from "../support/servers.ts";
+import { getKafka, getMariadb, getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 import { currentPosition } from "../support/binlog.ts";
 import { runCli } from "../support/cli.ts";
 import { bothSides, journalTransport, pipelineConfig } from "../support/pipeline.ts";
 
-describe("source → journal → sink → PostgreSQL", () => {
+describe.each(TARGETS)("source → journal → sink → %s", (dialect) => {
   test("a mixed workload over several tables replays exactly; a second sink run applies nothing twice", async () => {
     const db = await getMariadb();
-    const pg = await getPostgres();
+    const pg = await getTarget(dialect);
     const name = uniqueName("e2e");
     const pgdb = name;
     await pg.createDatabase(pgdb);
@@ -62,10 +62,10 @@ describe("source → journal → sink → PostgreSQL", () => {
   }, 120_000);
 });
 
-describe("source → Kafka (one partition) → sink → PostgreSQL", () => {
+describe.each(TARGETS)("source → Kafka (one partition) → sink → %s", (dialect) => {
   test("the same workload through the mock broker replays exactly; a 4-partition topic is refused", async () => {
     const db = await getMariadb();
-    const pg = await getPostgres();
+    const pg = await getTarget(dialect);
     const kafka = getKafka();
     const name = uniqueName("kafka");
     await pg.createDatabase(name);
@@ -104,10 +104,10 @@ describe("source → Kafka (one partition) → sink → PostgreSQL", () => {
   }, 120_000);
 });
 
-describe("a transaction larger than the sink holds in memory", () => {
+describe.each(TARGETS)("a transaction larger than the sink holds in memory (%s)", (dialect) => {
   test("50,000 rows in one transaction stream to the target in chunks and commit once", async () => {
     const db = await getMariadb();
-    const pg = await getPostgres();
+    const pg = await getTarget(dialect);
     const name = uniqueName("large");
     await pg.createDatabase(name);
     const c = await db.connect();

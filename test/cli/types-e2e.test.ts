@@ -4,7 +4,7 @@
 // values: numbers as numbers or exact decimal text, instants as instants, TIME as a duration in
 // microseconds, bytes as bytes, JSON as parsed JSON.
 import { describe, expect, test } from "bun:test";
-import { getMariadb, getPostgres, uniqueName } from "../support/servers.ts";
+import { getMariadb, getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 import { currentPosition } from "../support/binlog.ts";
 import { runCli } from "../support/cli.ts";
 import { journalTransport, pipelineConfig } from "../support/pipeline.ts";
@@ -39,10 +39,10 @@ function parseJson(v: unknown): unknown {
   }
 }
 
-describe("every type, source value = target value", () => {
+describe.each(TARGETS)("every type, source value = target value (%s)", (dialect) => {
   test("edge values replicate exactly under the documented mapping", async () => {
     const db = await getMariadb();
-    const pg = await getPostgres();
+    const pg = await getTarget(dialect);
     const name = uniqueName("alltypes");
     await pg.createDatabase(name);
     const c = await db.connect();

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { pipelineConfig } from "../support/pipeline.ts";
-import { getKafka, getMariadb, getPostgres, uniqueName } from "../support/servers.ts";
+import { getKafka, getMariadb, getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 import { HOT_LEDGER, hotLedger, sameRows, spawnCli, until } from "./support.ts";
 
 function rssMiB(pid: number): number {
@@ -13,10 +13,10 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : 0;
 }
 
-describe("Kafka broker outage", () => {
+describe.each(TARGETS)("Kafka broker outage (%s)", (dialect) => {
   test("20 s without the broker while rows keep coming: source holds back, sink waits, both continue, the target ends equal", async () => {
     const db = await getMariadb();
-    const pg = await getPostgres();
+    const pg = await getTarget(dialect);
     const kafka = getKafka();
     const name = uniqueName("brokerdown");
     const from = await hotLedger(db, pg, name);

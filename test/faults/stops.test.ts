@@ -12,7 +12,7 @@ import { currentPosition } from "../support/binlog.ts";
 import { runCli, type CliResult } from "../support/cli.ts";
 import { changeRows, readLog } from "../support/log.ts";
 import { pipelineConfig } from "../support/pipeline.ts";
-import { getKafka, getMariadb, getPostgres, uniqueName, type MariaDb, type Postgres } from "../support/servers.ts";
+import { getKafka, getMariadb, getTarget, TARGETS, uniqueName, type MariaDb, type Target, type TargetDialect } from "../support/servers.ts";
 import { errorLine, sameRows } from "./support.ts";
 
 const PAD = 2_400;
@@ -20,14 +20,14 @@ const T = [["t", "id, pad", "id, pad"]] as const;
 
 interface Pair {
   db: MariaDb;
-  pg: Postgres;
+  pg: Target;
   name: string;
 }
 
 /** Database `name` with table t on both sides. */
-async function pair(prefix: string): Promise<Pair> {
+async function pair(dialect: TargetDialect, prefix: string): Promise<Pair> {
   const db = await getMariadb();
-  const pg = await getPostgres();
+  const pg = await getTarget(dialect);
   const name = uniqueName(prefix);
   await pg.createDatabase(name);
   const c = await db.connect();
@@ -79,9 +79,9 @@ function stopped(r: CliResult, code: string): string {
   return line;
 }
 
-describe("the log lost records under the sink", () => {
+describe.each(TARGETS)("the log lost records under the sink (%s)", (dialect) => {
   test("Kafka retention deleted records the sink has not applied: SINK_LOG_GAP naming the offsets, nothing applied past the checkpoint", async () => {
-    const p = await pair("gapk");
+    const p = await pair(dialect, "gapk");
     const kafka = getKafka();
     const topic = uniqueName("gaptopic");
     kafka.createTopic(topic, 1);
@@ -101,7 +101,7 @@ describe("the log lost records under the sink", () => {
   }, 120_000);
 
   test("a journal replaced by a new one: shorter or longer than the checkpoint, SINK_LOG_GAP and nothing applied", async () => {
-    const p = await pair("gapj");
+    const p = await pair(dialect, "gapj");
     const j = journal();
     const cfg = await pipelineConfig(p.db, p.pg, p.name, p.name, await currentPosition(), j.toml, "workers = 2");
     await insert(p, 0, 30);
@@ -127,7 +127,7 @@ describe("the log lost records under the sink", () => {
   }, 120_000);
 
   test("deleted journal segments: JOURNAL_CORRUPT naming the missing file and offsets", async () => {
-    const p = await pair("seg");
+    const p = await pair(dialect, "seg");
     const j = journal(1);
     const cfg = await pipelineConfig(p.db, p.pg, p.name, p.name, await currentPosition(), j.toml, "workers = 2");
     // 1 MiB segments; a segment rolls at the first append once full, so five runs of about
@@ -171,9 +171,9 @@ const canMount = (() => {
   return mounted;
 })();
 
-describe("disk full under the journal", () => {
+describe.each(TARGETS)("disk full under the journal (%s)", (dialect) => {
   test.skipIf(!canMount)("source stops with JOURNAL_IO (ENOSPC, what to do); after space is freed it resumes with nothing lost or doubled", async () => {
-    const p = await pair("enospc");
+    const p = await pair(dialect, "enospc");
     const mnt = mkdtempSync(join(tmpdir(), "gsr-enospc-"));
     expect(spawnSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt]).status).toBe(0);
     try {
@@ -201,9 +201,9 @@ describe("disk full under the journal", () => {
   }, 120_000);
 });
 
-describe("checkpoint dropped by hand", () => {
+describe.each(TARGETS)("checkpoint dropped by hand (%s)", (dialect) => {
   test("DROP SCHEMA gs_replicate CASCADE: the sink stops instead of replaying the log onto the data; a fresh migration as the message says works", async () => {
-    const p = await pair("ckdrop");
+    const p = await pair(dialect, "ckdrop");
     const j = journal();
     const cfg = await pipelineConfig(p.db, p.pg, p.name, p.name, await currentPosition(), j.toml, "workers = 2");
     await insert(p, 0, 20);
@@ -240,7 +240,7 @@ describe("checkpoint dropped by hand", () => {
   }, 120_000);
 
   test("DROP TABLE gs_replicate.progress: TARGET_CHECKPOINT naming the missing table", async () => {
-    const p = await pair("ckprog");
+    const p = await pair(dialect, "ckprog");
     const j = journal();
     const cfg = await pipelineConfig(p.db, p.pg, p.name, p.name, await currentPosition(), j.toml, "workers = 2");
     await insert(p, 0, 10);

@@ -1,12 +1,10 @@
 // Helpers of the fault tests: long-running gs-replicate processes whose stderr is collected
-// while they run, waiting for conditions, a crash-like PostgreSQL restart, and comparisons.
-import { dirname, join } from "node:path";
-import { readdirSync } from "node:fs";
+// while they run, waiting for conditions, a crash-like target restart, and comparisons.
 import type { Subprocess } from "bun";
 import { BINARY } from "../support/cli.ts";
 import { bothSides } from "../support/pipeline.ts";
 import { currentPosition } from "../support/binlog.ts";
-import type { MariaDb, Postgres } from "../support/servers.ts";
+import type { MariaDb, Target } from "../support/servers.ts";
 
 export interface Running {
   proc: Subprocess<"ignore", "ignore", "pipe">;
@@ -48,39 +46,16 @@ export async function until(what: string, cond: () => Promise<boolean> | boolean
   }
 }
 
-/**
- * pg_ctl restart -m immediate (a crash: no checkpoint, every connection cut), as
- * Postgres.restartImmediate() means it, with the server log going to a file: without -l the
- * restarted postmaster keeps pg_ctl's stdout open and a synchronous wait for pg_ctl lasts
- * about two minutes. With `downMs`, the server stays away that long before it starts again.
- */
-export async function crashRestart(pg: Postgres, downMs = 0): Promise<void> {
-  if (downMs === 0) return pgCtl(pg, "restart");
-  await pgCtl(pg, "stop");
+/** A crash-like restart of the target; with `downMs`, it stays away that long before it starts again. */
+export async function crashRestart(pg: Target, downMs = 0): Promise<void> {
+  if (downMs === 0) return pg.restartImmediate();
+  await pg.crash();
   await Bun.sleep(downMs);
-  await pgCtl(pg, "start");
-}
-
-/** pg_ctl stop -m immediate, start, or restart -m immediate of a test server; the log goes to a file. */
-export async function pgCtl(pg: Postgres, action: "stop" | "start" | "restart"): Promise<void> {
-  const base = dirname(pg.datadir);
-  const opts = `-p ${pg.port} -k ${base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_buffers=128MB`;
-  const args = action === "stop" ? ["-m", "immediate", "-w", "stop"] : ["-o", opts, "-l", join(base, "log"), ...(action === "restart" ? ["-m", "immediate"] : []), "-w", "-t", "60", action];
-  const p = Bun.spawn(["runuser", "-u", "postgres", "--", pgCtlPath(), "-D", pg.datadir, ...args], { stdout: "pipe", stderr: "pipe" });
-  const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
-  if (code !== 0) throw new Error(`pg_ctl ${action} failed (exit ${code}): ${err}${out}`);
-}
-
-function pgCtlPath(): string {
-  try {
-    const v = readdirSync("/usr/lib/postgresql").sort().at(-1);
-    if (v) return join("/usr/lib/postgresql", v, "bin", "pg_ctl");
-  } catch {}
-  return "pg_ctl";
+  await pg.start();
 }
 
 /** Whether every table's rows are equal on both sides (bothSides' normalisation). */
-export async function sameRows(db: MariaDb, pg: Postgres, name: string, tables: ReadonlyArray<readonly [string, string, string]>): Promise<boolean> {
+export async function sameRows(db: MariaDb, pg: Target, name: string, tables: ReadonlyArray<readonly [string, string, string]>): Promise<boolean> {
   for (const [table, m, p] of tables) {
     const { src, dst } = await bothSides(db, pg, name, name, table, m, p).catch(() => ({ src: [1], dst: [] as unknown[] }));
     if (JSON.stringify(src) !== JSON.stringify(dst)) return false;
@@ -115,7 +90,7 @@ export const HOT_LEDGER = [
  * same tables empty on the target (as a full copy taken before the rows would have). Returns
  * the binlog position before the hot rows, where source starts.
  */
-export async function hotLedger(db: MariaDb, pg: Postgres, name: string): Promise<{ file: string; pos: number }> {
+export async function hotLedger(db: MariaDb, pg: Target, name: string): Promise<{ file: string; pos: number }> {
   await pg.createDatabase(name);
   const c = await db.connect();
   try {

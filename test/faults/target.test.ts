@@ -1,12 +1,12 @@
-// `sink` while its target (a private PostgreSQL) crashes and restarts under it: transactions in
+// `sink` while its target (the shared openGauss or PostgreSQL) crashes and restarts under it: transactions in
 // flight are retried whole once the target is back, the checkpoint and low-water writes wait
 // too, nothing is applied twice (an insert-only ledger would break its key), and the target
 // ends equal to the source.
 import { describe, expect, test } from "bun:test";
 import { runCli } from "../support/cli.ts";
 import { journalTransport, pipelineConfig } from "../support/pipeline.ts";
-import { getMariadb, startPostgres, uniqueName, type MariaDb } from "../support/servers.ts";
-import { crashRestart, HOT_LEDGER, hotLedger, pgCtl, sameRows, spawnCli, until } from "./support.ts";
+import { getMariadb, getTarget, isAlive, TARGETS, uniqueName, type MariaDb } from "../support/servers.ts";
+import { crashRestart, HOT_LEDGER, hotLedger, sameRows, spawnCli, until } from "./support.ts";
 
 /** Transactions moving counters between hot rows, each with an insert into an insert-only ledger. */
 async function workload(db: MariaDb, name: string, from: number, count: number): Promise<void> {
@@ -23,10 +23,10 @@ async function workload(db: MariaDb, name: string, from: number, count: number):
   await Promise.all(conns.map((c) => c.end()));
 }
 
-describe("target restarts under the sink", () => {
+describe.each(TARGETS)("target restarts under the sink (%s)", (dialect) => {
   test("three crashes of the target while 8 workers apply (one with the target away for 5 s): retried whole, nothing applied twice, equal at the end", async () => {
     const db = await getMariadb();
-    const pg = await startPostgres();
+    const pg = await getTarget(dialect);
     try {
       const name = uniqueName("tgtcrash");
       const from = await hotLedger(db, pg, name);
@@ -68,13 +68,14 @@ describe("target restarts under the sink", () => {
       expect(s.stderr).toMatch(/sink: .*waiting for the target/);
       expect(await applied()).toBe(9_000);
     } finally {
-      await pg.stop();
+      // The shared server must be up for the suites after this one, whatever happened here.
+      if (pg.pid() < 0 || !isAlive(pg.pid())) await pg.start().catch(() => undefined);
     }
   }, 180_000);
 
   test("a sink started while the target is down waits for it (progress line), then loads its checkpoint and applies", async () => {
     const db = await getMariadb();
-    const pg = await startPostgres();
+    const pg = await getTarget(dialect);
     try {
       const name = uniqueName("tgtdown");
       const from = await hotLedger(db, pg, name);
@@ -82,17 +83,18 @@ describe("target restarts under the sink", () => {
       const j = journalTransport();
       const cfg = await pipelineConfig(db, pg, name, name, from, j.toml, "workers = 4");
       expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
-      await pgCtl(pg, "stop");
+      await pg.crash();
       const sink = spawnCli(["sink", "--config", cfg, "--stop-at-end"]);
       await until("the sink waiting for the target", () => /sink: .*waiting for the target \(loading the checkpoint/.test(sink.stderr()), 30_000);
-      await pgCtl(pg, "start");
+      await pg.start();
       const code = await sink.proc.exited;
       const { stderr } = await sink.stop();
       expect({ code, errors: stderr.includes("ERROR") }).toEqual({ code: 0, errors: false });
       expect(stderr).toContain("loading the checkpoint: the target is unreachable");
       expect(await sameRows(db, pg, name, HOT_LEDGER)).toBe(true);
     } finally {
-      await pg.stop();
+      // The shared server must be up for the suites after this one, whatever happened here.
+      if (pg.pid() < 0 || !isAlive(pg.pid())) await pg.start().catch(() => undefined);
     }
   }, 120_000);
 });

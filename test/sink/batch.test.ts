@@ -3,7 +3,7 @@
 // whatever standard_conforming_strings says.
 import { describe, expect, test } from "bun:test";
 import { literal } from "../../src/sink/batch.ts";
-import { getPostgres } from "../support/servers.ts";
+import { getTarget, TARGETS } from "../support/servers.ts";
 
 const STRINGS = [
   "",
@@ -22,9 +22,9 @@ const STRINGS = [
   "\u0001\u001f",
 ];
 
-describe("literals of the one-query path", () => {
+describe.each(TARGETS)("literals of the one-query path (%s)", (dialect) => {
   test("strings, bytes, numbers and NULL reach the server exactly, with standard_conforming_strings on and off", async () => {
-    const pg = await getPostgres();
+    const pg = await getTarget(dialect);
     const sql = pg.sql();
     try {
       const r = await sql.reserve();

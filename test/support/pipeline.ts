@@ -2,7 +2,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { MariaDb, Postgres } from "./servers.ts";
+import type { MariaDb, Target } from "./servers.ts";
 import { writeConfig } from "./cli.ts";
 
 export async function sourceConfig(db: MariaDb, database: string, from: { file: string; pos: number }, transport: string): Promise<string> {
@@ -28,7 +28,7 @@ export function journalTransport(): { toml: string; dir: string } {
   return { dir, toml: `[transport]\nkind = "journal"\n[transport.journal]\ndir = "${dir}"` };
 }
 
-export async function pipelineConfig(db: MariaDb, pg: Postgres, database: string, pgDatabase: string, from: { file: string; pos: number }, transport: string, sink = ""): Promise<string> {
+export async function pipelineConfig(db: MariaDb, pg: Target, database: string, pgDatabase: string, from: { file: string; pos: number }, transport: string, sink = ""): Promise<string> {
   return writeConfig(`
 [source]
 port = ${db.port}
@@ -40,10 +40,7 @@ start = "file:${from.file}:${from.pos}"
 ${transport}
 
 [target]
-port = ${pg.port}
-user = "postgres"
-database = "${pgDatabase}"
-dialect = "postgresql"
+${pg.targetToml(pgDatabase)}
 
 [sink]
 ${sink}
@@ -54,7 +51,7 @@ progress_seconds = 1
 }
 
 /** Rows of a table on both sides as text (each side's own expressions), ordered by all columns. */
-export async function bothSides(db: MariaDb, pg: Postgres, database: string, pgDatabase: string, table: string, mysqlCols: string, pgCols: string) {
+export async function bothSides(db: MariaDb, pg: Target, database: string, pgDatabase: string, table: string, mysqlCols: string, pgCols: string) {
   const c = await db.connect();
   const [src] = (await c.query(`SELECT ${mysqlCols} FROM ${database}.${table}`)) as unknown as [Array<Record<string, unknown>>];
   await c.end();

@@ -1,11 +1,12 @@
 // Real servers for tests, each on a free loopback port in its own temporary directory:
-// MariaDB 10.11 with the binlog on, PostgreSQL 15 (stand-in for openGauss), and librdkafka's
-// mock Kafka cluster. The machine's default instances on 3306/5432 are never touched.
+// MariaDB 10.11 with the binlog on, the two targets — a real openGauss 7.0 (opengauss.ts) and
+// PostgreSQL 15 — and librdkafka's mock Kafka cluster. The machine's default instances on
+// 3306/5432 are never touched.
 //
-// getMariadb()/getPostgres()/getKafka() start each server once per `bun test` run (all test
+// getMariadb()/getTarget()/getKafka() start each server once per `bun test` run (all test
 // files share one process) and the preload's afterAll stops them; tests isolate themselves
 // by database, schema and topic names. A process 'exit' hook kills whatever is left even if
-// the run is aborted.
+// the run is aborted. Suites that touch the target run once per dialect of TARGETS.
 
 import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -15,6 +16,7 @@ import { spawnSync, type Subprocess } from "bun";
 import mysql from "mysql2/promise";
 import postgres from "postgres";
 import { startKafkaMock, type KafkaMock } from "./kafka-mock.ts";
+import { OPENGAUSS_PASSWORD, OPENGAUSS_USER, startOpenGauss, type OpenGaussServer } from "./opengauss.ts";
 
 export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -175,18 +177,35 @@ export async function startMariadb(opts: MariaDbOptions = {}): Promise<MariaDb> 
 
 // ---------------------------------------------------------------- PostgreSQL
 
-export interface Postgres {
+export type TargetDialect = "postgresql" | "opengauss";
+
+/** A target server of either dialect, as the suites use it. */
+export interface Target {
+  dialect: TargetDialect;
   host: string;
   port: number;
   user: string;
-  datadir: string;
+  /** The user's password (none for the trust-login PostgreSQL). */
+  password?: string;
   pid(): number;
   /** A postgres.js client for `database` (default "postgres"); closed by the caller. */
   sql(database?: string): postgres.Sql;
+  /** A database for one test (on openGauss in PG compatibility, where '' is not NULL). */
   createDatabase(name: string): Promise<void>;
-  /** pg_ctl restart -m immediate: a crash-like restart for fault tests. */
+  /** An immediate (crash-like) stop and a start, for fault tests. */
   restartImmediate(): Promise<void>;
+  /** An immediate (crash-like) stop: every connection cut, no checkpoint. */
+  crash(): Promise<void>;
+  /** Starts the server again after crash(). */
+  start(): Promise<void>;
+  /** Stops it for good (a shared server: at the end of the run). */
   stop(): Promise<void>;
+  /** The `[target]` keys that reach this server's `database` (no table header). */
+  targetToml(database: string): string;
+}
+
+export interface Postgres extends Target {
+  datadir: string;
 }
 
 const PG_BIN = (() => {
@@ -250,10 +269,12 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const sql = (database = "postgres") =>
     postgres({ host: "127.0.0.1", port, user: "postgres", database, max: 4, onnotice: () => {}, ssl: options.ssl ? "require" : false });
   return {
+    dialect: "postgresql",
     host: "127.0.0.1",
     port,
     user: "postgres",
     datadir,
+    targetToml: (database) => `host = "127.0.0.1"\nport = ${port}\nuser = "postgres"\ndatabase = "${database}"\ndialect = "postgresql"`,
     pid,
     sql,
     async createDatabase(name) {
@@ -264,8 +285,16 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
         await s.end();
       }
     },
+    // The server log goes to a file: without -l the restarted postmaster keeps pg_ctl's stdout
+    // open and a synchronous wait for pg_ctl lasts about two minutes.
     async restartImmediate() {
       run(asPg([pgTool("pg_ctl"), "-D", datadir, "-o", opts, "-l", join(base, "log"), "-m", "immediate", "-w", "restart"]), "pg_ctl restart");
+    },
+    async crash() {
+      run(asPg([pgTool("pg_ctl"), "-D", datadir, "-m", "immediate", "-w", "stop"]), "pg_ctl stop -m immediate");
+    },
+    async start() {
+      start();
     },
     async stop() {
       const p = pid();
@@ -282,7 +311,56 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
 
 let mariadb: Promise<MariaDb> | undefined;
 let pg: Promise<Postgres> | undefined;
+let og: Promise<Target> | undefined;
 let kafka: KafkaMock | undefined;
+
+/**
+ * The target dialects every target suite runs on: both. GSR_TARGETS=postgresql narrows a
+ * developer's loop (run-tests.ts then says loudly that openGauss was not tested); CI ignores it.
+ */
+export const TARGETS: TargetDialect[] = (() => {
+  const all: TargetDialect[] = ["opengauss", "postgresql"];
+  const want = process.env.CI ? undefined : process.env.GSR_TARGETS;
+  if (!want) return all;
+  return all.filter((d) => want.split(",").includes(d));
+})();
+
+export function getTarget(dialect: TargetDialect): Promise<Target> {
+  return dialect === "postgresql" ? getPostgres() : getOpenGauss();
+}
+
+export function getOpenGauss(): Promise<Target> {
+  og ??= Promise.resolve().then(() => openGaussTarget(startOpenGauss()));
+  return og;
+}
+
+function openGaussTarget(server: OpenGaussServer): Target {
+  untrackOpenGauss = server;
+  return {
+    dialect: "opengauss",
+    host: server.host,
+    port: server.port,
+    user: OPENGAUSS_USER,
+    password: OPENGAUSS_PASSWORD,
+    pid: server.pid,
+    sql: (database = "postgres") => server.sql(database),
+    async createDatabase(name) {
+      const s = server.sql("postgres");
+      try {
+        await s.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}" DBCOMPATIBILITY 'PG'`);
+      } finally {
+        await s.end();
+      }
+    },
+    restartImmediate: async () => server.restartImmediate(),
+    crash: async () => server.crash(),
+    start: async () => server.start(),
+    stop: async () => server.stop(),
+    targetToml: (database) =>
+      `host = "127.0.0.1"\nport = ${server.port}\nuser = "${OPENGAUSS_USER}"\npassword = "${OPENGAUSS_PASSWORD}"\ndatabase = "${database}"\ndialect = "opengauss"`,
+  };
+}
+let untrackOpenGauss: OpenGaussServer | undefined;
 
 export function getMariadb(): Promise<MariaDb> {
   mariadb ??= startMariadb();
@@ -300,8 +378,10 @@ export function getKafka(): KafkaMock {
 export async function stopAllServers(): Promise<void> {
   const m = mariadb;
   const p = pg;
-  mariadb = pg = undefined;
-  await Promise.allSettled([m?.then((s) => s.stop()), p?.then((s) => s.stop())]);
+  const o = og;
+  mariadb = pg = og = undefined;
+  untrackOpenGauss = undefined;
+  await Promise.allSettled([m?.then((s) => s.stop()), p?.then((s) => s.stop()), o?.then((s) => s.stop())]);
   kafka?.stop();
   kafka = undefined;
 }
@@ -321,6 +401,9 @@ function untrack(pid: number): void {
   live.delete(pid);
 }
 process.on("exit", () => {
+  try {
+    untrackOpenGauss?.stop();
+  } catch {}
   for (const [pid, kill] of live) {
     try {
       if (kill) kill();
