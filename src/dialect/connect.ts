@@ -9,7 +9,8 @@ import { ReplicateError } from "../errors.ts";
 import { explainTlsFailure } from "../config/tls.ts";
 import { type LoginSocket, loginSockets, OPENGAUSS_PROTOCOL } from "./opengauss-proxy.ts";
 
-export function connectTarget(t: TargetConfig, max: number): postgres.Sql {
+/** @param settings more session settings sent at login (e.g. a check's output formats) */
+export function connectTarget(t: TargetConfig, max: number, settings: Record<string, string> = {}): postgres.Sql {
   const common = {
     host: t.host,
     port: t.port,
@@ -18,7 +19,11 @@ export function connectTarget(t: TargetConfig, max: number): postgres.Sql {
     max,
     prepare: true,
     onnotice: () => {},
-    connection: { application_name: "gs-replicate" },
+    // openGauss prints floats with 15 significant digits by default (extra_float_digits 0, as
+    // PostgreSQL before 12 did): a double read back then differs from the one stored, and
+    // DBL_MAX reads back as Infinity. 3 gives every digit on both (PostgreSQL 12+ prints the
+    // shortest exact form at its default 1 already).
+    connection: { application_name: "gs-replicate", ...(t.dialect === "opengauss" ? { extra_float_digits: "3" } : {}), ...settings },
     connect_timeout: 10,
     idle_timeout: 0,
     types: TEXT_TYPES,

@@ -224,7 +224,7 @@ function addColumn(tx: Translation, ref: TableRef, t: TargetTable, def: ColumnDe
   const c = `${qt} ALTER COLUMN ${quoteIdent(plan.name)}`;
   if (plan.auto === "sequence") {
     // openGauss refuses ADD COLUMN with a nextval() default: the table is empty here, so add, then default.
-    const seq = sequenceFor(t.schema, t.name, plan.name);
+    const seq = sequenceFor(tx.catalog, t.schema, t.name, plan.name);
     tx.emit(`CREATE SEQUENCE ${seq}`, `ALTER TABLE ${qt} ADD COLUMN ${columnSql({ ...plan, auto: "none" })}`, `ALTER TABLE ${c} SET DEFAULT ${nextval(seq)}`, `ALTER SEQUENCE ${seq} OWNED BY ${qt}.${quoteIdent(plan.name)}`);
     t.columns.push(targetColumn(plan, seq));
   } else {
@@ -319,7 +319,8 @@ export function renameTable(tx: Translation, from: TableRef, to: TableRef, ifExi
   }
   // An AUTO_INCREMENT sequence this tool named after the table follows it too, so the name is
   // free again for a table created under the old name (online schema change tools do that).
-  for (const c of table.columns) {
+  // openGauss cannot rename a sequence: there it keeps its name, and a new one picks a free name.
+  for (const c of tx.dialect === "opengauss" ? [] : table.columns) {
     if (c.identity || !c.sequence || !sameRelation(c.sequence, table.schema, sequenceName(table.name, c.name))) continue;
     const name = sequenceName(to.table, c.name);
     tx.emit(`ALTER SEQUENCE ${c.sequence} RENAME TO ${quoteIdent(name)}`);

@@ -13,7 +13,7 @@
 import type postgres from "postgres";
 import type { Ddl, TableRef } from "../binlog/ddl-model.ts";
 import { targetSchema } from "./identifiers.ts";
-import { sameName } from "./ddl-names.ts";
+import { fitName, sameName } from "./ddl-names.ts";
 
 export interface TargetColumn {
   name: string;
@@ -58,6 +58,8 @@ export interface TargetConstraint {
   /** pg_constraint.contype: p, u, f, c, x. */
   kind: string;
   columns: string[];
+  /** pg_get_constraintdef(), e.g. "CHECK (…)"; absent for constraints the translator made in this statement. */
+  definition?: string;
 }
 
 export interface TargetTable {
@@ -73,10 +75,26 @@ export interface TargetTable {
 export class TargetCatalog {
   private readonly tables: TargetTable[];
   private readonly schemas: Set<string>;
+  /** Sequences in the schemas read ("schema.name", unquoted), so that a new one gets a free name. */
+  private readonly sequences: Set<string>;
 
-  constructor(schemas: Iterable<string>, tables: TargetTable[]) {
+  constructor(schemas: Iterable<string>, tables: TargetTable[], sequences: Iterable<string> = []) {
     this.schemas = new Set(schemas);
     this.tables = tables;
+    this.sequences = new Set(sequences);
+  }
+
+  /**
+   * A name for a new sequence in `schema`: `base`, or base1, base2… when a sequence of that name
+   * exists. openGauss cannot rename sequences ("RENAME SEQUENCE is not yet supported", 7.0), so
+   * a renamed table keeps its sequence's old name there, and a table later created under the
+   * old name must not collide with it.
+   */
+  claimSequence(schema: string, base: string): string {
+    let name = base;
+    for (let k = 1; this.sequences.has(`${schema}.${name}`); k++) name = fitName(`${base}${k}`);
+    this.sequences.add(`${schema}.${name}`);
+    return name;
   }
 
   static empty(): TargetCatalog {
@@ -98,7 +116,7 @@ export class TargetCatalog {
 
   /** A deep copy for one translation to update as it goes. */
   clone(): TargetCatalog {
-    return new TargetCatalog(this.schemas, structuredClone(this.tables));
+    return new TargetCatalog(this.schemas, structuredClone(this.tables), this.sequences);
   }
 
   addSchema(schema: string): void {
@@ -171,7 +189,10 @@ export async function readTargetCatalog(sql: CatalogRunner, ddl: Ddl, mapping: R
   const schemas = schemasOf(ddl, mapping);
   const names = [...new Set(tablesOf(ddl).map((t) => t.table.toLowerCase()))];
   const present = (await sql.unsafe(`SELECT nspname AS s FROM pg_namespace WHERE nspname = ANY($1::text[])`, [schemas])).map((r) => r.s as string);
-  if (names.length === 0) return new TargetCatalog(present, []);
+  const sequences = (
+    await sql.unsafe(`SELECT n.nspname || '.' || c.relname AS q FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = ANY($1::text[])`, [schemas])
+  ).map((r) => r.q as string);
+  if (names.length === 0) return new TargetCatalog(present, [], sequences);
   const rels = await sql.unsafe(
     `SELECT c.oid::text AS oid, n.nspname AS s, c.relname AS t, obj_description(c.oid, 'pg_class') AS comment
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -182,7 +203,7 @@ export async function readTargetCatalog(sql: CatalogRunner, ddl: Ddl, mapping: R
   for (const r of rels) {
     byOid.set(r.oid as string, { schema: r.s, name: r.t, columns: [], indexes: [], constraints: [], hasRows: false, comment: r.comment ?? null });
   }
-  if (byOid.size === 0) return new TargetCatalog(present, []);
+  if (byOid.size === 0) return new TargetCatalog(present, [], sequences);
   const oids = [...byOid.keys()];
   const cols = await sql.unsafe(
     `SELECT a.attrelid::text AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
@@ -236,16 +257,17 @@ export async function readTargetCatalog(sql: CatalogRunner, ddl: Ddl, mapping: R
   for (const [ix, all] of refs) settleRefs(ix, all);
   const cons = await sql.unsafe(
     `SELECT c.conrelid::text AS oid, c.conname AS name, c.contype::text AS kind,
-            ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) ORDER BY a.attnum) AS cols
+            ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) ORDER BY a.attnum) AS cols,
+            pg_get_constraintdef(c.oid) AS def
        FROM pg_constraint c WHERE c.conrelid = ANY($1::text[]::oid[]) ORDER BY 1, 2`,
     [oids],
   );
-  for (const r of cons) byOid.get(r.oid)!.constraints.push({ name: r.name, kind: r.kind, columns: r.cols as string[] });
+  for (const r of cons) byOid.get(r.oid)!.constraints.push({ name: r.name, kind: r.kind, columns: r.cols as string[], definition: r.def as string });
   for (const t of byOid.values()) {
     const rows = await sql.unsafe(`SELECT EXISTS (SELECT 1 FROM ${quote(t.schema)}.${quote(t.name)}) AS has`);
     t.hasRows = rows[0]!.has as boolean;
   }
-  return new TargetCatalog(present, [...byOid.values()]);
+  return new TargetCatalog(present, [...byOid.values()], sequences);
 }
 
 const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;

@@ -14,6 +14,7 @@
 
 import type { ColumnDef, ColumnType, DefaultValue, TableRef } from "../binlog/ddl-model.ts";
 import { literal, membersCheckName, sequenceName } from "./ddl-names.ts";
+import type { TargetCatalog } from "./ddl-catalog.ts";
 import type { Translation } from "./ddl-state.ts";
 import { quoteIdent } from "./identifiers.ts";
 import { mapType, type MappedType, type TypeFamily } from "./types.ts";
@@ -70,9 +71,12 @@ export function columnSql(plan: ColumnPlan, sequence?: string): string {
 
 export const nextval = (qualifiedSequence: string): string => `nextval(${literal(qualifiedSequence)}::regclass)`;
 
-/** The owned sequence of an AUTO_INCREMENT column in sequence mode: "schema"."table_col_seq". */
-export function sequenceFor(schema: string, table: string, column: string): string {
-  return `${quoteIdent(schema)}.${quoteIdent(sequenceName(table, column))}`;
+/**
+ * The owned sequence of an AUTO_INCREMENT column in sequence mode: "schema"."table_col_seq",
+ * or the next free variant of that name (TargetCatalog.claimSequence).
+ */
+export function sequenceFor(catalog: TargetCatalog, schema: string, table: string, column: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(catalog.claimSequence(schema, sequenceName(table, column)))}`;
 }
 
 export function membersCheck(column: string, members: { kind: "enum" | "set"; values: string[] }): string {

@@ -190,6 +190,12 @@ export function recordApplied(tx: Pick<postgres.Sql, "unsafe">, records: Applied
   return tx.unsafe(text, params, { prepare: true });
 }
 
+/** How many of these transactions the target records as applied (all or none: one target transaction each unit). */
+export async function countRecorded(sql: Pick<postgres.Sql, "unsafe">, offsets: bigint[]): Promise<number> {
+  const [r] = await sql.unsafe(`SELECT count(*)::int AS n FROM ${CHECKPOINT_SCHEMA}.applied WHERE log_offset = ANY($1::bigint[])`, [offsets.map(String)]);
+  return Number(r?.n ?? 0);
+}
+
 export async function saveSchema(sql: postgres.Sql, fingerprint: string, schema: string): Promise<void> {
   await sql.unsafe(
     `INSERT INTO ${CHECKPOINT_SCHEMA}.schemas (fingerprint, schema_json) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM ${CHECKPOINT_SCHEMA}.schemas WHERE fingerprint = $1)`,

@@ -30,7 +30,7 @@ import { Scheduler, type LogicalClock } from "./scheduler.ts";
 import { WritesetBuilder } from "./writeset.ts";
 import { readKeyPolicy } from "./catalog.ts";
 import { LowWater } from "./low-water.ts";
-import { WorkerPool, applyTransactions, alreadyApplied, type WorkerConn } from "./worker.ts";
+import { WorkerPool, applyTransactions, appliedEarlier, type WorkerConn } from "./worker.ts";
 import { WaitBoard, readRetrying, retryTarget } from "./retry.ts";
 import { ReplicateError } from "../errors.ts";
 import type { LogReader } from "../transport/types.ts";
@@ -306,7 +306,7 @@ async function applyDdl(
     } catch (err) {
       if (conn) await pool.recover(conn, err);
       // The checkpoint row is the first statement: an earlier attempt did commit.
-      if (alreadyApplied(err)) {
+      if (await appliedEarlier(err, [tx.offset], pool)) {
         opts.onWait(undefined);
         return;
       }

@@ -28,7 +28,8 @@ import { log } from "../cli/log.ts";
 import type { SinkTx, TxItem } from "./assembler.ts";
 import { applyChanges, asTargetError, planStatements, type ApplyContext } from "./apply.ts";
 import { applyAsOneQuery, literalChars, MAX_QUERY_CHARS } from "./batch.ts";
-import { CHECKPOINT_SCHEMA, recordApplied } from "./checkpoint.ts";
+import { CHECKPOINT_SCHEMA, countRecorded, recordApplied } from "./checkpoint.ts";
+import { uniqueViolationTable } from "../dialect/errors.ts";
 
 // 0.2 s doubling to 10 s: about 40 s in all, which covers a target restart with crash recovery.
 const MAX_ATTEMPTS = 10;
@@ -192,7 +193,7 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
       return;
     } catch (err) {
       if (conn) await pool.recover(conn, err);
-      if (alreadyApplied(err)) {
+      if (await appliedEarlier(err, records.map((r) => r.offset), pool)) {
         log.info(`${describe} was already applied (its commit's answer was lost); not applying it again`);
         if (attempt > 1) opts.onWait?.(undefined);
         return;
@@ -219,8 +220,24 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
   }
 }
 
-/** The checkpoint row of the transaction is there: an earlier attempt committed. */
-export function alreadyApplied(err: unknown): boolean {
-  const e = (err instanceof Error && "cause" in err && err.cause ? err.cause : err) as { code?: string; schema_name?: string; table_name?: string };
-  return e.code === "23505" && e.table_name === "applied" && (e.schema_name === undefined || e.schema_name === CHECKPOINT_SCHEMA);
+/**
+ * Whether a failed unit had been committed by an earlier attempt whose answer was lost with
+ * the connection: its checkpoint row goes first, so the retry fails on that row's key. Where
+ * the server names the table of a duplicate key (PostgreSQL) that settles it; where it does
+ * not (openGauss, src/dialect/errors.ts), the target is asked whether the unit's rows are
+ * recorded — a duplicate key in the data itself must stop the sink, never be taken as applied.
+ */
+export async function appliedEarlier(err: unknown, offsets: bigint[], pool: WorkerPool): Promise<boolean> {
+  const t = uniqueViolationTable(err);
+  if (t === undefined) return false;
+  if (t !== "unknown") return t.table === "applied" && (t.schema === undefined || t.schema === CHECKPOINT_SCHEMA);
+  const conn = await pool.take();
+  try {
+    const recorded = await countRecorded(conn.sql, offsets);
+    pool.give(conn);
+    return recorded === offsets.length;
+  } catch (cause) {
+    await pool.recover(conn, cause);
+    throw cause;
+  }
 }

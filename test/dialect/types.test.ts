@@ -5,7 +5,6 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import postgres from "postgres";
 import { parseDdl } from "../../src/binlog/ddl.ts";
 import type { ColumnType } from "../../src/binlog/ddl-model.ts";
 import { TargetCatalog, translateDdl } from "../../src/dialect/ddl.ts";
@@ -14,7 +13,7 @@ import { toParam } from "../../src/dialect/values.ts";
 import { describeColumn } from "../../src/events/values.ts";
 import { ReplicateError } from "../../src/errors.ts";
 import { currentPosition, readItems } from "../support/binlog.ts";
-import { getMariadb, getPostgres, uniqueName } from "../support/servers.ts";
+import { getMariadb, getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 
 /** The declared types of `CREATE TABLE t (…)`, by column name. */
 function types(columns: string): Record<string, ColumnType> {
@@ -213,19 +212,16 @@ function comparable(v: unknown, as: string): unknown {
   }
 }
 
-describe("values", () => {
-  test("edge values of every type: MariaDB → binlog → toParam → PostgreSQL, equal as values", async () => {
+describe.each(TARGETS)("values (%s)", (dialect) => {
+  test("edge values of every type: MariaDB → binlog → toParam → the target, equal as values", async () => {
     const m = await getMariadb();
-    const pg = await getPostgres();
+    const pg = await getTarget(dialect);
     const db = uniqueName("types");
     const pgdb = uniqueName("typespg");
     await pg.createDatabase(pgdb);
-    // As the sink's connection (src/dialect/connect.ts): temporals as text, since postgres.js
-    // would pass them through a JS Date (milliseconds). JSON as text too: postgres.js would
-    // JSON.stringify() the JSON text and store a JSON string.
-    const asText = (oid: number) => ({ to: oid, from: [oid], serialize: (x: unknown) => String(x), parse: (x: string) => x });
-    const types = { date: asText(1082), time: asText(1083), timestamp: asText(1114), timestamptz: asText(1184), interval: asText(1186), json: asText(114), jsonb: asText(3802) };
-    const sql = postgres({ host: "127.0.0.1", port: pg.port, user: "postgres", database: pgdb, max: 2, onnotice: () => {}, types });
+    // The sink's own connection: temporals as text, since postgres.js would pass them through a
+    // JS Date (milliseconds); JSON as text too (postgres.js would store a JSON string).
+    const sql = pg.productSql(pgdb);
     const my = await m.connect();
     try {
       await my.query(`CREATE DATABASE ${db}`);
@@ -234,7 +230,7 @@ describe("values", () => {
       const create = `CREATE TABLE vals (id INT PRIMARY KEY, ${COLUMNS.map((c) => `${c.name} ${c.type}`).join(", ")}) DEFAULT CHARSET=utf8mb4`;
       await my.query(create);
       const translated = translateDdl(parseDdl(create, { database: db, flavour: "mariadb" }), {
-        dialect: "postgresql",
+        dialect,
         schemaMapping: {},
         gtid: null,
         position: "test",

@@ -38,7 +38,11 @@ export interface OpenGaussServer {
   gsql(args: string[]): string;
   /** Runs a server tool (gs_ctl, gs_guc…) as omm with the install's environment. */
   asOmm(command: string): { code: number; out: string };
-  /** A postgres.js client through the product's own openGauss login. */
+  /**
+   * A postgres.js client through the product's own openGauss login. It prints numerics with
+   * their leading zero (display_leading_zero) so that tests compare values, not openGauss's
+   * Oracle-style ".5".
+   */
   sql(database: string, user?: string, password?: string): postgres.Sql;
   pid(): number;
   /** gs_ctl stop -m immediate, then start: a crash-like restart. */
@@ -99,6 +103,7 @@ export function startOpenGauss(): OpenGaussServer {
           tls: { mode: "disabled" },
         },
         4,
+        { behavior_compat_options: "display_leading_zero" },
       ),
     pid: () => {
       try {

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { spawnSync, type Subprocess } from "bun";
 import mysql from "mysql2/promise";
 import postgres from "postgres";
+import { connectTarget } from "../../src/dialect/connect.ts";
 import { startKafkaMock, type KafkaMock } from "./kafka-mock.ts";
 import { OPENGAUSS_PASSWORD, OPENGAUSS_USER, startOpenGauss, type OpenGaussServer } from "./opengauss.ts";
 
@@ -190,6 +191,8 @@ export interface Target {
   pid(): number;
   /** A postgres.js client for `database` (default "postgres"); closed by the caller. */
   sql(database?: string): postgres.Sql;
+  /** A client made as the sink makes its own (src/dialect/connect.ts: login, temporals and JSON as text). */
+  productSql(database: string): postgres.Sql;
   /** A database for one test (on openGauss in PG compatibility, where '' is not NULL). */
   createDatabase(name: string): Promise<void>;
   /** An immediate (crash-like) stop and a start, for fault tests. */
@@ -275,6 +278,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     user: "postgres",
     datadir,
     targetToml: (database) => `host = "127.0.0.1"\nport = ${port}\nuser = "postgres"\ndatabase = "${database}"\ndialect = "postgresql"`,
+    productSql: (database) =>
+      connectTarget({ host: "127.0.0.1", port, user: "postgres", database, dialect: "postgresql", schema_mapping: {}, tls: { mode: "disabled" } }, 2),
     pid,
     sql,
     async createDatabase(name) {
@@ -344,6 +349,7 @@ function openGaussTarget(server: OpenGaussServer): Target {
     password: OPENGAUSS_PASSWORD,
     pid: server.pid,
     sql: (database = "postgres") => server.sql(database),
+    productSql: (database) => server.sql(database),
     async createDatabase(name) {
       const s = server.sql("postgres");
       try {
