@@ -13,12 +13,12 @@
 //     the log), TIME as "[-]HHH:MM:SS[.f]" (interval input), BIT as a bit string, JSON as text.
 //     MySQL zero and invalid dates ('0000-00-00') have no target value: [sink] zero_date decides
 //     (error, or NULL), see values.ts.
-//   - "opengauss" is a database in compatibility mode A (the default of a single-node install):
-//     CHAR/VARCHAR lengths count BYTES there, so VARCHAR(n) becomes nvarchar2(n) (counted in
-//     characters) and CHAR(n) becomes character(4n) (room for n characters of up to 4 bytes).
-//     Mode A also stores '' as NULL, which MySQL does not: a MySQL source should migrate into
-//     a B-compatibility database; the `dolphin` column says what such a database (with the
-//     dolphin plugin) has natively, for a DBA who pre-creates tables there.
+//   - "opengauss" is a database in compatibility PG or B (mode A stores '' as NULL and is
+//     refused, src/dialect/compat.ts; mode C is accepted). Modes A and C count CHAR/VARCHAR
+//     lengths in BYTES, so VARCHAR(n) becomes nvarchar2(n) (characters in every mode) and
+//     CHAR(n) becomes character(4n) (room for n characters of up to 4 bytes): one mapping holds
+//     every MySQL value in every accepted mode. The `dolphin` column says what a B database with
+//     the dolphin plugin has natively, for a DBA who pre-creates tables there.
 
 import type { ColumnType } from "../binlog/ddl-model.ts";
 
@@ -115,7 +115,7 @@ export const TYPE_TABLE: readonly TypeRow[] = [
     opengauss: "date",
     dolphin: "date",
     family: "date",
-    note: "zero/invalid dates: [sink] zero_date; openGauss mode A stores DATE as timestamp(0) (time part 00:00:00)",
+    note: "zero/invalid dates: [sink] zero_date",
   },
   {
     mysql: "DATETIME(fsp)",
@@ -151,7 +151,7 @@ export const TYPE_TABLE: readonly TypeRow[] = [
     opengauss: "character({4n})",
     dolphin: "char(n)",
     family: "text",
-    note: "n counts characters on PostgreSQL; openGauss mode A counts bytes, so 4n bytes hold any n characters (the n-character limit is then the source's); CHAR(0) becomes length 1",
+    note: "n counts characters on PostgreSQL; openGauss modes A and C count bytes, so 4n bytes hold any n characters (the n-character limit is then the source's); CHAR(0) becomes length 1",
   },
   {
     mysql: "VARCHAR(n)",
@@ -160,7 +160,7 @@ export const TYPE_TABLE: readonly TypeRow[] = [
     opengauss: "nvarchar2({n})",
     dolphin: "varchar(n)",
     family: "text",
-    note: "n counts characters (openGauss mode A: nvarchar2 is its character-counted varchar); VARCHAR(0) becomes length 1",
+    note: "n counts characters (openGauss: nvarchar2 counts characters in every mode, varchar counts bytes in A and C); VARCHAR(0) becomes length 1",
   },
   {
     mysql: "TINYTEXT, TEXT, MEDIUMTEXT, LONGTEXT",
@@ -282,7 +282,7 @@ export function familyOf(sql: string): TypeFamily {
 export function renderTypeTable(): string {
   const show = (s: string | null) => (s === null ? "refused" : `\`${s.replace(/\{4n\}/g, "4n").replace(/\{f\}/g, "fsp").replace(/\{(\w+)\}/g, "$1")}\``.replace(" + CHECK`", "` + CHECK"));
   const lines = [
-    "| MySQL / MariaDB | PostgreSQL | openGauss (mode A) | openGauss B + dolphin (native) | notes |",
+    "| MySQL / MariaDB | PostgreSQL | openGauss | openGauss B + dolphin (native) | notes |",
     "| --- | --- | --- | --- | --- |",
     ...TYPE_TABLE.map((r) => `| ${r.mysql} | ${show(r.postgresql)} | ${show(r.opengauss)} | ${r.dolphin === "—" ? "—" : `\`${r.dolphin}\``} | ${r.note.replace(/\|/g, "\\|")} |`),
   ];
