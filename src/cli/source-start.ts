@@ -47,9 +47,18 @@ export async function prepareStart(cfg: Config, out: LogWriter, events: ChangeEv
       if (!s) throw new ReplicateError("CONFIG_BAD_VALUE", `bad [source] start "${source.start}"`, { kind: "config", where: "source.start" });
       start = s.kind === "current" ? { kind: "file", ...(await conn.currentPosition()) } : s.kind === "gtid" ? { kind: "gtid", set: s.set } : s;
     }
+    // A history in the log is reloaded whatever the server logs today: the rows between the
+    // resume point and now were written under the setting of their time (binlog_row_metadata
+    // turned FULL later does not name their columns). The records written from here on point at
+    // it again, so every later start, and every in-process restart, reloads this same history
+    // instead of taking a snapshot of a live schema that DDL may have changed since.
+    if (historyAt !== null) {
+      const history = await loadHistory(cfg, historyAt);
+      events.historyOffset = historyAt;
+      return { start, history, fresh };
+    }
     const rows = await conn.query<{ Value?: string }>("SHOW GLOBAL VARIABLES LIKE 'binlog_row_metadata'");
     if (rows[0]?.Value?.toUpperCase() === "FULL") return { start, history: undefined, fresh };
-    if (historyAt !== null) return { start, history: await loadHistory(cfg, historyAt), fresh };
     log.warn(
       "the source does not log column names (binlog_row_metadata is not FULL): gs-replicate follows its DDL from a snapshot of information_schema taken now; set binlog_row_metadata=FULL for the most robust capture",
     );

@@ -53,4 +53,70 @@ describe("source with a schema history (no column names in the binlog)", () => {
       "ALTER TABLE h.t DROP COLUMN a, ADD COLUMN c DECIMAL(5,2)",
     ]);
   }, 60_000);
+
+  // Issue 13 (1): a restart reloaded the history but the records after it no longer pointed at
+  // it, so the NEXT start took a fresh snapshot of the live schema: a row written before a
+  // column move, read on that third start, came out with its columns swapped.
+  test("DDL while stopped, after a run that reloaded the history: the third start decodes the rows of before the DDL with their own columns", async () => {
+    const c = await db.connect();
+    await c.query("CREATE DATABASE h3; CREATE TABLE h3.t (id INT PRIMARY KEY, a INT, b INT); CREATE TABLE h3.u (id INT PRIMARY KEY, x INT)");
+    const j = journalTransport();
+    const cfg = writeConfig(`[source]\nport = ${db.port}\nuser = "root"\npassword = ""\ndatabases = ["h3"]\nstart = "current"\n${j.toml}\n`);
+    const run = async () => {
+      const r = await runCli(["source", "--config", cfg, "--stop-at-end"]);
+      expect(r.stderr).not.toContain("ERROR");
+      expect(r.code).toBe(0);
+      return r;
+    };
+    await run(); // the snapshot
+    await c.query("INSERT INTO h3.t VALUES (1, 10, 20)");
+    expect((await run()).stderr).toContain("schema history reloaded");
+    await c.query("INSERT INTO h3.t VALUES (2, 11, 21); INSERT INTO h3.u VALUES (1, 5)");
+    await c.query("ALTER TABLE h3.t MODIFY b INT AFTER id; ALTER TABLE h3.u ADD COLUMN y INT");
+    await c.query("INSERT INTO h3.t (id, a, b) VALUES (3, 12, 22); INSERT INTO h3.u VALUES (2, 6, 7)");
+    expect((await run()).stderr).toContain("schema history reloaded");
+    await c.query("INSERT INTO h3.t (id, a, b) VALUES (4, 13, 23)");
+    await run();
+    await c.end();
+    const log = await readLog(await openJournalReader({ dir: j.dir }));
+    expect(changeRows(log.transactions).map((r) => r.after)).toEqual([
+      { id: 1, a: 10, b: 20 },
+      { id: 2, a: 11, b: 21 },
+      { id: 1, x: 5 },
+      { id: 3, b: 22, a: 12 },
+      { id: 2, x: 6, y: 7 },
+      { id: 4, b: 23, a: 13 },
+    ]);
+  }, 60_000);
+
+  // Issue 13 (1): with the history's rows still in the binlog, turning binlog_row_metadata to
+  // FULL (the advice of BINLOG_SCHEMA_MISSING) must not drop the history those rows need.
+  test("binlog_row_metadata turned FULL between runs: rows logged before still decode with the history", async () => {
+    const c = await db.connect();
+    try {
+      await c.query("CREATE DATABASE h4; CREATE TABLE h4.t (id INT PRIMARY KEY, a INT)");
+      const j = journalTransport();
+      const cfg = writeConfig(`[source]\nport = ${db.port}\nuser = "root"\npassword = ""\ndatabases = ["h4"]\nstart = "current"\n${j.toml}\n`);
+      const run = async () => {
+        const r = await runCli(["source", "--config", cfg, "--stop-at-end"]);
+        expect(r.stderr).not.toContain("ERROR");
+        expect(r.code).toBe(0);
+      };
+      await run();
+      await c.query("INSERT INTO h4.t VALUES (1, 10); ALTER TABLE h4.t ADD COLUMN b INT FIRST; INSERT INTO h4.t VALUES (5, 2, 20)");
+      await c.query("SET GLOBAL binlog_row_metadata = FULL");
+      await c.query("FLUSH BINARY LOGS");
+      await c.query("INSERT INTO h4.t VALUES (6, 3, 30)");
+      await run();
+      const log = await readLog(await openJournalReader({ dir: j.dir }));
+      expect(changeRows(log.transactions).map((r) => r.after)).toEqual([
+        { id: 1, a: 10 },
+        { b: 5, id: 2, a: 20 },
+        { b: 6, id: 3, a: 30 },
+      ]);
+    } finally {
+      await c.query("SET GLOBAL binlog_row_metadata = NO_LOG");
+      await c.end();
+    }
+  }, 60_000);
 });
