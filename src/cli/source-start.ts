@@ -4,6 +4,7 @@
 
 import type { DumpStart } from "../binlog/connection.ts";
 import { BinlogConnection } from "../binlog/connection.ts";
+import { describeStart, firstDdlSince, type GapDdl } from "../binlog/ddl-gap.ts";
 import { SchemaHistory } from "../binlog/schema.ts";
 import { parseStart } from "../config/start.ts";
 import type { Config } from "../config/types.ts";
@@ -63,6 +64,10 @@ export async function prepareStart(cfg: Config, out: LogWriter, events: ChangeEv
       "the source does not log column names (binlog_row_metadata is not FULL): gs-replicate follows its DDL from a snapshot of information_schema taken now; set binlog_row_metadata=FULL for the most robust capture",
     );
     const history = await SchemaHistory.snapshot((sql) => conn.query(sql), source.databases);
+    // The snapshot describes the rows from `start` on only if no DDL changed a captured table
+    // in between (ddl-gap.ts); it is taken first, so the scan covers everything before it.
+    const gap = await firstDdlSince(source, start);
+    if (gap) throw schemaUnknown(start, gap, fresh);
     events.historyOffset = out.endOffset();
     await out.append([events.historyRecord(history.toJSON())]);
     await out.sync();
@@ -70,6 +75,17 @@ export async function prepareStart(cfg: Config, out: LogWriter, events: ChangeEv
   } finally {
     conn.close();
   }
+}
+
+function schemaUnknown(start: DumpStart, gap: GapDdl, fresh: boolean): ReplicateError {
+  const at = describeStart(start);
+  const why = fresh
+    ? `[source] start is ${at}, and since then "${gap.statement.slice(0, 200)}" (at ${gap.at}) changed a captured table: the binlog does not name the columns of the rows before it (binlog_row_metadata is not FULL), and today's schema does not describe them`
+    : `the log resumes at ${at} but holds no schema history for that position (it was written while binlog_row_metadata was FULL, or by an older gs-replicate), and since then "${gap.statement.slice(0, 200)}" (at ${gap.at}) changed a captured table: the rows between cannot be decoded for sure`;
+  const fix = fresh
+    ? "start at a position after that statement (and take the full copy after it), or set binlog_row_metadata=FULL before the rows to capture are written"
+    : "start a new migration (a new log, a full copy) at a position after that statement, and keep binlog_row_metadata as it is now";
+  return new ReplicateError("BINLOG_SCHEMA_MISSING", `${why}; ${fix}`, { where: gap.at });
 }
 
 async function loadHistory(cfg: Config, offset: bigint): Promise<SchemaHistory> {
