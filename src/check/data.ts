@@ -8,6 +8,7 @@ import { readCatalog } from "../binlog/ddl-catalog.ts";
 import type { TableDef } from "../binlog/ddl-apply.ts";
 import { log } from "../cli/log.ts";
 import type { Config } from "../config/types.ts";
+import { targetCompatibilityProblem } from "../dialect/compat.ts";
 import { checkTarget, connectTarget } from "../dialect/connect.ts";
 import { targetSchema } from "../dialect/identifiers.ts";
 import { ReplicateError } from "../errors.ts";
@@ -70,6 +71,12 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
   const opened: BinlogConnection[] = [walker];
   try {
     await checkTarget(sql, target);
+    // In openGauss's A compatibility '' reads as NULL and split_part()/lpad() return NULL for '':
+    // every comparison would be noise. Say why instead (README "check": target.compatibility).
+    const problem = await targetCompatibilityProblem(sql, target.dialect);
+    if (problem) {
+      throw new ReplicateError("CHECK_FAILED", `cannot compare with the target: ${problem.found}. Fix: ${problem.fix}`, { kind: "check", where: `${target.host}:${target.port}/${target.database}` });
+    }
     await prepareSourceSession(walker);
     const catalog = await readCatalog((q) => walker.query(q), source.databases);
     const selected = selectTables(catalog.tables, run.tables);
