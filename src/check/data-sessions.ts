@@ -40,7 +40,8 @@ export async function prepareTargetSession(pg: Pick<postgres.Sql, "unsafe">, dia
     await pg.unsafe(`SELECT set_config('behavior_compat_options', $1, false)`, [compatOptionsFor(String(r?.o ?? ""))]);
   } else {
     // JIT compiles each chunk query anew (the JSON rebuild's estimated cost alone triggers it):
-    // seconds of compiling for milliseconds of work. openGauss has no JIT.
-    await pg.unsafe("SET jit = off");
+    // seconds of compiling for milliseconds of work. openGauss, and PostgreSQL before 11, have
+    // no JIT (and no such setting).
+    await pg.unsafe("SET jit = off").catch(() => {});
   }
 }

@@ -36,7 +36,7 @@ export async function checkTargetSide(t: TargetConfig, databases: readonly strin
     const compat = await targetCompatibility(sql, t.dialect);
     // openGauss's version() names neither openGauss nor its release (and server_version says 9.2.4).
     const server = t.dialect === "opengauss" ? `openGauss ${compat.version ?? "(version unknown: no opengauss_version())"}` : (String(info?.v ?? "").split(",")[0] ?? "");
-    const out: CheckResult[] = [ok("target.connection", `${server} at ${t.host}:${t.port}/${t.database} as ${String(info?.u)}`), compatibilityCheck(compat, server)];
+    const out: CheckResult[] = [ok("target.connection", `${server} at ${t.host}:${t.port}/${t.database} as ${String(info?.u)}`), compatibilityCheck(compat, t.dialect === "opengauss" ? server : "PostgreSQL")];
     const enc = String(info?.enc ?? "");
     out.push(
       enc === "UTF8"
