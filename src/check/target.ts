@@ -68,6 +68,7 @@ export async function checkTargetSide(t: TargetConfig, databases: readonly strin
 function compatibilityCheck(c: TargetCompatibility, server: string): CheckResult {
   const id = "target.compatibility";
   if (c.problem) return fail(id, c.problem.found, c.problem.fix);
+  if (c.caveat && c.mode === null) return warn(id, c.caveat, `set [target] dialect = "postgresql" for a PostgreSQL server`);
   if (c.caveat) return warn(id, `${server}: ${c.caveat}`, "keep the mapped column types (README \"Type mapping\"), or migrate into a database created with DBCOMPATIBILITY 'PG'");
   if (c.mode === null) return ok(id, `${server}: no compatibility modes; '' and NULL stay distinct, lengths count characters`);
   return ok(id, `${server}, compatibility ${c.mode}: '' and NULL stay distinct, lengths count characters`);

@@ -155,6 +155,19 @@ describe.if(TARGETS.includes("opengauss"))("check preflight, openGauss compatibi
   });
 });
 
+describe.if(TARGETS.includes("postgresql"))("check preflight, dialect and server disagree", () => {
+  test('a PostgreSQL server under dialect = "opengauss" warns in target.compatibility', async () => {
+    const db = await getMariadb();
+    const s = await setup(db, "postgresql");
+    const target = `[target]\n${s.target.targetToml(s.name).replace('dialect = "postgresql"', 'dialect = "opengauss"')}`;
+    const r = await runCli(["check", "--config", await config(db, s, { target })]);
+    expect(lineOf(r.stdout, "target.compatibility")).toBe(
+      `warn target.compatibility: database "${s.name}" has no sql_compatibility setting: the server is not openGauss, but [target] dialect is "opengauss" — fix: set [target] dialect = "postgresql" for a PostgreSQL server`,
+    );
+    expect(r.code).toBe(0);
+  });
+});
+
 describe(`check preflight, source and transport checks (${FIRST} target)`, () => {
   test("a server without binlog: source.log_bin fails, exit 3", async () => {
     const db = await privateMariadb([]);
