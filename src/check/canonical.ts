@@ -121,9 +121,11 @@ export function planColumn(name: string, type: ColumnType, sides: ColumnSides, o
       // UTF-8 and ASCII columns already hold the bytes the target hashes; others are converted.
       const my = /^(utf8|utf8mb3|utf8mb4|ascii)$/i.test(type.charset ?? "") ? m : `CONVERT(${m} USING utf8mb4)`;
       const pg = `${p}::text`;
-      // length() of the column itself: for character(n) it skips the padding without the
-      // second rtrim that length(col::text) would cost.
-      return { name, kind, ...nulls, my, pg, myField: `CONCAT(CHAR_LENGTH(${m}), ':', ${my})`, pgField: `(length(${p}) || ':' || ${pg})` };
+      // CHAR: the length of the text without its padding. length() of a character(n) column
+      // itself counts the padding in openGauss's C compatibility (PostgreSQL and modes B/PG
+      // skip it), so only other text types take the column directly.
+      const len = type.name === "char" ? `length(${pg})` : `length(${p})`;
+      return { name, kind, ...nulls, my, pg, myField: `CONCAT(CHAR_LENGTH(${m}), ':', ${my})`, pgField: `(${len} || ':' || ${pg})` };
     }
     case "bytes":
       return same(`LOWER(HEX(${m}))`, `encode(${p}, 'hex')`);
@@ -191,13 +193,17 @@ function floatPg(s: string): string {
 
 // ---------------------------------------------------------------- TIME
 
-/** An interval as [-]HH:MM:SS.ffffff from its total microseconds (days and months folded in). */
+/**
+ * An interval as [-]HH:MM:SS.ffffff from its total microseconds (days and months folded in).
+ * div() rather than "/": openGauss divides integers into a double precision (3.5 for 7 / 2),
+ * in every compatibility mode; div() truncates on both targets.
+ */
 function intervalPg(c: string): string {
   const us = `round(extract(epoch from ${c}) * 1000000)::bigint`;
   const a = `abs(${us})`;
   const two = (x: string) => `lpad((${x})::text, 2, '0')`;
-  const hours = `(${a} / 3600000000)`;
-  return `(CASE WHEN ${c} IS NULL THEN NULL ELSE (CASE WHEN ${us} < 0 THEN '-' ELSE '' END) || (CASE WHEN ${hours} < 10 THEN '0' ELSE '' END) || ${hours}::text || ':' || ${two(`${a} / 60000000 % 60`)} || ':' || ${two(`${a} / 1000000 % 60`)} || '.' || lpad((${a} % 1000000)::text, 6, '0') END)`;
+  const hours = `div(${a}, 3600000000)`;
+  return `(CASE WHEN ${c} IS NULL THEN NULL ELSE (CASE WHEN ${us} < 0 THEN '-' ELSE '' END) || (CASE WHEN ${hours} < 10 THEN '0' ELSE '' END) || ${hours}::text || ':' || ${two(`div(${a}, 60000000) % 60`)} || ':' || ${two(`div(${a}, 1000000) % 60`)} || '.' || lpad((${a} % 1000000)::text, 6, '0') END)`;
 }
 
 // ---------------------------------------------------------------- JSON (MariaDB)

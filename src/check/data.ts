@@ -8,12 +8,14 @@ import { readCatalog } from "../binlog/ddl-catalog.ts";
 import type { TableDef } from "../binlog/ddl-apply.ts";
 import { log } from "../cli/log.ts";
 import type { Config } from "../config/types.ts";
+import { targetCompatibilityProblem } from "../dialect/compat.ts";
 import { checkTarget, connectTarget } from "../dialect/connect.ts";
 import { targetSchema } from "../dialect/identifiers.ts";
 import { ReplicateError } from "../errors.ts";
 import { CHECKPOINT_SCHEMA } from "../sink/checkpoint.ts";
 import { planTable, type TablePlan } from "./data-plan.ts";
 import { describeKey, KeyedDiff, keyObject, type MultisetDiff } from "./data-rows.ts";
+import { prepareSourceSession, prepareTargetSession } from "./data-sessions.ts";
 import { CHUNK_ROWS, compareTable, diffSize, type Lane, MAX_LISTED_ROWS, type TableOutcome } from "./data-table.ts";
 import { REPAIR_FOOTER, REPAIR_HEADER, repairStatements } from "./repair.ts";
 import { errorText, scrub } from "./report.ts";
@@ -69,7 +71,13 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
   const opened: BinlogConnection[] = [walker];
   try {
     await checkTarget(sql, target);
-    await prepareSource(walker);
+    // In openGauss's A compatibility '' reads as NULL and split_part()/lpad() return NULL for '':
+    // every comparison would be noise. Say why instead (README "check": target.compatibility).
+    const problem = await targetCompatibilityProblem(sql, target.dialect);
+    if (problem) {
+      throw new ReplicateError("CHECK_FAILED", `cannot compare with the target: ${problem.found}. Fix: ${problem.fix}`, { kind: "check", where: `${target.host}:${target.port}/${target.database}` });
+    }
+    await prepareSourceSession(walker);
     const catalog = await readCatalog((q) => walker.query(q), source.databases);
     const selected = selectTables(catalog.tables, run.tables);
     const schemas = [...new Set(selected.map((t) => targetSchema(t.database, target.schema_mapping)))];
@@ -78,12 +86,9 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
     for (let i = 0; i < laneCount; i++) {
       const my = await BinlogConnection.open(source);
       opened.push(my);
-      await prepareSource(my);
+      await prepareSourceSession(my);
       const pg = await sql.reserve();
-      await pg.unsafe("SET extra_float_digits = 3");
-      // JIT compiles each chunk query anew (the JSON rebuild's estimated cost alone triggers it):
-      // seconds of compiling for milliseconds of work. openGauss has no such setting.
-      await pg.unsafe("SET jit = off").catch(() => {});
+      await prepareTargetSession(pg, target.dialect);
       lanes.push({ my, pg });
     }
     const [v] = await walker.query<{ v: string }>("SELECT VERSION() AS v");
@@ -149,12 +154,6 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
     for (const c of opened) c.close();
     await sql.end({ timeout: 5 }).catch(() => {});
   }
-}
-
-async function prepareSource(c: BinlogConnection): Promise<void> {
-  // TIMESTAMP canonical texts are UTC; a chunk's rows are concatenated before hashing (1 GiB
-  // is far above a chunk: chunkRowsFor keeps one near 8 MB).
-  await c.query("SET SESSION time_zone = '+00:00', group_concat_max_len = 1073741824");
 }
 
 /** Rows per chunk: 10,000, fewer for wide rows so that a chunk's concatenated text stays small. */

@@ -7,6 +7,7 @@ import type { CatalogSnapshot } from "../binlog/ddl-catalog.ts";
 import type { TableDef } from "../binlog/ddl-apply.ts";
 import { typeText } from "../binlog/ddl-types.ts";
 import type { TargetConfig } from "../config/types.ts";
+import { type TargetCompatibility, targetCompatibility } from "../dialect/compat.ts";
 import { checkTarget, connectTarget } from "../dialect/connect.ts";
 import { qualifiedTable, targetSchema } from "../dialect/identifiers.ts";
 import { familyOf, mapType } from "../dialect/types.ts";
@@ -14,7 +15,7 @@ import { CHECKPOINT_SCHEMA } from "../sink/checkpoint.ts";
 import { type CheckResult, errorText, fail, notRun, ok, warn } from "./report.ts";
 import { readTargetTables, type TargetTable } from "./target-catalog.ts";
 
-const IDS = ["target.encoding", "target.schemas", "target.tables", "target.privileges", "target.checkpoint"];
+const IDS = ["target.compatibility", "target.encoding", "target.schemas", "target.tables", "target.privileges", "target.checkpoint"];
 
 /**
  * @param databases the captured MySQL databases (mapped through schema_mapping)
@@ -32,7 +33,10 @@ export async function checkTargetSide(t: TargetConfig, databases: readonly strin
       ];
     }
     const [info] = await sql.unsafe(`SELECT version() AS v, current_user AS u, current_setting('server_encoding') AS enc`);
-    const out: CheckResult[] = [ok("target.connection", `${String(info?.v ?? "").split(",")[0]} at ${t.host}:${t.port}/${t.database} as ${String(info?.u)}`)];
+    const compat = await targetCompatibility(sql, t.dialect);
+    // openGauss's version() names neither openGauss nor its release (and server_version says 9.2.4).
+    const server = t.dialect === "opengauss" ? `openGauss ${compat.version ?? "(version unknown: no opengauss_version())"}` : (String(info?.v ?? "").split(",")[0] ?? "");
+    const out: CheckResult[] = [ok("target.connection", `${server} at ${t.host}:${t.port}/${t.database} as ${String(info?.u)}`), compatibilityCheck(compat, t.dialect === "opengauss" ? server : "PostgreSQL")];
     const enc = String(info?.enc ?? "");
     out.push(
       enc === "UTF8"
@@ -59,6 +63,15 @@ export async function checkTargetSide(t: TargetConfig, databases: readonly strin
   } finally {
     await sql.end({ timeout: 5 }).catch(() => {});
   }
+}
+
+function compatibilityCheck(c: TargetCompatibility, server: string): CheckResult {
+  const id = "target.compatibility";
+  if (c.problem) return fail(id, c.problem.found, c.problem.fix);
+  if (c.caveat && c.mode === null) return warn(id, c.caveat, `set [target] dialect = "postgresql" for a PostgreSQL server`);
+  if (c.caveat) return warn(id, `${server}: ${c.caveat}`, "keep the mapped column types (README \"Type mapping\"), or migrate into a database created with DBCOMPATIBILITY 'PG'");
+  if (c.mode === null) return ok(id, `${server}: no compatibility modes; '' and NULL stay distinct, lengths count characters`);
+  return ok(id, `${server}, compatibility ${c.mode}: '' and NULL stay distinct, lengths count characters`);
 }
 
 function tableChecks(sources: readonly TableDef[], tables: ReadonlyMap<string, TargetTable>, t: TargetConfig, jsonColumns: ReadonlySet<string>): CheckResult[] {

@@ -75,7 +75,7 @@ const DAMAGE: Array<[column: string, id: number, set: string]> = [
   ["bl", 27, "bl = set_byte(bl, 1, 0)"],
   ["en", 28, "en = 'b'"],
   ["st", 29, "st = 'x'"],
-  ["js", 30, `js = js || '{"extra": 1}'::jsonb`],
+  ["js", 30, `js = '{"id": 30, "list": [30, 31], "extra": 1}'`], // openGauss has no jsonb || jsonb
   ["lat", 31, "lat = 'L31'"],
   ["g", 32, "g = set_byte(g, 10, 1)"],
 ];
@@ -163,10 +163,11 @@ describe.each(TARGETS)("check --data (%s)", (dialect) => {
     const db = await getMariadb();
     const pg = await getTarget(dialect);
     const name = uniqueName("chk_tables");
+    await pg.createDatabase(name);
     const c = await db.connect();
     await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT PRIMARY KEY)`);
     await c.end();
-    const cfg = await pipelineConfig(db, pg, name, "postgres", await currentPosition(), journalTransport().toml);
+    const cfg = await pipelineConfig(db, pg, name, name, await currentPosition(), journalTransport().toml);
     const r = await runCli(["check", "--config", cfg, "--data", "--tables", `${name}.nope`]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${name}.nope`);
