@@ -40,6 +40,7 @@ export type ErrorCode =
   | "TARGET_DATA"
   | "TARGET_DDL_INCOMPATIBLE"
   | "TARGET_CHECKPOINT"
+  | "TARGET_INCOMPATIBLE"
   | "SINK_LOG_GAP"
   // check
   | "CHECK_FAILED"

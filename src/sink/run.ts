@@ -16,6 +16,7 @@
 import type { Config } from "../config/types.ts";
 import { LogDecoder } from "../events/decode.ts";
 import { checkTarget, connectTarget } from "../dialect/connect.ts";
+import { targetCompatibilityProblem } from "../dialect/compat.ts";
 import { openLogReader } from "../transport/open.ts";
 import { log } from "../cli/log.ts";
 import { Progress } from "../cli/progress.ts";
@@ -65,6 +66,12 @@ export async function runSink(run: SinkRun): Promise<void> {
       board,
       async () => {
         await checkTarget(sql, target);
+        // Before anything is created: an openGauss database in compatibility A would store
+        // every MySQL '' as NULL (src/dialect/compat.ts).
+        const problem = await targetCompatibilityProblem(sql, target.dialect);
+        if (problem) {
+          throw new ReplicateError("TARGET_INCOMPATIBLE", `${problem.found}; nothing was applied: ${problem.fix}`, { where: `${target.host}:${target.port}/${target.database}` });
+        }
         await ensureCheckpointTables(sql);
         return loadCheckpoint(sql);
       },

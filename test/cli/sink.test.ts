@@ -132,3 +132,30 @@ describe.each(TARGETS)("a transaction larger than the sink holds in memory (%s)"
     void applied;
   }, 120_000);
 });
+
+describe("an openGauss database in compatibility A", () => {
+  test("sink refuses it before creating anything: it would store every MySQL '' as NULL", async () => {
+    if (!TARGETS.includes("opengauss")) throw new Error("openGauss is not among the targets of this run (GSR_TARGETS)");
+    const db = await getMariadb();
+    const og = await getTarget("opengauss");
+    const name = uniqueName("compat_a");
+    const admin = og.sql();
+    await admin.unsafe(`CREATE DATABASE "${name}" DBCOMPATIBILITY 'A'`);
+    await admin.end();
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT PRIMARY KEY, v VARCHAR(10))`);
+    const from = await currentPosition();
+    await c.query(`INSERT INTO ${name}.t VALUES (1, '')`);
+    await c.end();
+    const j = journalTransport();
+    const cfg = await pipelineConfig(db, og, name, name, from, j.toml);
+    expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+    const k = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+    expect(k.code).toBe(1);
+    expect(k.stderr).toMatch(/compatibility A .*'' as NULL.*DBCOMPATIBILITY 'PG'.*\[TARGET_INCOMPATIBLE at /);
+    const sql = og.sql(name);
+    const schemas = await sql.unsafe(`SELECT nspname FROM pg_namespace WHERE nspname IN ('gs_replicate', '${name}')`);
+    await sql.end();
+    expect(schemas.length).toBe(0);
+  }, 60_000);
+});
