@@ -108,3 +108,23 @@ describe("MariaDB-only column types", () => {
     expect(row?.after).toEqual({ id: 1, a: "compressed 😀", b: "long text ".repeat(20), l: "café", u: "ü" });
   });
 });
+
+describe("the signedness bitmap of TABLE_MAP (binlog_row_metadata=FULL)", () => {
+  // MariaDB counts YEAR among the numeric columns of SIGNEDNESS (its YEAR is a TINYINT field);
+  // reading the bits as MySQL's list of numeric types shifted every later column's bit, and a
+  // TINYINT after a YEAR decoded -128 as 128 — silently (found on openGauss's data check).
+  test("signed and unsigned columns after YEAR, BIT, ENUM and temporal columns keep their sign", async () => {
+    const m = await getMariadb();
+    const name = uniqueName("signs");
+    const c = await m.connect();
+    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT PRIMARY KEY, y YEAR, t1 TINYINT, b BIT(3), t2 TINYINT, e ENUM('a'), t3 SMALLINT,
+      dt DATETIME, t4 TINYINT, ts TIMESTAMP NULL, t5 TINYINT UNSIGNED, d DECIMAL(5,2), f FLOAT, t6 TINYINT, y2 YEAR, t7 INT UNSIGNED, t8 BIGINT)`);
+    const from = await currentPosition(m);
+    await c.query(`INSERT INTO ${name}.t VALUES (-1, 2000, -128, b'101', -1, 'a', -300, '2024-01-01 00:00:00', -2, NULL, 255, -1.5, -2.5, -3, 1999, 4294967295, -5)`);
+    await c.end();
+    const rows = rowObjects(await readItems([name], from, m));
+    expect(rows).toHaveLength(1);
+    const r = rows[0]!.after!;
+    expect({ id: r.id, t1: r.t1, t2: r.t2, t3: r.t3, t4: r.t4, t5: r.t5, t6: r.t6, t7: r.t7, t8: r.t8 }).toEqual({ id: -1, t1: -128, t2: -1, t3: -300, t4: -2, t5: 255, t6: -3, t7: 4294967295, t8: -5n });
+  });
+});

@@ -11,7 +11,8 @@
 //   null bitmap ceil(column_count / 8) bytes, bit i (LSB first) = column i is nullable
 //   optional metadata to the end (binlog_row_metadata, MySQL 8.0.1+, MariaDB 10.5+), TLV:
 //   type u8 | length packed | value
-//     1 SIGNEDNESS       bitmap MSB first, one bit per NUMERIC column (1 = unsigned)
+//     1 SIGNEDNESS       bitmap MSB first, one bit per NUMERIC column (1 = unsigned; MariaDB
+//                        counts YEAR columns too, MySQL does not)
 //     2 DEFAULT_CHARSET  default collation packed, then (character-column index, collation)
 //                        packed pairs for the columns that differ
 //     3 COLUMN_CHARSET   collation packed per character column
@@ -53,7 +54,13 @@ export interface TableMap {
   metadata: TableMapMetadata;
 }
 
-const NUMERIC = new Set<number>([T.TINY, T.SHORT, T.INT24, T.LONG, T.LONGLONG, T.NEWDECIMAL, T.FLOAT, T.DOUBLE]);
+const NUMERIC_BASE = [T.TINY, T.SHORT, T.INT24, T.LONG, T.LONGLONG, T.NEWDECIMAL, T.FLOAT, T.DOUBLE];
+const NUMERIC: Record<Flavour, Set<number>> = {
+  mysql: new Set<number>(NUMERIC_BASE),
+  // MariaDB also gives YEAR a SIGNEDNESS bit (its YEAR is a TINYINT field); seen on 10.11: read
+  // without it, every later numeric column took its neighbour's bit (-128 decoded as 128).
+  mariadb: new Set<number>([...NUMERIC_BASE, T.YEAR]),
+};
 const CHARACTER_BASE = [T.STRING, T.VAR_STRING, T.VARCHAR, T.BLOB, T.TINY_BLOB, T.MEDIUM_BLOB, T.LONG_BLOB];
 const CHARACTER: Record<Flavour, Set<number>> = {
   mysql: new Set<number>([...CHARACTER_BASE, T.VECTOR]),
@@ -101,9 +108,10 @@ function applyOptionalMetadata(r: ByteReader, cols: ColumnInfo[], info: TableInf
   const sets: number[] = [];
   const geometry: number[] = [];
   const isChar = CHARACTER[flavour];
+  const isNumeric = NUMERIC[flavour];
   for (let i = 0; i < n; i++) {
     const t = cols[i]!.type;
-    if (NUMERIC.has(t)) numeric.push(i);
+    if (isNumeric.has(t)) numeric.push(i);
     else if (isChar.has(t)) character.push(i);
     else if (t === T.ENUM || t === T.SET) enumSet.push(i);
     if (t === T.ENUM) enums.push(i);
