@@ -29,8 +29,10 @@ typecheck: node_modules/.installed
 test: system-deps build typecheck
 	$(BUN) run test/support/run-tests.ts $(TESTS)
 
+# The target is a real openGauss (shared/opengauss beside the repository); TARGET=postgresql
+# runs the same demo on PostgreSQL 15.
 demo: system-deps build
-	$(BUN) run bench/demo.ts
+	$(BUN) run bench/demo.ts $(if $(TARGET),--target=$(TARGET))
 
 clean:
 	rm -rf dist .tmp
