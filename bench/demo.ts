@@ -64,15 +64,15 @@ const TABLES = {
   customers: {
     mysql: "id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, email VARCHAR(120), balance DECIMAL(12,2) NOT NULL DEFAULT 0, updated DATETIME(6)",
     target: "id int PRIMARY KEY, name varchar(100) NOT NULL, email varchar(120), balance numeric(12,2) NOT NULL DEFAULT 0, updated timestamp(6)",
-    cmpMysql: "id, name, email, CAST(balance AS CHAR), DATE_FORMAT(updated, '%Y-%m-%d %H:%i:%s.%f')",
+    cmpMysql: "id, name, email, CAST(balance AS CHAR) AS balance, DATE_FORMAT(updated, '%Y-%m-%d %H:%i:%s.%f') AS updated",
     // numeric::text on openGauss drops the leading zero (.99); to_char spells it on both dialects.
-    cmpTarget: "id, name, email, to_char(balance, 'FM9999999990.00'), to_char(updated, 'YYYY-MM-DD HH24:MI:SS.US')",
+    cmpTarget: "id, name, email, to_char(balance, 'FM9999999990.00') AS balance, to_char(updated, 'YYYY-MM-DD HH24:MI:SS.US') AS updated",
   },
   orders: {
     mysql: "id BIGINT PRIMARY KEY, customer_id INT NOT NULL, total DECIMAL(12,2), status ENUM('new','paid','shipped'), note TEXT",
     target: "id bigint PRIMARY KEY, customer_id int NOT NULL, total numeric(12,2), status text, note text",
-    cmpMysql: "id, customer_id, CAST(total AS CHAR), status, note",
-    cmpTarget: "id, customer_id, to_char(total, 'FM9999999990.00'), status, note",
+    cmpMysql: "id, customer_id, CAST(total AS CHAR) AS total, status, note",
+    cmpTarget: "id, customer_id, to_char(total, 'FM9999999990.00') AS total, status, note",
   },
 } as const;
 
@@ -171,6 +171,10 @@ progress_seconds = 1
   log.error(err instanceof Error ? err.message : String(err));
   process.exitCode = 1;
 } finally {
+  // A server reused through GSR_OPENGAUSS_DIR outlives the demo: leave it as it was found.
+  const admin = target.sql();
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${DATABASE}`).catch(() => {});
+  await admin.end();
   await Promise.allSettled([db.stop(), target.stop()]);
   rmSync(work, { recursive: true, force: true });
   log.success("throwaway servers stopped and removed");
