@@ -12,7 +12,8 @@ node_modules/.installed: package.json package-lock.json
 
 deps: node_modules/.installed
 
-# Debian packages for the real servers the tests and the demo start (no-op when present).
+# Debian packages for the real servers the tests and the demo start, openGauss's libraries
+# included (no-op when present).
 system-deps:
 	@scripts/install-deps.sh
 
@@ -24,8 +25,8 @@ dist/gs-replicate: node_modules/.installed $(SRC)
 typecheck: node_modules/.installed
 	node_modules/.bin/tsc --noEmit -p .
 
-# Starts private MariaDB, PostgreSQL and Kafka-mock servers, runs every test against them,
-# stops them, and prints "N passed, N failed" last.
+# Starts private MariaDB, openGauss, PostgreSQL and Kafka-mock servers, runs every test against
+# them, stops them, and prints "N passed, N failed" last.
 test: system-deps build typecheck
 	$(BUN) run test/support/run-tests.ts $(TESTS)
 
