@@ -6,8 +6,10 @@
 // same workload run natively on the same target, for each target in turn: a real openGauss 7.0
 // and PostgreSQL 15 (bench/support/targets.ts; one runs at a time, so neither loads the other):
 //   1. start a throwaway MariaDB (ROW binlog, full metadata)
-//   2. sysbench prepare on MariaDB, record the binlog position, then sysbench run on MariaDB:
-//      each transaction is one index update, one non-index update, one delete and one insert
+//   2. sysbench prepare on MariaDB, copy the prepared rows aside (database sbtest_prepared,
+//      before the recorded position, so never replayed), record the binlog position, then
+//      sysbench run on MariaDB: each transaction is one index update, one non-index update,
+//      one delete and one insert
 //   3. `gs-replicate source --stop-at-end` once into a journal (timed: events/s)
 //   then per target: start it (fsync=off), copy the prepared rows into schema sbtest_template
 //   of database bench (same columns and indexes), and
