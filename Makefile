@@ -12,7 +12,8 @@ node_modules/.installed: package.json package-lock.json
 
 deps: node_modules/.installed
 
-# Debian packages for the real servers the tests and the demo start (no-op when present).
+# Debian packages for the real servers the tests and the demo start, openGauss's libraries
+# included (no-op when present).
 system-deps:
 	@scripts/install-deps.sh
 
@@ -24,13 +25,15 @@ dist/gs-replicate: node_modules/.installed $(SRC)
 typecheck: node_modules/.installed
 	node_modules/.bin/tsc --noEmit -p .
 
-# Starts private MariaDB, PostgreSQL and Kafka-mock servers, runs every test against them,
-# stops them, and prints "N passed, N failed" last.
+# Starts private MariaDB, openGauss, PostgreSQL and Kafka-mock servers, runs every test against
+# them, stops them, and prints "N passed, N failed" last.
 test: system-deps build typecheck
 	$(BUN) run test/support/run-tests.ts $(TESTS)
 
+# The target is a real openGauss (shared/opengauss beside the repository); TARGET=postgresql
+# runs the same demo on PostgreSQL 15.
 demo: system-deps build
-	$(BUN) run bench/demo.ts
+	$(BUN) run bench/demo.ts $(if $(TARGET),--target=$(TARGET))
 
 clean:
 	rm -rf dist .tmp

@@ -1,22 +1,28 @@
 // Sink throughput: `bun run bench/sink.ts [--events 20000] [--workers 8] [--tables 8]
 //                    [--table-size 10000] [--threads 8] [--also 4,16] [--delay-us 500]
-//                    [--network-native-events 2000]`.
+//                    [--network-native-events 2000] [--targets opengauss,postgresql]`.
 //
 // Replays a sysbench oltp_write_only history (sysbench is in Debian) and compares it with the
-// same workload run natively on the same PostgreSQL:
-//   1. start a throwaway MariaDB (ROW binlog, full metadata) and PostgreSQL (fsync=off)
-//   2. sysbench prepare on MariaDB, record the binlog position, copy the prepared rows into a
-//      template database on PostgreSQL (schema sbtest, same columns and indexes), then
+// same workload run natively on the same target, for each target in turn: a real openGauss 7.0
+// and PostgreSQL 15 (bench/support/targets.ts; one runs at a time, so neither loads the other):
+//   1. start a throwaway MariaDB (ROW binlog, full metadata)
+//   2. sysbench prepare on MariaDB, copy the prepared rows aside (database sbtest_prepared,
+//      before the recorded position, so never replayed), record the binlog position, then
 //      sysbench run on MariaDB: each transaction is one index update, one non-index update,
 //      one delete and one insert
 //   3. `gs-replicate source --stop-at-end` once into a journal (timed: events/s)
+//   then per target: start it (fsync=off), copy the prepared rows into schema sbtest_template
+//   of database bench (same columns and indexes), and
 //   4. `gs-replicate sink --stop-at-end` with 1 worker, N workers (and --also counts), each
-//      into a fresh database cloned from the template: wall time from spawn to exit, peak RSS
-//      (wait4's ru_maxrss), CPU time; then source and target are compared table by table
-//      (row count and md5 of the ordered rows, computed in SQL on both sides)
+//      into a fresh schema copied from the template (openGauss's CREATE DATABASE copies only
+//      template0, so runs are schemas, and the sink's checkpoint schemas are dropped after each
+//      run, as for a fresh migration): wall time from spawn to exit, peak RSS (wait4's
+//      ru_maxrss), CPU time; then source and target are compared table by table (row count and
+//      md5 of the ordered rows, computed in SQL on both sides)
 //   5. native: sysbench oltp_write_only --db-driver=pgsql with 1 and N threads, same event
-//      count, on clones of the same template (search_path = sbtest), so it starts from the
-//      very rows the replay starts from; its own "transactions: … (X per sec.)" figure
+//      count, on fresh copies of the same template (sysbench's role has search_path = that
+//      schema), so it starts from the very rows the replay starts from; its own
+//      "transactions: … (X per sec.)" figure
 //   6. steps 4 and 5 again through bench/support/delay-proxy.c (--delay-us each way, default
 //      500; 0 skips this): a migration host reaches openGauss over a network, where one
 //      worker waits a round trip per transaction; on loopback, client and server share two
@@ -32,15 +38,27 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import postgres from "postgres";
-import { freePort, startMariadb, startPostgres, type MariaDb, type Postgres } from "../test/support/servers.ts";
+import { freePort, startMariadb, type MariaDb, type TargetDialect } from "../test/support/servers.ts";
 import { BINARY } from "../test/support/cli.ts";
 import { differences, mariadbSums, postgresSums, type Sums } from "./support/sbtest.ts";
+import { startBenchTarget, type BenchTarget } from "./support/targets.ts";
 
 // ---------------------------------------------------------------- options
 
-function options(argv: string[]): { events: number; workers: number; tables: number; tableSize: number; threads: number; also: number[]; delayUs: number; networkNativeEvents: number } {
-  const o = { events: 20_000, workers: 8, tables: 8, tableSize: 10_000, threads: 8, also: [4, 16], delayUs: 500, networkNativeEvents: 2_000 };
+interface Options {
+  events: number;
+  workers: number;
+  tables: number;
+  tableSize: number;
+  threads: number;
+  also: number[];
+  delayUs: number;
+  networkNativeEvents: number;
+  targets: TargetDialect[];
+}
+
+function options(argv: string[]): Options {
+  const o: Options = { events: 20_000, workers: 8, tables: 8, tableSize: 10_000, threads: 8, also: [4, 16], delayUs: 500, networkNativeEvents: 2_000, targets: ["opengauss", "postgresql"] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
@@ -74,6 +92,13 @@ function options(argv: string[]): { events: number; workers: number; tables: num
         break;
       }
       case "--network-native-events": o.networkNativeEvents = int(); break;
+      case "--targets": {
+        const v = value();
+        const list = [...new Set(v.split(","))];
+        if (list.length === 0 || list.some((d) => d !== "opengauss" && d !== "postgresql")) usage(`--targets: expected opengauss, postgresql or both, found "${v}"`);
+        o.targets = list as TargetDialect[];
+        break;
+      }
       case "--help": case "-h": usage(); break;
       default: usage(`unknown flag ${a}`);
     }
@@ -83,7 +108,7 @@ function options(argv: string[]): { events: number; workers: number; tables: num
 
 function usage(message?: string): never {
   if (message) console.error(`bench/sink.ts: ${message}`);
-  console.error("usage: bun run bench/sink.ts [--events 20000] [--workers 8] [--tables 8] [--table-size 10000] [--threads 8] [--also 4,16|none] [--delay-us 500] [--network-native-events 2000]");
+  console.error("usage: bun run bench/sink.ts [--events 20000] [--workers 8] [--tables 8] [--table-size 10000] [--threads 8] [--also 4,16|none] [--delay-us 500] [--network-native-events 2000] [--targets opengauss,postgresql]");
   process.exit(message ? 2 : 0);
 }
 
@@ -163,21 +188,30 @@ function compareSums(a: Sums, b: Sums): { equal: boolean; detail: string } {
     : { equal: false, detail: `${bad.length} of ${a.size} tables differ:\n      ${bad.join("\n      ")}` };
 }
 
-async function cloneTemplate(pg: Postgres, name: string, searchPath = false): Promise<void> {
-  const s = pg.sql();
+const BENCH_DB = "bench";
+const TEMPLATE = "sbtest_template";
+
+/** A fresh copy of the template in schema `name`, vacuumed and analyzed as the template was. */
+async function cloneTemplate(t: BenchTarget, name: string): Promise<void> {
+  const s = t.sql(BENCH_DB);
   try {
-    await s.unsafe(`DROP DATABASE IF EXISTS ${name}`);
-    await s.unsafe(`CREATE DATABASE ${name} TEMPLATE sbtest_template`);
-    if (searchPath) await s.unsafe(`ALTER DATABASE ${name} SET search_path = sbtest`);
+    await s.unsafe(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+    await s.unsafe(`CREATE SCHEMA ${name}`);
+    for (const table of tableNames) {
+      await s.unsafe(`CREATE TABLE ${name}.${table} (LIKE ${TEMPLATE}.${table} INCLUDING ALL)`);
+      await s.unsafe(`INSERT INTO ${name}.${table} SELECT * FROM ${TEMPLATE}.${table}`);
+      await s.unsafe(`VACUUM ANALYZE ${name}.${table}`);
+    }
   } finally {
     await s.end();
   }
 }
 
-async function dropDatabase(pg: Postgres, name: string): Promise<void> {
-  const s = pg.sql();
+/** Drops a run's schema and, after a replay, the sink's checkpoint: the next run is a fresh migration. */
+async function dropRun(t: BenchTarget, name: string): Promise<void> {
+  const s = t.sql(BENCH_DB);
   try {
-    await s.unsafe(`DROP DATABASE IF EXISTS ${name}`);
+    for (const schema of [name, "gs_replicate", "gs_replicate_guard"]) await s.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   } finally {
     await s.end();
   }
@@ -205,20 +239,20 @@ interface Measured {
 }
 
 /** Sink runs (each worker count grouped, then 1 and N workers ungrouped) and native sysbench, against `port`. */
-async function measure(pg: Postgres, port: number, label: string, sourceTx: number, sourceSums: Sums, journal: string, nativeEvents: number): Promise<Measured> {
+async function measure(t: BenchTarget, port: number, label: string, sourceTx: number, sourceSums: Sums, journal: string, nativeEvents: number): Promise<Measured> {
   const results: SinkResult[] = [];
   // Each worker count with grouping (the default), and 1 and N workers without it
   // ([sink] group_transactions = 1), which shows what parallel workers alone bring.
   const runs = [...workerCounts.map((w) => ({ w, group: 16 })), { w: 1, group: 1 }, { w: N, group: 1 }];
   for (const { w, group } of runs) {
     const name = `replay_${w}_${group}`;
-    await cloneTemplate(pg, name);
-    const cfg = join(work, `sink-${w}-${group}.toml`);
+    await cloneTemplate(t, name);
+    const cfg = join(work, `sink-${t.dialect}-${w}-${group}.toml`);
     writeFileSync(
       cfg,
-      `[transport]\nkind = "journal"\n\n[transport.journal]\ndir = "${journal}"\n\n[target]\nport = ${port}\nuser = "postgres"\ndatabase = "${name}"\ndialect = "postgresql"\n\n[sink]\nworkers = ${w}\ngroup_transactions = ${group}\n\n[log]\nprogress_seconds = 5\n`,
+      `[transport]\nkind = "journal"\n\n[transport.journal]\ndir = "${journal}"\n\n[target]\n${t.sinkToml(BENCH_DB, port)}\nschema_mapping = { sbtest = "${name}" }\n\n[sink]\nworkers = ${w}\ngroup_transactions = ${group}\n\n[log]\nprogress_seconds = 5\n`,
     );
-    say(`\n[${label}] gs-replicate sink --stop-at-end, workers = ${w}, group_transactions = ${group}, into fresh database ${name} (progress lines follow)`);
+    say(`\n[${label}] gs-replicate sink --stop-at-end, workers = ${w}, group_transactions = ${group}, into fresh schema ${BENCH_DB}.${name} (progress lines follow)`);
     const r = await spawn([BINARY, "sink", "--config", cfg, "--stop-at-end"], true);
     const tps = sourceTx / r.seconds;
     let equal: boolean | undefined;
@@ -228,8 +262,8 @@ async function measure(pg: Postgres, port: number, label: string, sourceTx: numb
       say(`  FAILED: ${note} after ${r.seconds.toFixed(2)} s (its stderr is above)`);
       exitCode = 1;
     } else {
-      const s = pg.sql(name);
-      const cmp = compareSums(sourceSums, await postgresSums(s, tableNames));
+      const s = t.sql(BENCH_DB);
+      const cmp = compareSums(sourceSums, await postgresSums(s, tableNames, name));
       await s.end();
       equal = cmp.equal;
       if (!cmp.equal) exitCode = 1;
@@ -240,25 +274,26 @@ async function measure(pg: Postgres, port: number, label: string, sourceTx: numb
       say(`  target vs source: ${cmp.equal ? "EQUAL" : "DIFFERENT"} (${cmp.detail})`);
     }
     results.push({ workers: w, group, ok: r.code === 0, seconds: r.seconds, tps, maxRss: r.maxRss, cpuSeconds: r.cpuSeconds, machineBusy: r.machineBusy, equal, note });
-    await dropDatabase(pg, name);
+    await dropRun(t, name);
   }
   const native = new Map<number, ReturnType<typeof sysbenchFigures> & { machineBusy: number }>();
   for (const threads of [1, N]) {
     const name = `native_${threads}`;
-    await cloneTemplate(pg, name, true);
-    say(`\n[${label}] native: sysbench oltp_write_only --db-driver=pgsql --threads=${threads} --events=${nativeEvents} --time=0 on fresh database ${name} (same template)`);
+    await cloneTemplate(t, name);
+    await setSearchPath(t, name);
+    say(`\n[${label}] native: sysbench oltp_write_only --db-driver=pgsql --threads=${threads} --events=${nativeEvents} --time=0 on fresh schema ${BENCH_DB}.${name} (same template)`);
     const r = must(
       await spawn(
-        ["sysbench", "oltp_write_only", "--db-driver=pgsql", "--pgsql-host=127.0.0.1", `--pgsql-port=${port}`, "--pgsql-user=postgres", `--pgsql-db=${name}`,
+        ["sysbench", "oltp_write_only", "--db-driver=pgsql", ...t.sysbenchArgs(BENCH_DB, port),
           `--tables=${opt.tables}`, `--table-size=${opt.tableSize}`, `--threads=${threads}`, `--events=${nativeEvents}`, "--time=0", "run"],
         false,
       ),
-      `sysbench run (PostgreSQL, ${threads} threads)`,
+      `sysbench run (${t.name}, ${threads} threads)`,
     );
     const f = sysbenchFigures(r.stdout);
     native.set(threads, { ...f, machineBusy: r.machineBusy });
     say(`  ${fmt(f.tx)} transactions in ${f.seconds.toFixed(2)} s: ${fmt(f.tps)} tx/s (${f.ignored} ignored errors, retried by sysbench); whole machine ${(100 * r.machineBusy).toFixed(0)}% busy`);
-    await dropDatabase(pg, name);
+    await dropRun(t, name);
   }
   return { label, results, native };
 }
@@ -313,8 +348,17 @@ async function startDelayProxy(targetPort: number, delayUs: number): Promise<{ p
   return { port, stop: () => p.kill("SIGKILL") };
 }
 
-async function roundTripMs(port: number): Promise<number> {
-  const s = postgres({ host: "127.0.0.1", port, user: "postgres", database: "postgres", max: 1, onnotice: () => {} });
+async function setSearchPath(t: BenchTarget, schema: string): Promise<void> {
+  const s = t.sql(BENCH_DB);
+  try {
+    await s.unsafe(`ALTER ROLE ${t.sysbenchUser} SET search_path = ${schema}`);
+  } finally {
+    await s.end();
+  }
+}
+
+async function roundTripMs(t: BenchTarget, port: number): Promise<number> {
+  const s = t.sql("postgres", port);
   try {
     await s`SELECT 1`;
     const t0 = performance.now();
@@ -329,14 +373,14 @@ async function roundTripMs(port: number): Promise<number> {
 
 const work = mkdtempSync(join(tmpdir(), "gsr-bench-sink-"));
 let db: MariaDb | undefined;
-let pg: Postgres | undefined;
+let target: BenchTarget | undefined;
 let cleaned = false;
 
 async function cleanup(): Promise<void> {
   if (cleaned) return;
   cleaned = true;
   if (current && current.exitCode === null) current.kill("SIGKILL");
-  await Promise.allSettled([db?.stop(), pg?.stop()]);
+  await Promise.allSettled([db?.stop(), target?.stop()]);
   rmSync(work, { recursive: true, force: true });
 }
 
@@ -360,53 +404,58 @@ interface SinkResult {
   note: string;
 }
 
+/** Where the prepared rows wait, on MariaDB, for each target's template (outside the captured database). */
+const PREPARED = "sbtest_prepared";
+
+/** Copies the prepared rows from MariaDB into schema sbtest_template of database bench. */
+async function loadTemplate(t: BenchTarget, source: MariaDb): Promise<void> {
+  const t0 = performance.now();
+  await t.createDatabase(BENCH_DB);
+  const tpl = t.sql(BENCH_DB);
+  const my = await source.connect();
+  try {
+    await tpl.unsafe(`CREATE SCHEMA ${TEMPLATE}`);
+    for (const [i, table] of tableNames.entries()) {
+      // The columns sysbench's pgsql driver creates (id is SERIAL there; every insert gives it).
+      await tpl.unsafe(`CREATE TABLE ${TEMPLATE}.${table} (id integer NOT NULL, k integer DEFAULT 0 NOT NULL, c char(120) DEFAULT '' NOT NULL, pad char(60) DEFAULT '' NOT NULL, PRIMARY KEY (id))`);
+      const [rows] = (await my.query(`SELECT id, k, c, pad FROM ${PREPARED}.${table} ORDER BY id`)) as unknown as [Array<{ id: number; k: number; c: string; pad: string }>];
+      for (let j = 0; j < rows.length; j += 2000) {
+        const chunk = rows.slice(j, j + 2000);
+        await tpl`INSERT INTO ${tpl(`${TEMPLATE}.${table}`)} ${tpl(chunk, "id", "k", "c", "pad")}`;
+      }
+      await tpl.unsafe(`CREATE INDEX k_${i + 1} ON ${TEMPLATE}.${table} (k)`);
+      await tpl.unsafe(`VACUUM ANALYZE ${TEMPLATE}.${table}`);
+    }
+    const copied = compareSums(await mariadbSums(source, tableNames, PREPARED), await postgresSums(tpl, tableNames, TEMPLATE));
+    if (!copied.equal) throw new Error(`the copy of the prepared tables differs from MariaDB: ${copied.detail}`);
+    say(`copied the prepared rows into ${t.name}, database ${BENCH_DB}, schema ${TEMPLATE}, in ${((performance.now() - t0) / 1000).toFixed(1)} s (${copied.detail})`);
+  } finally {
+    await my.end();
+    await tpl.end();
+  }
+}
+
 let exitCode = 0;
 try {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run "make build"`);
-  say(`sink benchmark: sysbench oltp_write_only, ${opt.tables} tables × ${fmt(opt.tableSize)} rows, ${fmt(opt.events)} transactions generated by ${opt.threads} threads; replay with ${workerCounts.join(", ")} workers`);
+  say(`sink benchmark: sysbench oltp_write_only, ${opt.tables} tables × ${fmt(opt.tableSize)} rows, ${fmt(opt.events)} transactions generated by ${opt.threads} threads; replay with ${workerCounts.join(", ")} workers; targets ${opt.targets.join(", ")}`);
   const load0 = loadavg()[0]!;
   say(`load average before starting: ${load0.toFixed(2)} (other work on this machine skews every figure below)`);
-  say(`starting a throwaway MariaDB (ROW binlog, binlog_row_metadata=FULL, sync_binlog=0, innodb_flush_log_at_trx_commit=0) and PostgreSQL (fsync=off)`);
-  [db, pg] = await Promise.all([
-    startMariadb({ extraArgs: ["--sync-binlog=0", "--innodb-flush-log-at-trx-commit=0", "--innodb-buffer-pool-size=256M", "--max-connections=300"] }),
-    startPostgres(),
-  ]);
-  const pgVersion = String((await (async () => { const s = pg!.sql(); try { return (await s`SHOW server_version`)[0]!.server_version; } finally { await s.end(); } })()));
+  say(`starting a throwaway MariaDB (ROW binlog, binlog_row_metadata=FULL, sync_binlog=0, innodb_flush_log_at_trx_commit=0)`);
+  db = await startMariadb({ extraArgs: ["--sync-binlog=0", "--innodb-flush-log-at-trx-commit=0", "--innodb-buffer-pool-size=256M", "--max-connections=300"] });
   const mysqlArgs = [`--db-driver=mysql`, `--mysql-host=127.0.0.1`, `--mysql-port=${db.port}`, `--mysql-user=root`, `--mysql-password=`, `--mysql-db=sbtest`];
   const shape = [`--tables=${opt.tables}`, `--table-size=${opt.tableSize}`];
 
-  // 1. prepare on MariaDB, position, copy into the PostgreSQL template
+  // 1. prepare on MariaDB, keep a copy of the prepared rows for the targets' templates, position
   const admin = await db.connect();
   await admin.query("CREATE DATABASE sbtest");
   let t0 = performance.now();
   must(await spawn(["sysbench", "oltp_write_only", ...mysqlArgs, ...shape, "--threads=1", "prepare"], false), "sysbench prepare (MariaDB)");
+  await admin.query(`CREATE DATABASE ${PREPARED}`);
+  for (const table of tableNames) await admin.query(`CREATE TABLE ${PREPARED}.${table} AS SELECT * FROM sbtest.${table}`);
   const [[pos]] = (await admin.query("SHOW MASTER STATUS")) as unknown as [[{ File: string; Position: number }]];
   const [[g0]] = (await admin.query("SELECT @@gtid_binlog_pos AS g")) as unknown as [[{ g: string }]];
   say(`prepared sbtest on MariaDB in ${((performance.now() - t0) / 1000).toFixed(1)} s; binlog position ${pos.File}:${pos.Position} (GTID ${g0.g})`);
-
-  t0 = performance.now();
-  {
-    const s = pg.sql();
-    await s.unsafe("CREATE DATABASE sbtest_template");
-    await s.end();
-    const tpl = pg.sql("sbtest_template");
-    await tpl.unsafe("CREATE SCHEMA sbtest");
-    for (const [i, t] of tableNames.entries()) {
-      // The columns sysbench's pgsql driver creates (id is SERIAL there; every insert gives it).
-      await tpl.unsafe(`CREATE TABLE sbtest.${t} (id integer NOT NULL, k integer DEFAULT 0 NOT NULL, c char(120) DEFAULT '' NOT NULL, pad char(60) DEFAULT '' NOT NULL, PRIMARY KEY (id))`);
-      const [rows] = (await admin.query(`SELECT id, k, c, pad FROM sbtest.${t} ORDER BY id`)) as unknown as [Array<{ id: number; k: number; c: string; pad: string }>];
-      for (let j = 0; j < rows.length; j += 2000) {
-        const chunk = rows.slice(j, j + 2000);
-        await tpl`INSERT INTO ${tpl("sbtest." + t)} ${tpl(chunk, "id", "k", "c", "pad")}`;
-      }
-      await tpl.unsafe(`CREATE INDEX k_${i + 1} ON sbtest.${t} (k)`);
-    }
-    await tpl.unsafe("VACUUM ANALYZE");
-    const copied = compareSums(await mariadbSums(db, tableNames), await postgresSums(tpl, tableNames));
-    await tpl.end();
-    if (!copied.equal) throw new Error(`the copy of the prepared tables differs from MariaDB: ${copied.detail}`);
-    say(`copied the prepared rows into PostgreSQL database sbtest_template, schema sbtest, in ${((performance.now() - t0) / 1000).toFixed(1)} s (${copied.detail})`);
-  }
 
   // 2. the history
   const gen = must(
@@ -438,29 +487,39 @@ try {
   );
   if (srcTx !== sourceTx) say(`  note: source reports ${srcTx} transactions, the binlog GTIDs say ${sourceTx}`);
 
-  // 4-5. loopback: sink runs, then native
-  const loop = await measure(pg, pg.port, "loopback", sourceTx, sourceSums, journal, opt.events);
-  // 6. the same through a delaying proxy: the target on another host, as in a migration
-  let network: Measured | undefined;
-  if (opt.delayUs > 0) {
-    const proxy = await startDelayProxy(pg.port, opt.delayUs);
-    if (proxy) {
-      try {
-        const rttMs = await roundTripMs(proxy.port);
-        say(`\n== through bench/support/delay-proxy.c: ${opt.delayUs} µs each way, measured round trip of SELECT 1: ${rttMs.toFixed(2)} ms`);
-        network = await measure(pg, proxy.port, `network (${rttMs.toFixed(2)} ms round trip)`, sourceTx, sourceSums, journal, opt.networkNativeEvents);
-      } finally {
-        proxy.stop();
+  const sections: Measured[] = [];
+  const names: string[] = [];
+  for (const dialect of opt.targets) {
+    say(`\n== ${dialect}: starting a throwaway server (fsync=off)${dialect === "opengauss" ? "; gs_initdb takes a minute or two" : ""}`);
+    target = await startBenchTarget(dialect);
+    names.push(target.name);
+    await loadTemplate(target, db);
+    // 4-5. loopback: sink runs, then native
+    sections.push(await measure(target, target.port, `${target.name}, loopback`, sourceTx, sourceSums, journal, opt.events));
+    // 6. the same through a delaying proxy: the target on another host, as in a migration
+    if (opt.delayUs > 0) {
+      const proxy = await startDelayProxy(target.port, opt.delayUs);
+      if (proxy) {
+        try {
+          const rttMs = await roundTripMs(target, proxy.port);
+          say(`\n== ${target.name} through bench/support/delay-proxy.c: ${opt.delayUs} µs each way, measured round trip of SELECT 1: ${rttMs.toFixed(2)} ms`);
+          sections.push(await measure(target, proxy.port, `${target.name}, network (${rttMs.toFixed(2)} ms round trip)`, sourceTx, sourceSums, journal, opt.networkNativeEvents));
+        } finally {
+          proxy.stop();
+        }
       }
     }
+    const stopping = target;
+    target = undefined;
+    await stopping.stop();
   }
 
   // 7. summary
   say(`\n== sink benchmark: sysbench oltp_write_only history, ${fmt(sourceTx)} transactions (4 row changes each), ${opt.tables} tables × ${fmt(opt.tableSize)} rows`);
-  say(`   PostgreSQL ${pgVersion} with fsync=off (applies equally to replay and native); ${navigator.hardwareConcurrency} CPUs shared by client and server;`);
+  say(`   ${names.join(" and ")}, one at a time, with fsync=off (applies equally to replay and native); ${navigator.hardwareConcurrency} CPUs shared by client and server;`);
   say(`   load average (1 min) ${load0.toFixed(2)} before the bench, ${loadavg()[0]!.toFixed(2)} at the end (this bench alone keeps it near 1-2)`);
   say(`   replay time = spawn to exit of dist/gs-replicate sink; native = sysbench's own figure; "machine" = share of all CPUs busy during the run`);
-  for (const m of [loop, network]) if (m) summary(m);
+  for (const m of sections) summary(m);
   say(`source (binlog → journal):               ${fmt(srcEvents / src.seconds)} events/s, ${fmt(srcTx / src.seconds)} tx/s, peak RSS ${mib(src.maxRss)}`);
 } catch (err) {
   console.error(`bench/sink.ts failed: ${err instanceof Error ? err.message : String(err)}`);

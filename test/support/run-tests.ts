@@ -1,6 +1,7 @@
 // Runs `bun test` and prints the closing line CI reads: "N passed, N failed[, N skipped]".
 // Counts come from Bun's JUnit report rather than its console summary, whose wording is not
 // a stable interface. Exit code: bun's, or 1 when the report shows a failure.
+// A developer run narrowed by GSR_TARGETS says loudly, just above that line, which target was not tested.
 
 import { mkdirSync, readFileSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +17,18 @@ const proc = Bun.spawn([process.execPath, "test", "--timeout=60000", "--reporter
   env: { ...process.env, FORCE_COLOR: "0" },
 });
 const code = await proc.exited;
+
+/** The dialects GSR_TARGETS leaves out, as test/support/servers.ts's TARGETS reads it (ignored under CI). */
+function untestedDialects(): string[] {
+  const want = process.env.GSR_TARGETS;
+  if (!want) return [];
+  if (process.env.CI) {
+    console.log(`note: GSR_TARGETS=${want} was ignored because CI is set: every target dialect ran`);
+    return [];
+  }
+  const names = { opengauss: "openGauss", postgresql: "PostgreSQL" } as const;
+  return (Object.keys(names) as Array<keyof typeof names>).filter((d) => !want.split(",").includes(d)).map((d) => names[d]);
+}
 
 let passed = 0;
 let failed = 0;
@@ -34,5 +47,11 @@ if (existsSync(report)) {
   console.error("no test report was written: the test runner crashed");
 }
 if (code !== 0 && failed === 0) failed = 1;
+const untested = untestedDialects();
+if (untested.length) {
+  // Just above the count, which stays the last line (CI reads it); CI never narrows the targets.
+  const banner = "!".repeat(100);
+  console.log(`${banner}\n!!! ${untested.join(" and ")} NOT TESTED: GSR_TARGETS=${process.env.GSR_TARGETS} narrowed the target suites; the product's target is openGauss\n${banner}`);
+}
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(code !== 0 || failed > 0 ? 1 : 0);
