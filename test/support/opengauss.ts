@@ -43,7 +43,7 @@ export interface OpenGaussServer {
    * their leading zero (display_leading_zero) so that tests compare values, not openGauss's
    * Oracle-style ".5".
    */
-  sql(database: string, user?: string, password?: string): postgres.Sql;
+  sql(database: string, user?: string, password?: string, settings?: Record<string, string>): postgres.Sql;
   pid(): number;
   /** gs_ctl stop -m immediate, then start: a crash-like restart. */
   restartImmediate(): void;
@@ -90,7 +90,7 @@ export function startOpenGauss(): OpenGaussServer {
     port,
     gsql: (args) => sh(["bash", script, "gsql", dir, ...args], `gsql ${args.join(" ")}`),
     asOmm,
-    sql: (database, user = OPENGAUSS_USER, password = OPENGAUSS_PASSWORD) =>
+    sql: (database, user = OPENGAUSS_USER, password = OPENGAUSS_PASSWORD, settings = { behavior_compat_options: "display_leading_zero" }) =>
       connectTarget(
         {
           host: "127.0.0.1",
@@ -103,7 +103,7 @@ export function startOpenGauss(): OpenGaussServer {
           tls: { mode: "disabled" },
         },
         4,
-        { behavior_compat_options: "display_leading_zero" },
+        settings,
       ),
     pid: () => {
       try {

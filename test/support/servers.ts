@@ -349,7 +349,7 @@ function openGaussTarget(server: OpenGaussServer): Target {
     password: OPENGAUSS_PASSWORD,
     pid: server.pid,
     sql: (database = "postgres") => server.sql(database),
-    productSql: (database) => server.sql(database),
+    productSql: (database) => server.sql(database, OPENGAUSS_USER, OPENGAUSS_PASSWORD, {}),
     async createDatabase(name) {
       const s = server.sql("postgres");
       try {
