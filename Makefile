@@ -2,7 +2,7 @@
 BUN := $(shell command -v bun 2>/dev/null || echo node_modules/.bin/bun)
 SRC := $(shell find src -name "*.ts") scripts/build.ts package.json
 
-.PHONY: all build test typecheck demo bench clean deps system-deps
+.PHONY: all build test typecheck demo bench clean deps system-deps soak-history
 
 all: build
 
@@ -34,6 +34,11 @@ test: system-deps build typecheck
 # runs the same demo on PostgreSQL 15.
 demo: system-deps build
 	$(BUN) run bench/demo.ts $(if $(TARGET),--target=$(TARGET))
+
+# The randomized schema-history test of `make test`, longer: ROUNDS rounds per metadata setting
+# (default 60), SEED to replay one (it prints the modes of the rounds on a failure).
+soak-history: system-deps build
+	GSR_HISTORY_ROUNDS=$(or $(ROUNDS),60) $(if $(SEED),GSR_HISTORY_SEED=$(SEED)) $(BUN) run test/support/run-tests.ts test/cli/history-random.test.ts
 
 clean:
 	rm -rf dist .tmp
