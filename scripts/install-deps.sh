@@ -5,7 +5,8 @@
 # of shared/opengauss/opengauss.sh needs to unpack, start and be queried: the shared libraries
 # its binaries link against (the script header's list, plus libreadline8 for gsql: readelf's
 # NEEDED entries of install/bin and install/lib, checked with ldd), python3 (it picks a free
-# port), xz-utils (tar -xJ), passwd (useradd omm) and util-linux (runuser).
+# port), xz-utils (tar -xJ), passwd (useradd omm) and util-linux (runuser); and a Java runtime for
+# the real Kafka 2.4 broker of shared/kafka/kafka.sh (the tests of what the mock broker cannot show).
 set -euo pipefail
 need=()
 have_pkg() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
@@ -21,6 +22,7 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 command -v useradd >/dev/null 2>&1 || [ -x /usr/sbin/useradd ] || need+=(passwd)
 command -v runuser >/dev/null 2>&1 || [ -x /usr/sbin/runuser ] || need+=(util-linux)
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "missing Debian packages: ${need[*]} (run: sudo apt-get install -y ${need[*]})" >&2
