@@ -42,6 +42,7 @@ export type ErrorCode =
   | "TARGET_CHECKPOINT"
   | "TARGET_INCOMPATIBLE"
   | "SINK_LOG_GAP"
+  | "SINK_ALREADY_RUNNING"
   // check
   | "CHECK_FAILED"
   | "INTERNAL";

@@ -6,6 +6,7 @@
 // Flow control: raw events wait in a queue bounded by bytes; the socket is paused while the
 // queue is over its high mark, so a slow consumer slows the server's sending, not our memory.
 
+import { setTimeout as timer } from "node:timers/promises";
 import { ReplicateError, isRetriable } from "../errors.ts";
 import type { SourceConfig } from "../config/types.ts";
 import { BinlogConnection, explainPurged, type DumpStart, type ServerInfo } from "./connection.ts";
@@ -104,7 +105,12 @@ export class BinlogSource {
         assembler.interrupt(out, `connection lost: ${(err as Error).message}`);
         yield* out;
         const retriable = isRetriable(err);
-        if (!retriable || signal?.aborted || attempt >= (this.opts.maxRetries ?? Infinity)) {
+        // A stop asked while the server is away ends the stream like a stop at any other time.
+        if (retriable && signal?.aborted) {
+          this.opts.onWaiting?.(undefined);
+          return;
+        }
+        if (!retriable || attempt >= (this.opts.maxRetries ?? Infinity)) {
           this.opts.onWaiting?.(undefined);
           throw await explainPurged(config, err);
         }
@@ -113,7 +119,11 @@ export class BinlogSource {
         const at = start.kind === "file" ? `${start.file}:${start.pos}` : start.kind === "gtid" ? `GTID ${start.set}` : "the current position";
         this.opts.onWarning?.(`source connection failed (${(err as Error).message}); reconnecting in ${delay} ms (attempt ${attempt}), resuming at ${at}`);
         this.opts.onWaiting?.(`the source ${config.host}:${config.port} (reconnecting, attempt ${attempt})`);
-        await Bun.sleep(delay);
+        await sleepUnlessAborted(delay, signal);
+        if (signal?.aborted) {
+          this.opts.onWaiting?.(undefined);
+          return;
+        }
       } finally {
         conn?.close();
       }
@@ -212,3 +222,7 @@ export class BinlogSource {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return timer(ms, undefined, { signal }).catch(() => undefined);
+}

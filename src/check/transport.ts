@@ -5,6 +5,7 @@ import { accessSync, constants, existsSync, mkdtempSync, rmSync, statfsSync, sta
 import { dirname, join } from "node:path";
 import type { JournalConfig, KafkaConfig, TransportConfig } from "../config/types.ts";
 import { describeTopic } from "../transport/kafka.ts";
+import { createTopicCommand } from "../transport/kafka-support.ts";
 import { type CheckResult, errorText, fail, notRun, ok, warn } from "./report.ts";
 
 /** Free space below this is reported: a stopped sink lets the journal grow by the binlog's rate. */
@@ -20,7 +21,6 @@ export async function checkTransport(t: TransportConfig): Promise<CheckResult[]>
 }
 
 async function checkKafka(k: KafkaConfig): Promise<CheckResult[]> {
-  const createCmd = `kafka-topics.sh --create --topic ${k.topic} --partitions 1 --replication-factor 3`;
   let facts;
   try {
     facts = await describeTopic(k);
@@ -30,6 +30,7 @@ async function checkKafka(k: KafkaConfig): Promise<CheckResult[]> {
       notRun("transport.topic", "the brokers could not be reached", "fix transport.kafka first"),
     ];
   }
+  const createCmd = createTopicCommand(k.topic, k.brokers, facts.brokers);
   const out = [ok("transport.kafka", `${facts.brokers} broker(s) reachable at ${k.brokers.join(", ")}`)];
   if (facts.exists) {
     if (facts.partitions === 1) out.push(ok("transport.topic", `topic "${k.topic}" has exactly one partition`));

@@ -23,6 +23,7 @@ import type { LogRecord, LogWriter } from "../transport/types.ts";
 import { log } from "./log.ts";
 import { Progress } from "./progress.ts";
 import { prepareStart } from "./source-start.ts";
+import { afterGrace, sleepUnlessStopped } from "./signals.ts";
 import { TICK, withTicks } from "./ticks.ts";
 
 const BATCH_RECORDS = 4096;
@@ -61,11 +62,16 @@ export async function runSource(run: SourceRun): Promise<void> {
         return;
       } catch (err) {
         failures = progress.transactions > before ? 1 : failures + 1;
+        if (run.signal.aborted && isRetriable(err)) {
+          log.info(`stopped while waiting (${describeError(err)}); a restart resumes from the log's tail`);
+          return;
+        }
         if (!isRetriable(err) || run.stdout || run.signal.aborted || failures > RESTARTS) throw err;
         const delay = Math.min(30_000, 1000 * 2 ** (failures - 1));
         log.warn(`${describeError(err)}; restarting from the log's tail in ${delay} ms (attempt ${failures} of ${RESTARTS})`);
         wait("restart", `the log or the source to come back (restart ${failures} of ${RESTARTS})`);
-        await Bun.sleep(delay);
+        await sleepUnlessStopped(delay, run.signal);
+        if (run.signal.aborted) return;
       }
     }
   } finally {
@@ -77,7 +83,7 @@ export async function runSource(run: SourceRun): Promise<void> {
 async function runPipeline(run: SourceRun, progress: Progress, wait: (key: string, what: string | undefined) => void): Promise<void> {
   const cfg = run.config;
   const source = cfg.source!;
-  const out = run.stdout ? stdoutWriter() : watchSlow(await openLogWriter(cfg.transport!, { onWarning: (m) => log.warn(m) }), cfg, wait);
+  const out = run.stdout ? stdoutWriter() : watchSlow(await openLogWriter(cfg.transport!, { onWarning: (m) => log.warn(m), signal: afterGrace(run.signal) }), cfg, wait);
   try {
     const events = new ChangeEventWriter(source.server_name);
     const { start, history, fresh } = await prepareStart(cfg, out, events, !run.stdout);
@@ -124,6 +130,8 @@ async function runPipeline(run: SourceRun, progress: Progress, wait: (key: strin
       lastFlush = Date.now();
     };
     for await (const item of withTicks(binlog.items(), FLUSH_MS)) {
+      // Nothing came from the server for FLUSH_MS: everything it sent was read.
+      progress.idle = item === TICK;
       if (item !== TICK) {
         if (item.kind === "commit" && history && history.version !== persistedVersion) {
           // The transaction changed the schema: its new history goes in before its End, so a

@@ -217,3 +217,76 @@ export async function advanceLowWater(sql: postgres.Sql, offset: bigint, file: s
   ]);
   await sql.unsafe(`DELETE FROM ${CHECKPOINT_SCHEMA}.applied WHERE log_offset < $1`, [offset.toString()]);
 }
+
+// The sink lock: a session-level advisory lock (PostgreSQL and openGauss have the same
+// functions), taken before anything else and held by one reserved connection for the sink's
+// lifetime. The server drops it with the session, so a sink killed with -9 leaves nothing to
+// clean up. Advisory locks are per database, like the checkpoint. The two keys spell "gsre"
+// "plic" so that other applications' advisory locks do not meet it by accident.
+const LOCK_KEYS = "1735619173, 1886169443";
+
+/** A reserved connection of the sink (worker.ts's WorkerConn). */
+export interface LockConn {
+  readonly sql: Pick<postgres.ReservedSql, "unsafe" | "release">;
+  readonly usable: boolean;
+}
+
+export class SinkLock {
+  private constructor(
+    private conn: LockConn,
+    private readonly reserve: () => Promise<LockConn>,
+    private readonly where: string,
+  ) {}
+
+  /** Takes the lock, or stops with SINK_ALREADY_RUNNING naming the session that holds it. */
+  static async take(reserve: () => Promise<LockConn>, where: string): Promise<SinkLock> {
+    const lock = new SinkLock(await reserve(), reserve, where);
+    await lock.claim();
+    return lock;
+  }
+
+  /**
+   * After the target restarted, the lock went with the lock's session: takes it again (or
+   * stops, if another sink took it meanwhile). Costs nothing while the session is alive.
+   */
+  async keep(): Promise<void> {
+    if (this.conn.usable) return;
+    this.conn = await this.reserve();
+    await this.claim();
+  }
+
+  /** Hands the session back to the pool, lock and all: it ends, and the lock with it, when the pool closes. */
+  release(): void {
+    if (this.conn.usable) this.conn.sql.release();
+  }
+
+  private async claim(): Promise<void> {
+    // Taking it again in the same session only counts it twice; the session's end drops all.
+    const [row] = await this.conn.sql.unsafe(`SELECT pg_try_advisory_lock(${LOCK_KEYS}) AS ok`);
+    if (row?.ok === true || row?.ok === "t") return;
+    throw new ReplicateError(
+      "SINK_ALREADY_RUNNING",
+      `another gs-replicate sink is already replicating into the target database ${this.where}${await this.holder()}: two sinks on one checkpoint would apply the same transactions twice, so this one stops before reading or applying anything. ` +
+        `Run one sink per target database: stop the other one first (a sink that was killed holds nothing: its lock goes with its session)`,
+      { where: this.where },
+    );
+  }
+
+  /** Who holds it, as far as the server tells (best effort: the catalog views differ a little). */
+  private async holder(): Promise<string> {
+    const [keyA, keyB] = LOCK_KEYS.split(", ");
+    try {
+      const [h] = await this.conn.sql.unsafe(
+        `SELECT a.pid::text AS pid, host(a.client_addr) AS addr, a.application_name AS app, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS') AS since
+           FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${keyA} AND l.objid = ${keyB}
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          LIMIT 1`,
+      );
+      if (!h) return "";
+      return ` (its session: pid ${h.pid}${h.addr ? ` from ${h.addr}` : ""}${h.app ? `, application "${h.app}"` : ""}${h.since ? `, connected since ${h.since}` : ""})`;
+    } catch {
+      return "";
+    }
+  }
+}

@@ -3,13 +3,23 @@
 // brokers are away. Each wait has a bound (ATTEMPTS with backoff, about a minute in all); what
 // it waits for is on the progress line meanwhile, and a lasting outage stops the sink with the
 // last error, exit 1, nothing lost: the checkpoint in the target says where to resume.
+// Opening the log waits longer, as `source` does for its log: brokers that are not up yet, or
+// a topic that `source` has not created yet, are what a sink started first meets.
+// A stop (SIGTERM) ends every wait at once.
 
 import { describeError, isRetriable, ReplicateError } from "../errors.ts";
+import type { TransportConfig } from "../config/types.ts";
 import { log } from "../cli/log.ts";
+import { sleepUnlessStopped } from "../cli/signals.ts";
+import { describeLog, openLogReader } from "../transport/open.ts";
 import type { LogReader, OffsetRecord, ReadOptions } from "../transport/types.ts";
 import { connectionLost } from "./worker.ts";
 
 const ATTEMPTS = 10;
+/** Opening the log: attempts in a row, 1 s doubling to 30 s between them (as `source` restarts). */
+export const OPEN_ATTEMPTS = 10;
+/** An open taking longer than this shows on the progress line (kafkajs retries for ~40 s inside one attempt). */
+const SLOW_OPEN_MS = 2_000;
 
 function backoffMs(attempt: number): number {
   return Math.min(10_000, 250 * 2 ** attempt);
@@ -56,7 +66,11 @@ export async function retryTarget<T>(what: string, board: WaitBoard, fn: () => P
       const delay = backoffMs(attempt);
       log.warn(`${what}: the target is unreachable (${describeError(err)}); trying again in ${delay} ms (attempt ${attempt + 1} of ${ATTEMPTS})`);
       board.set(key, `the target (${what}, attempt ${attempt + 1} of ${ATTEMPTS})`);
-      await Bun.sleep(delay);
+      await sleepUnlessStopped(delay, signal);
+      if (signal?.aborted) {
+        board.clear(key);
+        throw err;
+      }
     }
   }
 }
@@ -81,7 +95,11 @@ export async function* readRetrying(reader: LogReader, from: bigint, opts: ReadO
       board.clear("log");
       return;
     } catch (err) {
-      if (!isRetriable(err) || opts.signal?.aborted || attempt + 1 >= ATTEMPTS) {
+      if (opts.signal?.aborted && isRetriable(err)) {
+        board.clear("log");
+        return;
+      }
+      if (!isRetriable(err) || attempt + 1 >= ATTEMPTS) {
         board.clear("log");
         throw err;
       }
@@ -89,7 +107,47 @@ export async function* readRetrying(reader: LogReader, from: bigint, opts: ReadO
       const delay = backoffMs(attempt);
       log.warn(`reading the log failed (${describeError(err)}); reading again from offset ${next} in ${delay} ms (attempt ${attempt + 1} of ${ATTEMPTS})`);
       board.set("log", `the log at offset ${next} (attempt ${attempt + 1} of ${ATTEMPTS})`);
-      await Bun.sleep(delay);
+      await sleepUnlessStopped(delay, opts.signal);
+      if (opts.signal?.aborted) {
+        board.clear("log");
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * Opens the log, waiting for brokers that are not reachable yet and (when following) for a
+ * topic that `source` has not created yet, up to OPEN_ATTEMPTS in a row. Returns null when a
+ * stop ended the wait.
+ */
+export async function openLogWaiting(t: TransportConfig, board: WaitBoard, opts: { follow: boolean; signal: AbortSignal }): Promise<LogReader | null> {
+  const what = describeLog(t);
+  for (let attempt = 1; ; attempt++) {
+    const slow = setTimeout(() => board.set("open", `${what} (attempt ${attempt} of ${OPEN_ATTEMPTS})`), SLOW_OPEN_MS);
+    try {
+      const reader = await openLogReader(t, { onWarning: (m) => log.warn(m), signal: opts.signal });
+      board.clear("open");
+      return reader;
+    } catch (err) {
+      clearTimeout(slow);
+      board.clear("open");
+      if (opts.signal.aborted && isRetriable(err)) return null;
+      // The one retriable TRANSPORT_TOPIC: the topic does not exist yet. Without follow there
+      // is nothing to wait for in it.
+      const noTopic = err instanceof ReplicateError && err.code === "TRANSPORT_TOPIC";
+      if (!isRetriable(err) || attempt >= OPEN_ATTEMPTS || (noTopic && !opts.follow)) throw err;
+      const delay = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+      log.warn(`${describeError(err)}; trying again in ${delay} ms (attempt ${attempt + 1} of ${OPEN_ATTEMPTS})`);
+      const topic = t.kafka?.topic;
+      board.set("open", noTopic ? `the topic "${topic}" to be created by gs-replicate source (attempt ${attempt + 1} of ${OPEN_ATTEMPTS})` : `${what} (attempt ${attempt + 1} of ${OPEN_ATTEMPTS})`);
+      await sleepUnlessStopped(delay, opts.signal);
+      if (opts.signal.aborted) {
+        board.clear("open");
+        return null;
+      }
+    } finally {
+      clearTimeout(slow);
     }
   }
 }

@@ -11,13 +11,16 @@
 // barrier. A data error stops the sink with nothing of that transaction applied.
 // Outages are waited out (retry.ts): a target restart retries the statement or the whole
 // transaction that met it, a broker outage reads the log again from the next offset, and the
-// progress line says what the sink waits for.
+// progress line says what the sink waits for. A stop (SIGTERM) ends those waits: whatever
+// failed because of the outage is left to the next run, which the checkpoint tells where to
+// resume, and the sink exits 0.
+// Start-up order: the sink lock (one sink per target database, checkpoint.ts), the
+// checkpoint, then the log (waited for: brokers not up yet, a topic not created yet).
 
 import type { Config } from "../config/types.ts";
 import { LogDecoder } from "../events/decode.ts";
 import { checkTarget, connectTarget } from "../dialect/connect.ts";
 import { targetCompatibilityProblem } from "../dialect/compat.ts";
-import { openLogReader } from "../transport/open.ts";
 import { log } from "../cli/log.ts";
 import { Progress } from "../cli/progress.ts";
 import { TICK, withTicks } from "../cli/ticks.ts";
@@ -26,14 +29,15 @@ import { applyChanges, asTargetError, type ApplyContext } from "./apply.ts";
 import { parseDdl } from "../binlog/ddl.ts";
 import { readTargetCatalog, translateDdl } from "../dialect/ddl.ts";
 import type { ChangeMessage } from "../events/decode.ts";
-import { advanceLowWater, ensureCheckpointTables, loadCheckpoint, recordApplied, saveSchema } from "./checkpoint.ts";
+import { advanceLowWater, ensureCheckpointTables, loadCheckpoint, recordApplied, saveSchema, SinkLock } from "./checkpoint.ts";
 import { Scheduler, type LogicalClock } from "./scheduler.ts";
 import { WritesetBuilder } from "./writeset.ts";
 import { readKeyPolicy } from "./catalog.ts";
 import { LowWater } from "./low-water.ts";
 import { WorkerPool, applyTransactions, appliedEarlier, type WorkerConn } from "./worker.ts";
-import { WaitBoard, readRetrying, retryTarget } from "./retry.ts";
-import { ReplicateError } from "../errors.ts";
+import { WaitBoard, openLogWaiting, readRetrying, retryTarget } from "./retry.ts";
+import { describeError, isRetriable, ReplicateError } from "../errors.ts";
+import { ReadPosition } from "./caught-up.ts";
 import type { LogReader } from "../transport/types.ts";
 import { LargeTx } from "./large.ts";
 
@@ -54,18 +58,24 @@ export async function runSink(run: SinkRun): Promise<void> {
   const cfg = run.config;
   const target = cfg.target!;
   const workers = cfg.sink.workers;
-  const sql = connectTarget(target, workers + 2);
-  const reader = await openLogReader(cfg.transport!, { onWarning: (m) => log.warn(m) });
+  // The workers, a large transaction's connection, the checkpoint's statements, the lock's session.
+  const sql = connectTarget(target, workers + 3);
   const progress = new Progress(cfg.log.progress_seconds, "sink");
   const board = new WaitBoard((text) => (progress.waitingFor = text));
+  const pool = new WorkerPool(sql);
+  let reader: LogReader | null = null;
+  let lock: SinkLock | undefined;
   // Reports also while the loop below is blocked (all workers retrying, log stalled).
   const reporter = setInterval(() => progress.maybeReport(), 1000);
   try {
+    const lockWhere = `${target.host}:${target.port}/${target.database}`;
     const state = await retryTarget(
       "loading the checkpoint",
       board,
       async () => {
         await checkTarget(sql, target);
+        if (lock) await lock.keep();
+        else lock = await SinkLock.take(() => pool.take(), lockWhere);
         // Before anything is created: an openGauss database in compatibility A would store
         // every MySQL '' as NULL (src/dialect/compat.ts).
         const problem = await targetCompatibilityProblem(sql, target.dialect);
@@ -77,6 +87,12 @@ export async function runSink(run: SinkRun): Promise<void> {
       },
       run.signal,
     );
+    const held = lock!;
+    reader = await openLogWaiting(cfg.transport!, board, { follow: !run.stopAtEnd, signal: run.signal });
+    if (!reader) {
+      progress.report("stopped on signal");
+      return;
+    }
     await checkLogEnd(reader, state.lowWater, run.stopAtEnd, board);
     const decoder = new LogDecoder();
     for (const s of state.schemas) decoder.register(s);
@@ -85,9 +101,16 @@ export async function runSink(run: SinkRun): Promise<void> {
     const scheduler = new Scheduler({ mode: "auto", preserveCommitOrder: cfg.sink.preserve_commit_order, workers, maxInFlight: workers * 8 });
     const keyPolicy = () => retryTarget("reading the target's keys", board, () => readKeyPolicy(sql, target.schema_mapping, cfg.source?.databases ?? []), run.signal);
     const moveLowWater = (m: { offset: bigint; file: string | null; pos: number | null }) =>
-      retryTarget("moving the low-water mark", board, () => advanceLowWater(sql, m.offset, m.file, m.pos), run.signal);
+      retryTarget(
+        "moving the low-water mark",
+        board,
+        async () => {
+          await held.keep();
+          await advanceLowWater(sql, m.offset, m.file, m.pos);
+        },
+        run.signal,
+      );
     let writeset = new WritesetBuilder(await keyPolicy());
-    const pool = new WorkerPool(sql);
     const onWait = (key: string) => (what: string | undefined) => (what === undefined ? board.clear(key) : board.set(key, what));
     progress.extra = () => {
       const s = scheduler.stats();
@@ -122,7 +145,7 @@ export async function runSink(run: SinkRun): Promise<void> {
         if (kind === "ddl") await applyDdl(pool, txs[0]!, { dialect: target.dialect, ctx, onWait: onWait(`unit ${mySeq}`) });
         if (kind === "skipDdl") {
           log.warn(`${describeTx(txs[0]!)}: recorded as applied without running its DDL (--skip-ddl)`);
-          await applyTransactions(pool, [{ ...txs[0]!, items: [] }], { describe: describeTx, ctx, onWait: onWait(`unit ${mySeq}`) });
+          await applyTransactions(pool, [{ ...txs[0]!, items: [] }], { describe: describeTx, ctx, onWait: onWait(`unit ${mySeq}`), signal: run.signal });
         }
         if (kind === "apply") {
           await applyTransactions(pool, txs, {
@@ -130,6 +153,7 @@ export async function runSink(run: SinkRun): Promise<void> {
             ctx,
             commitTurn: cfg.sink.preserve_commit_order ? () => scheduler.waitCommitTurn(mySeq) : undefined,
             onWait: onWait(`unit ${mySeq}`),
+            signal: run.signal,
           });
         }
         scheduler.committed(mySeq);
@@ -155,7 +179,14 @@ export async function runSink(run: SinkRun): Promise<void> {
     };
 
     const from = state.lowWater > 0n ? state.lowWater - 1n : 0n;
-    const records = low.verifyFirst(readRetrying(reader, from, { follow: !run.stopAtEnd, signal: run.signal }, board));
+    const logReader = reader;
+    const position = new ReadPosition(from, () => logReader.endOffset());
+    progress.refresh = () => {
+      position.refresh();
+      const s = scheduler.stats();
+      progress.idle = position.atEnd() && s.waiting + s.ready + s.running === 0 && group.length === 0 && large === undefined;
+    };
+    const records = position.track(low.verifyFirst(readRetrying(reader, from, { follow: !run.stopAtEnd, signal: run.signal }, board)));
     for await (const a of withTicks(assemble(records, decoder), IDLE_MS)) {
       if (failure !== undefined || run.signal.aborted) break;
       if (a !== TICK) board.clear("log-end");
@@ -228,13 +259,28 @@ export async function runSink(run: SinkRun): Promise<void> {
     if (run.skipDdl !== undefined && !skipDdlSeen) {
       log.warn(`--skip-ddl ${run.skipDdl}: no DDL transaction with that GTID or position was met; nothing was skipped`);
     }
-    progress.report(failure !== undefined ? "stopped by an error" : run.signal.aborted ? "stopped on signal" : "caught up");
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined && !stoppedWaiting(run, failure)) {
+      progress.report("stopped by an error");
+      throw failure;
+    }
+    progress.report(run.signal.aborted ? "stopped on signal" : "caught up");
+  } catch (err) {
+    if (!stoppedWaiting(run, err)) throw err;
+    progress.report("stopped on signal");
   } finally {
     clearInterval(reporter);
-    await reader.close();
-    await sql.end({ timeout: 5 });
+    await reader?.close();
+    lock?.release();
+    // Statements in flight against a target that is away are not waited for after a stop.
+    await sql.end({ timeout: run.signal.aborted ? 1 : 5 });
   }
+}
+
+/** A failure met because a stop ended the wait for an outage: a stop, not an error (the checkpoint says where to resume). */
+function stoppedWaiting(run: SinkRun, err: unknown): boolean {
+  if (!run.signal.aborted || !isRetriable(err)) return false;
+  log.info(`stopped while waiting: ${describeError(err)}`);
+  return true;
 }
 
 /**

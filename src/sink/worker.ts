@@ -25,6 +25,7 @@
 import type postgres from "postgres";
 import { isRetriable, ReplicateError } from "../errors.ts";
 import { log } from "../cli/log.ts";
+import { sleepUnlessStopped } from "../cli/signals.ts";
 import type { SinkTx, TxItem } from "./assembler.ts";
 import { applyChanges, asTargetError, planStatements, type ApplyContext } from "./apply.ts";
 import { applyAsOneQuery, literalChars, MAX_QUERY_CHARS } from "./batch.ts";
@@ -148,6 +149,8 @@ export interface ApplyOptions {
   commitTurn?: () => Promise<void>;
   /** Told what a retry waits for (a message), and undefined once the unit is applied. */
   onWait?: (what: string | undefined) => void;
+  /** A stop: retries end, the unit stays unapplied (the checkpoint says so to the next run). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -211,11 +214,12 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
         for (const tx of txs) await applyTransactions(pool, [tx], opts);
         return;
       }
-      if (!isRetriable(e) || attempt >= MAX_ATTEMPTS) throw e;
+      if (!isRetriable(e) || attempt >= MAX_ATTEMPTS || opts.signal?.aborted) throw e;
       const delay = Math.min(10_000, 100 * 2 ** attempt);
       log.warn(`${e.message}; retrying the whole transaction in ${delay} ms (attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);
       opts.onWait?.(`the target (retrying a transaction, attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);
-      await Bun.sleep(delay);
+      await sleepUnlessStopped(delay, opts.signal);
+      if (opts.signal?.aborted) throw e;
     }
   }
 }

@@ -21,6 +21,8 @@ export interface KafkaOptions {
   /** Reader watchdog and queue bound (kafka-reader.ts). */
   stallMs?: number;
   queueBytes?: number;
+  /** Once aborted, every call still waiting for the brokers gives up with a retriable error. */
+  signal?: AbortSignal;
 }
 
 export type SaslPassword =

@@ -210,7 +210,8 @@ class Feed implements FetchTarget {
 
 /**
  * Records from `from` in offset order. follow=false stops at the high watermark read at the
- * start; follow=true runs until `signal` aborts. Each call runs its own consumer.
+ * start; follow=true runs until `signal` aborts. Each call runs its own consumer. An abort
+ * ends the read quietly, also while a call to the brokers was waiting out an outage.
  */
 export async function* readOrdered(
   source: LogSource,
@@ -219,6 +220,15 @@ export async function* readOrdered(
   signal: AbortSignal,
   tuning: ReadTuning,
 ): AsyncGenerator<OffsetRecord> {
+  try {
+    yield* readFrom(source, from, follow, signal, tuning);
+  } catch (err) {
+    if (signal.aborted && isRetriable(err)) return;
+    throw err;
+  }
+}
+
+async function* readFrom(source: LogSource, from: bigint, follow: boolean, signal: AbortSignal, tuning: ReadTuning): AsyncGenerator<OffsetRecord> {
   const topic = source.topic;
   const first = await source.offsets();
   if (from < first.low) throw logGap(topic, from, first.low);

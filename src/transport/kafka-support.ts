@@ -119,32 +119,56 @@ export function kafkaFailure(err: unknown, what: string, brokers: readonly strin
   });
 }
 
-export function topicMissing(topic: string, brokers: readonly string[]): ReplicateError {
+/**
+ * The command that creates the topic as gs-replicate needs it, runnable as printed: Kafka 2.2+
+ * tools reach the cluster with --bootstrap-server, and a replication factor above the number
+ * of brokers is refused, so it is the brokers the cluster has, at most 3.
+ */
+export function createTopicCommand(topic: string, bootstrap: readonly string[], brokers: number): string {
+  const factor = Math.max(1, Math.min(3, brokers));
+  return `kafka-topics.sh --bootstrap-server ${bootstrap.join(",")} --create --topic ${topic} --partitions 1 --replication-factor ${factor}`;
+}
+
+export function topicMissing(topic: string, brokers: readonly string[], command: string): ReplicateError {
   return new ReplicateError(
     "TRANSPORT_TOPIC",
     `Kafka topic "${topic}" does not exist on ${brokers.join(", ")}: create it with exactly one partition ` +
-      `(kafka-topics.sh --create --topic ${topic} --partitions 1 --replication-factor 3) or set [transport.kafka] create_topic = true`,
+      `(${command}) or set [transport.kafka] create_topic = true`,
     { where: topic },
   );
 }
 
-export function topicPartitions(topic: string, partitions: number): ReplicateError {
+/** The sink found no topic yet: `source` creates it (create_topic) when it starts. Retriable: the sink waits. */
+export function topicNotYet(topic: string, brokers: readonly string[], command: string, createTopic: boolean): ReplicateError {
+  const how = createTopic ? "start gs-replicate source, which creates it," : `create it with exactly one partition (${command}),`;
+  return new ReplicateError(
+    "TRANSPORT_TOPIC",
+    `Kafka topic "${topic}" does not exist yet on ${brokers.join(", ")}: ${how} or correct [transport.kafka] topic`,
+    { where: topic, retriable: true },
+  );
+}
+
+export function topicPartitions(topic: string, partitions: number, command: string): ReplicateError {
   return new ReplicateError(
     "TRANSPORT_TOPIC",
     `Kafka topic "${topic}" has ${partitions} partitions; gs-replicate needs exactly 1, because Kafka orders records only ` +
-      `within a partition. Delete the topic and recreate it with one partition ` +
-      `(kafka-topics.sh --create --topic ${topic} --partitions 1 --replication-factor 3), or use another topic name`,
+      `within a partition. Delete the topic and recreate it with one partition (${command}), or use another topic name`,
     { where: topic },
   );
 }
 
-export function topicNotCreated(topic: string, err: unknown): ReplicateError {
+export function topicNotCreated(topic: string, err: unknown, command: string): ReplicateError {
   return new ReplicateError(
     "TRANSPORT_TOPIC",
-    `could not create Kafka topic "${topic}" (${chainText(err)}); create it by hand with exactly one partition ` +
-      `(kafka-topics.sh --create --topic ${topic} --partitions 1 --replication-factor 3)`,
+    `could not create Kafka topic "${topic}" (${chainText(err)}); create it by hand with exactly one partition (${command})`,
     { where: topic, cause: err },
   );
+}
+
+/** A new topic not served yet by the broker asked (creation completes asynchronously across the cluster). */
+export function topicSettling(err: unknown): boolean {
+  const t = kafkaErrorType(err);
+  return t === "UNKNOWN_TOPIC_OR_PARTITION" || t === "LEADER_NOT_AVAILABLE" || t === "NOT_LEADER_FOR_PARTITION";
 }
 
 /** The log no longer holds `requested`: retention deleted it before the sink read it. */
@@ -178,6 +202,22 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     const timer = setTimeout(done, ms);
     signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * `p`, or a retriable TRANSPORT_KAFKA error as soon as `signal` aborts: kafkajs's own retries
+ * (~40 s while the brokers are away) cannot be cancelled, and a stop must not wait for them.
+ * What `p` does later is ignored; the process is on its way out.
+ */
+export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (!signal) return p;
+  p.catch(() => {});
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new ReplicateError("TRANSPORT_KAFKA", `stopped while ${what}`, { retriable: true }));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }
 

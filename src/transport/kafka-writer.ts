@@ -35,6 +35,8 @@ export interface WriterTuning {
   batchBytes: number;
   retry: KafkaRetry;
   onWarning?: (message: string) => void;
+  /** A stop: a failed send is then not retried (the restarted source reads the log's tail). */
+  signal?: AbortSignal;
 }
 
 // Per-record overhead inside a v2 record batch (varint lengths, deltas, attributes), rounded up.
@@ -164,8 +166,9 @@ export class KafkaWriter implements LogWriter {
       }
       // Did the failed request land? With one writer the high watermark answers exactly.
       for (;;) {
-        if (Date.now() > giveUpAt) throw failure;
-        await sleep(backoffMs(attempt++, this.tuning.retry));
+        if (Date.now() > giveUpAt || this.tuning.signal?.aborted) throw failure;
+        await sleep(backoffMs(attempt++, this.tuning.retry), this.tuning.signal);
+        if (this.tuning.signal?.aborted) throw failure;
         let high: bigint;
         try {
           ({ high } = await this.port.offsets());

@@ -5,9 +5,9 @@
 //
 // Topic. At open, both sides list the cluster's topics (a metadata request that never creates
 // anything, unlike asking for the topic by name, which brokers with auto.create.topics.enable
-// answer by creating it with num.partitions). A missing topic is created with one partition
-// when create_topic is set, otherwise refused; an existing topic must have exactly one
-// partition.
+// answer by creating it with num.partitions). The writer creates a missing topic with one
+// partition when create_topic is set; the reader waits for it; an existing topic must have
+// exactly one partition (kafka-topic.ts).
 //
 // Writer. acks=all, no compression (records are small AVRO payloads; one knob less), one
 // request in flight. The idempotent producer is used when the cluster grants a producer id;
@@ -26,13 +26,18 @@
 // Errors. kafkajs retries (DEFAULT_RETRY, ~40 s) come first; what is left is TRANSPORT_KAFKA,
 // retriable when it was about reaching the brokers. kafkajs's own logging is off (onDebug gets
 // it when given). Passwords only go to kafkajs, never into a message.
+//
+// Stopping. kafkajs cannot cancel a call that is retrying, so every call made for a client
+// opened with a signal gives up as soon as that signal aborts (kafka-support.ts abortable()):
+// a stop never waits for a broker outage to end.
 
 import { randomUUID } from "node:crypto";
 import { type Admin, CompressionTypes, Kafka, logLevel, type Message, type Producer } from "kafkajs";
 import type { KafkaConfig } from "../config/types.ts";
 import { ReplicateError } from "../errors.ts";
 import { DEFAULT_READ_TUNING, type FetchSession, type FetchTarget, KafkaReader, type LogSource, type ReaderPort, readOrdered, type ReadTuning, Sessions } from "./kafka-reader.ts";
-import { DEFAULT_RETRY, guardNegativeTimeouts, kafkaFailure, type KafkaRetry, topicMissing, topicNotCreated, topicPartitions } from "./kafka-support.ts";
+import { abortable, DEFAULT_RETRY, guardNegativeTimeouts, kafkaFailure, type KafkaRetry } from "./kafka-support.ts";
+import { readyTopic, type TopicAdmin } from "./kafka-topic.ts";
 import { type KafkaOptions, saslOptions, tlsOptions } from "./kafka-options.ts";
 import { type GroupPort, GroupCursor } from "./kafka-cursor.ts";
 import { KafkaWriter, type ProducerPort } from "./kafka-writer.ts";
@@ -45,7 +50,7 @@ const DEFAULT_BATCH_BYTES = 900_000;
 
 /** Opens the topic for appending; see the file header for the producer that is chosen. */
 export async function openKafkaWriter(config: KafkaConfig, opts: KafkaOptions = {}): Promise<LogWriter> {
-  const client = await Client.open(config, opts);
+  const client = await Client.open(config, opts, true);
   try {
     const sender = await Sender.open(client, opts);
     const topic = config.topic;
@@ -53,13 +58,14 @@ export async function openKafkaWriter(config: KafkaConfig, opts: KafkaOptions = 
       topic,
       offsets: () => client.offsets(),
       send: (records) => sender.send(records),
-      read: (from) => readOrdered(client.source("tail"), from, false, new AbortController().signal, client.tuning),
+      read: (from) => readOrdered(client.source("tail"), from, false, opts.signal ?? new AbortController().signal, client.tuning),
       close: async () => {
         await sender.close();
         await client.close();
       },
     };
-    return await KafkaWriter.open(port, { batchBytes: opts.batchBytes ?? DEFAULT_BATCH_BYTES, retry: client.retry, onWarning: opts.onWarning });
+    const tuning = { batchBytes: opts.batchBytes ?? DEFAULT_BATCH_BYTES, retry: client.retry, onWarning: opts.onWarning, signal: opts.signal };
+    return await KafkaWriter.open(port, tuning);
   } catch (err) {
     await client.close();
     throw err;
@@ -68,7 +74,7 @@ export async function openKafkaWriter(config: KafkaConfig, opts: KafkaOptions = 
 
 /** Opens the topic for reading; read() may start as many consumers as it is called. */
 export async function openKafkaReader(config: KafkaConfig, opts: KafkaOptions = {}): Promise<LogReader> {
-  const client = await Client.open(config, opts);
+  const client = await Client.open(config, opts, false);
   const cursor = new GroupCursor(groupPort(client));
   const port: ReaderPort = {
     ...client.source("read"),
@@ -98,16 +104,7 @@ export interface TopicFacts {
  */
 export async function describeTopic(config: KafkaConfig, opts: KafkaOptions = {}): Promise<TopicFacts> {
   const retry = { retries: 1, initialRetryTime: 300, maxRetryTime: 1_000, ...opts.retry };
-  const kafka = new Kafka({
-    clientId: config.client_id,
-    brokers: [...config.brokers],
-    ssl: tlsOptions(config.tls),
-    sasl: saslOptions(config.sasl),
-    connectionTimeout: 5_000,
-    retry,
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
+  const admin = newKafka(config, retry, opts.onDebug).admin();
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
@@ -140,6 +137,8 @@ class Client {
   readonly kafka: Kafka;
   readonly admin: Admin;
   readonly sessions = new Sessions();
+  /** Aborts every call still waiting for the brokers (see "Stopping" above). */
+  readonly signal: AbortSignal | undefined;
   private readonly maxWaitMs: number;
 
   private constructor(
@@ -151,26 +150,18 @@ class Client {
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
     this.tuning = { stallMs: opts.stallMs ?? DEFAULT_READ_TUNING.stallMs, queueBytes: opts.queueBytes ?? DEFAULT_READ_TUNING.queueBytes };
     this.maxWaitMs = opts.maxWaitMs ?? 500;
-    guardNegativeTimeouts();
-    const debug = opts.onDebug;
-    this.kafka = new Kafka({
-      clientId: config.client_id,
-      brokers: [...config.brokers],
-      ssl: tlsOptions(config.tls),
-      sasl: saslOptions(config.sasl),
-      connectionTimeout: 5_000,
-      retry: { ...this.retry, factor: 0.2, multiplier: 2 },
-      logLevel: debug ? logLevel.WARN : logLevel.NOTHING,
-      logCreator: () => (entry) => debug?.(`kafkajs ${entry.namespace}: ${entry.log.message}`),
-    });
+    this.signal = opts.signal;
+    this.kafka = newKafka(config, { ...this.retry, factor: 0.2, multiplier: 2 }, opts.onDebug);
     this.admin = this.kafka.admin();
   }
 
-  static async open(config: KafkaConfig, opts: KafkaOptions): Promise<Client> {
+  /** Connected, with the topic ready: created by the writer if need be, waited for by the reader. */
+  static async open(config: KafkaConfig, opts: KafkaOptions, writer: boolean): Promise<Client> {
     const c = new Client(config, opts);
     try {
-      await c.admin.connect();
-      await c.ensureTopic();
+      await c.guard(c.admin.connect(), "connecting to the brokers");
+      const plan = { topic: config.topic, brokers: config.brokers, createTopic: config.create_topic, writer, retry: c.retry, signal: c.signal };
+      await readyTopic(c.topicAdmin(), plan);
     } catch (err) {
       await c.close();
       throw kafkaFailure(err, `opening topic "${config.topic}"`, config.brokers);
@@ -178,24 +169,29 @@ class Client {
     return c;
   }
 
-  private async ensureTopic(): Promise<void> {
-    const { topic, admin } = this;
-    if (!(await admin.listTopics()).includes(topic)) {
-      if (!this.config.create_topic) throw topicMissing(topic, this.brokers);
-      try {
-        await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-      } catch (err) {
-        throw topicNotCreated(topic, err);
-      }
-    }
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    const partitions = meta.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
-    if (partitions !== 1) throw topicPartitions(topic, partitions);
+  /** `p`, given up once the client's signal aborts. */
+  guard<T>(p: Promise<T>, what: string): Promise<T> {
+    return abortable(p, this.signal, `${what} (topic "${this.topic}")`);
+  }
+
+  private topicAdmin(): TopicAdmin {
+    const { admin } = this;
+    return {
+      topics: () => this.guard(admin.listTopics(), "listing topics"),
+      create: (topic) => this.guard(admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true }), "creating the topic"),
+      partitions: async (topic) => {
+        const meta = await this.guard(admin.fetchTopicMetadata({ topics: [topic] }), "reading the topic's metadata");
+        const parts = meta.topics.find((t) => t.name === topic)?.partitions ?? [];
+        return { count: parts.length, leader: parts.find((p) => p.partitionId === 0)?.leader ?? -1 };
+      },
+      offsets: () => this.offsets(),
+      brokerCount: async () => (await this.guard(admin.describeCluster(), "describing the cluster")).brokers.length,
+    };
   }
 
   async offsets(): Promise<{ low: bigint; high: bigint }> {
     try {
-      const p = (await this.admin.fetchTopicOffsets(this.topic)).find((x) => x.partition === 0);
+      const p = (await this.guard(this.admin.fetchTopicOffsets(this.topic), "reading the log's offsets")).find((x) => x.partition === 0);
       if (!p) throw new ReplicateError("TRANSPORT_TOPIC", `Kafka topic "${this.topic}" has no partition 0`, { where: this.topic });
       return { low: BigInt(p.low), high: BigInt(p.high) };
     } catch (err) {
@@ -232,8 +228,8 @@ class Client {
     let stopped: Promise<void> | null = null;
     const stop = (): Promise<void> => (stopped ??= consumer.disconnect().catch(() => {}));
     try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning: false });
+      await this.guard(consumer.connect(), "starting a consumer");
+      await this.guard(consumer.subscribe({ topics: [topic], fromBeginning: false }), "starting a consumer");
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: true,
@@ -255,9 +251,24 @@ class Client {
   }
 
   async close(): Promise<void> {
-    await this.sessions.closeAll();
-    await this.admin.disconnect().catch(() => {});
+    await this.guard(this.sessions.closeAll(), "closing").catch(() => {});
+    await this.guard(this.admin.disconnect(), "closing").catch(() => {});
   }
+}
+
+/** A kafkajs client; kafkajs's TimeoutNegativeWarning is silenced first (kafka-support.ts). */
+function newKafka(config: KafkaConfig, retry: KafkaRetry & { factor?: number; multiplier?: number }, debug: ((m: string) => void) | undefined): Kafka {
+  guardNegativeTimeouts();
+  return new Kafka({
+    clientId: config.client_id,
+    brokers: [...config.brokers],
+    ssl: tlsOptions(config.tls),
+    sasl: saslOptions(config.sasl),
+    connectionTimeout: 5_000,
+    retry,
+    logLevel: debug ? logLevel.WARN : logLevel.NOTHING,
+    logCreator: () => (entry) => debug?.(`kafkajs ${entry.namespace}: ${entry.log.message}`),
+  });
 }
 
 function guarded(f: () => void): void {
@@ -283,14 +294,15 @@ class Sender {
   static async open(client: Client, opts: KafkaOptions): Promise<Sender> {
     const idempotent = client.kafka.producer({ ...PRODUCER, idempotent: true, retry: client.retry });
     try {
-      await idempotent.connect();
+      await client.guard(idempotent.connect(), "connecting the producer");
       return new Sender(client, idempotent, true);
     } catch (idempotentErr) {
+      if (client.signal?.aborted) throw idempotentErr;
       await idempotent.disconnect().catch(() => {});
       // retries 0: every produce request is sent once; kafka-writer.ts decides about resending.
       const plain = client.kafka.producer({ ...PRODUCER, retry: { ...client.retry, retries: 0 } });
       try {
-        await plain.connect();
+        await client.guard(plain.connect(), "connecting the producer");
       } catch (err) {
         throw kafkaFailure(err, "connecting the producer", client.brokers);
       }
@@ -307,8 +319,8 @@ class Sender {
     const messages: Message[] = records.map((r) => ({ partition: 0, key: r.key ? asBuffer(r.key) : null, value: asBuffer(r.value) }));
     let acks;
     try {
-      if (this.stale) await this.renew();
-      acks = await this.producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
+      if (this.stale) await this.client.guard(this.renew(), "renewing the producer");
+      acks = await this.client.guard(this.producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages }), "writing");
     } catch (err) {
       // kafkajs rolled its sequence numbers back, but kafka-writer.ts may find the batch written
       // anyway and move on: the next batch would then reuse those numbers and the broker would
@@ -332,7 +344,7 @@ class Sender {
   }
 
   async close(): Promise<void> {
-    await this.producer.disconnect().catch(() => {});
+    await this.client.guard(this.producer.disconnect(), "closing the producer").catch(() => {});
   }
 }
 

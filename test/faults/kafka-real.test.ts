@@ -100,10 +100,13 @@ describe.each(TARGETS)("start-up orders and outages on a real broker (%s)", (dia
 
     // Started at the same moment, a few times: the topic is being created while both open it.
     for (let i = 0; i < 3; i++) {
-      const t2 = uniqueName("together");
-      const cfg2 = await pipelineConfig(db, pg, name, name, from, transport(t2), "workers = 2");
+      const name2 = uniqueName("together");
+      const from2 = await hotLedger(db, pg, name2);
+      const cfg2 = await pipelineConfig(db, pg, name2, name2, from2, transport(name2), "workers = 2");
       const both = [spawnCli(["source", "--config", cfg2]), spawnCli(["sink", "--config", cfg2])];
-      await Promise.all(both.map((p) => untilLine(p, /(source|sink): .*events\/s/, "a progress line")));
+      await until("the target equal to the source", () => sameRows(db, pg, name2, HOT_LEDGER), 120_000, 500).catch((e: Error) => {
+        throw new Error(`${e.message}\n${both.map((p) => p.stderr()).join("\n")}`);
+      });
       for (const p of both) {
         const r = await terminate(p);
         show(`together ${i}`, r.stderr);

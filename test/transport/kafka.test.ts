@@ -214,16 +214,21 @@ describe("kafka transport", () => {
     }
   }, 60_000);
 
-  test("a missing topic is refused when create_topic is off, and reported when creation fails", async () => {
+  test("a missing topic is refused when create_topic is off, reported when creation fails, and waited for by a reader", async () => {
     const t = uniqueName("gsr_missing");
     const err = await caught(openKafkaWriter(config(t), opts));
-    expect(err.code).toBe("TRANSPORT_TOPIC");
+    expect({ code: err.code, retriable: err.retriable }).toEqual({ code: "TRANSPORT_TOPIC", retriable: false });
     expect(err.message).toContain(`"${t}" does not exist`);
     expect(err.message).toContain("create_topic");
+    expect(err.message).toContain(`kafka-topics.sh --bootstrap-server ${getKafka().bootstrap} --create --topic ${t} --partitions 1 --replication-factor 1`);
     // The mock cannot create topics (no controller): the error says to create it by hand.
-    const err2 = await caught(openKafkaReader(config(t, { create_topic: true }), opts));
+    const err2 = await caught(openKafkaWriter(config(t, { create_topic: true }), opts));
     expect(err2.code).toBe("TRANSPORT_TOPIC");
     expect(err2.message).toContain("create it by hand with exactly one partition");
+    // Only the writer creates topics: a reader is early, and says so with an error it may wait out.
+    const err3 = await caught(openKafkaReader(config(t, { create_topic: true }), opts));
+    expect({ code: err3.code, retriable: err3.retriable }).toEqual({ code: "TRANSPORT_TOPIC", retriable: true });
+    expect(err3.message).toContain("does not exist yet");
   }, 60_000);
 
   test("records deleted by retention give SINK_LOG_GAP, never a silent skip", async () => {
