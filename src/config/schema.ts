@@ -101,7 +101,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
       topic: { type: str, required: true, doc: "the one topic; must have exactly one partition" },
       client_id: { type: str, default: "gs-replicate", doc: "Kafka client id" },
       group_id: { type: str, default: "gs-replicate-sink", doc: "consumer group of the sink (offsets are only a hint; the target checkpoint decides)" },
-      create_topic: { type: bool, default: true, doc: "create the topic with one partition when it does not exist" },
+      create_topic: { type: bool, default: true, doc: "`source` creates the topic with one partition when it does not exist (`sink` never creates it: it waits for it)" },
     },
   },
   "transport.kafka.sasl": {

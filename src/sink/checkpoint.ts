@@ -241,7 +241,13 @@ export class SinkLock {
   /** Takes the lock, or stops with SINK_ALREADY_RUNNING naming the session that holds it. */
   static async take(reserve: () => Promise<LockConn>, where: string): Promise<SinkLock> {
     const lock = new SinkLock(await reserve(), reserve, where);
-    await lock.claim();
+    try {
+      await lock.claim();
+    } catch (err) {
+      // A reserved session left behind would hold up closing the pool.
+      lock.release();
+      throw err;
+    }
     return lock;
   }
 

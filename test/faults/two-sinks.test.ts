@@ -27,9 +27,10 @@ describe.each(TARGETS)("two sinks on one target (%s)", (dialect) => {
     expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
 
     for (const args of [["--stop-at-end"], []]) {
+      const at = Date.now();
       const second = await runCli(["sink", "--config", cfg, ...args], { timeoutMs: 60_000 });
       const line = errorLine(second.stderr);
-      if (process.env.SHOW) console.log(second.stderr);
+      if (process.env.SHOW) console.log(`${Date.now() - at} ms\n${second.stderr}`);
       expect({ code: second.code, line }).toEqual({ code: 1, line: expect.stringContaining("[SINK_ALREADY_RUNNING at ") as unknown as string });
       expect(line).toContain("another gs-replicate sink");
       expect(second.stderr).not.toMatch(/DDL applied|was already applied/);
