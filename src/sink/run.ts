@@ -19,8 +19,7 @@
 
 import type { Config } from "../config/types.ts";
 import { LogDecoder } from "../events/decode.ts";
-import { checkTarget, connectTarget } from "../dialect/connect.ts";
-import { targetCompatibilityProblem } from "../dialect/compat.ts";
+import { connectTarget } from "../dialect/connect.ts";
 import { log } from "../cli/log.ts";
 import { Progress } from "../cli/progress.ts";
 import { TICK, withTicks } from "../cli/ticks.ts";
@@ -29,15 +28,16 @@ import { applyChanges, asTargetError, type ApplyContext } from "./apply.ts";
 import { parseDdl } from "../binlog/ddl.ts";
 import { readTargetCatalog, translateDdl } from "../dialect/ddl.ts";
 import type { ChangeMessage } from "../events/decode.ts";
-import { advanceLowWater, ensureCheckpointTables, loadCheckpoint, recordApplied, saveSchema, SinkLock } from "./checkpoint.ts";
+import { advanceLowWater, recordApplied, saveSchema, type SinkLock } from "./checkpoint.ts";
 import { Scheduler, type LogicalClock } from "./scheduler.ts";
 import { WritesetBuilder } from "./writeset.ts";
 import { readKeyPolicy } from "./catalog.ts";
 import { LowWater } from "./low-water.ts";
 import { WorkerPool, applyTransactions, appliedEarlier, type WorkerConn } from "./worker.ts";
 import { WaitBoard, openLogWaiting, readRetrying, retryTarget } from "./retry.ts";
-import { describeError, isRetriable, ReplicateError } from "../errors.ts";
+import { describeError, isRetriable } from "../errors.ts";
 import { ReadPosition } from "./caught-up.ts";
+import { checkLogEnd, startOnTarget } from "./start.ts";
 import type { LogReader } from "../transport/types.ts";
 import { LargeTx } from "./large.ts";
 
@@ -68,26 +68,8 @@ export async function runSink(run: SinkRun): Promise<void> {
   // Reports also while the loop below is blocked (all workers retrying, log stalled).
   const reporter = setInterval(() => progress.maybeReport(), 1000);
   try {
-    const lockWhere = `${target.host}:${target.port}/${target.database}`;
-    const state = await retryTarget(
-      "loading the checkpoint",
-      board,
-      async () => {
-        await checkTarget(sql, target);
-        if (lock) await lock.keep();
-        else lock = await SinkLock.take(() => pool.take(), lockWhere);
-        // Before anything is created: an openGauss database in compatibility A would store
-        // every MySQL '' as NULL (src/dialect/compat.ts).
-        const problem = await targetCompatibilityProblem(sql, target.dialect);
-        if (problem) {
-          throw new ReplicateError("TARGET_INCOMPATIBLE", `${problem.found}; nothing was applied: ${problem.fix}`, { where: `${target.host}:${target.port}/${target.database}` });
-        }
-        await ensureCheckpointTables(sql);
-        return loadCheckpoint(sql);
-      },
-      run.signal,
-    );
-    const held = lock!;
+    const { state, lock: held } = await startOnTarget(sql, target, pool, board, run.signal);
+    lock = held;
     reader = await openLogWaiting(cfg.transport!, board, { follow: !run.stopAtEnd, signal: run.signal });
     if (!reader) {
       progress.report("stopped on signal");
@@ -281,27 +263,6 @@ function stoppedWaiting(run: SinkRun, err: unknown): boolean {
   if (!run.signal.aborted || !isRetriable(err)) return false;
   log.info(`stopped while waiting: ${describeError(err)}`);
   return true;
-}
-
-/**
- * The checkpoint says everything below `lowWater` is applied, so the log must reach it. A log
- * that ends before is a replaced or cut journal or topic (or a journal that lost records in
- * a power failure, which source writes again): with --stop-at-end that stops the sink, when
- * following it is waited for, as the progress line says; verifyFirst then checks the record.
- */
-async function checkLogEnd(reader: LogReader, lowWater: bigint, stopAtEnd: boolean, board: WaitBoard): Promise<void> {
-  const end = await reader.endOffset();
-  if (end >= lowWater) return;
-  const what = `the log ends at offset ${end}, but the target's checkpoint says every transaction below offset ${lowWater} was applied from it`;
-  if (stopAtEnd) {
-    throw new ReplicateError(
-      "SINK_LOG_GAP",
-      `${what}: the journal or topic was replaced or cut. Restore the log the target was replicated from, or start a fresh migration (full copy, new log, empty checkpoint)`,
-      { where: `log offset ${lowWater}` },
-    );
-  }
-  log.warn(`${what}; waiting for it to reach that offset (if the journal or topic was replaced, stop the sink: it will not apply anything before the log matches its checkpoint)`);
-  board.set("log-end", `the log to reach offset ${lowWater} (checkpoint)`);
 }
 
 /**
