@@ -254,7 +254,7 @@ export async function runSink(run: SinkRun): Promise<void> {
     await reader?.close();
     lock?.release();
     // Statements in flight against a target that is away are not waited for after a stop.
-    await sql.end({ timeout: run.signal.aborted ? 1 : 5 });
+    await sql.end({ timeout: run.signal.aborted ? 0 : 5 });
   }
 }
 
