@@ -80,11 +80,12 @@ export async function retryTarget<T>(what: string, board: WaitBoard, fn: () => P
  * down past kafkajs's own retries). Offsets are checked by the transports, so a new read picks
  * up exactly where the last one stopped.
  */
-export async function* readRetrying(reader: LogReader, from: bigint, opts: ReadOptions, board: WaitBoard): AsyncGenerator<OffsetRecord> {
+export async function* readRetrying(reader: LogReader, from: bigint, opts: ReadOptions, board: WaitBoard, what = "the log"): AsyncGenerator<OffsetRecord> {
   let next = from;
+  const onWaiting = (waiting: boolean): void => (waiting ? board.set("log", what) : board.clear("log"));
   for (let attempt = 0; ; ) {
     try {
-      for await (const r of reader.read(next, opts)) {
+      for await (const r of reader.read(next, { ...opts, onWaiting })) {
         if (attempt > 0) {
           attempt = 0;
           board.clear("log");

@@ -38,6 +38,7 @@ import { WaitBoard, openLogWaiting, readRetrying, retryTarget } from "./retry.ts
 import { describeError, isRetriable } from "../errors.ts";
 import { ReadPosition } from "./caught-up.ts";
 import { checkLogEnd, startOnTarget } from "./start.ts";
+import { describeLog } from "../transport/open.ts";
 import type { LogReader } from "../transport/types.ts";
 import { LargeTx } from "./large.ts";
 
@@ -168,7 +169,7 @@ export async function runSink(run: SinkRun): Promise<void> {
       const s = scheduler.stats();
       progress.idle = position.atEnd() && s.waiting + s.ready + s.running === 0 && group.length === 0 && large === undefined;
     };
-    const records = position.track(low.verifyFirst(readRetrying(reader, from, { follow: !run.stopAtEnd, signal: run.signal }, board)));
+    const records = position.track(low.verifyFirst(readRetrying(reader, from, { follow: !run.stopAtEnd, signal: run.signal }, board, describeLog(cfg.transport!))));
     for await (const a of withTicks(assemble(records, decoder), IDLE_MS)) {
       if (failure !== undefined || run.signal.aborted) break;
       if (a !== TICK) board.clear("log-end");

@@ -88,6 +88,8 @@ export interface ReadTuning {
 export const DEFAULT_READ_TUNING: ReadTuning = { stallMs: 5_000, queueBytes: 32 << 20 };
 
 const EMPTY = new Uint8Array(0);
+/** An offsets request of the watchdog taking this long means the brokers are not answering. */
+const SLOW_PROBE_MS = 2_000;
 
 /** A plain Uint8Array over the same bytes: kafkajs allocates a fresh buffer per response, so views stay valid. */
 function view(b: Uint8Array): Uint8Array {
@@ -219,16 +221,24 @@ export async function* readOrdered(
   follow: boolean,
   signal: AbortSignal,
   tuning: ReadTuning,
+  onWaiting?: (waiting: boolean) => void,
 ): AsyncGenerator<OffsetRecord> {
   try {
-    yield* readFrom(source, from, follow, signal, tuning);
+    yield* readFrom(source, from, follow, signal, tuning, onWaiting);
   } catch (err) {
     if (signal.aborted && isRetriable(err)) return;
     throw err;
   }
 }
 
-async function* readFrom(source: LogSource, from: bigint, follow: boolean, signal: AbortSignal, tuning: ReadTuning): AsyncGenerator<OffsetRecord> {
+async function* readFrom(
+  source: LogSource,
+  from: bigint,
+  follow: boolean,
+  signal: AbortSignal,
+  tuning: ReadTuning,
+  onWaiting: ((waiting: boolean) => void) | undefined,
+): AsyncGenerator<OffsetRecord> {
   const topic = source.topic;
   const first = await source.offsets();
   if (from < first.low) throw logGap(topic, from, first.low);
@@ -264,15 +274,20 @@ async function* readFrom(source: LogSource, from: bigint, follow: boolean, signa
       const suspect = feed.suspect;
       feed.suspect = false;
       let now: { low: bigint; high: bigint } | null;
+      // The brokers not answering for a while is what the caller's progress line reports.
+      const slow = setTimeout(() => onWaiting?.(true), SLOW_PROBE_MS);
       try {
         // Offsets retry for as long as kafkajs does; a consumer that gives up meanwhile ends the wait.
         const probe = source.offsets();
         probe.catch(() => {});
         now = await Promise.race([probe, feed.untilFailure()]);
+        if (now !== null) onWaiting?.(false);
       } catch (err) {
         // The consumer reports lasting outages itself; the watchdog just tries again later.
         if (isRetriable(err)) continue;
         throw err;
+      } finally {
+        clearTimeout(slow);
       }
       if (now === null) continue;
       const want = feed.next;
@@ -323,7 +338,7 @@ export class KafkaReader implements LogReader {
     if (opts.signal?.aborted) stop.abort();
     this.reads.add(stop);
     try {
-      yield* readOrdered(this.port, from, opts.follow, stop.signal, this.tuning);
+      yield* readOrdered(this.port, from, opts.follow, stop.signal, this.tuning, opts.onWaiting);
     } finally {
       opts.signal?.removeEventListener("abort", onAbort);
       this.reads.delete(stop);

@@ -32,6 +32,8 @@ export interface ReadOptions {
   /** false: stop at the end as it is now; true: wait for new records until `signal` aborts. */
   follow: boolean;
   signal?: AbortSignal;
+  /** Told when the log stops answering (Kafka brokers away), and again once it answers. */
+  onWaiting?: (waiting: boolean) => void;
 }
 
 /** The consumer side. */

@@ -1,7 +1,7 @@
 // The Kafka broker away for a while under a running `source` and `sink`: the source holds back
 // (its appends wait for the broker, the binlog queue in front is bounded, so reading from the
-// server pauses instead of buffering) and says so on its progress line; the sink waits; both
-// continue when the broker is back, and the target ends equal to the source.
+// server pauses instead of buffering) and says so on its progress line; the sink waits, and says
+// so too; both continue when the broker is back, and the target ends equal to the source.
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { pipelineConfig } from "../support/pipeline.ts";
@@ -72,6 +72,7 @@ describe.each(TARGETS)("Kafka broker outage (%s)", (dialect) => {
     expect({ code: so.code, errors: so.stderr.includes("ERROR") }).toEqual({ code: 0, errors: false });
     expect({ code: si.code, errors: si.stderr.includes("ERROR") }).toEqual({ code: 0, errors: false });
     expect(so.stderr).toMatch(/source: .*waiting for the Kafka brokers \(127\.0\.0\.1:\d+, topic [a-z0-9_]+\) to take the next batch/);
+    expect(si.stderr).toMatch(/sink: .*waiting for the Kafka brokers \(127\.0\.0\.1:\d+, topic [a-z0-9_]+\)/);
     expect(written).toBeGreaterThan(1_000);
   }, 180_000);
 });
