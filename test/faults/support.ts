@@ -1,7 +1,7 @@
 // Helpers of the fault tests: long-running gs-replicate processes whose stderr is collected
 // while they run, waiting for conditions, a crash-like target restart, and comparisons.
 import type { Subprocess } from "bun";
-import { BINARY } from "../support/cli.ts";
+import { BINARY, trackChild } from "../support/cli.ts";
 import { bothSides } from "../support/pipeline.ts";
 import { currentPosition } from "../support/binlog.ts";
 import type { MariaDb, Target } from "../support/servers.ts";
@@ -17,6 +17,7 @@ export interface Running {
 /** Starts `gs-replicate <args>` in the background, collecting its stderr. */
 export function spawnCli(args: string[]): Running {
   const proc = Bun.spawn([BINARY, ...args], { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+  trackChild(proc);
   let text = "";
   const dec = new TextDecoder();
   const pump = (async () => {

@@ -25,6 +25,24 @@ export async function runCli(args: string[], opts: { env?: Record<string, string
   return { code, stdout, stderr };
 }
 
+// A test that fails half-way leaves the processes it started in the background running; the
+// preload's afterAll kills them (bun test fires no process 'exit' event to hook instead).
+const children = new Set<{ pid: number; exited: Promise<number> }>();
+
+export function trackChild(proc: { pid: number; exited: Promise<number> }): void {
+  children.add(proc);
+  void proc.exited.then(() => children.delete(proc));
+}
+
+export function killChildren(): void {
+  for (const p of children) {
+    try {
+      process.kill(p.pid, "SIGKILL");
+    } catch {}
+  }
+  children.clear();
+}
+
 /** Writes a config file into a fresh temporary directory and returns its path. */
 export function writeConfig(toml: string, name = "gs-replicate.toml"): string {
   const dir = mkdtempSync(join(tmpdir(), "gsr-cfg-"));

@@ -82,7 +82,6 @@ export async function startRealKafka(): Promise<RealKafka> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  if (owned) leftovers.add(dir);
   return kafka;
 }
 
@@ -99,17 +98,4 @@ export async function stopRealKafka(): Promise<void> {
   shared = undefined;
   const server = await k?.catch(() => undefined);
   server?.stop();
-  if (server) leftovers.delete(server.dir);
 }
-
-// A run aborted before afterAll must not leave two JVMs behind.
-const leftovers = new Set<string>();
-process.on("exit", () => {
-  for (const dir of leftovers) {
-    for (const p of ["broker.pid", "zk.pid"]) {
-      try {
-        process.kill(Number(readFileSync(join(dir, p), "utf8").trim()), "SIGKILL");
-      } catch {}
-    }
-  }
-});
