@@ -9,6 +9,11 @@
 //
 // A machine that cannot run openGauss (script or Debian libraries missing) fails the run loudly:
 // the target is openGauss, and a suite that silently ran on PostgreSQL alone would prove nothing.
+//
+// Server-side helpers: openGaussServerOn(port) gives a Target's server; hbaFirst() adds pg_hba
+// lines for a test's own users (the shared server's `gsr` line is never touched) and undoes them;
+// setReloadable() changes a SIGHUP setting, which only a private server may get;
+// startPrivateOpenGauss() starts one (TLS and extra listen addresses need a restart there).
 
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
