@@ -12,7 +12,7 @@
 
 import type { AlterOp, AlterTable, ColumnDef, ColumnPosition, TableRef } from "../binlog/ddl-model.ts";
 import { findColumn, primaryKeyOf, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
-import { checkClause, columnSql, commentSql, defaultSql, implicitValue, nextval, type ColumnPlan, planColumn, sequenceFor } from "./ddl-column.ts";
+import { checkClause, columnSql, commentSql, defaultSql, implicitValue, isZeroDate, nextval, type ColumnPlan, planColumn, sequenceFor, ZERO_DATE_FAMILIES } from "./ddl-column.ts";
 import { createIndexSql, dropIndexSql, findIndex, planForeignKey, planIndex } from "./ddl-index.ts";
 import { indexName, literal, membersCheckName, mysqlIndexName, primaryKeyName, sameName, sequenceName } from "./ddl-names.ts";
 import { position, renameColumn, restateColumn } from "./ddl-modify.ts";
@@ -218,6 +218,7 @@ function addColumn(tx: Translation, ref: TableRef, t: TargetTable, def: ColumnDe
     if (plan.auto !== "none") tx.refuse(what, "MySQL numbered the existing rows in its own order, which the log does not carry; add the column on the target with the source's values");
     if (def.generated) tx.refuse(what, "MySQL computed the column for the existing rows, which the log does not carry; add it on the target with the source's values");
     if (def.default?.kind === "current_timestamp") fill = fillTime(tx, what, plan, def.default.fsp);
+    else if (zeroDateDefault(def, plan) && tx.ctx.zeroDate === "null") fill = undefined; // the rows' zero dates: NULL, as the sink stores them
     else if (def.default !== undefined && def.default.kind !== "null" && plan.default === undefined) tx.refuse(what, "MySQL filled the existing rows with the column's DEFAULT, which has no exact target form");
     if (fill === undefined && plan.notNull) fill = implicitValue(plan) ?? tx.refuse(what, `MySQL filled the existing rows with its implicit value for ${plan.type.name.toUpperCase()} NOT NULL, which the target cannot store`);
   }
@@ -238,6 +239,13 @@ function addColumn(tx: Translation, ref: TableRef, t: TargetTable, def: ColumnDe
     t.constraints.push({ name: membersCheckName(plan.name), kind: "c", columns: [plan.name] });
   }
   if (plan.comment) tx.emit(commentSql(`COLUMN ${qt}.${quoteIdent(plan.name)}`, plan.comment));
+}
+
+/** A DEFAULT that is MySQL's zero date ('0000-00-00…', or 0) of a DATE/DATETIME/TIMESTAMP column. */
+function zeroDateDefault(def: ColumnDef, plan: ColumnPlan): boolean {
+  const d = def.default;
+  if (d === undefined || !ZERO_DATE_FAMILIES.has(plan.mapped.family)) return false;
+  return (d.kind === "string" && isZeroDate(d.value)) || (d.kind === "number" && Number(d.text) === 0);
 }
 
 /** CURRENT_TIMESTAMP as MySQL evaluated it for existing rows: the statement's start, known to the second. */

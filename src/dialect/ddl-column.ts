@@ -34,6 +34,9 @@ export interface ColumnPlan {
   check?: string;
 }
 
+/** Target families MySQL zero dates can reach (DATE, DATETIME, TIMESTAMP). */
+export const ZERO_DATE_FAMILIES = new Set<TypeFamily>(["date", "timestamp", "timestamptz"]);
+
 const BYTE_TWIN: Record<string, string> = { char: "binary", varchar: "varbinary", tinytext: "tinyblob", text: "blob", mediumtext: "mediumblob", longtext: "longblob" };
 
 /** The target column for `col`; `tableCharset` "binary" turns character columns into bytes, as MySQL does. */
@@ -53,6 +56,12 @@ export function planColumn(tx: Translation, table: TableRef, col: ColumnDef, opt
   } else if (col.default !== undefined && auto === "none") {
     const d = defaultSql(tx, where, col.default, defaultTargetOf(mapped, type));
     if (d !== undefined) plan.default = d;
+  }
+  if (tx.ctx.zeroDate === "null" && plan.notNull && auto === "none" && !opts.inPrimaryKey && ZERO_DATE_FAMILIES.has(mapped.family)) {
+    // A MySQL zero or invalid date arrives as NULL under this setting, in any row: the column
+    // must take it, or the sink would stop on a row already in the log.
+    plan.notNull = false;
+    tx.skip(`NOT NULL of ${where}`, '[sink] zero_date = "null" stores MySQL zero dates as NULL, so the column allows NULL; add NOT NULL at cutover once no NULL is left');
   }
   if (col.onUpdate) tx.skip(`${where} ON UPDATE CURRENT_TIMESTAMP`, "the target has no ON UPDATE; replicated rows carry the source's values; add a trigger before cutover if the application relies on it");
   if (col.invisible) tx.skip(`${where} INVISIBLE`, "the target has no invisible columns: the column is visible (SELECT * lists it)");
@@ -94,7 +103,7 @@ export const commentSql = (target: string, comment: string | null | undefined): 
 
 const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
 const TIME = /^-?\d{1,3}:\d{2}(:\d{2}(\.\d{1,6})?)?$/;
-const isZeroDate = (v: string) => /^\d{4}-\d{2}-\d{2}/.test(v) && (v.startsWith("0000") || v.slice(5, 7) === "00" || v.slice(8, 10) === "00");
+export const isZeroDate = (v: string): boolean => /^\d{4}-\d{2}-\d{2}/.test(v) && (v.startsWith("0000") || v.slice(5, 7) === "00" || v.slice(8, 10) === "00");
 
 /** What a default is converted for: a column's target family and the sizes literals depend on. */
 export interface DefaultTarget {

@@ -21,6 +21,8 @@ export interface DdlContext {
   /** When the source ran the statement (the event's timestamp, ms): MySQL fills existing rows of
    *  an added `TIMESTAMP DEFAULT CURRENT_TIMESTAMP` column with it. */
   eventTimeMs?: number;
+  /** [sink] zero_date: with "null", temporal columns the translator makes take NULL (ddl-column.ts). */
+  zeroDate?: "error" | "null";
 }
 
 /** Part of a statement with no target statement; the sink logs each (warn) and goes on. */

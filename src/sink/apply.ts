@@ -223,15 +223,24 @@ function show(v: unknown): string {
 
 const RETRIABLE_SQLSTATE = new Set(["40001", "40P01", "55P03", "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004"]);
 
+/** What to do about the data errors a migration meets, by SQLSTATE (the same on both targets). */
+const ADVICE: Record<string, string> = {
+  "23502":
+    'The target column is NOT NULL but the row has NULL there. If it held a MySQL zero date stored as NULL ([sink] zero_date = "null"), let the column take NULL (ALTER TABLE … ALTER COLUMN … DROP NOT NULL); otherwise make the target table match the source (gs-replicate check lists the differences)',
+  "42P01": "The table does not exist on the target: create it with the mapped types (gs-replicate check lists what is missing), or map its database with [target] schema_mapping",
+  "42703": "The column does not exist on the target: add it with the mapped type (gs-replicate check lists what is missing)",
+};
+
 export function asTargetError(err: unknown, ctx: ApplyContext): ReplicateError {
   if (err instanceof ReplicateError) return err;
   const e = err as { code?: string; message?: string; query?: string; table_name?: string; detail?: string };
   const code = e.code ?? "";
   const retriable = RETRIABLE_SQLSTATE.has(code) || ["ECONNRESET", "ECONNREFUSED", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "EPIPE"].includes(code);
   const statement = e.query ? `; statement: ${e.query.length > 300 ? `${e.query.slice(0, 300)}…` : e.query}` : "";
+  const advice = retriable ? undefined : ADVICE[code];
   return new ReplicateError(
     retriable ? "TARGET_CONNECTION" : "TARGET_DATA",
-    `${ctx.describe}: the target refused the transaction: ${e.message ?? String(err)}${e.detail ? ` (${e.detail})` : ""}${retriable ? "" : statement}`,
+    `${ctx.describe}: the target refused the transaction: ${e.message ?? String(err)}${e.detail ? ` (${e.detail})` : ""}${retriable ? "" : statement}${advice ? `. ${advice}; then restart the sink: nothing of this transaction was applied` : ""}`,
     { retriable, where: ctx.describe, cause: err },
   );
 }

@@ -354,6 +354,7 @@ async function runDdl(conn: WorkerConn, tx: SinkTx, describe: string, opts: { di
       catalog,
       flavour,
       eventTimeMs: tx.begin.tsMs,
+      zeroDate: opts.ctx.zeroDate,
     });
     for (const s of skipped) log.warn(`${describe}: ${s.part}: not applied on the target: ${s.reason}`);
     for (const statement of statements) {
