@@ -93,8 +93,8 @@ function schemaUnknown(start: DumpStart, gap: GapDdl, fresh: boolean): Replicate
 async function loadHistory(cfg: Config, offset: bigint, events: ChangeEventWriter): Promise<{ history: SchemaHistory; historyLog: HistoryLog }> {
   const reader = await openLogReader(cfg.transport!);
   try {
-    const { history, chain, records } = await readHistory(reader, offset);
-    log.info(`schema history reloaded from log offset ${offset} (${records} record${records === 1 ? "" : "s"})`);
+    const { history, chain, records, reads } = await readHistory(reader, offset);
+    log.info(`schema history reloaded from log offset ${offset} (${records} record${records === 1 ? "" : "s"} in ${reads} read${reads === 1 ? "" : "s"} of the log)`);
     return { history, historyLog: new HistoryLog(events, chain) };
   } finally {
     await reader.close();

@@ -11,7 +11,7 @@ import { SchemaHistory } from "../../src/binlog/schema.ts";
 import { ReplicateError } from "../../src/errors.ts";
 import { ChangeEventWriter, singleObject } from "../../src/events/codec.ts";
 import { decodeBuiltin } from "../../src/events/decode.ts";
-import { HISTORY_RECORD_BYTES, HistoryLog, MAX_DELTAS, readHistory } from "../../src/events/history.ts";
+import { HISTORY_RECORD_BYTES, HistoryLog, MAX_DELTAS, MAX_PASSES, READ_GAP, readHistory } from "../../src/events/history.ts";
 import { compile, LEGACY_BUILTIN } from "../../src/events/schemas.ts";
 import { openJournalReader, openJournalWriter, type JournalWriter } from "../../src/transport/journal.ts";
 import type { LogRecord } from "../../src/transport/types.ts";
@@ -121,8 +121,8 @@ describe("schema history parts in the log", () => {
     ];
     for (const [i, statement] of ddl.entries()) {
       h.apply({ database: "d", statement });
-      // 5,000 records between two parts make the load read them in separate passes.
-      await w.append(filler(events, i === 3 ? 5000 : i + 1));
+      // 20,000 records between two parts (more than READ_GAP) make the load read them in two passes.
+      await w.append(filler(events, i === 3 ? 20_000 : i + 1));
       const delta = log.records(h, w.endOffset());
       expect(delta.length).toBe(1);
       expect(delta[0]!.value.length).toBeLessThan(8 * 1024);
@@ -135,9 +135,12 @@ describe("schema history parts in the log", () => {
       const got = await load(dir, p.offset);
       expect(canonical(got.history)).toEqual(p.state);
     }
-    // The last load read the snapshot's records and one per DDL, and continues the chain.
+    // The last load read the snapshot's records and one per DDL: the first read met the parts
+    // written after the 20,000 records, a second pass the ones before; it continues the chain.
     const last = await load(dir, points.at(-1)!.offset);
     expect(last.records).toBe(full.length + ddl.length);
+    expect(last.reads).toBe(2);
+    expect((await load(dir, points[3]!.offset)).reads).toBe(1);
     expect(last.chain!.runs.length).toBe(1 + ddl.length);
     last.history.apply({ database: "d", statement: "ALTER TABLE t7 ADD COLUMN q INT" });
     const events2 = new ChangeEventWriter("source");
@@ -171,7 +174,7 @@ describe("schema history parts in the log", () => {
     expect(again.table("d", "t0")).toBeUndefined();
   });
 
-  test("a new full snapshot after MAX_DELTAS deltas, and once the deltas together outgrow the snapshot: a load stays bounded", () => {
+  test("a new full snapshot after MAX_DELTAS deltas, after MAX_PASSES passes, and once the deltas together outgrow the snapshot: a load stays bounded", () => {
     const events = new ChangeEventWriter("source");
     const big = new HistoryLog(events);
     const h = schema(300);
@@ -192,6 +195,15 @@ describe("schema history parts in the log", () => {
     expect(renewed.length).toBe(first);
     expect(chainOf(renewed)).toEqual([{ first: at, count: first }]);
     expect(JSON.parse((decodeBuiltin(renewed[0]!) as { json: string }).json)).toMatchObject({ part: "base" });
+
+    // DDL far apart: each delta needs a pass of its own, so a snapshot follows MAX_PASSES of them.
+    const sparse = new HistoryLog(events);
+    sparse.records(h, 0n);
+    for (let i = 1; i <= MAX_PASSES; i++) {
+      h.apply({ database: "d", statement: `ALTER TABLE t9 ADD COLUMN s${i} INT` });
+      const recs = sparse.records(h, (READ_GAP + 1000n) * BigInt(i));
+      expect(chainOf(recs).length).toBe(i < MAX_PASSES ? 1 + i : 1);
+    }
 
     // Three tables: their snapshot is a few KB, so a handful of wide deltas outgrow it.
     const small = new HistoryLog(events);
