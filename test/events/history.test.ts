@@ -28,16 +28,16 @@ async function journal(): Promise<{ dir: string; w: JournalWriter }> {
   return { dir, w: await openJournalWriter({ dir, segment_mib: 128 }) };
 }
 
-function empty(databases = ["d"]): SchemaHistory {
+function empty(lowerCaseTableNames = 0): SchemaHistory {
   return SchemaHistory.fromJSON({
     format: 1,
     version: 0,
     flavour: "mariadb",
     serverVersion: 101106,
-    lowerCaseTableNames: 0,
+    lowerCaseTableNames,
     explicitDefaultsForTimestamp: true,
     server: { charset: "latin1", collation: "latin1_swedish_ci" },
-    databases,
+    databases: ["d"],
     charsets: [["latin1", "latin1_swedish_ci", 1], ["utf8mb4", "utf8mb4_general_ci", 4], ["binary", "binary", 1]],
     collations: [["latin1_swedish_ci", 8, "latin1"], ["latin1_bin", 47, "latin1"], ["utf8mb4_general_ci", 45, "utf8mb4"], ["utf8mb4_bin", 46, "utf8mb4"], ["binary", 63, "binary"]],
     databaseDefaults: [["d", "utf8mb4", "utf8mb4_general_ci"]],
@@ -276,5 +276,24 @@ describe("schema history parts in the log", () => {
     const none = await failure(load(dir, 0n));
     expect(none.code).toBe("JOURNAL_CORRUPT");
     expect(none.message).toContain("no schema history record at offset 0");
+  });
+
+  test("lower_case_table_names=2: a delta removes a renamed table by its folded key, and keeps the case of the names it puts", async () => {
+    const { dir, w } = await journal();
+    const events = new ChangeEventWriter("source");
+    const log = new HistoryLog(events);
+    const h = empty(2);
+    h.apply({ database: "d", statement: "CREATE TABLE Orders (Id INT PRIMARY KEY)" });
+    await w.append(log.records(h, w.endOffset()));
+    h.apply({ database: "d", statement: "RENAME TABLE ORDERS TO Archive" });
+    const delta = log.records(h, w.endOffset());
+    const m = decodeBuiltin(delta[0]!);
+    expect(m.kind === "history" && JSON.parse(m.json)).toMatchObject({ removed: [["d", "orders"]], tables: [{ table: "Archive" }] });
+    await w.append(delta);
+    await w.close();
+    const got = (await load(dir, events.historyOffset!)).history;
+    expect(canonical(got)).toEqual(canonical(h));
+    expect(got.table("d", "orders")).toBeUndefined();
+    expect(got.table("d", "ARCHIVE")?.table).toBe("Archive");
   });
 });
