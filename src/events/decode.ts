@@ -77,7 +77,15 @@ export interface PositionMessage {
 }
 export interface HistoryMessage {
   kind: "history";
+  /** A part of the history (format 2), or the whole history in one (format 1, chain null). */
   json: string;
+  /** Every part of the history as of this record, this one last; null in the earlier layout. */
+  chain: HistoryRun[] | null;
+}
+/** Consecutive log records [first, first + count). */
+export interface HistoryRun {
+  first: bigint;
+  count: number;
 }
 export interface SchemaMessage {
   kind: "schema";
@@ -205,7 +213,7 @@ export class LogDecoder {
           historyOffset: r.history_offset as bigint | null,
         };
       case "history":
-        return { kind: "history", json: r.json as string };
+        return { kind: "history", json: r.json as string, chain: (r.chain as HistoryRun[] | undefined) ?? null };
       case "position":
         return {
           kind: "position",

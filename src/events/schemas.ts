@@ -3,7 +3,8 @@
 // Per table (Debezium naming): <server>.<db>.<table>.Key, .Value, .Envelope. The Envelope is
 // { before, after, source, op, ts_ms, transaction } as Debezium's MySQL connector writes it,
 // plus an attribute "gs" { db, table, key } so a consumer knows the primary key by name.
-// Built-in records (namespace io.gsreplicate): SchemaRecord, Begin, End, Abort, Ddl.
+// Built-in records (namespace io.gsreplicate): SchemaRecord, Begin, End, Abort, Ddl, Position,
+// SchemaHistory.
 //
 // Fingerprints: CRC-64-AVRO of the schema's full JSON text as published, not of its Parsing
 // Canonical Form: the canonical form drops logical-type attributes (decimal scale, fraction
@@ -77,6 +78,13 @@ const DDL_V1 = {
   ],
 } as const;
 
+/** The schema history record as versions before history parts wrote it: one whole history. */
+const HISTORY_V1 = {
+  type: "record",
+  name: `${NS}.SchemaHistory`,
+  fields: [{ name: "json", type: "string" }],
+} as const;
+
 export const BUILTIN = {
   schema: {
     type: "record",
@@ -141,9 +149,25 @@ export const BUILTIN = {
     ],
   },
   history: {
-    type: "record",
-    name: `${NS}.SchemaHistory`,
-    fields: [{ name: "json", type: "string" }],
+    ...HISTORY_V1,
+    doc: "one part of the schema history (src/events/history.ts); chain lists every part of the history as of this one, this one last",
+    fields: [
+      ...HISTORY_V1.fields,
+      {
+        name: "chain",
+        type: {
+          type: "array",
+          items: {
+            type: "record",
+            name: `${NS}.HistoryRun`,
+            fields: [
+              { name: "first", type: "long" },
+              { name: "count", type: "int" },
+            ],
+          },
+        },
+      },
+    ],
   },
   abort: {
     type: "record",
@@ -164,7 +188,10 @@ export const BUILTIN = {
 export type BuiltinKind = keyof typeof BUILTIN;
 
 /** Earlier layouts of built-in records, still read from logs written by earlier versions. */
-export const LEGACY_BUILTIN: Array<{ kind: BuiltinKind; schema: unknown }> = [{ kind: "ddl", schema: DDL_V1 }];
+export const LEGACY_BUILTIN: Array<{ kind: BuiltinKind; schema: unknown }> = [
+  { kind: "ddl", schema: DDL_V1 },
+  { kind: "history", schema: HISTORY_V1 },
+];
 
 /** avsc with 64-bit longs as bigint: unsigned INT, BIGINT and microsecond times exceed 2^53. */
 const BigLong = avro.types.LongType.__with({
