@@ -217,7 +217,7 @@ export type CatalogRunner = Pick<postgres.Sql, "unsafe">;
 export async function readTargetCatalog(sql: CatalogRunner, ddl: Ddl, mapping: Record<string, string>, pending: readonly ForeignKeyRef[] = []): Promise<TargetCatalog> {
   const catalog = await readTables(sql, ddl, mapping);
   catalog.pending = structuredClone([...pending]);
-  if (ddl.kind === "drop_table") catalog.referencing = await readReferencing(sql, catalog, ddl.tables.map((t) => targetSchema(t.database, mapping)));
+  if (ddl.kind === "drop_table" || ddl.kind === "truncate_table") catalog.referencing = await readReferencing(sql, catalog, tablesOf(ddl).map((t) => targetSchema(t.database, mapping)));
   return catalog;
 }
 

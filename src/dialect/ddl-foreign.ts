@@ -158,6 +158,29 @@ export function dropReferences(tx: Translation, dropped: TargetTable[]): void {
   }
 }
 
+/**
+ * TRUNCATE of `t` (its working copy). The target refuses to truncate a table other tables'
+ * keys reference; MySQL too, unless FOREIGN_KEY_CHECKS=0, where it empties the table and keeps
+ * the children's rows: the keys are dropped around the TRUNCATE and added again NOT VALID.
+ */
+export function truncateReferenced(tx: Translation, t: TargetTable): void {
+  const qt = tx.qualifiedName(t.schema, t.name);
+  const children = tx.catalog.referencing.filter((fk) => fk.refSchema === t.schema && fk.refTable === t.name && !(fk.schema === t.schema && fk.table === t.name));
+  if (children.length > 0 && tx.foreignKeyChecks) {
+    const fk = children[0]!;
+    tx.refuse(
+      `TRUNCATE TABLE ${t.schema}.${t.name}`,
+      `foreign key ${fk.name} of ${fk.schema}.${fk.table} references it on the target; the source truncated the table with FOREIGN_KEY_CHECKS=1, which MySQL refuses for a referenced table, so it had no such foreign key: ` +
+        `drop it on the target (ALTER TABLE ${tx.qualifiedName(fk.schema, fk.table)} DROP CONSTRAINT ${quoteIdent(fk.name)}) and restart the sink`,
+    );
+  }
+  for (const fk of children) tx.emit(`ALTER TABLE ${tx.qualifiedName(fk.schema, fk.table)} DROP CONSTRAINT ${quoteIdent(fk.name)}`);
+  tx.emit(`TRUNCATE TABLE ${qt}`);
+  t.hasRows = false;
+  for (const fk of children) tx.emit(`ALTER TABLE ${tx.qualifiedName(fk.schema, fk.table)} ADD ${clauseFor(tx, fk, t)} NOT VALID`);
+  if (children.length > 0) tx.note(`TRUNCATE of ${t.schema}.${t.name} with FOREIGN_KEY_CHECKS=0 keeps the rows of ${children.map((k) => `${k.schema}.${k.table}`).join(", ")}, as MySQL does; their foreign keys are added again NOT VALID`);
+}
+
 /** The pending key of `t` that MySQL's DROP FOREIGN KEY `name` names, removed; undefined when none. */
 export function dropPending(tx: Translation, t: TargetTable, name: string): ForeignKeyRef | undefined {
   const mine = tx.catalog.pending.filter((k) => k.schema === t.schema && k.table === t.name);

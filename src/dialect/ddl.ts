@@ -17,7 +17,7 @@
 import type { Ddl } from "../binlog/ddl-model.ts";
 import { alterTable, applyOp, renameTable } from "./ddl-alter.ts";
 import { createTable, createTableLike } from "./ddl-table.ts";
-import { dropReferences, settlePending } from "./ddl-foreign.ts";
+import { dropReferences, settlePending, truncateReferenced } from "./ddl-foreign.ts";
 import { type DdlContext, type DdlTranslation, Translation } from "./ddl-state.ts";
 import { quoteIdent } from "./identifiers.ts";
 
@@ -88,8 +88,7 @@ export function translateDdl(ddl: Ddl, ctx: DdlContext): DdlTranslation {
       break;
     }
     case "truncate_table":
-      tx.existing(ddl.table).hasRows = false;
-      tx.emit(`TRUNCATE TABLE ${tx.qualified(ddl.table)}`);
+      truncateReferenced(tx, tx.existing(ddl.table));
       break;
     case "create_index": {
       const t = tx.current(ddl.table);

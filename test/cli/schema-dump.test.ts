@@ -166,6 +166,51 @@ describe.each(TARGETS)("a schema dump with forward foreign keys (%s)", (dialect)
   }, 900_000);
 });
 
+describe.each(TARGETS)("a dump loaded again, and TRUNCATE under FOREIGN_KEY_CHECKS=0 (%s)", (dialect) => {
+  test("DROP TABLE IF EXISTS of referenced parents and TRUNCATE of a parent keep the children's rows and keys, as MySQL does", async () => {
+    const db = await getMariadb();
+    const pg = await getTarget(dialect);
+    const name = uniqueName("reload");
+    const stage = `${name}_stage`;
+    await pg.createDatabase(name);
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${stage}; USE ${stage};
+      CREATE TABLE b_parent (id INT PRIMARY KEY);
+      CREATE TABLE a_child (id INT PRIMARY KEY, p INT, CONSTRAINT a_child_p FOREIGN KEY (p) REFERENCES b_parent (id) ON DELETE CASCADE);
+      CREATE TABLE c_note (id INT PRIMARY KEY, child INT, CONSTRAINT c_note_child FOREIGN KEY (child) REFERENCES a_child (id) ON DELETE SET NULL);
+      INSERT INTO b_parent VALUES (1), (2), (3); INSERT INTO a_child VALUES (10, 1), (20, 2), (30, 3); INSERT INTO c_note VALUES (100, 10), (200, 20)`);
+    const dump = await dumpOf(db, stage);
+    await c.query(`CREATE DATABASE ${name}`);
+    const target = pg.sql(name);
+    await target.unsafe(`CREATE SCHEMA "${name}"`);
+    const from = await currentPosition();
+    const cfg = await pipelineConfig(db, pg, name, name, from, journalTransport().toml);
+    try {
+      await mariadbClient(db, [name], dump);
+      // Loaded again: each DROP TABLE IF EXISTS drops a table the other tables' keys reference.
+      await mariadbClient(db, [name], dump);
+      await c.query(`USE ${name}; SET FOREIGN_KEY_CHECKS = 0; TRUNCATE TABLE b_parent; SET FOREIGN_KEY_CHECKS = 1; INSERT INTO b_parent VALUES (1), (2)`);
+      // The cascades run on both: a_child 10 goes (and c_note 100 loses its child), 30 stays an orphan as on the source.
+      await c.query(`DELETE FROM ${name}.b_parent WHERE id = 1`);
+      expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+      const k = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+      expect({ code: k.code, errors: k.stderr.split("\n").filter((l) => l.includes("ERROR")) }).toEqual({ code: 0, errors: [] });
+      expect(k.stderr).toContain(`foreign key a_child_p of ${name}.a_child waits for table ${name}.b_parent again: it was dropped with FOREIGN_KEY_CHECKS=0`);
+      expect(k.stderr).toContain(`TRUNCATE of ${name}.b_parent with FOREIGN_KEY_CHECKS=0 keeps the rows of ${name}.a_child, as MySQL does`);
+      const rows = async (q: string) => [...(await target.unsafe(q))].map((r) => Object.values(r).map(String).join(":"));
+      expect(await rows(`SELECT id, p FROM "${name}".a_child ORDER BY id`)).toEqual(["20:2", "30:3"]);
+      expect(await rows(`SELECT id, coalesce(child::text, 'null') FROM "${name}".c_note ORDER BY id`)).toEqual(["100:null", "200:20"]);
+      expect(await rows(`SELECT conname FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE n.nspname = '${name}' AND contype = 'f' ORDER BY 1`)).toEqual(["a_child_p", "c_note_child"]);
+      const data = await runCli(["check", "--config", cfg, "--data"]);
+      expect({ code: data.code, out: data.code === 0 ? "" : data.stdout + data.stderr }).toEqual({ code: 0, out: "" });
+    } finally {
+      await c.query(`DROP DATABASE IF EXISTS ${stage}`);
+      await c.end();
+      await target.end();
+    }
+  }, 300_000);
+});
+
 async function rowCount(c: Awaited<ReturnType<MariaDb["connect"]>>, database: string): Promise<number> {
   const [tables] = (await c.query(`SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?`, [database])) as unknown as [Array<{ t: string }>];
   let total = 0;
