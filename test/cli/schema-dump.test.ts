@@ -4,7 +4,7 @@
 // run, with a sink restart between the halves; then deletes on parents, whose cascades the
 // binlog does not carry. The target ends equal (check --data) with every foreign key created.
 import { describe, expect, test } from "bun:test";
-import { currentPosition } from "../support/binlog.ts";
+import { currentPosition, readItems } from "../support/binlog.ts";
 import { runCli } from "../support/cli.ts";
 import { journalTransport, pipelineConfig } from "../support/pipeline.ts";
 import { getMariadb, getTarget, type MariaDb, TARGETS, uniqueName } from "../support/servers.ts";
@@ -74,6 +74,22 @@ async function dumpOf(db: MariaDb, database: string): Promise<string> {
   if (code !== 0) throw new Error(`mariadb-dump: ${err}`);
   return out;
 }
+
+test("the binlog's session flags say which DDL ran with FOREIGN_KEY_CHECKS=0 (Q_FLAGS2 bit 26), and the source's DDL items carry it", async () => {
+  const db = await getMariadb();
+  const name = uniqueName("fkflag");
+  const c = await db.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  const from = await currentPosition();
+  await c.query(`USE ${name}; SET FOREIGN_KEY_CHECKS = 0; CREATE TABLE a (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES b (id)); SET FOREIGN_KEY_CHECKS = 1; CREATE TABLE b (id INT PRIMARY KEY); SET unique_checks = 0; CREATE TABLE c (id INT)`);
+  await c.end();
+  const ddl = (await readItems([name], from)).flatMap((i) => (i.kind === "ddl" ? [{ statement: i.statement.slice(0, 14), off: i.noForeignKeyChecks === true }] : []));
+  expect(ddl).toEqual([
+    { statement: "CREATE TABLE a", off: true },
+    { statement: "CREATE TABLE b", off: false },
+    { statement: "CREATE TABLE c", off: false },
+  ]);
+});
 
 describe.each(TARGETS)("a schema dump with forward foreign keys (%s)", (dialect) => {
   test(`${TABLES} tables in alphabetical order under FOREIGN_KEY_CHECKS=0 replay with no intervention; cascades match`, async () => {
