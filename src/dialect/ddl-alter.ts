@@ -13,8 +13,9 @@
 import type { AlterOp, AlterTable, ColumnDef, ColumnPosition, TableRef } from "../binlog/ddl-model.ts";
 import { findColumn, primaryKeyOf, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
 import { checkClause, columnSql, commentSql, defaultSql, implicitValue, isZeroDate, nextval, type ColumnPlan, planColumn, sequenceFor, ZERO_DATE_FAMILIES } from "./ddl-column.ts";
-import { createIndexSql, dropIndexSql, findIndex, planForeignKey, planIndex } from "./ddl-index.ts";
-import { indexName, literal, membersCheckName, mysqlIndexName, primaryKeyName, sameName, sequenceName } from "./ddl-names.ts";
+import { createIndexSql, dropIndexSql, findIndex, planIndex } from "./ddl-index.ts";
+import { addForeignKey, dropPending, ibfkNumber, planForeignKey } from "./ddl-foreign.ts";
+import { fitName, indexName, literal, membersCheckName, mysqlIndexName, primaryKeyName, sameName, sequenceName } from "./ddl-names.ts";
 import { position, renameColumn, restateColumn } from "./ddl-modify.ts";
 import type { Translation } from "./ddl-state.ts";
 import { checkTableOptions, targetColumn } from "./ddl-table.ts";
@@ -136,14 +137,16 @@ export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
       break;
     }
     case "add_foreign_key": {
-      if (op.ifNotExists && op.foreignKey.name && t.constraints.some((c) => c.kind === "f" && sameName(c.name, op.foreignKey.name!))) return ref;
+      const named = op.foreignKey.name === undefined ? undefined : fitName(op.foreignKey.name);
+      const pending = tx.catalog.pending.filter((k) => k.schema === t.schema && k.table === t.name);
+      if (op.ifNotExists && named && [...t.constraints.filter((c) => c.kind === "f"), ...pending].some((c) => sameName(c.name, named))) return ref;
       const planned = planForeignKey(tx, ref, t, op.foreignKey);
-      tx.emit(`ALTER TABLE ${qt} ADD ${planned.clause}`);
-      t.constraints.push(planned.constraint);
+      addForeignKey(tx, t, planned);
       if (planned.index) addIndex(tx, t, planIndex(tx, ref, t, planned.index));
       break;
     }
     case "drop_foreign_key":
+      if (dropPending(tx, t, op.name)) break;
       dropConstraint(tx, t, op.name, "f");
       break;
     case "add_check":
@@ -196,9 +199,10 @@ function dropConstraint(tx: Translation, t: TargetTable, name: string, kinds: st
   const ibfk = /_ibfk_(\d+)$/.exec(name);
   // The ENUM/SET CHECKs are this tool's, not MySQL CHECKs that happen to share a name.
   const ours = (k: { kind: string; name: string }) => k.kind === "c" && t.columns.some((c) => membersCheckName(c.name) === k.name);
+  const target = fitName(name);
   const c =
-    t.constraints.find((k) => kinds.includes(k.kind) && sameName(k.name, name) && !ours(k)) ??
-    (ibfk ? t.constraints.find((k) => k.kind === "f" && k.name === `${t.name}_ibfk_${ibfk[1]}`) : undefined);
+    t.constraints.find((k) => kinds.includes(k.kind) && (sameName(k.name, name) || k.name === target) && !ours(k)) ??
+    (ibfk ? t.constraints.find((k) => k.kind === "f" && ibfkNumber(t.name, k.name) === Number(ibfk[1])) : undefined);
   if (!c) return tx.skip(`DROP CONSTRAINT ${name} of ${t.name}`, "the target has no such constraint: nothing to drop");
   tx.emit(`ALTER TABLE ${tx.qualifiedName(t.schema, t.name)} DROP CONSTRAINT ${quoteIdent(c.name)}`);
   t.constraints = t.constraints.filter((k) => k !== c);
@@ -225,7 +229,7 @@ function addColumn(tx: Translation, ref: TableRef, t: TargetTable, def: ColumnDe
   const c = `${qt} ALTER COLUMN ${quoteIdent(plan.name)}`;
   if (plan.auto === "sequence") {
     // openGauss refuses ADD COLUMN with a nextval() default: the table is empty here, so add, then default.
-    const seq = sequenceFor(tx.catalog, t.schema, t.name, plan.name);
+    const seq = sequenceFor(tx, t.schema, t.name, plan.name);
     tx.emit(`CREATE SEQUENCE ${seq}`, `ALTER TABLE ${qt} ADD COLUMN ${columnSql({ ...plan, auto: "none" })}`, `ALTER TABLE ${c} SET DEFAULT ${nextval(seq)}`, `ALTER SEQUENCE ${seq} OWNED BY ${qt}.${quoteIdent(plan.name)}`);
     t.columns.push(targetColumn(plan, seq));
   } else {
@@ -317,13 +321,19 @@ export function renameTable(tx: Translation, from: TableRef, to: TableRef, ifExi
     for (const k of table.constraints) if (k.name === ix.name && k.kind !== "f") k.name = name;
     ix.name = name;
   }
-  // MySQL 8 renames generated foreign key names (t_ibfk_N) with the table.
+  // MySQL 8 renames generated foreign key names (t_ibfk_N) with the table; pending keys follow it.
   for (const k of table.constraints) {
-    const n = k.kind === "f" && k.name.startsWith(`${table.name}_ibfk_`) ? k.name.slice(table.name.length + 6) : undefined;
-    if (n === undefined || !/^\d+$/.test(n)) continue;
-    const name = `${to.table}_ibfk_${n}`;
+    const n = k.kind === "f" ? ibfkNumber(table.name, k.name) : undefined;
+    if (n === undefined) continue;
+    const name = tx.targetName(`foreign key ${to.table}_ibfk_${n}`, `${to.table}_ibfk_${n}`);
     tx.emit(`ALTER TABLE ${qt} RENAME CONSTRAINT ${quoteIdent(k.name)} TO ${quoteIdent(name)}`);
     k.name = name;
+  }
+  for (const k of tx.catalog.pending.filter((p) => p.schema === table.schema && p.table === table.name)) {
+    const n = ibfkNumber(table.name, k.name);
+    if (n !== undefined) k.name = fitName(`${to.table}_ibfk_${n}`);
+    k.schema = schema;
+    k.table = to.table;
   }
   // An AUTO_INCREMENT sequence this tool named after the table follows it too, so the name is
   // free again for a table created under the old name (online schema change tools do that).

@@ -13,8 +13,7 @@
 // not advance either: the sequences are set at cutover.
 
 import type { ColumnDef, ColumnType, DefaultValue, TableRef } from "../binlog/ddl-model.ts";
-import { literal, membersCheckName, sequenceName } from "./ddl-names.ts";
-import type { TargetCatalog } from "./ddl-catalog.ts";
+import { literal, membersCheckName } from "./ddl-names.ts";
 import type { Translation } from "./ddl-state.ts";
 import { quoteIdent } from "./identifiers.ts";
 import { mapType, type MappedType, type TypeFamily } from "./types.ts";
@@ -50,7 +49,10 @@ export function planColumn(tx: Translation, table: TableRef, col: ColumnDef, opt
   const auto: AutoMode = !col.autoIncrement ? "none" : tx.dialect === "postgresql" && mapped.family === "int" ? "identity" : "sequence";
   const plan: ColumnPlan = { name: col.name, mapped, type, notNull: col.nullable === false || auto !== "none" || opts.inPrimaryKey === true, auto };
   if (col.comment) plan.comment = col.comment;
-  if (mapped.members) plan.check = membersCheck(col.name, mapped.members);
+  if (mapped.members) {
+    plan.check = membersCheck(col.name, mapped.members);
+    tx.targetName(`the CHECK of ${where}'s members`, `${col.name}_values`);
+  }
   if (col.generated) {
     tx.skip(`${where} AS (${col.generated.expression})`, "generated column expressions are MySQL SQL: the column is a plain column, filled with the values the source computed (the log carries them); recreate the expression by hand before cutover");
   } else if (col.default !== undefined && auto === "none") {
@@ -84,8 +86,9 @@ export const nextval = (qualifiedSequence: string): string => `nextval(${literal
  * The owned sequence of an AUTO_INCREMENT column in sequence mode: "schema"."table_col_seq",
  * or the next free variant of that name (TargetCatalog.claimSequence).
  */
-export function sequenceFor(catalog: TargetCatalog, schema: string, table: string, column: string): string {
-  return `${quoteIdent(schema)}.${quoteIdent(catalog.claimSequence(schema, sequenceName(table, column)))}`;
+export function sequenceFor(tx: Translation, schema: string, table: string, column: string): string {
+  const base = tx.targetName(`the AUTO_INCREMENT sequence of column ${table}.${column}`, `${table}_${column}_seq`);
+  return `${quoteIdent(schema)}.${quoteIdent(tx.catalog.claimSequence(schema, base))}`;
 }
 
 export function membersCheck(column: string, members: { kind: "enum" | "set"; values: string[] }): string {

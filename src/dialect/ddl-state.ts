@@ -4,7 +4,7 @@
 import type { Ddl, TableRef } from "../binlog/ddl-model.ts";
 import { ReplicateError } from "../errors.ts";
 import type { TargetCatalog, TargetTable } from "./ddl-catalog.ts";
-import { byteLength, MAX_IDENTIFIER_BYTES } from "./ddl-names.ts";
+import { byteLength, fitName, MAX_IDENTIFIER_BYTES } from "./ddl-names.ts";
 import { quoteIdent, targetSchema } from "./identifiers.ts";
 import type { TargetDialect } from "./types.ts";
 
@@ -23,6 +23,9 @@ export interface DdlContext {
   eventTimeMs?: number;
   /** [sink] zero_date: with "null", temporal columns the translator makes take NULL (ddl-column.ts). */
   zeroDate?: "error" | "null";
+  /** The source session's FOREIGN_KEY_CHECKS when it ran the statement (default on). With it
+   *  off, as in schema dumps, a foreign key may name a table that is created later. */
+  foreignKeyChecks?: boolean;
 }
 
 /** Part of a statement with no target statement; the sink logs each (warn) and goes on. */
@@ -35,13 +38,18 @@ export interface DdlTranslation {
   /** Target statements, to run in order in one transaction. */
   statements: string[];
   skipped: SkippedPart[];
-  /** The target as it will be once the statements ran (the working copy): chains statements in tests and tools. */
+  /** What the sink logs (info) besides: names shortened to the target's limit, foreign keys
+   *  waiting for their referenced table or created once it exists. */
+  notes: string[];
+  /** The target as it will be once the statements ran (the working copy): chains statements in tests and tools.
+   *  Its `pending` foreign keys are what the sink keeps in its checkpoint afterwards. */
   catalog: TargetCatalog;
 }
 
 export class Translation {
   readonly statements: string[] = [];
   readonly skipped: SkippedPart[] = [];
+  readonly notes: string[] = [];
   readonly catalog: TargetCatalog;
 
   constructor(
@@ -63,6 +71,25 @@ export class Translation {
     this.skipped.push({ part, reason });
   }
 
+  note(text: string): void {
+    this.notes.push(text);
+  }
+
+  get foreignKeyChecks(): boolean {
+    return this.ctx.foreignKeyChecks !== false;
+  }
+
+  /**
+   * The target name of a constraint, index or sequence named `name` on the source (or derived
+   * from source names): `name` when it fits, else fitName's shortened form, which is noted so
+   * the sink logs the mapping. Deterministic, so a later statement finds the object again.
+   */
+  targetName(what: string, name: string): string {
+    const target = fitName(name);
+    if (target !== name) this.note(`${what} is "${target}" on the target: "${name}" is longer than the target's ${MAX_IDENTIFIER_BYTES}-byte limit for names`);
+    return target;
+  }
+
   /** TARGET_DDL_INCOMPATIBLE: names the statement, the part, why, and what to do. */
   refuse(part: string, why: string): never {
     const ctx = this.ctx;
@@ -78,7 +105,10 @@ export class Translation {
 
   /** A target identifier, quoted; names longer than the target allows are refused, not truncated. */
   ident(name: string, what: string): string {
-    if (byteLength(name) > MAX_IDENTIFIER_BYTES) this.refuse(`${what} ${name}`, `the name is longer than the target's limit of ${MAX_IDENTIFIER_BYTES} bytes`);
+    if (byteLength(name) > MAX_IDENTIFIER_BYTES) {
+      const fix = what === "schema" ? "map the database to a shorter schema name with [target] schema_mapping" : `rename it on the source to ${MAX_IDENTIFIER_BYTES} bytes or less`;
+      this.refuse(`${what} ${name}`, `the name is ${byteLength(name)} bytes, longer than the target's limit of ${MAX_IDENTIFIER_BYTES}, and the replicated rows name their ${what} as the source does: ${fix}`);
+    }
     return quoteIdent(name);
   }
 

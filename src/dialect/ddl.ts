@@ -17,11 +17,12 @@
 import type { Ddl } from "../binlog/ddl-model.ts";
 import { alterTable, applyOp, renameTable } from "./ddl-alter.ts";
 import { createTable, createTableLike } from "./ddl-table.ts";
+import { dropReferences, settlePending, truncateReferenced } from "./ddl-foreign.ts";
 import { type DdlContext, type DdlTranslation, Translation } from "./ddl-state.ts";
 import { quoteIdent } from "./identifiers.ts";
 
 export type { DdlContext, DdlTranslation, SkippedPart } from "./ddl-state.ts";
-export { readTargetCatalog, TargetCatalog } from "./ddl-catalog.ts";
+export { readTargetCatalog, TargetCatalog, type ForeignKeyRef } from "./ddl-catalog.ts";
 
 /** Schemas a replicated DROP DATABASE never drops: the target's own and this tool's. */
 const PROTECTED_SCHEMA = /^(public|information_schema|gs_replicate|gs_replicate_guard|pg_.*|dbe_.*|sys|snapshot|blockchain|cstore|db4ai|sqladvisor|pkg_service|pkg_util)$/i;
@@ -56,6 +57,7 @@ export function translateDdl(ddl: Ddl, ctx: DdlContext): DdlTranslation {
       }
       tx.emit(dropSchema(tx, ddl.name));
       tx.catalog.dropSchema(schema);
+      tx.catalog.pending = tx.catalog.pending.filter((k) => k.schema !== schema);
       break;
     }
     case "alter_database":
@@ -79,16 +81,14 @@ export function translateDdl(ddl: Ddl, ctx: DdlContext): DdlTranslation {
         break;
       }
       const names = ddl.tables.map((t) => tx.qualified(t));
+      const dropped = ddl.tables.flatMap((t) => tx.current(t) ?? []);
+      dropReferences(tx, dropped);
       tx.emit(`DROP TABLE IF EXISTS ${names.join(", ")}`);
-      for (const t of ddl.tables) {
-        const cur = tx.current(t);
-        if (cur) tx.catalog.remove(cur.schema, cur.name);
-      }
+      for (const t of dropped) tx.catalog.remove(t.schema, t.name);
       break;
     }
     case "truncate_table":
-      tx.existing(ddl.table).hasRows = false;
-      tx.emit(`TRUNCATE TABLE ${tx.qualified(ddl.table)}`);
+      truncateReferenced(tx, tx.existing(ddl.table));
       break;
     case "create_index": {
       const t = tx.current(ddl.table);
@@ -112,7 +112,8 @@ export function translateDdl(ddl: Ddl, ctx: DdlContext): DdlTranslation {
     case "unparsed":
       tx.refuse("the statement", `it was not understood (${ddl.reason}), so the target cannot follow it safely`);
   }
-  return { statements: tx.statements, skipped: tx.skipped, catalog: tx.catalog };
+  settlePending(tx);
+  return { statements: tx.statements, skipped: tx.skipped, notes: tx.notes, catalog: tx.catalog };
 }
 
 /** DROP DATABASE: the mapped schema, exactly, with what is in it, as MySQL drops the database's tables. */

@@ -81,6 +81,7 @@ export class ChangeEventWriter {
           pos: BigInt(b.pos),
           ts_ms: BigInt(Math.trunc(b.timestampMs)),
           lower_case_names: item.lowerCaseNames === true,
+          foreign_key_checks: item.noForeignKeyChecks !== true,
         }));
         return;
       }

@@ -50,6 +50,8 @@ export interface DdlMessage {
   sqlMode: bigint | null;
   /** The source's lower_case_table_names ≠ 0: parse names in the statement in lower case. */
   lowerCaseNames: boolean;
+  /** The session's FOREIGN_KEY_CHECKS when it ran the statement (true in records written before it was logged). */
+  foreignKeyChecks: boolean;
   file: string;
   pos: number;
   tsMs: number;
@@ -232,6 +234,7 @@ export class LogDecoder {
           statement: r.statement as string,
           sqlMode: r.sql_mode as bigint | null,
           lowerCaseNames: r.lower_case_names === true,
+          foreignKeyChecks: r.foreign_key_checks !== false,
           file: r.file as string,
           pos: Number(r.pos),
           tsMs: Number(r.ts_ms),

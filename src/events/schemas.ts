@@ -85,6 +85,13 @@ const HISTORY_V1 = {
   fields: [{ name: "json", type: "string" }],
 } as const;
 
+/** The DDL record with lower_case_names, as the second layout wrote it (fingerprint 0x219e98aad72e8343). */
+const DDL_V2 = {
+  ...DDL_V1,
+  // The source's lower_case_table_names ≠ 0 (names in the statement are case-insensitive).
+  fields: [...DDL_V1.fields, { name: "lower_case_names", type: "boolean", default: false }],
+} as const;
+
 export const BUILTIN = {
   schema: {
     type: "record",
@@ -178,10 +185,10 @@ export const BUILTIN = {
     ],
   },
   ddl: {
-    ...DDL_V1,
-    // Added after the first release: the source's lower_case_table_names ≠ 0 (names in the
-    // statement are case-insensitive). Records of the earlier layout still decode (LEGACY_BUILTIN).
-    fields: [...DDL_V1.fields, { name: "lower_case_names", type: "boolean", default: false }],
+    ...DDL_V2,
+    // Added later still: the session's FOREIGN_KEY_CHECKS (0 in schema dumps, whose foreign keys
+    // may name tables created later). Records of earlier layouts read as 1 (LEGACY_BUILTIN).
+    fields: [...DDL_V2.fields, { name: "foreign_key_checks", type: "boolean", default: true }],
   },
 } as const;
 
@@ -191,6 +198,7 @@ export type BuiltinKind = keyof typeof BUILTIN;
 export const LEGACY_BUILTIN: Array<{ kind: BuiltinKind; schema: unknown }> = [
   { kind: "ddl", schema: DDL_V1 },
   { kind: "history", schema: HISTORY_V1 },
+  { kind: "ddl", schema: DDL_V2 },
 ];
 
 /** avsc with 64-bit longs as bigint: unsigned INT, BIGINT and microsecond times exceed 2^53. */
