@@ -15,8 +15,9 @@ import { CHECKPOINT_SCHEMA } from "../sink/checkpoint.ts";
 import { type CheckResult, errorText, fail, notRun, ok, warn } from "./report.ts";
 import { foreignKeyChecks, type SourceForeignKey } from "./foreign-keys.ts";
 import { readTargetTables, type TargetTable } from "./target-catalog.ts";
+import { skippedObjectsCheck } from "./skipped-objects.ts";
 
-const IDS = ["target.compatibility", "target.encoding", "target.schemas", "target.tables", "target.foreign_keys", "target.privileges", "target.checkpoint"];
+const IDS = ["target.compatibility", "target.encoding", "target.schemas", "target.tables", "target.foreign_keys", "target.privileges", "target.checkpoint", "target.skipped_objects"];
 
 /**
  * @param databases the captured MySQL databases (mapped through schema_mapping)
@@ -66,6 +67,7 @@ export async function checkTargetSide(
       for (const id of ["target.tables", "target.foreign_keys", "target.privileges"]) out.push(notRun(id, "the source's tables are unknown", "fix the source checks first"));
     }
     out.push(await checkpointCheck(sql, t));
+    out.push(...(await skippedObjectsCheck(sql)));
     return out;
   } catch (err) {
     return [fail("target.connection", `a catalog query failed: ${errorText(err)}`, "check the target user's rights to read pg_catalog")];

@@ -14,6 +14,7 @@ import type { AlterOp, AlterTable, ColumnDef, ColumnPosition, TableRef } from ".
 import { findColumn, primaryKeyOf, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
 import { checkClause, columnSql, commentSql, defaultSql, implicitValue, isZeroDate, nextval, type ColumnPlan, planColumn, sequenceFor, ZERO_DATE_FAMILIES } from "./ddl-column.ts";
 import { createIndexSql, dropIndexSql, findIndex, planIndex } from "./ddl-index.ts";
+import { moveTable, recordCheck, renameRecord } from "./ddl-objects.ts";
 import { addForeignKey, dropPending, ibfkNumber, planForeignKey } from "./ddl-foreign.ts";
 import { fitName, indexName, literal, membersCheckName, mysqlIndexName, primaryKeyName, sameName, sequenceName } from "./ddl-names.ts";
 import { position, renameColumn, restateColumn } from "./ddl-modify.ts";
@@ -121,7 +122,8 @@ export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
       const name = op.op === "drop_index" ? op.name : "PRIMARY";
       const ix = findIndex(t, name);
       if (!ix) {
-        tx.skip(`DROP INDEX ${name} of ${t.name}`, "the target has no such index: nothing to drop");
+        const recorded = tx.forget({ kind: "index", schema: t.schema, name }, t.name);
+        tx.skip(`DROP INDEX ${name} of ${t.name}`, recorded ? "the index was never created on the target; its record in gs_replicate.skipped_objects is removed" : "the target has no such index: nothing to drop");
         break;
       }
       tx.emit(dropIndexSql(qt, t.schema, ix));
@@ -130,6 +132,10 @@ export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
     }
     case "rename_index": {
       const ix = findIndex(t, op.from);
+      if (!ix && renameRecord(tx, { kind: "index", schema: t.schema, table: t.name, name: op.from }, op.to)) {
+        tx.skip(`RENAME INDEX ${op.from} of ${t.name}`, "the index was never created on the target; its record in gs_replicate.skipped_objects is renamed");
+        break;
+      }
       if (!ix) tx.refuse(`RENAME INDEX ${op.from}`, "the target has no such index");
       const to = indexName(t.name, op.to);
       tx.emit(ix.constraint ? `ALTER TABLE ${qt} RENAME CONSTRAINT ${quoteIdent(ix.name)} TO ${quoteIdent(to)}` : `ALTER INDEX ${tx.qualifiedName(t.schema, ix.name)} RENAME TO ${quoteIdent(to)}`);
@@ -150,7 +156,7 @@ export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
       dropConstraint(tx, t, op.name, "f");
       break;
     case "add_check":
-      tx.skip(`CHECK (${op.check.expression}) of ${t.name}`, "CHECK expressions are MySQL SQL, which is not translated; replicated rows were checked by the source; recreate it by hand before cutover");
+      recordCheck(tx, t.schema, t.name, op.check);
       break;
     case "drop_constraint": {
       if (op.check) {
@@ -203,7 +209,12 @@ function dropConstraint(tx: Translation, t: TargetTable, name: string, kinds: st
   const c =
     t.constraints.find((k) => kinds.includes(k.kind) && (sameName(k.name, name) || k.name === target) && !ours(k)) ??
     (ibfk ? t.constraints.find((k) => k.kind === "f" && ibfkNumber(t.name, k.name) === Number(ibfk[1])) : undefined);
-  if (!c) return tx.skip(`DROP CONSTRAINT ${name} of ${t.name}`, "the target has no such constraint: nothing to drop");
+  if (!c) {
+    // A CHECK, or (MariaDB DROP CONSTRAINT) a key, that was recorded instead of created.
+    const recorded = [tx.forget({ kind: "check", schema: t.schema, name }, t.name), tx.forget({ kind: "index", schema: t.schema, name }, t.name)].some(Boolean);
+    const why = recorded ? "it was never created on the target; its record in gs_replicate.skipped_objects is removed" : "the target has no such constraint: nothing to drop";
+    return tx.skip(`DROP CONSTRAINT ${name} of ${t.name}`, why);
+  }
   tx.emit(`ALTER TABLE ${tx.qualifiedName(t.schema, t.name)} DROP CONSTRAINT ${quoteIdent(c.name)}`);
   t.constraints = t.constraints.filter((k) => k !== c);
 }
@@ -329,6 +340,7 @@ export function renameTable(tx: Translation, from: TableRef, to: TableRef, ifExi
     tx.emit(`ALTER TABLE ${qt} RENAME CONSTRAINT ${quoteIdent(k.name)} TO ${quoteIdent(name)}`);
     k.name = name;
   }
+  moveTable(tx, { schema: table.schema, table: table.name }, { schema, table: to.table });
   for (const k of tx.catalog.pending.filter((p) => p.schema === table.schema && p.table === table.name)) {
     const n = ibfkNumber(table.name, k.name);
     if (n !== undefined) k.name = fitName(`${to.table}_ibfk_${n}`);

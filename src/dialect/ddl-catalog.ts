@@ -14,6 +14,7 @@ import type postgres from "postgres";
 import type { Ddl, TableRef } from "../binlog/ddl-model.ts";
 import { targetSchema } from "./identifiers.ts";
 import { fitName, sameName } from "./ddl-names.ts";
+import type { SkippedObject } from "./ddl-objects.ts";
 
 export interface TargetColumn {
   name: string;
@@ -100,6 +101,8 @@ export class TargetCatalog {
   pending: ForeignKeyRef[] = [];
   /** Foreign keys of any table that reference one of the tables read (DROP TABLE needs them). */
   referencing: ForeignKeyRef[] = [];
+  /** Objects the target does not get (ddl-objects.ts), kept in the sink's checkpoint. */
+  objects: SkippedObject[] = [];
 
   constructor(schemas: Iterable<string>, tables: TargetTable[], sequences: Iterable<string> = []) {
     this.schemas = new Set(schemas);
@@ -142,6 +145,7 @@ export class TargetCatalog {
     const copy = new TargetCatalog(this.schemas, structuredClone(this.tables), this.sequences);
     copy.pending = structuredClone(this.pending);
     copy.referencing = structuredClone(this.referencing);
+    copy.objects = structuredClone(this.objects);
     return copy;
   }
 

@@ -5,11 +5,11 @@
 //   col(n) prefix      left("col", n) on text, substring(… 1, n) on bytes: the same prefix MySQL
 //                      indexes (and, for UNIQUE, compares), and no btree row-size failure on long
 //                      values, which is why MySQL needed the prefix
-//   FULLTEXT           not created, reported: it changes no data, and the target has no
-//                      MATCH … AGAINST, so the application's searches are rewritten at cutover
-//                      anyway, with whatever text-search index suits them; WITH PARSER is refused
-//                      because the tokenizer it names is part of the application's semantics
-//   SPATIAL            refused: needs PostGIS, which is not assumed
+//   FULLTEXT           not created, recorded (ddl-objects.ts): it changes no data, and the target
+//                      has no MATCH … AGAINST, so the application's searches are rewritten at
+//                      cutover anyway, with whatever text-search index suits them (WITH PARSER too)
+//   SPATIAL            not created, recorded: needs PostGIS, which is not assumed
+//   (expr) key         not created, recorded; UNIQUE on an expression is refused (a constraint)
 //   FOREIGN KEY        ddl-foreign.ts
 //   names              table_index, shortened when over 63 bytes (ddl-names.ts); each shortening
 //                      is noted, so the sink logs the mapping
@@ -59,17 +59,21 @@ export function planIndex(tx: Translation, ref: TableRef, table: TargetTable, in
   const mysqlName = index.kind === "primary" ? "PRIMARY" : nameFor(table, index);
   const label = { primary: "PRIMARY KEY", unique: "UNIQUE index", index: "index", fulltext: "FULLTEXT index", spatial: "SPATIAL index" }[index.kind];
   const what = `${label}${index.kind === "primary" ? "" : ` ${mysqlName}`} of ${ref.table}`;
-  if (index.kind === "spatial") tx.refuse(what, "SPATIAL indexes need PostGIS, which the target is not assumed to have; geometries are stored as bytes");
-  if (index.kind === "fulltext") {
-    if (hasParser(tx.ddl.statement)) tx.refuse(what, "a FULLTEXT parser plugin decides how text is split into words, which has no target equivalent");
-    tx.skip(what, "FULLTEXT indexes are not created: they change no data, and the target has no MATCH … AGAINST; create a text-search index for the rewritten queries before cutover");
+  const record = (part: string, reason: string, cutover: string): undefined => {
+    tx.record(part, table.schema, { kind: "index", table: table.name, name: mysqlName, reason, cutover });
     return undefined;
+  };
+  if (index.kind === "spatial") {
+    return record(what, "SPATIAL indexes need PostGIS, which the target is not assumed to have; geometries are stored as bytes (WKB), and the index changes no data", "if the application runs spatial queries on the target, install PostGIS, convert the column to geometry and create a GiST index");
+  }
+  if (index.kind === "fulltext") {
+    const parser = hasParser(tx.ddl.statement) ? " (its WITH PARSER plugin, which decides how text is split into words, has no target equivalent)" : "";
+    return record(what, `FULLTEXT indexes are not created${parser}: they change no data, and the target has no MATCH … AGAINST`, "rewrite the application's MATCH … AGAINST queries and create a text-search index for them (e.g. GIN on to_tsvector)");
   }
   const expression = index.parts.find((p) => "expression" in p);
   if (expression && "expression" in expression) {
     if (index.kind !== "index") tx.refuse(`${what} on (${expression.expression})`, "a key on a MySQL expression is MySQL SQL, which is not translated");
-    tx.skip(`${what} on (${expression.expression})`, "functional index expressions are MySQL SQL, which is not translated; the index changes no data: create it by hand if queries need it");
-    return undefined;
+    return record(`${what} on (${expression.expression})`, "functional index expressions are MySQL SQL, which is not translated; the index changes no data", "create an equivalent expression index by hand if queries need it");
   }
   const parts: IndexPart[] = index.parts.map((p) => partFor(tx, table, p, what));
   if (index.kind === "primary") {

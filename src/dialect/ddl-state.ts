@@ -4,7 +4,8 @@
 import type { Ddl, TableRef } from "../binlog/ddl-model.ts";
 import { ReplicateError } from "../errors.ts";
 import type { TargetCatalog, TargetTable } from "./ddl-catalog.ts";
-import { byteLength, fitName, MAX_IDENTIFIER_BYTES } from "./ddl-names.ts";
+import { byteLength, fitName, MAX_IDENTIFIER_BYTES, sameName } from "./ddl-names.ts";
+import { type ObjectRecord, sameObject, type SkippedObject, type UntranslatablePolicy } from "./ddl-objects.ts";
 import { quoteIdent, targetSchema } from "./identifiers.ts";
 import type { TargetDialect } from "./types.ts";
 
@@ -26,12 +27,16 @@ export interface DdlContext {
   /** The source session's FOREIGN_KEY_CHECKS when it ran the statement (default on). With it
    *  off, as in schema dumps, a foreign key may name a table that is created later. */
   foreignKeyChecks?: boolean;
+  /** [sink] untranslatable (ddl-objects.ts): "record" unless given. */
+  untranslatable?: UntranslatablePolicy;
 }
 
 /** Part of a statement with no target statement; the sink logs each (warn) and goes on. */
 export interface SkippedPart {
   part: string;
   reason: string;
+  /** Set when the part is an object recorded in gs_replicate.skipped_objects. */
+  object?: SkippedObject;
 }
 
 export interface DdlTranslation {
@@ -69,6 +74,28 @@ export class Translation {
 
   skip(part: string, reason: string): void {
     this.skipped.push({ part, reason });
+  }
+
+  /**
+   * An object the target does not get (ddl-objects.ts): recorded in the working catalog's
+   * objects and reported, or, under [sink] untranslatable = "stop", refused.
+   */
+  record(part: string, schema: string, rec: ObjectRecord): void {
+    if (this.ctx.untranslatable === "stop") {
+      this.refuse(part, `${rec.reason}; [sink] untranslatable = "stop" stops at each object the target does not get (with "record", the rest of the statement is applied and the object is listed by gs-replicate check, with what to do at cutover: ${rec.cutover})`);
+    }
+    const statement = this.ddl.statement.length > 500 ? `${this.ddl.statement.slice(0, 500)}…` : this.ddl.statement;
+    const object: SkippedObject = { ...rec, schema, statement };
+    this.catalog.objects = [...this.catalog.objects.filter((o) => !sameObject(o, object)), object];
+    this.skipped.push({ part, reason: rec.reason, object });
+  }
+
+  /** Removes the records matching `key` (any table when `table` is undefined); whether there was one. */
+  forget(key: Pick<SkippedObject, "kind" | "schema" | "name">, table: string | undefined): boolean {
+    const match = (o: SkippedObject) => o.kind === key.kind && o.schema === key.schema && sameName(o.name, key.name) && (table === undefined || sameName(o.table, table));
+    const before = this.catalog.objects.length;
+    this.catalog.objects = this.catalog.objects.filter((o) => !match(o));
+    return this.catalog.objects.length < before;
   }
 
   note(text: string): void {

@@ -12,6 +12,7 @@ import type { CreateTable, CreateTableLike, ForeignKeyDef, TableOptions, TableRe
 import { type TargetColumn, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
 import { checkClause, columnSql, commentSql, nextval, type ColumnPlan, planColumn, sequenceFor } from "./ddl-column.ts";
 import { createIndexSql, planIndex } from "./ddl-index.ts";
+import { copyTable, forgetTable, recordCheck } from "./ddl-objects.ts";
 import { planForeignKey } from "./ddl-foreign.ts";
 import { indexName, membersCheckName, mysqlIndexName, primaryKeyName, sameName } from "./ddl-names.ts";
 import type { Translation } from "./ddl-state.ts";
@@ -107,9 +108,7 @@ export function createTable(tx: Translation, ddl: CreateTable): void {
     table.indexes.push(ix);
     created.push(ix);
   }
-  for (const check of ddl.checks) {
-    tx.skip(`CHECK (${check.expression}) of ${ref.table}`, "CHECK expressions are MySQL SQL, which is not translated; replicated rows were checked by the source; recreate it by hand before cutover");
-  }
+  for (const check of ddl.checks) recordCheck(tx, schema, ref.table, check);
   tx.emit(...[...sequences.values()].map((s) => `CREATE SEQUENCE ${s}`));
   tx.emit(`CREATE TABLE ${qt} (${clauses.join(", ")})`);
   for (const [p, s] of sequences) tx.emit(`ALTER SEQUENCE ${s} OWNED BY ${qt}.${quoteIdent(p.name)}`);
@@ -148,7 +147,9 @@ export function createTableLike(tx: Translation, ddl: CreateTableLike): void {
   if (ddl.orReplace && existing) {
     tx.emit(`DROP TABLE ${tx.qualifiedName(schema, existing.name)}`);
     tx.catalog.remove(schema, existing.name);
+    forgetTable(tx, schema, existing.name);
   }
+  copyTable(tx, { schema: src.schema, table: src.name }, { schema, table: ref.table });
   // Defaults are set column by column: a copied nextval() default would share the old table's sequence.
   const table: TargetTable = { ...structuredClone(src), schema, name: ref.table, indexes: [], hasRows: false };
   table.constraints = src.constraints.filter((c) => c.kind === "c");

@@ -6,10 +6,12 @@
 //
 // Three outcomes per part of a statement:
 //   - translated exactly (identifiers always quoted, types from types.ts);
-//   - skipped with a reason, when the part cannot change replicated data: views, routines,
-//     grants, CHECK and FULLTEXT definitions, untranslatable defaults, column order…;
+//   - skipped with a reason, when the part cannot change replicated data: grants,
+//     untranslatable defaults, column order…; objects the application may need at cutover
+//     (views, triggers, routines, events, CHECK, FULLTEXT/SPATIAL/functional indexes) are
+//     also recorded, or refused under [sink] untranslatable = "stop" (ddl-objects.ts);
 //   - refused with TARGET_DDL_INCOMPATIBLE when the target would hold different data or a
-//     different shape than the source (partitioning, SPATIAL, unknown types, unparsed
+//     different shape than the source (partitioning, unknown types, unparsed
 //     statements, data-changing partition DDL, …): the message names the statement and the
 //     part, and says to apply an equivalent change by hand and resume with --skip-ddl.
 // Nothing is dropped silently.
@@ -18,10 +20,12 @@ import type { Ddl } from "../binlog/ddl-model.ts";
 import { alterTable, applyOp, renameTable } from "./ddl-alter.ts";
 import { createTable, createTableLike } from "./ddl-table.ts";
 import { dropReferences, settlePending, truncateReferenced } from "./ddl-foreign.ts";
+import { codeObjectDdl, forgetTable } from "./ddl-objects.ts";
 import { type DdlContext, type DdlTranslation, Translation } from "./ddl-state.ts";
 import { quoteIdent } from "./identifiers.ts";
 
 export type { DdlContext, DdlTranslation, SkippedPart } from "./ddl-state.ts";
+export { type SkippedObject, type SkippedKind, type UntranslatablePolicy, UNTRANSLATABLE_POLICIES } from "./ddl-objects.ts";
 export { readTargetCatalog, TargetCatalog, type ForeignKeyRef } from "./ddl-catalog.ts";
 
 /** Schemas a replicated DROP DATABASE never drops: the target's own and this tool's. */
@@ -58,6 +62,8 @@ export function translateDdl(ddl: Ddl, ctx: DdlContext): DdlTranslation {
       tx.emit(dropSchema(tx, ddl.name));
       tx.catalog.dropSchema(schema);
       tx.catalog.pending = tx.catalog.pending.filter((k) => k.schema !== schema);
+      // MySQL drops the database's views, routines, events and triggers with it.
+      tx.catalog.objects = tx.catalog.objects.filter((o) => o.schema !== schema);
       break;
     }
     case "alter_database":
@@ -84,7 +90,10 @@ export function translateDdl(ddl: Ddl, ctx: DdlContext): DdlTranslation {
       const dropped = ddl.tables.flatMap((t) => tx.current(t) ?? []);
       dropReferences(tx, dropped);
       tx.emit(`DROP TABLE IF EXISTS ${names.join(", ")}`);
-      for (const t of dropped) tx.catalog.remove(t.schema, t.name);
+      for (const t of dropped) {
+        tx.catalog.remove(t.schema, t.name);
+        forgetTable(tx, t.schema, t.name);
+      }
       break;
     }
     case "truncate_table":
@@ -105,6 +114,10 @@ export function translateDdl(ddl: Ddl, ctx: DdlContext): DdlTranslation {
       applyOp(tx, ddl.table, ddl.name.toUpperCase() === "PRIMARY" ? { op: "drop_primary_key" } : { op: "drop_index", name: ddl.name, ifExists: ddl.ifExists });
       break;
     case "other": {
+      if (ddl.object) {
+        codeObjectDdl(tx, ddl, ddl.object);
+        break;
+      }
       const reason = OTHER_REASONS.find(([re]) => re.test(ddl.what))?.[1] ?? "it changes no table's columns, keys or rows, so it has no target statement";
       tx.skip(ddl.what, reason);
       break;

@@ -3,17 +3,18 @@
 // run, with any rows the transaction also carries (CREATE TABLE … SELECT), its checkpoint row
 // and the change to the pending foreign keys (src/dialect/ddl-foreign.ts), in one target
 // transaction: a crash leaves either all of it or none. Parts with no target meaning are
-// logged; untranslatable ones stop the sink, and so does a translated statement the target
+// logged; objects the target does not get are also recorded in gs_replicate.skipped_objects
+// (src/dialect/ddl-objects.ts), in the same transaction; untranslatable ones stop the sink, and so does a translated statement the target
 // refuses, quoting the part of it that failed and saying what to do.
 
 import { parseDdl } from "../binlog/ddl.ts";
 import { log } from "../cli/log.ts";
-import { readTargetCatalog, translateDdl } from "../dialect/ddl.ts";
+import { readTargetCatalog, type SkippedObject, translateDdl, type UntranslatablePolicy } from "../dialect/ddl.ts";
 import { ReplicateError } from "../errors.ts";
 import type { ChangeMessage } from "../events/decode.ts";
 import type { SinkTx } from "./assembler.ts";
 import { applyChanges, asTargetError, statementExcerpt, type ApplyContext } from "./apply.ts";
-import { loadPendingForeignKeys, recordApplied, savePendingForeignKeys } from "./checkpoint.ts";
+import { loadPendingForeignKeys, loadSkippedObjects, recordApplied, savePendingForeignKeys, saveSkippedObjects } from "./checkpoint.ts";
 import { appliedEarlier, type WorkerConn, type WorkerPool } from "./worker.ts";
 
 /** DDL transactions retry lost connections like the workers do (worker.ts). */
@@ -25,6 +26,8 @@ export interface DdlOptions {
   /** "transaction GTID … at file:pos", for messages. */
   describe: string;
   onWait: (what: string | undefined) => void;
+  /** [sink] untranslatable. */
+  untranslatable: UntranslatablePolicy;
 }
 
 export async function applyDdl(pool: WorkerPool, tx: SinkTx, opts: DdlOptions): Promise<void> {
@@ -76,6 +79,8 @@ async function runDdl(conn: WorkerConn, tx: SinkTx, opts: DdlOptions): Promise<v
     conn.check(`reading the catalog for ${describe}`);
     const pending = await loadPendingForeignKeys(sql);
     const catalog = await readTargetCatalog(sql, parsed, opts.ctx.schemaMapping, pending);
+    const objects = await loadSkippedObjects(sql);
+    catalog.objects = structuredClone(objects);
     const { statements, skipped, notes, catalog: after } = translateDdl(parsed, {
       dialect: opts.dialect,
       schemaMapping: opts.ctx.schemaMapping,
@@ -86,8 +91,9 @@ async function runDdl(conn: WorkerConn, tx: SinkTx, opts: DdlOptions): Promise<v
       eventTimeMs: tx.begin.tsMs,
       foreignKeyChecks: item.foreignKeyChecks,
       zeroDate: opts.ctx.zeroDate,
+      untranslatable: opts.untranslatable,
     });
-    for (const s of skipped) log.warn(`${describe}: ${s.part}: not applied on the target: ${s.reason}`);
+    for (const s of skipped) log.warn(`${describe}: ${s.object ? recordedLine(s.object, s.part) : `${s.part}: not applied on the target: ${s.reason}`}`);
     for (const [i, statement] of statements.entries()) {
       conn.check(describe);
       try {
@@ -97,13 +103,22 @@ async function runDdl(conn: WorkerConn, tx: SinkTx, opts: DdlOptions): Promise<v
       }
     }
     await savePendingForeignKeys(sql, pending, after.pending, at);
+    await saveSkippedObjects(sql, objects, after.objects, at);
     for (const n of notes) log.info(`${describe}: ${n}`);
-    log.info(`${describe}: DDL applied: ${item.statement.length > 120 ? `${item.statement.slice(0, 120)}…` : item.statement}`);
+    const shown = item.statement.length > 120 ? `${item.statement.slice(0, 120)}…` : item.statement;
+    if (statements.length > 0) log.info(`${describe}: DDL applied${skipped.length > 0 ? ` (${skipped.length} part${skipped.length === 1 ? "" : "s"} not applied, above)` : ""}: ${shown}`);
+    else log.info(`${describe}: DDL not applied (no target statement): ${shown}`);
   }
   conn.check(describe);
   if (changes.length > 0) await applyChanges(sql, changes, { ...opts.ctx, describe });
   conn.check(`the COMMIT of ${describe}`);
   await sql.unsafe("COMMIT");
+}
+
+/** One line per object the target does not get, with what to do about it at cutover. */
+function recordedLine(o: SkippedObject, part: string): string {
+  const name = o.table === "" ? `${o.schema}.${o.name}` : `${o.schema}.${o.table} ${o.name}`;
+  return `recorded, not applied: ${o.kind} ${name} (${part}): ${o.reason}; at cutover: ${o.cutover} (listed by gs-replicate check as target.skipped_objects)`;
 }
 
 /**
