@@ -14,7 +14,7 @@ import type { AlterOp, AlterTable, ColumnDef, ColumnPosition, TableRef } from ".
 import { findColumn, primaryKeyOf, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
 import { checkClause, columnSql, commentSql, defaultSql, implicitValue, isZeroDate, nextval, type ColumnPlan, planColumn, sequenceFor, ZERO_DATE_FAMILIES } from "./ddl-column.ts";
 import { createIndexSql, dropIndexSql, findIndex, planIndex } from "./ddl-index.ts";
-import { moveTable, recordCheck, renameRecord } from "./ddl-objects.ts";
+import { forgetPartitioning, moveTable, recordCheck, recordPartitioning, renameRecord } from "./ddl-objects.ts";
 import { addForeignKey, dropPending, ibfkNumber, planForeignKey } from "./ddl-foreign.ts";
 import { fitName, indexName, literal, membersCheckName, mysqlIndexName, primaryKeyName, sameName, sequenceName } from "./ddl-names.ts";
 import { position, renameColumn, restateColumn } from "./ddl-modify.ts";
@@ -25,6 +25,8 @@ import { familyOf } from "./types.ts";
 
 /** Partition and tablespace maintenance that changes rows without logging them. */
 const DATA_CHANGING = /^(DROP|TRUNCATE|EXCHANGE)\s+PARTITION|^(IMPORT|DISCARD)\s+(PARTITION|TABLESPACE)/i;
+/** Partition maintenance that moves rows between partitions and deletes none. */
+const PARTITION_LAYOUT = /^(ADD|REORGANIZE|COALESCE|REBUILD|ANALYZE|CHECK|OPTIMIZE|REPAIR)\s+PARTITION/i;
 
 const RANK: Record<AlterOp["op"], number> = {
   drop_foreign_key: 0,
@@ -53,14 +55,25 @@ const RANK: Record<AlterOp["op"], number> = {
 
 export function alterTable(tx: Translation, ddl: AlterTable): void {
   const ref = ddl.table;
-  if (ddl.partitioning) tx.refuse(`PARTITION BY of ${ref.table}`, "the target table is not partitioned, and MySQL's partition DDL deletes rows without logging them");
   for (const op of ddl.ops) {
     if (op.op === "unsupported") tx.refuse(`ALTER TABLE ${ref.table} ${op.text}`, `this alter specification was not understood (${op.reason})`);
-    if (op.op === "other" && DATA_CHANGING.test(op.text.trim())) tx.refuse(`ALTER TABLE ${ref.table} ${op.text}`, "it changes rows without logging them, so the target cannot follow");
+    if (op.op === "other" && DATA_CHANGING.test(op.text.trim())) {
+      tx.refuse(`ALTER TABLE ${ref.table} ${op.text}`, "it changes rows without logging them (MySQL deletes or swaps a partition's rows, and the binlog has the statement, not the rows), so the target cannot follow; delete or load the same rows on the target (SHOW CREATE TABLE on the source gives the partition's bounds)");
+    }
   }
   if (!tx.current(ref)) {
     if (ddl.ifExists) return tx.skip(`ALTER TABLE IF EXISTS ${ref.table}`, "the table does not exist on the target");
     tx.existing(ref);
+  }
+  const before = tx.current(ref)!;
+  if (ddl.partitioning) recordPartitioning(tx, before.schema, before.name, ddl.partitioning);
+  for (const op of ddl.ops) {
+    if (op.op !== "other") continue;
+    const text = op.text.trim();
+    if (/^REMOVE\s+PARTITIONING/i.test(text)) {
+      const had = forgetPartitioning(tx, before.schema, before.name);
+      tx.skip(`ALTER TABLE ${ref.table} REMOVE PARTITIONING`, `the target table is a plain table already${had ? "; its record in gs_replicate.skipped_objects is removed" : ""}`);
+    } else if (PARTITION_LAYOUT.test(text)) tx.skip(`ALTER TABLE ${ref.table} ${text}`, "the target table is not partitioned, and this moves no row in or out of the table");
   }
   const ops = ddl.ops.map((op, i) => ({ op, i })).sort((a, b) => RANK[a.op.op] - RANK[b.op.op] || a.i - b.i);
   let current = ref;

@@ -15,7 +15,7 @@ import type { CheckDef, CodeObject, CodeObjectType, OtherDdl, TableRef } from ".
 import { sameName } from "./ddl-names.ts";
 import type { Translation } from "./ddl-state.ts";
 
-export type SkippedKind = "index" | "check" | "view" | "trigger" | "procedure" | "function" | "event" | "package";
+export type SkippedKind = "index" | "check" | "partitioning" | "view" | "trigger" | "procedure" | "function" | "event" | "package";
 
 /** One object the target does not have; keyed by kind, schema, table ("" when none) and name. */
 export interface SkippedObject {
@@ -38,6 +38,31 @@ export interface SkippedObject {
 
 export const UNTRANSLATABLE_POLICIES = ["record", "stop"] as const;
 export type UntranslatablePolicy = (typeof UNTRANSLATABLE_POLICIES)[number];
+
+/**
+ * PARTITION BY (RANGE, LIST, HASH, KEY, with or without COLUMNS/expressions/subpartitions): the
+ * table is a plain table on the target, which holds exactly the same rows: partitioning only
+ * decides where MySQL stores them. Partition DDL that deletes rows (DROP, TRUNCATE, EXCHANGE
+ * PARTITION) is not logged as row changes, so it stops the sink (ddl-alter.ts) whatever the policy.
+ */
+export function recordPartitioning(tx: Translation, schema: string, table: string, clause: string): void {
+  forgetPartitioning(tx, schema, table);
+  const method = /^PARTITION\s+BY\s+(LINEAR\s+)?(\w+)(\s+COLUMNS)?/i.exec(clause.trim());
+  tx.record(`PARTITION BY of ${table}`, schema, {
+    kind: "partitioning",
+    table,
+    name: method ? `${method[1] ?? ""}${method[2]}${method[3] ?? ""}`.toUpperCase().replace(/\s+/g, " ") : "PARTITION BY",
+    reason: "the table is replicated as a plain table, which holds exactly the source's rows (partitioning only decides where MySQL stores them); DROP/TRUNCATE/EXCHANGE PARTITION, which delete rows without logging them, stop the sink",
+    cutover: "if the target should be partitioned, recreate the table partitioned (openGauss: PARTITION BY RANGE/LIST/HASH; PostgreSQL: declarative partitioning) and copy its rows",
+  });
+}
+
+/** REMOVE PARTITIONING, or a new PARTITION BY: the old record goes; whether there was one. */
+export function forgetPartitioning(tx: Translation, schema: string, table: string): boolean {
+  const before = tx.catalog.objects.length;
+  tx.catalog.objects = tx.catalog.objects.filter((o) => !(o.kind === "partitioning" && o.schema === schema && sameName(o.table, table)));
+  return tx.catalog.objects.length < before;
+}
 
 const CODE: Record<CodeObjectType, { kind: SkippedKind; reason: string; cutover: string }> = {
   VIEW: {

@@ -4,15 +4,14 @@
 // (replicated rows carry their values; sequences are set at cutover), CHARSET/COLLATE (the
 // source decodes text, the target stores it in its own encoding; CHARSET=binary makes the
 // character columns byte strings, as in MySQL), STATS_*, KEY_BLOCK_SIZE, compression and
-// encryption options. Engines whose rows are not ordinary stored rows are refused, and so is
-// PARTITION BY: the target table would not be partitioned, and later partition DDL (DROP /
-// TRUNCATE PARTITION) deletes rows without logging them.
+// encryption options. Engines whose rows are not ordinary stored rows are refused. PARTITION BY
+// makes a plain table, recorded (ddl-objects.ts): it holds the same rows.
 
 import type { CreateTable, CreateTableLike, ForeignKeyDef, TableOptions, TableRef } from "../binlog/ddl-model.ts";
 import { type TargetColumn, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
 import { checkClause, columnSql, commentSql, nextval, type ColumnPlan, planColumn, sequenceFor } from "./ddl-column.ts";
 import { createIndexSql, planIndex } from "./ddl-index.ts";
-import { copyTable, forgetTable, recordCheck } from "./ddl-objects.ts";
+import { copyTable, forgetTable, recordCheck, recordPartitioning } from "./ddl-objects.ts";
 import { planForeignKey } from "./ddl-foreign.ts";
 import { indexName, membersCheckName, mysqlIndexName, primaryKeyName, sameName } from "./ddl-names.ts";
 import type { Translation } from "./ddl-state.ts";
@@ -52,7 +51,6 @@ export function targetColumn(plan: ColumnPlan, sequence: string | undefined): Ta
 export function createTable(tx: Translation, ddl: CreateTable): void {
   const ref = ddl.table;
   if (ddl.temporary) return tx.skip(`CREATE TEMPORARY TABLE ${ref.table}`, "temporary tables belong to one source session and their rows are not replicated");
-  if (ddl.partitioning) tx.refuse(`PARTITION BY of ${ref.table}`, "the target table would not be partitioned, and MySQL's partition DDL (DROP/TRUNCATE PARTITION) deletes rows without logging them; create the table by hand (partitioned natively if wanted)");
   checkTableOptions(tx, ref, ddl.options);
   const schema = tx.schemaName(ref.database);
   tx.ident(schema, "schema");
@@ -63,7 +61,9 @@ export function createTable(tx: Translation, ddl: CreateTable): void {
   if (ddl.orReplace && existing) {
     tx.emit(`DROP TABLE ${tx.qualifiedName(schema, existing.name)}`);
     tx.catalog.remove(schema, existing.name);
+    forgetTable(tx, schema, existing.name);
   }
+  if (ddl.partitioning) recordPartitioning(tx, schema, ref.table, ddl.partitioning);
   const pkColumns = ddl.primaryKey?.parts.flatMap((p) => ("column" in p ? [p.column] : [])) ?? [];
   const plans = ddl.columns.map((c) => planColumn(tx, ref, c, { tableCharset: ddl.options.charset, inPrimaryKey: pkColumns.some((k) => sameName(k, c.name)) }));
   const sequences = new Map<ColumnPlan, string>();

@@ -28,6 +28,7 @@ function chain(sqls: string[], over: Partial<DdlContext> = {}): DdlTranslation {
 /** kind schema.table.name, the way a test reads them best. */
 const keys = (objects: SkippedObject[]) => objects.map((o) => `${o.kind} ${o.schema}.${o.table ? `${o.table}.` : ""}${o.name}`).sort();
 
+const RANGE = "CREATE TABLE c (id INT PRIMARY KEY, v INT) PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN (100), PARTITION p1 VALUES LESS THAN MAXVALUE)";
 const GEO = "CREATE TABLE geo (id INT PRIMARY KEY, g GEOMETRY NOT NULL, body TEXT, SPATIAL INDEX sp (g), FULLTEXT KEY ft (body), KEY fx ((id + 1)), CHECK (id > 0))";
 
 describe("CREATE TABLE with indexes the target cannot have", () => {
@@ -65,8 +66,9 @@ describe("CREATE TABLE with indexes the target cannot have", () => {
   });
 
   test('changes to rows stop under either setting: "record" does not skip them', () => {
-    expect(() => chain(["CREATE TABLE c (id INT) PARTITION BY HASH (id) PARTITIONS 4"], { untranslatable: "record" })).toThrow(ReplicateError);
-    expect(() => chain(["CREATE TABLE c (id INT PRIMARY KEY)", "ALTER TABLE c TRUNCATE PARTITION p0"], { untranslatable: "record" })).toThrow(ReplicateError);
+    for (const op of ["TRUNCATE PARTITION p0", "DROP PARTITION p0", "EXCHANGE PARTITION p0 WITH TABLE x"]) {
+      expect(() => chain([RANGE, `ALTER TABLE c ${op}`], { untranslatable: "record" })).toThrow(/without logging them/);
+    }
   });
 });
 
@@ -117,5 +119,41 @@ describe("records follow their table", () => {
     expect(keys(like.catalog.objects).filter((k) => k.includes("geo2"))).toEqual(["check shop.geo2.(id > 0)", "index shop.geo2.ft", "index shop.geo2.fx", "index shop.geo2.sp"]);
     expect(keys(chain([...setup, "DROP TABLE geo"]).catalog.objects)).toEqual(["view shop.v"]);
     expect(chain([...setup, "DROP DATABASE shop"]).catalog.objects).toEqual([]);
+  });
+});
+
+describe("partitioned tables", () => {
+  test("PARTITION BY of any kind makes a plain table (the same rows), recorded with its method", () => {
+    const t = chain([RANGE]);
+    expect(t.statements).toEqual(['CREATE TABLE "shop"."c" ("id" integer NOT NULL, "v" integer, CONSTRAINT "c_pkey" PRIMARY KEY ("id"))']);
+    expect(keys(t.catalog.objects)).toEqual(["partitioning shop.c.RANGE"]);
+    expect(t.catalog.objects[0]!.reason).toContain("plain table");
+    for (const [clause, method] of [
+      ["PARTITION BY LIST (id) (PARTITION a VALUES IN (1, 2), PARTITION b VALUES IN (3))", "LIST"],
+      ["PARTITION BY RANGE COLUMNS (id) (PARTITION a VALUES LESS THAN (10))", "RANGE COLUMNS"],
+      ["PARTITION BY LINEAR HASH (id) PARTITIONS 4", "LINEAR HASH"],
+      ["PARTITION BY KEY () PARTITIONS 2", "KEY"],
+    ]) {
+      expect(keys(chain([`CREATE TABLE k (id INT PRIMARY KEY) ${clause}`]).catalog.objects)).toEqual([`partitioning shop.k.${method}`]);
+    }
+  });
+
+  test("ALTER … PARTITION BY replaces the record, REMOVE PARTITIONING removes it, ADD/REORGANIZE/COALESCE PARTITION change nothing", () => {
+    const again = chain([RANGE, "ALTER TABLE c PARTITION BY KEY () PARTITIONS 2"]);
+    expect(again.statements).toEqual([]);
+    expect(keys(again.catalog.objects)).toEqual(["partitioning shop.c.KEY"]);
+    const removed = chain([RANGE, "ALTER TABLE c REMOVE PARTITIONING"]);
+    expect(removed.catalog.objects).toEqual([]);
+    expect(removed.skipped[0]!.reason).toContain("is removed");
+    for (const op of ["ADD PARTITION (PARTITION p2 VALUES LESS THAN (300))", "REORGANIZE PARTITION p1 INTO (PARTITION p1 VALUES LESS THAN (200), PARTITION p2 VALUES LESS THAN MAXVALUE)", "COALESCE PARTITION 2"]) {
+      const t = chain([RANGE, `ALTER TABLE c ${op}`]);
+      expect(t.statements).toEqual([]);
+      expect(t.skipped.map((s) => s.reason)).toEqual(["the target table is not partitioned, and this moves no row in or out of the table"]);
+    }
+    expect(keys(chain([RANGE, "RENAME TABLE c TO d", "DROP TABLE d"]).catalog.objects)).toEqual([]);
+  });
+
+  test('untranslatable = "stop" refuses PARTITION BY', () => {
+    expect(() => chain([RANGE], { untranslatable: "stop" })).toThrow(/PARTITION BY of c: .*untranslatable = "stop"/);
   });
 });

@@ -407,8 +407,6 @@ describe("RENAME, TRUNCATE, DROP, LIKE, other statements", () => {
 describe("TARGET_DDL_INCOMPATIBLE", () => {
   test("each incompatible part is named, with what to do", () => {
     const cases: Array<[string[] | string, string]> = [
-      ["CREATE TABLE c (id INT) PARTITION BY HASH (id) PARTITIONS 4", "PARTITION BY of c"],
-      [[T, "ALTER TABLE t PARTITION BY KEY () PARTITIONS 2"], "PARTITION BY of t"],
       [[T, "ALTER TABLE t TRUNCATE PARTITION p0"], "ALTER TABLE t TRUNCATE PARTITION p0: it changes rows without logging them"],
       ["CREATE TABLE c (u UUID)", "column c.u of type UUID"],
       ["CREATE TABLE c (a INT) ENGINE=BLACKHOLE", "ENGINE=BLACKHOLE of c"],
