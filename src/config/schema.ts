@@ -162,7 +162,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
       untranslatable: {
         type: oneOf("record", "stop"),
         default: "record",
-        doc: "objects the target does not get (views, triggers, routines, events, CHECK, FULLTEXT/SPATIAL/functional indexes): record (apply the rest, list them in gs_replicate.skipped_objects and check) or stop; changes to rows always stop",
+        doc: "objects the target does not get (views, triggers, routines, events, CHECK, FULLTEXT/SPATIAL/functional indexes, partitioning): record (apply the rest, list them in gs_replicate.skipped_objects and check) or stop; changes to rows always stop",
       },
     },
   },
