@@ -14,7 +14,7 @@ import type { AlterOp, AlterTable, ColumnDef, ColumnPosition, TableRef } from ".
 import { findColumn, primaryKeyOf, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
 import { checkClause, columnSql, commentSql, defaultSql, implicitValue, isZeroDate, nextval, type ColumnPlan, planColumn, sequenceFor, ZERO_DATE_FAMILIES } from "./ddl-column.ts";
 import { createIndexSql, dropIndexSql, findIndex, planIndex } from "./ddl-index.ts";
-import { forgetPartitioning, moveTable, recordCheck, recordPartitioning, renameRecord } from "./ddl-objects.ts";
+import { changePartitions, deletePartitions, forgetPartitioning, moveTable, recordCheck, recordPartitioning, renameRecord } from "./ddl-objects.ts";
 import { addForeignKey, dropPending, ibfkNumber, planForeignKey } from "./ddl-foreign.ts";
 import { fitName, indexName, literal, membersCheckName, mysqlIndexName, primaryKeyName, sameName, sequenceName } from "./ddl-names.ts";
 import { position, renameColumn, restateColumn } from "./ddl-modify.ts";
@@ -23,8 +23,8 @@ import { checkTableOptions, targetColumn } from "./ddl-table.ts";
 import { quoteIdent } from "./identifiers.ts";
 import { familyOf } from "./types.ts";
 
-/** Partition and tablespace maintenance that changes rows without logging them. */
-const DATA_CHANGING = /^(DROP|TRUNCATE|EXCHANGE)\s+PARTITION|^(IMPORT|DISCARD)\s+(PARTITION|TABLESPACE)/i;
+/** Partition and tablespace maintenance that changes rows without logging them (DROP/TRUNCATE PARTITION: ddl-objects.ts). */
+const DATA_CHANGING = /^EXCHANGE\s+PARTITION|^(IMPORT|DISCARD)\s+(PARTITION|TABLESPACE)/i;
 /** Partition maintenance that moves rows between partitions and deletes none. */
 const PARTITION_LAYOUT = /^(ADD|REORGANIZE|COALESCE|REBUILD|ANALYZE|CHECK|OPTIMIZE|REPAIR)\s+PARTITION/i;
 
@@ -66,14 +66,18 @@ export function alterTable(tx: Translation, ddl: AlterTable): void {
     tx.existing(ref);
   }
   const before = tx.current(ref)!;
-  if (ddl.partitioning) recordPartitioning(tx, before.schema, before.name, ddl.partitioning);
+  if (ddl.partitioning) recordPartitioning(tx, before, ddl.partitioning);
   for (const op of ddl.ops) {
     if (op.op !== "other") continue;
     const text = op.text.trim();
-    if (/^REMOVE\s+PARTITIONING/i.test(text)) {
+    if (/^(DROP|TRUNCATE)\s+PARTITION/i.test(text)) deletePartitions(tx, before, text);
+    else if (/^REMOVE\s+PARTITIONING/i.test(text)) {
       const had = forgetPartitioning(tx, before.schema, before.name);
       tx.skip(`ALTER TABLE ${ref.table} REMOVE PARTITIONING`, `the target table is a plain table already${had ? "; its record in gs_replicate.skipped_objects is removed" : ""}`);
-    } else if (PARTITION_LAYOUT.test(text)) tx.skip(`ALTER TABLE ${ref.table} ${text}`, "the target table is not partitioned, and this moves no row in or out of the table");
+    } else if (PARTITION_LAYOUT.test(text)) {
+      changePartitions(tx, before, text);
+      tx.skip(`ALTER TABLE ${ref.table} ${text}`, "the target table is not partitioned, and this moves no row in or out of the table");
+    }
   }
   const ops = ddl.ops.map((op, i) => ({ op, i })).sort((a, b) => RANK[a.op.op] - RANK[b.op.op] || a.i - b.i);
   let current = ref;

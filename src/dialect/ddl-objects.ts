@@ -12,7 +12,10 @@
 // table takes its records along.
 
 import type { CheckDef, CodeObject, CodeObjectType, OtherDdl, TableRef } from "../binlog/ddl-model.ts";
+import { findColumn, type TargetTable } from "./ddl-catalog.ts";
 import { sameName } from "./ddl-names.ts";
+import { type PartitionDef, type Partitioning, parseDefinitions, parsePartitioning, partitionCondition } from "./ddl-partitions.ts";
+import { familyOf } from "./types.ts";
 import type { Translation } from "./ddl-state.ts";
 
 export type SkippedKind = "index" | "check" | "partitioning" | "view" | "trigger" | "procedure" | "function" | "event" | "package";
@@ -31,6 +34,8 @@ export interface SkippedObject {
   reason: string;
   /** What to do at cutover. */
   cutover: string;
+  /** partitioning: the partitions as row sets (ddl-partitions.ts), JSON, when they are exact. */
+  definition?: string;
   /** Where the source created it: kept when the record is moved (a renamed table). */
   gtid?: string | null;
   position?: string;
@@ -45,16 +50,80 @@ export type UntranslatablePolicy = (typeof UNTRANSLATABLE_POLICIES)[number];
  * decides where MySQL stores them. Partition DDL that deletes rows (DROP, TRUNCATE, EXCHANGE
  * PARTITION) is not logged as row changes, so it stops the sink (ddl-alter.ts) whatever the policy.
  */
-export function recordPartitioning(tx: Translation, schema: string, table: string, clause: string): void {
+export function recordPartitioning(tx: Translation, t: TargetTable, clause: string): void {
+  const { schema, name: table } = t;
   forgetPartitioning(tx, schema, table);
+  const exact = parsePartitioning(clause);
+  const column = exact ? findColumn(t, exact.column) : undefined;
+  if (exact && column) exact.column = column.name;
+  const definition = exact && column && familyOf(column.type) === "int" ? JSON.stringify(exact) : undefined;
   const method = /^PARTITION\s+BY\s+(LINEAR\s+)?(\w+)(\s+COLUMNS)?/i.exec(clause.trim());
   tx.record(`PARTITION BY of ${table}`, schema, {
     kind: "partitioning",
     table,
     name: method ? `${method[1] ?? ""}${method[2]}${method[3] ?? ""}`.toUpperCase().replace(/\s+/g, " ") : "PARTITION BY",
-    reason: "the table is replicated as a plain table, which holds exactly the source's rows (partitioning only decides where MySQL stores them); DROP/TRUNCATE/EXCHANGE PARTITION, which delete rows without logging them, stop the sink",
+    reason: partitionReason(definition !== undefined),
     cutover: "if the target should be partitioned, recreate the table partitioned (openGauss: PARTITION BY RANGE/LIST/HASH; PostgreSQL: declarative partitioning) and copy its rows",
+    ...(definition ? { definition } : {}),
   });
+}
+
+function partitionReason(exact: boolean): string {
+  const plain = "the table is replicated as a plain table, which holds exactly the source's rows (partitioning only decides where MySQL stores them)";
+  return exact
+    ? `${plain}; DROP/TRUNCATE PARTITION, which MySQL logs without the rows they delete, are applied as a DELETE of the partition's rows`
+    : `${plain}; DROP/TRUNCATE/EXCHANGE PARTITION, which delete rows without logging them, stop the sink (only RANGE/LIST on an integer column have partitions the sink can delete exactly)`;
+}
+
+function partitioningOf(tx: Translation, t: TargetTable): SkippedObject | undefined {
+  return tx.catalog.objects.find((o) => o.kind === "partitioning" && o.schema === t.schema && sameName(o.table, t.name));
+}
+
+const unquote = (name: string) => name.trim().replace(/^`(.*)`$/s, "$1").replace(/``/g, "`");
+
+/**
+ * DROP/TRUNCATE PARTITION: a DELETE of exactly the partition's rows when the record has the
+ * partitions (ddl-partitions.ts), else refused: MySQL logged the statement, not the rows.
+ */
+export function deletePartitions(tx: Translation, t: TargetTable, text: string): void {
+  const m = /^(DROP|TRUNCATE)\s+PARTITION\s+(.+)$/is.exec(text);
+  const record = partitioningOf(tx, t);
+  const p = record?.definition ? (JSON.parse(record.definition) as Partitioning) : undefined;
+  const names = m && /^ALL$/i.test(m[2]!.trim()) ? "ALL" : (m?.[2] ?? "").split(",").map(unquote);
+  const condition = m && p ? partitionCondition(p, names) : undefined;
+  if (!m || !p || !condition) {
+    const why = !p ? "the sink does not know which rows the partition holds (only RANGE/LIST partitioning on an integer column is followed)" : "the partition is not among those the sink knows for the table";
+    tx.refuse(`ALTER TABLE ${t.name} ${text}`, `it changes rows without logging them (the binlog has the statement, not the rows), and ${why}; delete the same rows on the target (SHOW CREATE TABLE on the source gives the partition's bounds)`);
+  }
+  const statement = `DELETE FROM ${tx.qualifiedName(t.schema, t.name)} WHERE ${condition}`;
+  tx.emit(statement);
+  tx.note(`${text} of ${t.name}: the target table is not partitioned; the partition's rows are deleted: ${statement}`);
+  if (m[1]!.toUpperCase() === "DROP" && names !== "ALL") {
+    p.partitions = p.partitions.filter((d) => !names.some((n) => sameName(n, d.name)));
+    record!.definition = JSON.stringify(p);
+  }
+}
+
+/** ADD PARTITION / REORGANIZE PARTITION … INTO: the record's partitions follow, or are dropped when not understood. */
+export function changePartitions(tx: Translation, t: TargetTable, text: string): void {
+  const record = partitioningOf(tx, t);
+  if (!record?.definition) return;
+  const p = JSON.parse(record.definition) as Partitioning;
+  const add = /^ADD\s+PARTITION\s*(\(.*\))$/is.exec(text);
+  const reorganize = /^REORGANIZE\s+PARTITION\s+(.+?)\s+INTO\s*(\(.*\))$/is.exec(text);
+  const defs = add ? parseDefinitions(add[1]!, p.method) : reorganize ? parseDefinitions(reorganize[2]!, p.method) : undefined;
+  let next: PartitionDef[] | undefined;
+  if (add && defs) next = [...p.partitions, ...defs];
+  if (reorganize && defs) {
+    const names = reorganize[1]!.split(",").map(unquote);
+    const at = p.partitions.findIndex((d) => names.some((n) => sameName(n, d.name)));
+    if (at >= 0) next = [...p.partitions.slice(0, at), ...defs, ...p.partitions.slice(at).filter((d) => !names.some((n) => sameName(n, d.name)))];
+  }
+  if (next) record.definition = JSON.stringify({ ...p, partitions: next });
+  else {
+    delete record.definition;
+    record.reason = partitionReason(false);
+  }
 }
 
 /** REMOVE PARTITIONING, or a new PARTITION BY: the old record goes; whether there was one. */
@@ -87,7 +156,7 @@ const CODE: Record<CodeObjectType, { kind: SkippedKind; reason: string; cutover:
 };
 
 /** What a record looks like before the sink adds where it came from. */
-export type ObjectRecord = Pick<SkippedObject, "kind" | "table" | "name" | "reason" | "cutover">;
+export type ObjectRecord = Pick<SkippedObject, "kind" | "table" | "name" | "reason" | "cutover" | "definition">;
 
 export function sameObject(a: Pick<SkippedObject, "kind" | "schema" | "table" | "name">, b: Pick<SkippedObject, "kind" | "schema" | "table" | "name">): boolean {
   return a.kind === b.kind && a.schema === b.schema && sameName(a.table, b.table) && sameName(a.name, b.name);

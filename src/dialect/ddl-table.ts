@@ -63,7 +63,6 @@ export function createTable(tx: Translation, ddl: CreateTable): void {
     tx.catalog.remove(schema, existing.name);
     forgetTable(tx, schema, existing.name);
   }
-  if (ddl.partitioning) recordPartitioning(tx, schema, ref.table, ddl.partitioning);
   const pkColumns = ddl.primaryKey?.parts.flatMap((p) => ("column" in p ? [p.column] : [])) ?? [];
   const plans = ddl.columns.map((c) => planColumn(tx, ref, c, { tableCharset: ddl.options.charset, inPrimaryKey: pkColumns.some((k) => sameName(k, c.name)) }));
   const sequences = new Map<ColumnPlan, string>();
@@ -116,6 +115,7 @@ export function createTable(tx: Translation, ddl: CreateTable): void {
   if (ddl.options.comment) tx.emit(commentSql(`TABLE ${qt}`, ddl.options.comment));
   for (const p of plans) if (p.comment) tx.emit(commentSql(`COLUMN ${qt}.${quoteIdent(p.name)}`, p.comment));
   tx.catalog.put(table);
+  if (ddl.partitioning) recordPartitioning(tx, table, ddl.partitioning);
 }
 
 /** Table-level foreign keys, and inline `col … REFERENCES`, which only MariaDB enforces. */
