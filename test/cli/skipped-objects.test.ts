@@ -91,7 +91,7 @@ describe.each(TARGETS)("objects the target does not get (%s)", (dialect) => {
     await sql.end();
   }, 180_000);
 
-  test("a partitioned table replicates as a plain table (recorded); TRUNCATE PARTITION, which MariaDB logs without its rows, stops the sink", async () => {
+  test("partitioned tables replicate as plain tables (recorded); TRUNCATE/DROP PARTITION, which MariaDB logs without their rows, delete the same rows, or stop when the partition's rows are not known", async () => {
     const db = await getMariadb();
     const target = await getTarget(dialect);
     const name = uniqueName("parts");
@@ -100,37 +100,47 @@ describe.each(TARGETS)("objects the target does not get (%s)", (dialect) => {
     const c = await db.connect();
     await c.query(`CREATE DATABASE ${name}; USE ${name}`);
     await c.query(`CREATE TABLE m (id INT PRIMARY KEY, v INT) PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN (100), PARTITION p1 VALUES LESS THAN (200))`);
-    await c.query(`INSERT INTO m VALUES (1, 1), (50, 2), (150, 3)`);
+    await c.query(`CREATE TABLE y (d DATE NOT NULL) PARTITION BY RANGE (YEAR(d)) (PARTITION old VALUES LESS THAN (2020), PARTITION new VALUES LESS THAN MAXVALUE)`);
+    await c.query(`INSERT INTO m VALUES (1, 1), (50, 2), (150, 3); INSERT INTO y VALUES ('2019-05-01'), ('2021-01-01')`);
     await c.query(`ALTER TABLE m ADD PARTITION (PARTITION p2 VALUES LESS THAN MAXVALUE)`);
     await c.query(`INSERT INTO m VALUES (250, 4)`);
     const before = await currentPosition();
     await c.query(`ALTER TABLE m TRUNCATE PARTITION p0`);
-    const [[{ gtid }]] = (await c.query("SELECT @@gtid_binlog_pos AS gtid")) as unknown as [[{ gtid: string }]];
     // The binlog has the statement, not the two rows it deleted.
     const [events] = (await c.query(`SHOW BINLOG EVENTS IN '${before.file}' FROM ${before.pos}`)) as unknown as [Array<{ Event_type: string }>];
     expect(events.map((e) => e.Event_type)).toContain("Query");
     expect(events.filter((e) => /rows/i.test(e.Event_type))).toEqual([]);
-    await c.query(`INSERT INTO m VALUES (2, 5)`);
+    await c.query(`INSERT INTO m VALUES (2, 5); ALTER TABLE m DROP PARTITION p1; INSERT INTO m VALUES (120, 6)`);
+    await c.query(`ALTER TABLE y TRUNCATE PARTITION old`);
+    const [[{ gtid }]] = (await c.query("SELECT @@gtid_binlog_pos AS gtid")) as unknown as [[{ gtid: string }]];
+    await c.query(`INSERT INTO y VALUES ('2018-01-01')`);
+    const [source] = (await c.query(`SELECT id FROM m ORDER BY id`)) as unknown as [Array<{ id: number }>];
     await c.end();
     const cfg = await pipelineConfig(db, target, name, name, from, journalTransport().toml);
     expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
     const stop = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
     expect(stop.code).toBe(1);
-    expect(stop.stderr).toMatch(/recorded, not applied: partitioning \S+\.m RANGE .*plain table/);
+    expect(stop.stderr).toMatch(/recorded, not applied: partitioning \S+\.m RANGE .*applied as a DELETE/);
+    expect(stop.stderr).toMatch(/TRUNCATE PARTITION p0 of m: .*DELETE FROM/);
     expect(stop.stderr).toContain(`GTID ${gtid}`);
-    expect(stop.stderr).toContain("TRUNCATE PARTITION p0: it changes rows without logging them");
+    expect(stop.stderr).toContain("TRUNCATE PARTITION old: it changes rows without logging them");
     const sql = target.sql(name);
     const ids = async () => [...(await sql.unsafe(`SELECT id FROM "${name}".m ORDER BY id`))].map((r) => r.id as number);
-    expect(await ids()).toEqual([1, 50, 150, 250]);
-    expect([...(await sql.unsafe(`SELECT kind, table_name, object_name FROM gs_replicate.skipped_objects WHERE schema_name = $1`, [name]))].map((r) => `${r.kind} ${r.table_name} ${r.object_name}`)).toEqual([
+    const years = async () => [...(await sql.unsafe(`SELECT to_char(d, 'YYYY') AS y FROM "${name}".y ORDER BY d`))].map((r) => r.y as string);
+    // TRUNCATE PARTITION p0 and DROP PARTITION p1 deleted the same rows as on the source.
+    expect(await ids()).toEqual(source.map((r) => r.id));
+    expect(await ids()).toEqual([2, 120, 250]);
+    expect(await years()).toEqual(["2019", "2021"]);
+    expect([...(await sql.unsafe(`SELECT kind, table_name, object_name FROM gs_replicate.skipped_objects WHERE schema_name = $1 ORDER BY table_name`, [name]))].map((r) => `${r.kind} ${r.table_name} ${r.object_name}`)).toEqual([
       "partitioning m RANGE",
+      "partitioning y RANGE",
     ]);
-    // What the README says to do: the same rows deleted by hand, then past the statement.
-    await sql.unsafe(`DELETE FROM "${name}".m WHERE id < 100`);
+    // What the message says to do: the same rows deleted by hand, then past the statement.
+    await sql.unsafe(`DELETE FROM "${name}".y WHERE d < '2020-01-01'`);
     const resumed = await runCli(["sink", "--config", cfg, "--stop-at-end", "--skip-ddl", gtid]);
     expect(resumed.stderr).not.toContain("ERROR");
     expect(resumed.code).toBe(0);
-    expect(await ids()).toEqual([2, 150, 250]);
+    expect(await years()).toEqual(["2018", "2021"]);
     await sql.end();
   }, 180_000);
 });
