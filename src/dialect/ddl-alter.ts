@@ -8,7 +8,8 @@
 // What MySQL computes into EXISTING rows is not in the log, so it must be reproduced exactly or
 // refused: the implicit value of an added NOT NULL column (0, '', the first ENUM member; zero
 // dates cannot be), an added column's DEFAULT, numbering of an added AUTO_INCREMENT column,
-// generated values.
+// generated values. Likewise the rows DROP/TRUNCATE PARTITION delete: a DELETE of exactly
+// them where the partitions are known (ddl-objects.ts, ddl-partitions.ts), else refused.
 
 import type { AlterOp, AlterTable, ColumnDef, ColumnPosition, TableRef } from "../binlog/ddl-model.ts";
 import { findColumn, primaryKeyOf, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";

@@ -11,8 +11,8 @@
 //     (views, triggers, routines, events, CHECK, FULLTEXT/SPATIAL/functional indexes) are
 //     also recorded, or refused under [sink] untranslatable = "stop" (ddl-objects.ts);
 //   - refused with TARGET_DDL_INCOMPATIBLE when the target would hold different data or a
-//     different shape than the source (partitioning, unknown types, unparsed
-//     statements, data-changing partition DDL, …): the message names the statement and the
+//     different shape than the source (unknown types, unparsed statements, partition DDL
+//     that deletes rows the sink cannot name exactly, …): the message names the statement and the
 //     part, and says to apply an equivalent change by hand and resume with --skip-ddl.
 // Nothing is dropped silently.
 
