@@ -1,7 +1,15 @@
-// The schema history's persisted form: plain JSON with a format number, stored by the events
+// The schema history's persisted forms: plain JSON with a format number, stored by the events
 // layer next to the binlog position so that a restart decodes with the definitions of THAT
 // position. Reading checks the shape before trusting it: a corrupt or foreign document must
 // fail here with a clear error, not later as misdecoded rows.
+//
+// Format 1 (written by earlier versions, still read): the whole history in one document.
+// Format 2: the history as parts, so that no log record grows with the schema. A "base" part
+// holds the server facts; "change" parts put or remove table definitions (and database
+// defaults) by key. A history is a base followed by changes, replayed in order: a full
+// snapshot is a base plus changes naming every table, a DDL adds a change naming only the
+// tables it touched. The entries of one change name distinct keys, so one change may be split
+// into pieces (splitChange) that apply in any order.
 
 import { ReplicateError } from "../errors.ts";
 import type { CharsetPair, TableDef } from "./ddl-apply.ts";
@@ -23,9 +31,8 @@ export interface SchemaState extends ServerFacts {
   unknown: Map<string, { database: string; table: string; reason: string }>;
 }
 
-export interface SchemaHistoryJson {
-  format: typeof SCHEMA_FORMAT;
-  version: number;
+/** Server facts and catalogs, as both formats write them. */
+interface FactsJson {
   flavour: "mysql" | "mariadb";
   serverVersion: number;
   lowerCaseTableNames: number;
@@ -36,6 +43,11 @@ export interface SchemaHistoryJson {
   charsets: Array<[string, string, number]>;
   /** [name, id, charset] */
   collations: Array<[string, number, string]>;
+}
+
+export interface SchemaHistoryJson extends FactsJson {
+  format: typeof SCHEMA_FORMAT;
+  version: number;
   /** [key, charset, collation] */
   databaseDefaults: Array<[string, string, string]>;
   tables: TableDef[];
@@ -43,10 +55,32 @@ export interface SchemaHistoryJson {
   unknown: Array<[string, string, string]>;
 }
 
-export function schemaToJSON(s: SchemaState, version: number): SchemaHistoryJson {
+export const PART_FORMAT = 2;
+
+export interface HistoryBaseJson extends FactsJson {
+  format: typeof PART_FORMAT;
+  part: "base";
+}
+
+export interface HistoryChangeJson {
+  format: typeof PART_FORMAT;
+  part: "change";
+  /** Set: [key, charset, collation] */
+  databaseDefaults: Array<[string, string, string]>;
+  /** Database keys whose default is gone (the database was dropped). */
+  droppedDatabases: string[];
+  /** Put (replacing whatever the key held). */
+  tables: TableDef[];
+  /** Put: [database, table, reason] */
+  unknown: Array<[string, string, string]>;
+  /** Keys, as [database, table], that hold nothing any more. */
+  removed: Array<[string, string]>;
+}
+
+export type HistoryPartJson = HistoryBaseJson | HistoryChangeJson;
+
+function factsToJSON(s: SchemaState): FactsJson {
   return {
-    format: SCHEMA_FORMAT,
-    version,
     flavour: s.flavour,
     serverVersion: s.serverVersion,
     lowerCaseTableNames: s.lowerCaseTableNames,
@@ -55,10 +89,82 @@ export function schemaToJSON(s: SchemaState, version: number): SchemaHistoryJson
     databases: s.databases,
     charsets: s.charsets.map((c) => [c.name, c.defaultCollation, c.maxlen]),
     collations: s.collations.map((c) => [c.name, c.id, c.charset]),
+  };
+}
+
+export function schemaToJSON(s: SchemaState, version: number): SchemaHistoryJson {
+  return {
+    format: SCHEMA_FORMAT,
+    version,
+    ...factsToJSON(s),
     databaseDefaults: [...s.databaseDefaults].map(([k, v]) => [k, v.charset, v.collation]),
     tables: [...s.tables.values()],
     unknown: [...s.unknown.values()].map((u) => [u.database, u.table, u.reason]),
   };
+}
+
+export function baseToJSON(s: SchemaState): HistoryBaseJson {
+  return { format: PART_FORMAT, part: "base", ...factsToJSON(s) };
+}
+
+/**
+ * The change that brings a history from its previous persisted state to `s`, given the keys
+ * touched since ("all": every entry, the body of a full snapshot).
+ */
+export function changeToJSON(s: SchemaState, tableKeys: Iterable<string> | "all", databaseKeys: Iterable<string> | "all"): HistoryChangeJson {
+  const out: HistoryChangeJson = { format: PART_FORMAT, part: "change", databaseDefaults: [], droppedDatabases: [], tables: [], unknown: [], removed: [] };
+  for (const k of databaseKeys === "all" ? s.databaseDefaults.keys() : databaseKeys) {
+    const v = s.databaseDefaults.get(k);
+    if (v) out.databaseDefaults.push([k, v.charset, v.collation]);
+    else out.droppedDatabases.push(k);
+  }
+  for (const k of tableKeys === "all" ? [...s.tables.keys(), ...s.unknown.keys()] : tableKeys) {
+    const t = s.tables.get(k);
+    const u = s.unknown.get(k);
+    if (t) out.tables.push(t);
+    else if (u) out.unknown.push([u.database, u.table, u.reason]);
+    else out.removed.push(k.split("\u0000") as [string, string]);
+  }
+  return out;
+}
+
+const utf8Bytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
+
+/**
+ * `change` as pieces whose JSON text is at most `maxBytes` bytes each (at least one piece).
+ * A single table definition larger than that cannot be stored: BINLOG_SCHEMA_MISSING names it.
+ */
+export function splitChange(change: HistoryChangeJson, maxBytes: number): HistoryChangeJson[] {
+  const empty = (): HistoryChangeJson => ({ format: PART_FORMAT, part: "change", databaseDefaults: [], droppedDatabases: [], tables: [], unknown: [], removed: [] });
+  const frame = utf8Bytes(empty());
+  const pieces: HistoryChangeJson[] = [];
+  let cur = empty();
+  let size = frame;
+  const add = <K extends "databaseDefaults" | "droppedDatabases" | "tables" | "unknown" | "removed">(key: K, entry: HistoryChangeJson[K][number]) => {
+    const n = utf8Bytes(entry) + 1; // and its comma
+    if (frame + n > maxBytes) {
+      const what = key === "tables" ? (entry as TableDef) : undefined;
+      throw new ReplicateError(
+        "BINLOG_SCHEMA_MISSING",
+        `the definition of ${what ? `table ${what.database}.${what.table}` : `a schema history entry (${key})`} takes ${n} bytes in the schema history, more than the ${maxBytes} one log record may hold (Kafka's default message.max.bytes is about 1 MB): the history cannot keep it; set binlog_row_metadata=FULL on the source, where no history is needed`,
+        what ? { where: `${what.database}.${what.table}` } : {},
+      );
+    }
+    if (size + n > maxBytes) {
+      pieces.push(cur);
+      cur = empty();
+      size = frame;
+    }
+    (cur[key] as unknown[]).push(entry);
+    size += n;
+  };
+  for (const e of change.databaseDefaults) add("databaseDefaults", e);
+  for (const e of change.droppedDatabases) add("droppedDatabases", e);
+  for (const e of change.removed) add("removed", e);
+  for (const e of change.unknown) add("unknown", e);
+  for (const e of change.tables) add("tables", e);
+  pieces.push(cur);
+  return pieces;
 }
 
 function bad(what: string): ReplicateError {
@@ -101,17 +207,19 @@ function table(v: unknown): TableDef {
   return v as unknown as TableDef;
 }
 
-export function schemaFromJSON(json: unknown): { state: SchemaState; version: number } {
+function parse(json: unknown): Obj {
   const o = typeof json === "string" ? (JSON.parse(json) as unknown) : json;
   if (!isObj(o)) throw bad("not an object");
-  if (o.format !== SCHEMA_FORMAT) throw bad(`format ${String(o.format)}, this version reads ${SCHEMA_FORMAT}`);
+  return o;
+}
+
+/** A state with the facts of `o` and no entries. */
+function facts(o: Obj): SchemaState {
   if (o.flavour !== "mysql" && o.flavour !== "mariadb") throw bad("flavour");
-  if (!isNum(o.version) || !isNum(o.serverVersion) || !isNum(o.lowerCaseTableNames) || typeof o.explicitDefaultsForTimestamp !== "boolean") {
-    throw bad("server facts");
-  }
+  if (!isNum(o.serverVersion) || !isNum(o.lowerCaseTableNames) || typeof o.explicitDefaultsForTimestamp !== "boolean") throw bad("server facts");
   const databases = arr(o, "databases");
   if (!databases.every(isStr)) throw bad("databases");
-  const state: SchemaState = {
+  return {
     flavour: o.flavour,
     serverVersion: o.serverVersion,
     lowerCaseTableNames: o.lowerCaseTableNames,
@@ -126,20 +234,66 @@ export function schemaFromJSON(json: unknown): { state: SchemaState; version: nu
       const [name, id, charset] = tuple(e, "sns", "collations") as [string, number, string];
       return { name, id, charset };
     }),
-    databaseDefaults: new Map(
-      arr(o, "databaseDefaults").map((e) => {
-        const [k, charset, collation] = tuple(e, "sss", "databaseDefaults") as [string, string, string];
-        return [k, { charset, collation }];
-      }),
-    ),
+    databaseDefaults: new Map(),
     tables: new Map(),
     unknown: new Map(),
   };
+}
+
+/** Puts the entries of `o` (format 1 document or format 2 change) into `state`. */
+function putEntries(state: SchemaState, o: Obj): void {
   const fold = (s: string) => (state.lowerCaseTableNames > 0 ? s.toLowerCase() : s);
-  for (const t of arr(o, "tables").map(table)) state.tables.set(`${fold(t.database)}\u0000${fold(t.table)}`, t);
+  for (const e of arr(o, "databaseDefaults")) {
+    const [k, charset, collation] = tuple(e, "sss", "databaseDefaults") as [string, string, string];
+    state.databaseDefaults.set(k, { charset, collation });
+  }
+  for (const t of arr(o, "tables").map(table)) {
+    const k = `${fold(t.database)}\u0000${fold(t.table)}`;
+    state.unknown.delete(k);
+    state.tables.set(k, t);
+  }
   for (const e of arr(o, "unknown")) {
     const [database, table, reason] = tuple(e, "sss", "unknown") as [string, string, string];
-    state.unknown.set(`${fold(database)}\u0000${fold(table)}`, { database, table, reason });
+    const k = `${fold(database)}\u0000${fold(table)}`;
+    state.tables.delete(k);
+    state.unknown.set(k, { database, table, reason });
   }
+}
+
+export function schemaFromJSON(json: unknown): { state: SchemaState; version: number } {
+  const o = parse(json);
+  if (o.format !== SCHEMA_FORMAT) throw bad(`format ${String(o.format)}, this version reads ${SCHEMA_FORMAT}`);
+  if (!isNum(o.version)) throw bad("server facts");
+  const state = facts(o);
+  putEntries(state, o);
   return { state, version: o.version };
+}
+
+/** The state a base part and the change parts after it describe, in order. */
+export function schemaFromParts(parts: readonly unknown[]): SchemaState {
+  let state: SchemaState | undefined;
+  parts.forEach((json, i) => {
+    const o = parse(json);
+    if (o.format !== PART_FORMAT) throw bad(`part ${i + 1} has format ${String(o.format)}, this version reads ${PART_FORMAT}`);
+    if (i === 0) {
+      if (o.part !== "base") throw bad(`the first part is a ${String(o.part)}, not the base`);
+      state = facts(o);
+      return;
+    }
+    if (o.part !== "change" || !state) throw bad(`part ${i + 1} is a ${String(o.part)}, not a change`);
+    const fold = (s: string) => (state!.lowerCaseTableNames > 0 ? s.toLowerCase() : s);
+    for (const k of arr(o, "droppedDatabases")) {
+      if (!isStr(k)) throw bad("an entry of droppedDatabases");
+      state.databaseDefaults.delete(k);
+    }
+    for (const e of arr(o, "removed")) {
+      const [database, table] = tuple(e, "ss", "removed") as [string, string];
+      const k = `${fold(database)}\u0000${fold(table)}`;
+      state.tables.delete(k);
+      state.unknown.delete(k);
+    }
+    putEntries(state, o);
+  });
+  if (!state) throw bad("no parts");
+  return state;
 }

@@ -244,6 +244,18 @@ export interface OtherDdl extends Base {
   kind: "other";
   /** Leading keywords, e.g. "CREATE VIEW", "GRANT". */
   what: string;
+  /** For a view, trigger, routine or event: what it names, when the names were read. */
+  object?: CodeObject;
+}
+export type CodeObjectType = "VIEW" | "TRIGGER" | "PROCEDURE" | "FUNCTION" | "EVENT" | "PACKAGE" | "PACKAGE BODY";
+export interface CodeObject {
+  type: CodeObjectType;
+  /** The objects named, in their database (DROP VIEW a, b names two). */
+  names: TableRef[];
+  /** CREATE TRIGGER … ON table: the table it fires on. */
+  table?: TableRef;
+  /** ALTER EVENT … RENAME TO / ALTER VIEW is not a rename: only events rename themselves. */
+  renameTo?: TableRef;
 }
 /** DDL this parser does not understand. */
 export interface UnparsedDdl extends Base {

@@ -17,7 +17,7 @@ import { parseTableRef } from "./ddl-column.ts";
 import { type Cursor, cursorFor, DdlSyntaxError, type LexOptions, SQL_MODE } from "./ddl-lexer.ts";
 import { expectEnd, indexOptions, parseCreateTableBody, parseTableOptions } from "./ddl-table.ts";
 import { parseKeyParts } from "./ddl-column.ts";
-import type { CreateIndex, Ddl, IndexDef, IndexKind, TableOptions, TableRef } from "./ddl-model.ts";
+import type { CodeObject, CodeObjectType, CreateIndex, Ddl, IndexDef, IndexKind, TableOptions, TableRef } from "./ddl-model.ts";
 
 export type * from "./ddl-model.ts";
 
@@ -221,10 +221,56 @@ function otherObject(c: Cursor, statement: string, verb: string): Ddl {
     const t = c.peek(k)!;
     if (t.kind === "word" && OTHER_OBJECTS.has(t.upper)) {
       if (t.upper === "SPATIAL" && !c.isWordAt(k + 1, "REFERENCE")) break;
-      return { kind: "other", statement, what: `${verb} ${t.upper}` };
+      const what = `${verb} ${t.upper}`;
+      const object = CODE_OBJECTS.has(t.upper) ? codeObject(c, k) : undefined;
+      return object ? { kind: "other", statement, what, object } : { kind: "other", statement, what };
     }
   }
   throw c.fail(`${verb} of this object is not a DDL this parser knows`);
+}
+
+const CODE_OBJECTS = new Set(["VIEW", "TRIGGER", "PROCEDURE", "FUNCTION", "EVENT", "PACKAGE", "AGGREGATE"]);
+
+/**
+ * The names a view/trigger/routine/event statement is about, its keyword at token k; undefined
+ * when they cannot be read (the statement is still "other": it changes no table).
+ */
+function codeObject(c: Cursor, k: number): CodeObject | undefined {
+  try {
+    c.i += k;
+    let type = c.next().upper as CodeObjectType | "AGGREGATE";
+    if (type === "AGGREGATE") {
+      c.expectWord("FUNCTION");
+      type = "FUNCTION";
+    }
+    if (type === "PACKAGE" && c.eatWord("BODY")) type = "PACKAGE BODY";
+    if (!c.eatWords("IF", "NOT", "EXISTS")) c.eatWords("IF", "EXISTS");
+    const names: TableRef[] = [];
+    do names.push(objectRef(c, type === "VIEW")); while (c.eatPunct(","));
+    const object: CodeObject = { type, names };
+    if (type === "TRIGGER") {
+      while (!c.atEnd() && !c.isWord("ON")) c.next();
+      if (c.eatWord("ON")) object.table = parseTableRef(c);
+    }
+    if (type === "EVENT") {
+      while (!c.atEnd() && !(c.isWord("RENAME") && c.isWordAt(1, "TO"))) c.next();
+      if (c.eatWords("RENAME", "TO")) object.renameTo = objectRef(c, false);
+    }
+    return object;
+  } catch (err) {
+    if (err instanceof DdlSyntaxError) return undefined;
+    throw err;
+  }
+}
+
+/** db.name or name; a view's name is a table name (lower_case_table_names applies), a routine's is not. */
+function objectRef(c: Cursor, tableLike: boolean): TableRef {
+  const first = c.ident();
+  if (c.eatPunct(".")) {
+    const name = c.ident();
+    return { database: c.objectName(first), table: tableLike ? c.objectName(name) : name };
+  }
+  return { database: c.database, table: tableLike ? c.objectName(first) : first };
 }
 
 function lockAndAlgorithm(c: Cursor, out: { algorithm?: string; lock?: string }): void {

@@ -5,8 +5,10 @@
 //
 // Lifecycle: snapshot() reads information_schema at the start position (the caller takes it
 // while no DDL runs, then reads the position); apply() follows every DDL item of the stream in
-// order; toJSON()/fromJSON() persist it next to the position so a restart continues with the
-// schema of that position, not today's.
+// order; the events layer persists it next to the position (src/events/history.ts: base() and
+// everything() for a full snapshot, takeChanges() for what the DDL since the last one touched;
+// fromParts() rebuilds it), so a restart continues with the schema of that position, not
+// today's. toJSON()/fromJSON() are the single-document form earlier versions wrote.
 //
 // resolve() is called per TABLE_MAP. TABLE_MAP stays authoritative for everything it carries
 // (type codes, sizes, nullability, and MySQL MINIMAL's signedness/charsets); the history adds
@@ -29,11 +31,11 @@ import { binlogMismatch, binlogTypeText, Catalog, isNumericType, typeText } from
 import type { TableMap } from "./events/tablemap.ts";
 import { type ColumnInfo, ColumnType, type TableInfo } from "./types.ts";
 import { MARIADB_BLOB_COMPRESSED, MARIADB_VARCHAR_COMPRESSED } from "./columns.ts";
-import { schemaFromJSON, type SchemaHistoryJson, type SchemaState, schemaToJSON } from "./ddl-json.ts";
+import { baseToJSON, changeToJSON, type HistoryBaseJson, type HistoryChangeJson, schemaFromJSON, schemaFromParts, type SchemaHistoryJson, type SchemaState, schemaToJSON } from "./ddl-json.ts";
 
 export type { TableDef } from "./ddl-apply.ts";
 export type { Query } from "./ddl-catalog.ts";
-export type { SchemaHistoryJson } from "./ddl-json.ts";
+export type { HistoryBaseJson, HistoryChangeJson, SchemaHistoryJson } from "./ddl-json.ts";
 
 /** What apply() needs of a DDL item (src/binlog/transactions.ts DdlItem). */
 export interface DdlLike {
@@ -55,6 +57,9 @@ export class SchemaHistory {
   private readonly cache = new WeakMap<TableDef, Map<string, Merged>>();
   /** opaque() results for tables outside the followed databases, bounded. */
   private readonly others = new Map<string, Merged>();
+  /** Table and database keys changed since the last takeChanges(). */
+  private changedTables = new Set<string>();
+  private changedDatabases = new Set<string>();
 
   private constructor(private readonly state: SchemaState) {
     this.env = { catalog: new Catalog(state.charsets, state.collations), flavour: state.flavour, explicitDefaultsForTimestamp: state.explicitDefaultsForTimestamp };
@@ -68,7 +73,14 @@ export class SchemaHistory {
     for (const t of snap.tables) h.put(h.normalise(t));
     for (const u of snap.unknown) h.state.unknown.set(h.key(u.database, u.table), u);
     h.version = 0;
+    h.changedTables.clear();
+    h.changedDatabases.clear();
     return h;
+  }
+
+  /** The history a base part and the change parts after it describe (src/events/history.ts). */
+  static fromParts(parts: readonly unknown[]): SchemaHistory {
+    return new SchemaHistory(schemaFromParts(parts));
   }
 
   static fromJSON(json: unknown): SchemaHistory {
@@ -80,6 +92,29 @@ export class SchemaHistory {
 
   toJSON(): SchemaHistoryJson {
     return schemaToJSON(this.state, this.version);
+  }
+
+  /** The server facts: the first part of a full snapshot. */
+  base(): HistoryBaseJson {
+    return baseToJSON(this.state);
+  }
+
+  /** Every definition as one change: after base(), a full snapshot. */
+  everything(): HistoryChangeJson {
+    return changeToJSON(this.state, "all", "all");
+  }
+
+  /** Whether a definition changed since the last takeChanges(). */
+  get changed(): boolean {
+    return this.changedTables.size > 0 || this.changedDatabases.size > 0;
+  }
+
+  /** What changed since the last call (the snapshot, the load), as one change; forgets it. */
+  takeChanges(): HistoryChangeJson {
+    const change = changeToJSON(this.state, this.changedTables, this.changedDatabases);
+    this.changedTables = new Set();
+    this.changedDatabases = new Set();
+    return change;
   }
 
   /** The current definition of a table, or undefined when it is not followed. */
@@ -106,6 +141,7 @@ export class SchemaHistory {
         if (ddl.kind === "create_database" && ddl.orReplace) this.dropDatabase(ddl.name);
         const base = ddl.kind === "alter_database" ? (current ?? s.server) : s.server;
         s.databaseDefaults.set(k, resolveCharset(this.env, ddl.name, ddl.charset, ddl.collation, base));
+        this.changedDatabases.add(k);
         this.version++;
         break;
       }
@@ -294,27 +330,34 @@ export class SchemaHistory {
 
   private dropDatabase(name: string): void {
     const k = this.dbKey(name);
-    for (const [key, t] of this.state.tables) if (this.dbKey(t.database) === k) this.state.tables.delete(key);
-    for (const [key, t] of this.state.unknown) if (this.dbKey(t.database) === k) this.state.unknown.delete(key);
-    if (this.state.databaseDefaults.delete(k)) this.version++;
+    for (const t of [...this.state.tables.values(), ...this.state.unknown.values()]) if (this.dbKey(t.database) === k) this.remove(t);
+    if (this.state.databaseDefaults.delete(k)) {
+      this.changedDatabases.add(k);
+      this.version++;
+    }
   }
 
   private put(def: TableDef): void {
     const k = this.key(def.database, def.table);
     this.state.unknown.delete(k);
     this.state.tables.set(k, def);
+    this.changedTables.add(k);
     this.version++;
   }
 
   private remove(ref: TableRef): void {
     const k = this.key(ref.database, ref.table);
-    if (this.state.tables.delete(k) || this.state.unknown.delete(k)) this.version++;
+    if (this.state.tables.delete(k) || this.state.unknown.delete(k)) {
+      this.changedTables.add(k);
+      this.version++;
+    }
   }
 
   private forget(ref: TableRef, reason: string): void {
     const k = this.key(ref.database, ref.table);
     this.state.tables.delete(k);
     this.state.unknown.set(k, { database: ref.database, table: ref.table, reason });
+    this.changedTables.add(k);
     this.version++;
   }
 

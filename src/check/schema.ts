@@ -8,8 +8,10 @@ import type { TableDef } from "../binlog/ddl-apply.ts";
 import { charsetOf } from "../binlog/charsets.ts";
 import { typeText } from "../binlog/ddl-types.ts";
 import type { SourceConfig } from "../config/types.ts";
+import { byteLength, fitName, MAX_IDENTIFIER_BYTES } from "../dialect/ddl-names.ts";
 import { mapType, type TargetDialect } from "../dialect/types.ts";
 import { AVRO_NAME } from "../events/schemas.ts";
+import { readSourceForeignKeys, type SourceForeignKey } from "./foreign-keys.ts";
 import { type CheckResult, errorText, fail, notRun, ok, warn } from "./report.ts";
 
 /** Engines whose tables keep no rows of their own: replaying their row events makes no sense. */
@@ -20,9 +22,11 @@ export interface SchemaCheck {
   catalog?: CatalogSnapshot;
   /** MariaDB JSON columns ("db.table.column"): LONGTEXT with a json_valid() CHECK to information_schema. */
   jsonColumns: Set<string>;
+  /** The captured tables' foreign keys, when they could be read (compared with the target's). */
+  foreignKeys?: SourceForeignKey[];
 }
 
-const IDS = ["schema.databases", "schema.identifiers", "schema.keys", "schema.types", "schema.features"];
+const IDS = ["schema.databases", "schema.identifiers", "schema.long_names", "schema.keys", "schema.types", "schema.features"];
 
 export async function checkSchema(conn: BinlogConnection | undefined, cfg: SourceConfig, dialect: TargetDialect): Promise<SchemaCheck> {
   const jsonColumns = new Set<string>();
@@ -50,12 +54,19 @@ export async function checkSchema(conn: BinlogConnection | undefined, cfg: Sourc
   if (missing.length > 0) results.push(fail("schema.databases", `[source] databases lists ${missing.join(", ")}, which the source does not have`, "correct [source] databases"));
   else results.push(ok("schema.databases", `${catalog.tables.length} table(s) in ${dbs.length} database(s): ${dbs.join(", ") || "(none)"}`));
 
+  let foreignKeys: SourceForeignKey[] | undefined;
+  try {
+    foreignKeys = await readSourceForeignKeys(conn, dbs);
+  } catch (err) {
+    results.push(notRun("schema.long_names", `cannot read the foreign keys: ${errorText(err)}`, "grant the source user SELECT on the captured databases"));
+  }
   results.push(...identifiers(catalog.tables, dbs));
+  if (foreignKeys) results.push(...longNames(catalog.tables, foreignKeys, dialect));
   results.push(...keys(catalog.tables));
   results.push(...types(catalog, dialect));
   results.push(...features(catalog, partitioned));
   if (conn.info.flavour === "mariadb") for (const c of await mariadbJsonColumns(conn)) jsonColumns.add(c);
-  return { results, catalog, jsonColumns };
+  return foreignKeys ? { results, catalog, jsonColumns, foreignKeys } : { results, catalog, jsonColumns };
 }
 
 /** MariaDB's JSON type is an alias: LONGTEXT plus CHECK (json_valid(`c`)). */
@@ -90,6 +101,39 @@ function identifiers(tables: readonly TableDef[], dbs: readonly string[]): Check
     }
   }
   if (out.length === 0) out.push(ok("schema.identifiers", `every name of ${tables.length} table(s) and ${columns} column(s) fits ${RULE}`));
+  return out;
+}
+
+/**
+ * Names over the target's 63 bytes: tables and columns are refused by the sink (the rows name
+ * them); the names the translator gives indexes, keys, checks and sequences are shortened
+ * (src/dialect/ddl-names.ts), and each table's shortenings are listed so the mapping is known.
+ */
+function longNames(tables: readonly TableDef[], foreignKeys: readonly SourceForeignKey[], dialect: TargetDialect): CheckResult[] {
+  const out: CheckResult[] = [];
+  const fix = `rename it on the source to ${MAX_IDENTIFIER_BYTES} bytes or less before migrating (the sink refuses the name: the rows name it as the source does)`;
+  let shortened = 0;
+  for (const t of tables) {
+    if (byteLength(t.table) > MAX_IDENTIFIER_BYTES) out.push(fail("schema.long_names", `table name "${t.table}" is ${byteLength(t.table)} bytes; the target allows ${MAX_IDENTIFIER_BYTES}`, fix, name(t)));
+    for (const c of t.columns) {
+      if (byteLength(c.name) > MAX_IDENTIFIER_BYTES) out.push(fail("schema.long_names", `column name "${c.name}" is ${byteLength(c.name)} bytes; the target allows ${MAX_IDENTIFIER_BYTES}`, fix, `${name(t)}.${c.name}`));
+    }
+    const derived: Array<[string, string]> = [
+      ...(t.primaryKey.length > 0 ? [["primary key", `${t.table}_pkey`] as [string, string]] : []),
+      ...t.indexes.filter((i) => i.kind !== "fulltext" && i.name !== undefined).map((i): [string, string] => [`index ${i.name}`, `${t.table}_${i.name}`]),
+      ...foreignKeys.filter((k) => k.database === t.database && k.table === t.table).map((k): [string, string] => [`foreign key ${k.name}`, k.name]),
+      ...t.columns.filter((c) => c.type.name === "enum" || c.type.name === "set").map((c): [string, string] => [`the CHECK of ${c.name}`, `${c.name}_values`]),
+      ...t.columns
+        .filter((c) => c.autoIncrement && (dialect === "opengauss" || (c.type.name === "bigint" && c.type.unsigned)))
+        .map((c): [string, string] => [`the sequence of ${c.name}`, `${t.table}_${c.name}_seq`]),
+    ];
+    const long = derived.filter(([, n]) => fitName(n) !== n);
+    if (long.length === 0) continue;
+    shortened += long.length;
+    out.push(ok("schema.long_names", `shortened on the target (over ${MAX_IDENTIFIER_BYTES} bytes): ${long.map(([what, n]) => `${what} "${n}" is "${fitName(n)}"`).join("; ")}`, name(t)));
+  }
+  if (out.length === 0) out.push(ok("schema.long_names", `every name fits the target's ${MAX_IDENTIFIER_BYTES} bytes; none is shortened`));
+  else if (shortened > 0 && !out.some((r) => r.status === "fail")) out.unshift(ok("schema.long_names", `${shortened} name(s) shortened with a hash suffix, the same way on every run (listed per table); table and column names fit`));
   return out;
 }
 

@@ -13,15 +13,23 @@ import { qualifiedTable, targetSchema } from "../dialect/identifiers.ts";
 import { familyOf, mapType } from "../dialect/types.ts";
 import { CHECKPOINT_SCHEMA } from "../sink/checkpoint.ts";
 import { type CheckResult, errorText, fail, notRun, ok, warn } from "./report.ts";
+import { foreignKeyChecks, type SourceForeignKey } from "./foreign-keys.ts";
 import { readTargetTables, type TargetTable } from "./target-catalog.ts";
+import { skippedObjectsCheck } from "./skipped-objects.ts";
 
-const IDS = ["target.compatibility", "target.encoding", "target.schemas", "target.tables", "target.privileges", "target.checkpoint"];
+const IDS = ["target.compatibility", "target.encoding", "target.schemas", "target.tables", "target.foreign_keys", "target.privileges", "target.checkpoint", "target.skipped_objects"];
 
 /**
  * @param databases the captured MySQL databases (mapped through schema_mapping)
  * @param catalog the source's tables, when the source could be read
  */
-export async function checkTargetSide(t: TargetConfig, databases: readonly string[], catalog: CatalogSnapshot | undefined, jsonColumns: ReadonlySet<string> = new Set()): Promise<CheckResult[]> {
+export async function checkTargetSide(
+  t: TargetConfig,
+  databases: readonly string[],
+  catalog: CatalogSnapshot | undefined,
+  jsonColumns: ReadonlySet<string> = new Set(),
+  foreignKeys?: readonly SourceForeignKey[],
+): Promise<CheckResult[]> {
   const sql = connectTarget(t, 1);
   try {
     try {
@@ -52,11 +60,14 @@ export async function checkTargetSide(t: TargetConfig, databases: readonly strin
     if (catalog) {
       const tables = await readTargetTables(sql, schemas);
       out.push(...tableChecks(catalog.tables, tables, t, jsonColumns));
+      if (foreignKeys) out.push(...(await foreignKeyChecks(sql, t.schema_mapping, foreignKeys, new Set(catalog.tables.map((x) => `${x.database}.${x.table}`)))));
+      else out.push(notRun("target.foreign_keys", "the source's foreign keys are unknown", "fix the source checks first"));
       out.push(...privilegeChecks(catalog.tables, tables, t));
     } else {
-      out.push(notRun("target.tables", "the source's tables are unknown", "fix the source checks first"), notRun("target.privileges", "the source's tables are unknown", "fix the source checks first"));
+      for (const id of ["target.tables", "target.foreign_keys", "target.privileges"]) out.push(notRun(id, "the source's tables are unknown", "fix the source checks first"));
     }
     out.push(await checkpointCheck(sql, t));
+    out.push(...(await skippedObjectsCheck(sql)));
     return out;
   } catch (err) {
     return [fail("target.connection", `a catalog query failed: ${errorText(err)}`, "check the target user's rights to read pg_catalog")];

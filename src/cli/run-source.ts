@@ -86,9 +86,8 @@ async function runPipeline(run: SourceRun, progress: Progress, wait: (key: strin
   const out = run.stdout ? stdoutWriter() : watchSlow(await openLogWriter(cfg.transport!, { onWarning: (m) => log.warn(m), signal: afterGrace(run.signal) }), cfg, wait);
   try {
     const events = new ChangeEventWriter(source.server_name);
-    const { start, history, fresh } = await prepareStart(cfg, out, events, !run.stdout);
+    const { start, history, historyLog, fresh } = await prepareStart(cfg, out, events, !run.stdout);
     wait("restart", undefined);
-    let persistedVersion = history?.version ?? 0;
     const binlog = new BinlogSource({
       config: source,
       start,
@@ -133,14 +132,12 @@ async function runPipeline(run: SourceRun, progress: Progress, wait: (key: strin
       // Nothing came from the server for FLUSH_MS: everything it sent was read.
       progress.idle = item === TICK;
       if (item !== TICK) {
-        if (item.kind === "commit" && history && history.version !== persistedVersion) {
-          // The transaction changed the schema: its new history goes in before its End, so a
+        if (item.kind === "commit" && history?.changed && historyLog) {
+          // The transaction changed the schema: what it changed goes in before its End, so a
           // restart after that End loads exactly this schema.
           await out.append(batch);
           batch = [];
-          events.historyOffset = out.endOffset();
-          await out.append([events.historyRecord(history.toJSON())]);
-          persistedVersion = history.version;
+          await out.append(historyLog.records(history, out.endOffset()));
         }
         const before = batch.length;
         events.write(item, batch);

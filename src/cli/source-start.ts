@@ -10,7 +10,7 @@ import { parseStart } from "../config/start.ts";
 import type { Config } from "../config/types.ts";
 import { ReplicateError } from "../errors.ts";
 import type { ChangeEventWriter } from "../events/codec.ts";
-import { decodeBuiltin } from "../events/decode.ts";
+import { HistoryLog, readHistory } from "../events/history.ts";
 import { readTail } from "../events/resume.ts";
 import { openLogReader } from "../transport/open.ts";
 import type { LogWriter } from "../transport/types.ts";
@@ -19,6 +19,8 @@ import { log } from "./log.ts";
 export interface SourceStart {
   start: DumpStart;
   history: SchemaHistory | undefined;
+  /** Writes the history's changes to the log; present with `history`. */
+  historyLog: HistoryLog | undefined;
   /** True when the log holds no position yet: the runner records the start position. */
   fresh: boolean;
 }
@@ -54,12 +56,12 @@ export async function prepareStart(cfg: Config, out: LogWriter, events: ChangeEv
     // it again, so every later start, and every in-process restart, reloads this same history
     // instead of taking a snapshot of a live schema that DDL may have changed since.
     if (historyAt !== null) {
-      const history = await loadHistory(cfg, historyAt);
+      const { history, historyLog } = await loadHistory(cfg, historyAt, events);
       events.historyOffset = historyAt;
-      return { start, history, fresh };
+      return { start, history, historyLog, fresh };
     }
     const rows = await conn.query<{ Value?: string }>("SHOW GLOBAL VARIABLES LIKE 'binlog_row_metadata'");
-    if (rows[0]?.Value?.toUpperCase() === "FULL") return { start, history: undefined, fresh };
+    if (rows[0]?.Value?.toUpperCase() === "FULL") return { start, history: undefined, historyLog: undefined, fresh };
     log.warn(
       "the source does not log column names (binlog_row_metadata is not FULL): gs-replicate follows its DDL from a snapshot of information_schema taken now; set binlog_row_metadata=FULL for the most robust capture",
     );
@@ -68,10 +70,10 @@ export async function prepareStart(cfg: Config, out: LogWriter, events: ChangeEv
     // in between (ddl-gap.ts); it is taken first, so the scan covers everything before it.
     const gap = await firstDdlSince(source, start);
     if (gap) throw schemaUnknown(start, gap, fresh);
-    events.historyOffset = out.endOffset();
-    await out.append([events.historyRecord(history.toJSON())]);
+    const historyLog = new HistoryLog(events);
+    await out.append(historyLog.records(history, out.endOffset()));
     await out.sync();
-    return { start, history, fresh };
+    return { start, history, historyLog, fresh };
   } finally {
     conn.close();
   }
@@ -88,19 +90,13 @@ function schemaUnknown(start: DumpStart, gap: GapDdl, fresh: boolean): Replicate
   return new ReplicateError("BINLOG_SCHEMA_MISSING", `${why}; ${fix}`, { where: gap.at });
 }
 
-async function loadHistory(cfg: Config, offset: bigint): Promise<SchemaHistory> {
+async function loadHistory(cfg: Config, offset: bigint, events: ChangeEventWriter): Promise<{ history: SchemaHistory; historyLog: HistoryLog }> {
   const reader = await openLogReader(cfg.transport!);
   try {
-    for await (const { record } of reader.read(offset, { follow: false })) {
-      const m = decodeBuiltin(record);
-      if (m.kind !== "history") break;
-      log.info(`schema history reloaded from log offset ${offset}`);
-      return SchemaHistory.fromJSON(JSON.parse(m.json));
-    }
+    const { history, chain, records, reads } = await readHistory(reader, offset);
+    log.info(`schema history reloaded from log offset ${offset} (${records} record${records === 1 ? "" : "s"} in ${reads} read${reads === 1 ? "" : "s"} of the log)`);
+    return { history, historyLog: new HistoryLog(events, chain) };
   } finally {
     await reader.close();
   }
-  throw new ReplicateError("JOURNAL_CORRUPT", `the log has no schema history record at offset ${offset}, where its last End points`, {
-    where: `log offset ${offset}`,
-  });
 }

@@ -159,6 +159,11 @@ export const SCHEMA: Record<string, SectionSpec> = {
         default: "error",
         doc: "MySQL zero or invalid dates ('0000-00-00'): error (stop naming the row) or null (store NULL)",
       },
+      untranslatable: {
+        type: oneOf("record", "stop"),
+        default: "record",
+        doc: "objects the target does not get (views, triggers, routines, events, CHECK, FULLTEXT/SPATIAL/functional indexes, partitioning): record (apply the rest, list them in gs_replicate.skipped_objects and check) or stop; changes to rows always stop",
+      },
     },
   },
   log: {

@@ -55,10 +55,12 @@ export function checkTls(t: TlsConfig, section: string, warnings: string[], file
  * "source" or "target"; node:tls and the drivers word these failures as below.
  */
 export function explainTlsFailure(err: unknown, who: "source" | "target", t: TlsConfig, host: string): string | undefined {
-  const e = (err ?? {}) as { message?: unknown; severity?: unknown; sqlState?: unknown };
-  // An error the server sent (PostgreSQL's carry a severity, MySQL's a SQLSTATE) is about the
-  // login, even when it mentions certificates ("connection requires a valid client certificate").
-  if (e.severity !== undefined || e.sqlState !== undefined) return undefined;
+  const e = (err ?? {}) as { message?: unknown; severity?: unknown; severity_local?: unknown; sqlState?: unknown };
+  // An error the server sent is about the login, even when it mentions certificates ("connection
+  // requires a valid client certificate"). postgres.js gives PostgreSQL's a severity (field V);
+  // openGauss, PostgreSQL 9.2-based, sends only the localized one (S, severity_local); MySQL's
+  // carry a SQLSTATE.
+  if (e.severity !== undefined || e.severity_local !== undefined || e.sqlState !== undefined) return undefined;
   const message = typeof e.message === "string" ? e.message : String(err);
   const s = `[${who}.tls]`;
   if (/ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED)/i.test(message)) {

@@ -63,6 +63,7 @@ export interface SinkConfig {
   group_transactions: number;
   on_error: "stop";
   zero_date: "error" | "null";
+  untranslatable: "record" | "stop";
 }
 
 export interface LogConfig {

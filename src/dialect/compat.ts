@@ -13,6 +13,17 @@
 //
 // PostgreSQL has no such modes. A server without sql_compatibility under dialect "opengauss" is
 // not openGauss: nothing to refuse about the data, but worth saying (a caveat).
+//
+// The rest of what the product relies on, as openGauss 7.0.0-RC2 does it (each proven by a suite
+// that runs on both targets): writable CTEs (`WITH w AS (UPDATE … RETURNING 1) SELECT …`, the
+// sink's row-count check) and PREPARE/EXECUTE with E'' literals (the one-query path) behave as on
+// PostgreSQL; there is no `INSERT … ON CONFLICT` (the product never upserts: exactly-once comes
+// from the checkpoint), no `cardinality()`, no `jsonb || jsonb`; integer `/` yields a double;
+// names longer than 63 bytes are cut as on PostgreSQL (ddl-names.ts shortens them first); error
+// responses name no schema or table (errors.ts); sequences cannot be renamed and CREATE TABLE …
+// LIKE turns an owned-sequence default into a serial column (ddl-catalog.ts, ddl-table.ts);
+// numerics print without a leading zero and floats with 15 digits unless the session says
+// otherwise (connect.ts, check/data-sessions.ts); the login is SHA256 (opengauss-*.ts).
 
 import type postgres from "postgres";
 import type { TargetDialect } from "./types.ts";

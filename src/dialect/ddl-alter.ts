@@ -8,21 +8,26 @@
 // What MySQL computes into EXISTING rows is not in the log, so it must be reproduced exactly or
 // refused: the implicit value of an added NOT NULL column (0, '', the first ENUM member; zero
 // dates cannot be), an added column's DEFAULT, numbering of an added AUTO_INCREMENT column,
-// generated values.
+// generated values. Likewise the rows DROP/TRUNCATE PARTITION delete: a DELETE of exactly
+// them where the partitions are known (ddl-objects.ts, ddl-partitions.ts), else refused.
 
 import type { AlterOp, AlterTable, ColumnDef, ColumnPosition, TableRef } from "../binlog/ddl-model.ts";
 import { findColumn, primaryKeyOf, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
-import { checkClause, columnSql, commentSql, defaultSql, implicitValue, nextval, type ColumnPlan, planColumn, sequenceFor } from "./ddl-column.ts";
-import { createIndexSql, dropIndexSql, findIndex, planForeignKey, planIndex } from "./ddl-index.ts";
-import { indexName, literal, membersCheckName, mysqlIndexName, primaryKeyName, sameName, sequenceName } from "./ddl-names.ts";
+import { checkClause, columnSql, commentSql, defaultSql, implicitValue, isZeroDate, nextval, type ColumnPlan, planColumn, sequenceFor, ZERO_DATE_FAMILIES } from "./ddl-column.ts";
+import { createIndexSql, dropIndexSql, findIndex, planIndex } from "./ddl-index.ts";
+import { changePartitions, deletePartitions, forgetPartitioning, moveTable, recordCheck, recordPartitioning, renameRecord } from "./ddl-objects.ts";
+import { addForeignKey, dropPending, ibfkNumber, planForeignKey } from "./ddl-foreign.ts";
+import { fitName, indexName, literal, membersCheckName, mysqlIndexName, primaryKeyName, sameName, sequenceName } from "./ddl-names.ts";
 import { position, renameColumn, restateColumn } from "./ddl-modify.ts";
 import type { Translation } from "./ddl-state.ts";
 import { checkTableOptions, targetColumn } from "./ddl-table.ts";
 import { quoteIdent } from "./identifiers.ts";
 import { familyOf } from "./types.ts";
 
-/** Partition and tablespace maintenance that changes rows without logging them. */
-const DATA_CHANGING = /^(DROP|TRUNCATE|EXCHANGE)\s+PARTITION|^(IMPORT|DISCARD)\s+(PARTITION|TABLESPACE)/i;
+/** Partition and tablespace maintenance that changes rows without logging them (DROP/TRUNCATE PARTITION: ddl-objects.ts). */
+const DATA_CHANGING = /^EXCHANGE\s+PARTITION|^(IMPORT|DISCARD)\s+(PARTITION|TABLESPACE)/i;
+/** Partition maintenance that moves rows between partitions and deletes none. */
+const PARTITION_LAYOUT = /^(ADD|REORGANIZE|COALESCE|REBUILD|ANALYZE|CHECK|OPTIMIZE|REPAIR)\s+PARTITION/i;
 
 const RANK: Record<AlterOp["op"], number> = {
   drop_foreign_key: 0,
@@ -51,14 +56,29 @@ const RANK: Record<AlterOp["op"], number> = {
 
 export function alterTable(tx: Translation, ddl: AlterTable): void {
   const ref = ddl.table;
-  if (ddl.partitioning) tx.refuse(`PARTITION BY of ${ref.table}`, "the target table is not partitioned, and MySQL's partition DDL deletes rows without logging them");
   for (const op of ddl.ops) {
     if (op.op === "unsupported") tx.refuse(`ALTER TABLE ${ref.table} ${op.text}`, `this alter specification was not understood (${op.reason})`);
-    if (op.op === "other" && DATA_CHANGING.test(op.text.trim())) tx.refuse(`ALTER TABLE ${ref.table} ${op.text}`, "it changes rows without logging them, so the target cannot follow");
+    if (op.op === "other" && DATA_CHANGING.test(op.text.trim())) {
+      tx.refuse(`ALTER TABLE ${ref.table} ${op.text}`, "it changes rows without logging them (MySQL deletes or swaps a partition's rows, and the binlog has the statement, not the rows), so the target cannot follow; delete or load the same rows on the target (SHOW CREATE TABLE on the source gives the partition's bounds)");
+    }
   }
   if (!tx.current(ref)) {
     if (ddl.ifExists) return tx.skip(`ALTER TABLE IF EXISTS ${ref.table}`, "the table does not exist on the target");
     tx.existing(ref);
+  }
+  const before = tx.current(ref)!;
+  if (ddl.partitioning) recordPartitioning(tx, before, ddl.partitioning);
+  for (const op of ddl.ops) {
+    if (op.op !== "other") continue;
+    const text = op.text.trim();
+    if (/^(DROP|TRUNCATE)\s+PARTITION/i.test(text)) deletePartitions(tx, before, text);
+    else if (/^REMOVE\s+PARTITIONING/i.test(text)) {
+      const had = forgetPartitioning(tx, before.schema, before.name);
+      tx.skip(`ALTER TABLE ${ref.table} REMOVE PARTITIONING`, `the target table is a plain table already${had ? "; its record in gs_replicate.skipped_objects is removed" : ""}`);
+    } else if (PARTITION_LAYOUT.test(text)) {
+      changePartitions(tx, before, text);
+      tx.skip(`ALTER TABLE ${ref.table} ${text}`, "the target table is not partitioned, and this moves no row in or out of the table");
+    }
   }
   const ops = ddl.ops.map((op, i) => ({ op, i })).sort((a, b) => RANK[a.op.op] - RANK[b.op.op] || a.i - b.i);
   let current = ref;
@@ -120,7 +140,8 @@ export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
       const name = op.op === "drop_index" ? op.name : "PRIMARY";
       const ix = findIndex(t, name);
       if (!ix) {
-        tx.skip(`DROP INDEX ${name} of ${t.name}`, "the target has no such index: nothing to drop");
+        const recorded = tx.forget({ kind: "index", schema: t.schema, name }, t.name);
+        tx.skip(`DROP INDEX ${name} of ${t.name}`, recorded ? "the index was never created on the target; its record in gs_replicate.skipped_objects is removed" : "the target has no such index: nothing to drop");
         break;
       }
       tx.emit(dropIndexSql(qt, t.schema, ix));
@@ -129,6 +150,10 @@ export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
     }
     case "rename_index": {
       const ix = findIndex(t, op.from);
+      if (!ix && renameRecord(tx, { kind: "index", schema: t.schema, table: t.name, name: op.from }, op.to)) {
+        tx.skip(`RENAME INDEX ${op.from} of ${t.name}`, "the index was never created on the target; its record in gs_replicate.skipped_objects is renamed");
+        break;
+      }
       if (!ix) tx.refuse(`RENAME INDEX ${op.from}`, "the target has no such index");
       const to = indexName(t.name, op.to);
       tx.emit(ix.constraint ? `ALTER TABLE ${qt} RENAME CONSTRAINT ${quoteIdent(ix.name)} TO ${quoteIdent(to)}` : `ALTER INDEX ${tx.qualifiedName(t.schema, ix.name)} RENAME TO ${quoteIdent(to)}`);
@@ -136,18 +161,20 @@ export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
       break;
     }
     case "add_foreign_key": {
-      if (op.ifNotExists && op.foreignKey.name && t.constraints.some((c) => c.kind === "f" && sameName(c.name, op.foreignKey.name!))) return ref;
+      const named = op.foreignKey.name === undefined ? undefined : fitName(op.foreignKey.name);
+      const pending = tx.catalog.pending.filter((k) => k.schema === t.schema && k.table === t.name);
+      if (op.ifNotExists && named && [...t.constraints.filter((c) => c.kind === "f"), ...pending].some((c) => sameName(c.name, named))) return ref;
       const planned = planForeignKey(tx, ref, t, op.foreignKey);
-      tx.emit(`ALTER TABLE ${qt} ADD ${planned.clause}`);
-      t.constraints.push(planned.constraint);
+      addForeignKey(tx, t, planned);
       if (planned.index) addIndex(tx, t, planIndex(tx, ref, t, planned.index));
       break;
     }
     case "drop_foreign_key":
+      if (dropPending(tx, t, op.name)) break;
       dropConstraint(tx, t, op.name, "f");
       break;
     case "add_check":
-      tx.skip(`CHECK (${op.check.expression}) of ${t.name}`, "CHECK expressions are MySQL SQL, which is not translated; replicated rows were checked by the source; recreate it by hand before cutover");
+      recordCheck(tx, t.schema, t.name, op.check);
       break;
     case "drop_constraint": {
       if (op.check) {
@@ -196,10 +223,16 @@ function dropConstraint(tx: Translation, t: TargetTable, name: string, kinds: st
   const ibfk = /_ibfk_(\d+)$/.exec(name);
   // The ENUM/SET CHECKs are this tool's, not MySQL CHECKs that happen to share a name.
   const ours = (k: { kind: string; name: string }) => k.kind === "c" && t.columns.some((c) => membersCheckName(c.name) === k.name);
+  const target = fitName(name);
   const c =
-    t.constraints.find((k) => kinds.includes(k.kind) && sameName(k.name, name) && !ours(k)) ??
-    (ibfk ? t.constraints.find((k) => k.kind === "f" && k.name === `${t.name}_ibfk_${ibfk[1]}`) : undefined);
-  if (!c) return tx.skip(`DROP CONSTRAINT ${name} of ${t.name}`, "the target has no such constraint: nothing to drop");
+    t.constraints.find((k) => kinds.includes(k.kind) && (sameName(k.name, name) || k.name === target) && !ours(k)) ??
+    (ibfk ? t.constraints.find((k) => k.kind === "f" && ibfkNumber(t.name, k.name) === Number(ibfk[1])) : undefined);
+  if (!c) {
+    // A CHECK, or (MariaDB DROP CONSTRAINT) a key, that was recorded instead of created.
+    const recorded = [tx.forget({ kind: "check", schema: t.schema, name }, t.name), tx.forget({ kind: "index", schema: t.schema, name }, t.name)].some(Boolean);
+    const why = recorded ? "it was never created on the target; its record in gs_replicate.skipped_objects is removed" : "the target has no such constraint: nothing to drop";
+    return tx.skip(`DROP CONSTRAINT ${name} of ${t.name}`, why);
+  }
   tx.emit(`ALTER TABLE ${tx.qualifiedName(t.schema, t.name)} DROP CONSTRAINT ${quoteIdent(c.name)}`);
   t.constraints = t.constraints.filter((k) => k !== c);
 }
@@ -218,13 +251,14 @@ function addColumn(tx: Translation, ref: TableRef, t: TargetTable, def: ColumnDe
     if (plan.auto !== "none") tx.refuse(what, "MySQL numbered the existing rows in its own order, which the log does not carry; add the column on the target with the source's values");
     if (def.generated) tx.refuse(what, "MySQL computed the column for the existing rows, which the log does not carry; add it on the target with the source's values");
     if (def.default?.kind === "current_timestamp") fill = fillTime(tx, what, plan, def.default.fsp);
+    else if (zeroDateDefault(def, plan) && tx.ctx.zeroDate === "null") fill = undefined; // the rows' zero dates: NULL, as the sink stores them
     else if (def.default !== undefined && def.default.kind !== "null" && plan.default === undefined) tx.refuse(what, "MySQL filled the existing rows with the column's DEFAULT, which has no exact target form");
     if (fill === undefined && plan.notNull) fill = implicitValue(plan) ?? tx.refuse(what, `MySQL filled the existing rows with its implicit value for ${plan.type.name.toUpperCase()} NOT NULL, which the target cannot store`);
   }
   const c = `${qt} ALTER COLUMN ${quoteIdent(plan.name)}`;
   if (plan.auto === "sequence") {
     // openGauss refuses ADD COLUMN with a nextval() default: the table is empty here, so add, then default.
-    const seq = sequenceFor(tx.catalog, t.schema, t.name, plan.name);
+    const seq = sequenceFor(tx, t.schema, t.name, plan.name);
     tx.emit(`CREATE SEQUENCE ${seq}`, `ALTER TABLE ${qt} ADD COLUMN ${columnSql({ ...plan, auto: "none" })}`, `ALTER TABLE ${c} SET DEFAULT ${nextval(seq)}`, `ALTER SEQUENCE ${seq} OWNED BY ${qt}.${quoteIdent(plan.name)}`);
     t.columns.push(targetColumn(plan, seq));
   } else {
@@ -238,6 +272,13 @@ function addColumn(tx: Translation, ref: TableRef, t: TargetTable, def: ColumnDe
     t.constraints.push({ name: membersCheckName(plan.name), kind: "c", columns: [plan.name] });
   }
   if (plan.comment) tx.emit(commentSql(`COLUMN ${qt}.${quoteIdent(plan.name)}`, plan.comment));
+}
+
+/** A DEFAULT that is MySQL's zero date ('0000-00-00…', or 0) of a DATE/DATETIME/TIMESTAMP column. */
+function zeroDateDefault(def: ColumnDef, plan: ColumnPlan): boolean {
+  const d = def.default;
+  if (d === undefined || !ZERO_DATE_FAMILIES.has(plan.mapped.family)) return false;
+  return (d.kind === "string" && isZeroDate(d.value)) || (d.kind === "number" && Number(d.text) === 0);
 }
 
 /** CURRENT_TIMESTAMP as MySQL evaluated it for existing rows: the statement's start, known to the second. */
@@ -309,13 +350,20 @@ export function renameTable(tx: Translation, from: TableRef, to: TableRef, ifExi
     for (const k of table.constraints) if (k.name === ix.name && k.kind !== "f") k.name = name;
     ix.name = name;
   }
-  // MySQL 8 renames generated foreign key names (t_ibfk_N) with the table.
+  // MySQL 8 renames generated foreign key names (t_ibfk_N) with the table; pending keys follow it.
   for (const k of table.constraints) {
-    const n = k.kind === "f" && k.name.startsWith(`${table.name}_ibfk_`) ? k.name.slice(table.name.length + 6) : undefined;
-    if (n === undefined || !/^\d+$/.test(n)) continue;
-    const name = `${to.table}_ibfk_${n}`;
+    const n = k.kind === "f" ? ibfkNumber(table.name, k.name) : undefined;
+    if (n === undefined) continue;
+    const name = tx.targetName(`foreign key ${to.table}_ibfk_${n}`, `${to.table}_ibfk_${n}`);
     tx.emit(`ALTER TABLE ${qt} RENAME CONSTRAINT ${quoteIdent(k.name)} TO ${quoteIdent(name)}`);
     k.name = name;
+  }
+  moveTable(tx, { schema: table.schema, table: table.name }, { schema, table: to.table });
+  for (const k of tx.catalog.pending.filter((p) => p.schema === table.schema && p.table === table.name)) {
+    const n = ibfkNumber(table.name, k.name);
+    if (n !== undefined) k.name = fitName(`${to.table}_ibfk_${n}`);
+    k.schema = schema;
+    k.table = to.table;
   }
   // An AUTO_INCREMENT sequence this tool named after the table follows it too, so the name is
   // free again for a table created under the old name (online schema change tools do that).

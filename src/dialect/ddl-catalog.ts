@@ -14,6 +14,7 @@ import type postgres from "postgres";
 import type { Ddl, TableRef } from "../binlog/ddl-model.ts";
 import { targetSchema } from "./identifiers.ts";
 import { fitName, sameName } from "./ddl-names.ts";
+import type { SkippedObject } from "./ddl-objects.ts";
 
 export interface TargetColumn {
   name: string;
@@ -62,6 +63,24 @@ export interface TargetConstraint {
   definition?: string;
 }
 
+/**
+ * A foreign key in target names: one the target has (TargetCatalog.referencing) or one waiting
+ * for its referenced table (TargetCatalog.pending, kept in the sink's checkpoint).
+ */
+export interface ForeignKeyRef {
+  schema: string;
+  table: string;
+  name: string;
+  columns: string[];
+  refSchema: string;
+  /** The referenced table and columns; for a pending key, as the statement wrote them. */
+  refTable: string;
+  refColumns: string[];
+  /** CASCADE, SET NULL, SET DEFAULT or RESTRICT; absent for NO ACTION. */
+  onDelete?: string;
+  onUpdate?: string;
+}
+
 export interface TargetTable {
   schema: string;
   name: string;
@@ -77,6 +96,13 @@ export class TargetCatalog {
   private readonly schemas: Set<string>;
   /** Sequences in the schemas read ("schema.name", unquoted), so that a new one gets a free name. */
   private readonly sequences: Set<string>;
+
+  /** Foreign keys created under FOREIGN_KEY_CHECKS=0 whose referenced table does not exist yet. */
+  pending: ForeignKeyRef[] = [];
+  /** Foreign keys of any table that reference one of the tables read (DROP TABLE needs them). */
+  referencing: ForeignKeyRef[] = [];
+  /** Objects the target does not get (ddl-objects.ts), kept in the sink's checkpoint. */
+  objects: SkippedObject[] = [];
 
   constructor(schemas: Iterable<string>, tables: TargetTable[], sequences: Iterable<string> = []) {
     this.schemas = new Set(schemas);
@@ -116,7 +142,11 @@ export class TargetCatalog {
 
   /** A deep copy for one translation to update as it goes. */
   clone(): TargetCatalog {
-    return new TargetCatalog(this.schemas, structuredClone(this.tables), this.sequences);
+    const copy = new TargetCatalog(this.schemas, structuredClone(this.tables), this.sequences);
+    copy.pending = structuredClone(this.pending);
+    copy.referencing = structuredClone(this.referencing);
+    copy.objects = structuredClone(this.objects);
+    return copy;
   }
 
   addSchema(schema: string): void {
@@ -184,8 +214,18 @@ function schemasOf(ddl: Ddl, mapping: Record<string, string>): string[] {
 
 export type CatalogRunner = Pick<postgres.Sql, "unsafe">;
 
-/** The target's current state of everything `ddl` touches (see the file comment). */
-export async function readTargetCatalog(sql: CatalogRunner, ddl: Ddl, mapping: Record<string, string>): Promise<TargetCatalog> {
+/**
+ * The target's current state of everything `ddl` touches (see the file comment), with the
+ * foreign keys waiting for their referenced table (the sink keeps them in its checkpoint).
+ */
+export async function readTargetCatalog(sql: CatalogRunner, ddl: Ddl, mapping: Record<string, string>, pending: readonly ForeignKeyRef[] = []): Promise<TargetCatalog> {
+  const catalog = await readTables(sql, ddl, mapping);
+  catalog.pending = structuredClone([...pending]);
+  if (ddl.kind === "drop_table" || ddl.kind === "truncate_table") catalog.referencing = await readReferencing(sql, catalog, tablesOf(ddl).map((t) => targetSchema(t.database, mapping)));
+  return catalog;
+}
+
+async function readTables(sql: CatalogRunner, ddl: Ddl, mapping: Record<string, string>): Promise<TargetCatalog> {
   const schemas = schemasOf(ddl, mapping);
   const names = [...new Set(tablesOf(ddl).map((t) => t.table.toLowerCase()))];
   const present = (await sql.unsafe(`SELECT nspname AS s FROM pg_namespace WHERE nspname = ANY($1::text[])`, [schemas])).map((r) => r.s as string);
@@ -278,4 +318,32 @@ function settleRefs(ix: TargetIndex, all: string[]): void {
   if (expressions.length !== 1) return;
   const plain = new Set(ix.parts.flatMap((p) => (p.column === undefined ? [] : [p.column])));
   expressions[0]!.refs = all.filter((c) => !plain.has(c));
+}
+
+const ACTIONS: Record<string, string | undefined> = { a: undefined, r: "RESTRICT", c: "CASCADE", n: "SET NULL", d: "SET DEFAULT" };
+
+/** pg_constraint's confdeltype / confupdtype as the MySQL action word (undefined: NO ACTION). */
+export const actionOf = (code: string): string | undefined => ACTIONS[code];
+
+/** Foreign keys whose referenced table is one of the tables of `catalog` in `schemas`. */
+async function readReferencing(sql: CatalogRunner, catalog: TargetCatalog, schemas: string[]): Promise<ForeignKeyRef[]> {
+  const rows = await sql.unsafe(
+    `SELECT n.nspname AS s, c.relname AS t, k.conname AS name, rn.nspname AS rs, r.relname AS rt, k.confdeltype::text AS del, k.confupdtype::text AS upd,
+            ARRAY(SELECT a.attname FROM generate_subscripts(k.conkey, 1) i JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[i] ORDER BY i) AS cols,
+            ARRAY(SELECT a.attname FROM generate_subscripts(k.confkey, 1) i JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = k.confkey[i] ORDER BY i) AS refcols
+       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_class r ON r.oid = k.confrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
+      WHERE k.contype = 'f' AND rn.nspname = ANY($1::text[])`,
+    [schemas],
+  );
+  return rows
+    .filter((r) => catalog.table(r.rs as string, r.rt as string)?.name === r.rt)
+    .map((r) => {
+      const fk: ForeignKeyRef = { schema: r.s, table: r.t, name: r.name, columns: r.cols as string[], refSchema: r.rs, refTable: r.rt, refColumns: r.refcols as string[] };
+      const del = actionOf(r.del as string);
+      const upd = actionOf(r.upd as string);
+      if (del) fk.onDelete = del;
+      if (upd) fk.onUpdate = upd;
+      return fk;
+    });
 }

@@ -13,8 +13,7 @@
 // not advance either: the sequences are set at cutover.
 
 import type { ColumnDef, ColumnType, DefaultValue, TableRef } from "../binlog/ddl-model.ts";
-import { literal, membersCheckName, sequenceName } from "./ddl-names.ts";
-import type { TargetCatalog } from "./ddl-catalog.ts";
+import { literal, membersCheckName } from "./ddl-names.ts";
 import type { Translation } from "./ddl-state.ts";
 import { quoteIdent } from "./identifiers.ts";
 import { mapType, type MappedType, type TypeFamily } from "./types.ts";
@@ -34,6 +33,9 @@ export interface ColumnPlan {
   check?: string;
 }
 
+/** Target families MySQL zero dates can reach (DATE, DATETIME, TIMESTAMP). */
+export const ZERO_DATE_FAMILIES = new Set<TypeFamily>(["date", "timestamp", "timestamptz"]);
+
 const BYTE_TWIN: Record<string, string> = { char: "binary", varchar: "varbinary", tinytext: "tinyblob", text: "blob", mediumtext: "mediumblob", longtext: "longblob" };
 
 /** The target column for `col`; `tableCharset` "binary" turns character columns into bytes, as MySQL does. */
@@ -47,12 +49,21 @@ export function planColumn(tx: Translation, table: TableRef, col: ColumnDef, opt
   const auto: AutoMode = !col.autoIncrement ? "none" : tx.dialect === "postgresql" && mapped.family === "int" ? "identity" : "sequence";
   const plan: ColumnPlan = { name: col.name, mapped, type, notNull: col.nullable === false || auto !== "none" || opts.inPrimaryKey === true, auto };
   if (col.comment) plan.comment = col.comment;
-  if (mapped.members) plan.check = membersCheck(col.name, mapped.members);
+  if (mapped.members) {
+    plan.check = membersCheck(col.name, mapped.members);
+    tx.targetName(`the CHECK of ${where}'s members`, `${col.name}_values`);
+  }
   if (col.generated) {
     tx.skip(`${where} AS (${col.generated.expression})`, "generated column expressions are MySQL SQL: the column is a plain column, filled with the values the source computed (the log carries them); recreate the expression by hand before cutover");
   } else if (col.default !== undefined && auto === "none") {
     const d = defaultSql(tx, where, col.default, defaultTargetOf(mapped, type));
     if (d !== undefined) plan.default = d;
+  }
+  if (tx.ctx.zeroDate === "null" && plan.notNull && auto === "none" && !opts.inPrimaryKey && ZERO_DATE_FAMILIES.has(mapped.family)) {
+    // A MySQL zero or invalid date arrives as NULL under this setting, in any row: the column
+    // must take it, or the sink would stop on a row already in the log.
+    plan.notNull = false;
+    tx.skip(`NOT NULL of ${where}`, '[sink] zero_date = "null" stores MySQL zero dates as NULL, so the column allows NULL; add NOT NULL at cutover once no NULL is left');
   }
   if (col.onUpdate) tx.skip(`${where} ON UPDATE CURRENT_TIMESTAMP`, "the target has no ON UPDATE; replicated rows carry the source's values; add a trigger before cutover if the application relies on it");
   if (col.invisible) tx.skip(`${where} INVISIBLE`, "the target has no invisible columns: the column is visible (SELECT * lists it)");
@@ -75,8 +86,9 @@ export const nextval = (qualifiedSequence: string): string => `nextval(${literal
  * The owned sequence of an AUTO_INCREMENT column in sequence mode: "schema"."table_col_seq",
  * or the next free variant of that name (TargetCatalog.claimSequence).
  */
-export function sequenceFor(catalog: TargetCatalog, schema: string, table: string, column: string): string {
-  return `${quoteIdent(schema)}.${quoteIdent(catalog.claimSequence(schema, sequenceName(table, column)))}`;
+export function sequenceFor(tx: Translation, schema: string, table: string, column: string): string {
+  const base = tx.targetName(`the AUTO_INCREMENT sequence of column ${table}.${column}`, `${table}_${column}_seq`);
+  return `${quoteIdent(schema)}.${quoteIdent(tx.catalog.claimSequence(schema, base))}`;
 }
 
 export function membersCheck(column: string, members: { kind: "enum" | "set"; values: string[] }): string {
@@ -94,7 +106,7 @@ export const commentSql = (target: string, comment: string | null | undefined): 
 
 const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
 const TIME = /^-?\d{1,3}:\d{2}(:\d{2}(\.\d{1,6})?)?$/;
-const isZeroDate = (v: string) => /^\d{4}-\d{2}-\d{2}/.test(v) && (v.startsWith("0000") || v.slice(5, 7) === "00" || v.slice(8, 10) === "00");
+export const isZeroDate = (v: string): boolean => /^\d{4}-\d{2}-\d{2}/.test(v) && (v.startsWith("0000") || v.slice(5, 7) === "00" || v.slice(8, 10) === "00");
 
 /** What a default is converted for: a column's target family and the sizes literals depend on. */
 export interface DefaultTarget {

@@ -5,21 +5,19 @@
 //   col(n) prefix      left("col", n) on text, substring(… 1, n) on bytes: the same prefix MySQL
 //                      indexes (and, for UNIQUE, compares), and no btree row-size failure on long
 //                      values, which is why MySQL needed the prefix
-//   FULLTEXT           not created, reported: it changes no data, and the target has no
-//                      MATCH … AGAINST, so the application's searches are rewritten at cutover
-//                      anyway, with whatever text-search index suits them; WITH PARSER is refused
-//                      because the tokenizer it names is part of the application's semantics
-//   SPATIAL            refused: needs PostGIS, which is not assumed
-//   FOREIGN KEY        CONSTRAINT "name" FOREIGN KEY … REFERENCES …: needed, not cosmetic — MySQL
-//                      does not log the rows its cascades change, so the target must cascade too.
-//                      Unnamed ones are named like InnoDB (t_ibfk_N); like InnoDB, an index on the
-//                      key columns is created when none leads with them, so its name exists for
-//                      a later DROP INDEX.
+//   FULLTEXT           not created, recorded (ddl-objects.ts): it changes no data, and the target
+//                      has no MATCH … AGAINST, so the application's searches are rewritten at
+//                      cutover anyway, with whatever text-search index suits them (WITH PARSER too)
+//   SPATIAL            not created, recorded: needs PostGIS, which is not assumed
+//   (expr) key         not created, recorded; UNIQUE on an expression is refused (a constraint)
+//   FOREIGN KEY        ddl-foreign.ts
+//   names              table_index, shortened when over 63 bytes (ddl-names.ts); each shortening
+//                      is noted, so the sink logs the mapping
 
-import type { ForeignKeyDef, IndexDef, KeyPart, TableRef } from "../binlog/ddl-model.ts";
+import type { IndexDef, KeyPart, TableRef } from "../binlog/ddl-model.ts";
 import { tokenize } from "../binlog/ddl-lexer.ts";
-import { findColumn, type IndexPart, type TargetConstraint, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
-import { autoIndexName, indexName, literal, mysqlIndexName, primaryKeyName, sameName } from "./ddl-names.ts";
+import { findColumn, type IndexPart, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
+import { autoIndexName, indexName, literal, mysqlIndexName, sameName } from "./ddl-names.ts";
 import type { Translation } from "./ddl-state.ts";
 import { quoteIdent } from "./identifiers.ts";
 import { familyOf } from "./types.ts";
@@ -61,17 +59,21 @@ export function planIndex(tx: Translation, ref: TableRef, table: TargetTable, in
   const mysqlName = index.kind === "primary" ? "PRIMARY" : nameFor(table, index);
   const label = { primary: "PRIMARY KEY", unique: "UNIQUE index", index: "index", fulltext: "FULLTEXT index", spatial: "SPATIAL index" }[index.kind];
   const what = `${label}${index.kind === "primary" ? "" : ` ${mysqlName}`} of ${ref.table}`;
-  if (index.kind === "spatial") tx.refuse(what, "SPATIAL indexes need PostGIS, which the target is not assumed to have; geometries are stored as bytes");
-  if (index.kind === "fulltext") {
-    if (hasParser(tx.ddl.statement)) tx.refuse(what, "a FULLTEXT parser plugin decides how text is split into words, which has no target equivalent");
-    tx.skip(what, "FULLTEXT indexes are not created: they change no data, and the target has no MATCH … AGAINST; create a text-search index for the rewritten queries before cutover");
+  const record = (part: string, reason: string, cutover: string): undefined => {
+    tx.record(part, table.schema, { kind: "index", table: table.name, name: mysqlName, reason, cutover });
     return undefined;
+  };
+  if (index.kind === "spatial") {
+    return record(what, "SPATIAL indexes need PostGIS, which the target is not assumed to have; geometries are stored as bytes (WKB), and the index changes no data", "if the application runs spatial queries on the target, install PostGIS, convert the column to geometry and create a GiST index");
+  }
+  if (index.kind === "fulltext") {
+    const parser = hasParser(tx.ddl.statement) ? " (its WITH PARSER plugin, which decides how text is split into words, has no target equivalent)" : "";
+    return record(what, `FULLTEXT indexes are not created${parser}: they change no data, and the target has no MATCH … AGAINST`, "rewrite the application's MATCH … AGAINST queries and create a text-search index for them (e.g. GIN on to_tsvector)");
   }
   const expression = index.parts.find((p) => "expression" in p);
   if (expression && "expression" in expression) {
     if (index.kind !== "index") tx.refuse(`${what} on (${expression.expression})`, "a key on a MySQL expression is MySQL SQL, which is not translated");
-    tx.skip(`${what} on (${expression.expression})`, "functional index expressions are MySQL SQL, which is not translated; the index changes no data: create it by hand if queries need it");
-    return undefined;
+    return record(`${what} on (${expression.expression})`, "functional index expressions are MySQL SQL, which is not translated; the index changes no data", "create an equivalent expression index by hand if queries need it");
   }
   const parts: IndexPart[] = index.parts.map((p) => partFor(tx, table, p, what));
   if (index.kind === "primary") {
@@ -81,7 +83,7 @@ export function planIndex(tx: Translation, ref: TableRef, table: TargetTable, in
   }
   if (index.invisible) tx.skip(`${what} INVISIBLE`, "the target has no invisible indexes: the index is visible to the planner");
   return {
-    name: index.kind === "primary" ? primaryKeyName(table.name) : indexName(table.name, mysqlName),
+    name: index.kind === "primary" ? tx.targetName(`primary key of ${ref.table}`, `${table.name}_pkey`) : tx.targetName(what, `${table.name}_${mysqlName}`),
     primary: index.kind === "primary",
     unique: index.kind !== "index",
     constraint: index.kind === "primary",
@@ -116,46 +118,4 @@ export function createIndexSql(qualifiedTable: string, schema: string, ix: Targe
 
 export function dropIndexSql(qualifiedTable: string, schema: string, ix: TargetIndex): string {
   return ix.constraint ? `ALTER TABLE ${qualifiedTable} DROP CONSTRAINT ${quoteIdent(ix.name)}` : `DROP INDEX ${quoteIdent(schema)}.${quoteIdent(ix.name)}`;
-}
-
-// ---------------------------------------------------------------- foreign keys
-
-export interface PlannedForeignKey {
-  clause: string;
-  constraint: TargetConstraint;
-  /** InnoDB's automatic index on the key columns, when no index leads with them. */
-  index?: IndexDef;
-}
-
-export function planForeignKey(tx: Translation, ref: TableRef, table: TargetTable, fk: ForeignKeyDef, pendingIndexes: TargetIndex[] = []): PlannedForeignKey {
-  const name = fk.name ?? nextIbfk(table);
-  tx.ident(name, "foreign key");
-  const cols = fk.columns.map((c) => findColumn(table, c)?.name ?? c);
-  const target = fk.target;
-  const parent = tx.current(target.table);
-  const parentCols = target.columns.map((c) => (parent ? findColumn(parent, c)?.name : undefined) ?? c);
-  const refs = parentCols.length ? ` (${parentCols.map(quoteIdent).join(", ")})` : "";
-  let clause = `CONSTRAINT ${quoteIdent(name)} FOREIGN KEY (${cols.map(quoteIdent).join(", ")}) REFERENCES ${tx.qualified(target.table)}${refs}`;
-  // InnoDB ignores MATCH; NO ACTION and RESTRICT both check at once there, and the target's
-  // default (NO ACTION, at statement end) never refuses what a row-by-row check accepted.
-  if (target.onDelete && target.onDelete !== "NO ACTION") clause += ` ON DELETE ${target.onDelete}`;
-  if (target.onUpdate && target.onUpdate !== "NO ACTION") clause += ` ON UPDATE ${target.onUpdate}`;
-  const planned: PlannedForeignKey = { clause, constraint: { name, kind: "f", columns: cols } };
-  const leads = (ix: TargetIndex) => cols.every((c, i) => ix.parts[i]?.column !== undefined && sameName(ix.parts[i]!.column!, c));
-  if (![...table.indexes, ...pendingIndexes].some(leads)) {
-    const index: IndexDef = { kind: "index", parts: cols.map((column) => ({ column })) };
-    if (fk.name !== undefined) index.name = fk.name;
-    planned.index = index;
-  }
-  return planned;
-}
-
-/** InnoDB's name for an unnamed foreign key: table_ibfk_N, N one more than the highest in use. */
-export function nextIbfk(table: TargetTable): string {
-  const prefix = `${table.name}_ibfk_`;
-  let max = 0;
-  for (const c of table.constraints) {
-    if (c.kind === "f" && c.name.startsWith(prefix) && /^\d+$/.test(c.name.slice(prefix.length))) max = Math.max(max, Number(c.name.slice(prefix.length)));
-  }
-  return `${prefix}${max + 1}`;
 }

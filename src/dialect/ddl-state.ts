@@ -4,7 +4,8 @@
 import type { Ddl, TableRef } from "../binlog/ddl-model.ts";
 import { ReplicateError } from "../errors.ts";
 import type { TargetCatalog, TargetTable } from "./ddl-catalog.ts";
-import { byteLength, MAX_IDENTIFIER_BYTES } from "./ddl-names.ts";
+import { byteLength, fitName, MAX_IDENTIFIER_BYTES, sameName } from "./ddl-names.ts";
+import { type ObjectRecord, sameObject, type SkippedObject, type UntranslatablePolicy } from "./ddl-objects.ts";
 import { quoteIdent, targetSchema } from "./identifiers.ts";
 import type { TargetDialect } from "./types.ts";
 
@@ -21,25 +22,39 @@ export interface DdlContext {
   /** When the source ran the statement (the event's timestamp, ms): MySQL fills existing rows of
    *  an added `TIMESTAMP DEFAULT CURRENT_TIMESTAMP` column with it. */
   eventTimeMs?: number;
+  /** [sink] zero_date: with "null", temporal columns the translator makes take NULL (ddl-column.ts). */
+  zeroDate?: "error" | "null";
+  /** The source session's FOREIGN_KEY_CHECKS when it ran the statement (default on). With it
+   *  off, as in schema dumps, a foreign key may name a table that is created later. */
+  foreignKeyChecks?: boolean;
+  /** [sink] untranslatable (ddl-objects.ts): "record" unless given. */
+  untranslatable?: UntranslatablePolicy;
 }
 
 /** Part of a statement with no target statement; the sink logs each (warn) and goes on. */
 export interface SkippedPart {
   part: string;
   reason: string;
+  /** Set when the part is an object recorded in gs_replicate.skipped_objects. */
+  object?: SkippedObject;
 }
 
 export interface DdlTranslation {
   /** Target statements, to run in order in one transaction. */
   statements: string[];
   skipped: SkippedPart[];
-  /** The target as it will be once the statements ran (the working copy): chains statements in tests and tools. */
+  /** What the sink logs (info) besides: names shortened to the target's limit, foreign keys
+   *  waiting for their referenced table or created once it exists. */
+  notes: string[];
+  /** The target as it will be once the statements ran (the working copy): chains statements in tests and tools.
+   *  Its `pending` foreign keys are what the sink keeps in its checkpoint afterwards. */
   catalog: TargetCatalog;
 }
 
 export class Translation {
   readonly statements: string[] = [];
   readonly skipped: SkippedPart[] = [];
+  readonly notes: string[] = [];
   readonly catalog: TargetCatalog;
 
   constructor(
@@ -61,6 +76,47 @@ export class Translation {
     this.skipped.push({ part, reason });
   }
 
+  /**
+   * An object the target does not get (ddl-objects.ts): recorded in the working catalog's
+   * objects and reported, or, under [sink] untranslatable = "stop", refused.
+   */
+  record(part: string, schema: string, rec: ObjectRecord): void {
+    if (this.ctx.untranslatable === "stop") {
+      this.refuse(part, `${rec.reason}; [sink] untranslatable = "stop" stops at each object the target does not get (with "record", the rest of the statement is applied and the object is listed by gs-replicate check, with what to do at cutover: ${rec.cutover})`);
+    }
+    const statement = this.ddl.statement.length > 500 ? `${this.ddl.statement.slice(0, 500)}…` : this.ddl.statement;
+    const object: SkippedObject = { ...rec, schema, statement };
+    this.catalog.objects = [...this.catalog.objects.filter((o) => !sameObject(o, object)), object];
+    this.skipped.push({ part, reason: rec.reason, object });
+  }
+
+  /** Removes the records matching `key` (any table when `table` is undefined); whether there was one. */
+  forget(key: Pick<SkippedObject, "kind" | "schema" | "name">, table: string | undefined): boolean {
+    const match = (o: SkippedObject) => o.kind === key.kind && o.schema === key.schema && sameName(o.name, key.name) && (table === undefined || sameName(o.table, table));
+    const before = this.catalog.objects.length;
+    this.catalog.objects = this.catalog.objects.filter((o) => !match(o));
+    return this.catalog.objects.length < before;
+  }
+
+  note(text: string): void {
+    this.notes.push(text);
+  }
+
+  get foreignKeyChecks(): boolean {
+    return this.ctx.foreignKeyChecks !== false;
+  }
+
+  /**
+   * The target name of a constraint, index or sequence named `name` on the source (or derived
+   * from source names): `name` when it fits, else fitName's shortened form, which is noted so
+   * the sink logs the mapping. Deterministic, so a later statement finds the object again.
+   */
+  targetName(what: string, name: string): string {
+    const target = fitName(name);
+    if (target !== name) this.note(`${what} is "${target}" on the target: "${name}" is longer than the target's ${MAX_IDENTIFIER_BYTES}-byte limit for names`);
+    return target;
+  }
+
   /** TARGET_DDL_INCOMPATIBLE: names the statement, the part, why, and what to do. */
   refuse(part: string, why: string): never {
     const ctx = this.ctx;
@@ -76,7 +132,10 @@ export class Translation {
 
   /** A target identifier, quoted; names longer than the target allows are refused, not truncated. */
   ident(name: string, what: string): string {
-    if (byteLength(name) > MAX_IDENTIFIER_BYTES) this.refuse(`${what} ${name}`, `the name is longer than the target's limit of ${MAX_IDENTIFIER_BYTES} bytes`);
+    if (byteLength(name) > MAX_IDENTIFIER_BYTES) {
+      const fix = what === "schema" ? "map the database to a shorter schema name with [target] schema_mapping" : `rename it on the source to ${MAX_IDENTIFIER_BYTES} bytes or less`;
+      this.refuse(`${what} ${name}`, `the name is ${byteLength(name)} bytes, longer than the target's limit of ${MAX_IDENTIFIER_BYTES}, and the replicated rows name their ${what} as the source does: ${fix}`);
+    }
     return quoteIdent(name);
   }
 

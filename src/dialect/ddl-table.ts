@@ -4,14 +4,15 @@
 // (replicated rows carry their values; sequences are set at cutover), CHARSET/COLLATE (the
 // source decodes text, the target stores it in its own encoding; CHARSET=binary makes the
 // character columns byte strings, as in MySQL), STATS_*, KEY_BLOCK_SIZE, compression and
-// encryption options. Engines whose rows are not ordinary stored rows are refused, and so is
-// PARTITION BY: the target table would not be partitioned, and later partition DDL (DROP /
-// TRUNCATE PARTITION) deletes rows without logging them.
+// encryption options. Engines whose rows are not ordinary stored rows are refused. PARTITION BY
+// makes a plain table, recorded (ddl-objects.ts): it holds the same rows.
 
 import type { CreateTable, CreateTableLike, ForeignKeyDef, TableOptions, TableRef } from "../binlog/ddl-model.ts";
 import { type TargetColumn, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
 import { checkClause, columnSql, commentSql, nextval, type ColumnPlan, planColumn, sequenceFor } from "./ddl-column.ts";
-import { createIndexSql, planForeignKey, planIndex } from "./ddl-index.ts";
+import { createIndexSql, planIndex } from "./ddl-index.ts";
+import { copyTable, forgetTable, recordCheck, recordPartitioning } from "./ddl-objects.ts";
+import { planForeignKey } from "./ddl-foreign.ts";
 import { indexName, membersCheckName, mysqlIndexName, primaryKeyName, sameName } from "./ddl-names.ts";
 import type { Translation } from "./ddl-state.ts";
 import { quoteIdent } from "./identifiers.ts";
@@ -50,7 +51,6 @@ export function targetColumn(plan: ColumnPlan, sequence: string | undefined): Ta
 export function createTable(tx: Translation, ddl: CreateTable): void {
   const ref = ddl.table;
   if (ddl.temporary) return tx.skip(`CREATE TEMPORARY TABLE ${ref.table}`, "temporary tables belong to one source session and their rows are not replicated");
-  if (ddl.partitioning) tx.refuse(`PARTITION BY of ${ref.table}`, "the target table would not be partitioned, and MySQL's partition DDL (DROP/TRUNCATE PARTITION) deletes rows without logging them; create the table by hand (partitioned natively if wanted)");
   checkTableOptions(tx, ref, ddl.options);
   const schema = tx.schemaName(ref.database);
   tx.ident(schema, "schema");
@@ -61,11 +61,12 @@ export function createTable(tx: Translation, ddl: CreateTable): void {
   if (ddl.orReplace && existing) {
     tx.emit(`DROP TABLE ${tx.qualifiedName(schema, existing.name)}`);
     tx.catalog.remove(schema, existing.name);
+    forgetTable(tx, schema, existing.name);
   }
   const pkColumns = ddl.primaryKey?.parts.flatMap((p) => ("column" in p ? [p.column] : [])) ?? [];
   const plans = ddl.columns.map((c) => planColumn(tx, ref, c, { tableCharset: ddl.options.charset, inPrimaryKey: pkColumns.some((k) => sameName(k, c.name)) }));
   const sequences = new Map<ColumnPlan, string>();
-  for (const p of plans) if (p.auto === "sequence") sequences.set(p, sequenceFor(tx.catalog, schema, ref.table, p.name));
+  for (const p of plans) if (p.auto === "sequence") sequences.set(p, sequenceFor(tx, schema, ref.table, p.name));
   const table: TargetTable = {
     schema,
     name: ref.table,
@@ -96,16 +97,17 @@ export function createTable(tx: Translation, ddl: CreateTable): void {
   }
   for (const fk of foreignKeysOf(tx, ddl)) {
     const planned = planForeignKey(tx, ref, table, fk);
-    clauses.push(planned.clause);
-    table.constraints.push(planned.constraint);
+    if (planned.clause === undefined) tx.catalog.pending.push(planned.key);
+    else {
+      clauses.push(planned.clause);
+      table.constraints.push(planned.constraint);
+    }
     if (!planned.index) continue;
     const ix = planIndex(tx, ref, table, planned.index)!;
     table.indexes.push(ix);
     created.push(ix);
   }
-  for (const check of ddl.checks) {
-    tx.skip(`CHECK (${check.expression}) of ${ref.table}`, "CHECK expressions are MySQL SQL, which is not translated; replicated rows were checked by the source; recreate it by hand before cutover");
-  }
+  for (const check of ddl.checks) recordCheck(tx, schema, ref.table, check);
   tx.emit(...[...sequences.values()].map((s) => `CREATE SEQUENCE ${s}`));
   tx.emit(`CREATE TABLE ${qt} (${clauses.join(", ")})`);
   for (const [p, s] of sequences) tx.emit(`ALTER SEQUENCE ${s} OWNED BY ${qt}.${quoteIdent(p.name)}`);
@@ -113,6 +115,7 @@ export function createTable(tx: Translation, ddl: CreateTable): void {
   if (ddl.options.comment) tx.emit(commentSql(`TABLE ${qt}`, ddl.options.comment));
   for (const p of plans) if (p.comment) tx.emit(commentSql(`COLUMN ${qt}.${quoteIdent(p.name)}`, p.comment));
   tx.catalog.put(table);
+  if (ddl.partitioning) recordPartitioning(tx, table, ddl.partitioning);
 }
 
 /** Table-level foreign keys, and inline `col … REFERENCES`, which only MariaDB enforces. */
@@ -144,7 +147,9 @@ export function createTableLike(tx: Translation, ddl: CreateTableLike): void {
   if (ddl.orReplace && existing) {
     tx.emit(`DROP TABLE ${tx.qualifiedName(schema, existing.name)}`);
     tx.catalog.remove(schema, existing.name);
+    forgetTable(tx, schema, existing.name);
   }
+  copyTable(tx, { schema: src.schema, table: src.name }, { schema, table: ref.table });
   // Defaults are set column by column: a copied nextval() default would share the old table's sequence.
   const table: TargetTable = { ...structuredClone(src), schema, name: ref.table, indexes: [], hasRows: false };
   table.constraints = src.constraints.filter((c) => c.kind === "c");
@@ -154,7 +159,7 @@ export function createTableLike(tx: Translation, ddl: CreateTableLike): void {
     const c = `${qt} ALTER COLUMN ${quoteIdent(col.name)}`;
     if (col.identity) tx.emit(`ALTER TABLE ${c} ADD GENERATED BY DEFAULT AS IDENTITY`);
     else if (col.sequence) {
-      const seq = sequenceFor(tx.catalog, schema, ref.table, col.name);
+      const seq = sequenceFor(tx, schema, ref.table, col.name);
       tx.emit(`CREATE SEQUENCE ${seq}`, `ALTER TABLE ${c} SET DEFAULT ${nextval(seq)}`, `ALTER SEQUENCE ${seq} OWNED BY ${qt}.${quoteIdent(col.name)}`);
       col.sequence = seq;
       col.default = nextval(seq);

@@ -6,22 +6,27 @@
 //
 // Three outcomes per part of a statement:
 //   - translated exactly (identifiers always quoted, types from types.ts);
-//   - skipped with a reason, when the part cannot change replicated data: views, routines,
-//     grants, CHECK and FULLTEXT definitions, untranslatable defaults, column order…;
+//   - skipped with a reason, when the part cannot change replicated data: grants,
+//     untranslatable defaults, column order…; objects the application may need at cutover
+//     (views, triggers, routines, events, CHECK, FULLTEXT/SPATIAL/functional indexes) are
+//     also recorded, or refused under [sink] untranslatable = "stop" (ddl-objects.ts);
 //   - refused with TARGET_DDL_INCOMPATIBLE when the target would hold different data or a
-//     different shape than the source (partitioning, SPATIAL, unknown types, unparsed
-//     statements, data-changing partition DDL, …): the message names the statement and the
+//     different shape than the source (unknown types, unparsed statements, partition DDL
+//     that deletes rows the sink cannot name exactly, …): the message names the statement and the
 //     part, and says to apply an equivalent change by hand and resume with --skip-ddl.
 // Nothing is dropped silently.
 
 import type { Ddl } from "../binlog/ddl-model.ts";
 import { alterTable, applyOp, renameTable } from "./ddl-alter.ts";
 import { createTable, createTableLike } from "./ddl-table.ts";
+import { dropReferences, settlePending, truncateReferenced } from "./ddl-foreign.ts";
+import { codeObjectDdl, forgetTable } from "./ddl-objects.ts";
 import { type DdlContext, type DdlTranslation, Translation } from "./ddl-state.ts";
 import { quoteIdent } from "./identifiers.ts";
 
 export type { DdlContext, DdlTranslation, SkippedPart } from "./ddl-state.ts";
-export { readTargetCatalog, TargetCatalog } from "./ddl-catalog.ts";
+export { type SkippedObject, type SkippedKind, type UntranslatablePolicy, UNTRANSLATABLE_POLICIES } from "./ddl-objects.ts";
+export { readTargetCatalog, TargetCatalog, type ForeignKeyRef } from "./ddl-catalog.ts";
 
 /** Schemas a replicated DROP DATABASE never drops: the target's own and this tool's. */
 const PROTECTED_SCHEMA = /^(public|information_schema|gs_replicate|gs_replicate_guard|pg_.*|dbe_.*|sys|snapshot|blockchain|cstore|db4ai|sqladvisor|pkg_service|pkg_util)$/i;
@@ -56,6 +61,9 @@ export function translateDdl(ddl: Ddl, ctx: DdlContext): DdlTranslation {
       }
       tx.emit(dropSchema(tx, ddl.name));
       tx.catalog.dropSchema(schema);
+      tx.catalog.pending = tx.catalog.pending.filter((k) => k.schema !== schema);
+      // MySQL drops the database's views, routines, events and triggers with it.
+      tx.catalog.objects = tx.catalog.objects.filter((o) => o.schema !== schema);
       break;
     }
     case "alter_database":
@@ -79,16 +87,17 @@ export function translateDdl(ddl: Ddl, ctx: DdlContext): DdlTranslation {
         break;
       }
       const names = ddl.tables.map((t) => tx.qualified(t));
+      const dropped = ddl.tables.flatMap((t) => tx.current(t) ?? []);
+      dropReferences(tx, dropped);
       tx.emit(`DROP TABLE IF EXISTS ${names.join(", ")}`);
-      for (const t of ddl.tables) {
-        const cur = tx.current(t);
-        if (cur) tx.catalog.remove(cur.schema, cur.name);
+      for (const t of dropped) {
+        tx.catalog.remove(t.schema, t.name);
+        forgetTable(tx, t.schema, t.name);
       }
       break;
     }
     case "truncate_table":
-      tx.existing(ddl.table).hasRows = false;
-      tx.emit(`TRUNCATE TABLE ${tx.qualified(ddl.table)}`);
+      truncateReferenced(tx, tx.existing(ddl.table));
       break;
     case "create_index": {
       const t = tx.current(ddl.table);
@@ -105,6 +114,10 @@ export function translateDdl(ddl: Ddl, ctx: DdlContext): DdlTranslation {
       applyOp(tx, ddl.table, ddl.name.toUpperCase() === "PRIMARY" ? { op: "drop_primary_key" } : { op: "drop_index", name: ddl.name, ifExists: ddl.ifExists });
       break;
     case "other": {
+      if (ddl.object) {
+        codeObjectDdl(tx, ddl, ddl.object);
+        break;
+      }
       const reason = OTHER_REASONS.find(([re]) => re.test(ddl.what))?.[1] ?? "it changes no table's columns, keys or rows, so it has no target statement";
       tx.skip(ddl.what, reason);
       break;
@@ -112,7 +125,8 @@ export function translateDdl(ddl: Ddl, ctx: DdlContext): DdlTranslation {
     case "unparsed":
       tx.refuse("the statement", `it was not understood (${ddl.reason}), so the target cannot follow it safely`);
   }
-  return { statements: tx.statements, skipped: tx.skipped, catalog: tx.catalog };
+  settlePending(tx);
+  return { statements: tx.statements, skipped: tx.skipped, notes: tx.notes, catalog: tx.catalog };
 }
 
 /** DROP DATABASE: the mapped schema, exactly, with what is in it, as MySQL drops the database's tables. */

@@ -23,8 +23,9 @@
 //   answer    = hex(HMAC-SHA256(StoredKey, unhex(token)) XOR ClientKey)
 //   server signature (old protocol) = hex(HMAC-SHA256(ServerKey, unhex(token)))
 // MD5_SHA256 (pg_hba says md5 but the password is stored as SHA256):
-//   answer    = "md5" + hex(MD5(salt + hex(ServerKey) + hex(StoredKey) + md5salt))
-// i.e. PostgreSQL's MD5 step over the stored SHA256 secret without its "sha256" prefix.
+//   answer    = "md5" + hex(MD5(salt + hex(ServerKey) + hex(StoredKey) + encoded count + md5salt))
+// i.e. PostgreSQL's MD5 step over the stored SHA256 secret without its "sha256" prefix (see
+// storedSha256Secret; measured against openGauss 7.0, where libpq's formula without the count fails).
 
 import { createHash, createHmac, pbkdf2, timingSafeEqual } from "node:crypto";
 import { ReplicateError } from "../errors.ts";
@@ -157,6 +158,33 @@ export async function sha256Keys(password: string, saltHex: string, iterations: 
   };
 }
 
+/**
+ * openGauss appends the iteration count to a stored SHA256 secret, encoded on an 11-letter base:
+ * the i-th decimal digit of the count, least significant first, is added to the i-th letter.
+ * Measured on openGauss 7.0 (pg_authid.rolpassword under auth_iteration_count 10000, 2048,
+ * 12345, 98765, 1000000): "ecdfecefade", "mgdhdcefade", "jgghecefade", "jiknmcefade", "ecdfdcffade".
+ */
+const ITERATION_BASE = "ecdfdcefade";
+
+export function encodeIterations(iterations: number): string {
+  let rest = iterations;
+  let out = "";
+  for (const letter of ITERATION_BASE) {
+    out += String.fromCharCode(letter.charCodeAt(0) + (rest % 10));
+    rest = Math.floor(rest / 10);
+  }
+  return out;
+}
+
+/**
+ * The secret openGauss stores for a SHA256 password (pg_authid.rolpassword, 209 characters):
+ * "sha256", then salt, ServerKey and StoredKey in hex, then the encoded iteration count.
+ */
+export async function storedSha256Secret(password: string, saltHex: string, iterations: number): Promise<string> {
+  const keys = await sha256Keys(password, saltHex, iterations);
+  return `sha256${saltHex.toLowerCase()}${keys.serverKey.toString("hex")}${keys.storedKey.toString("hex")}${encodeIterations(iterations)}`;
+}
+
 /** 64 lowercase hex digits: HMAC(StoredKey, token) XOR ClientKey. */
 export function sha256Proof(keys: Sha256Keys, tokenHex: string): string {
   const mac = hmac(keys.storedKey, Buffer.from(tokenHex, "hex"));
@@ -210,13 +238,14 @@ export function sha256OfMd5Answer(user: string, password: string, salt: Buffer):
 }
 
 /**
- * MD5_SHA256 answer. The request carries no iteration count; the server checks against the
- * secret stored when the password was set (with that time's `auth_iteration_count`), so this
- * only succeeds when that count was `iterations` (default: the server default 10000).
+ * MD5_SHA256 answer: PostgreSQL's MD5 step over the stored secret without its "sha256" prefix,
+ * encoded iteration count included (the server hashes the row as stored; libpq's fe-auth.cpp
+ * leaves the count out, and openGauss 7.0 refuses that answer, gsql's own included). The request
+ * carries no iteration count, so this only succeeds when the password was set under
+ * `auth_iteration_count` = `iterations` (default: the server default 10000).
  */
 export async function md5Sha256Answer(password: string, saltHex: string, md5Salt: Buffer, iterations = DEFAULT_ITERATIONS): Promise<string> {
-  const keys = await sha256Keys(password, saltHex, iterations);
-  const secret = saltHex + keys.serverKey.toString("hex") + keys.storedKey.toString("hex");
+  const secret = (await storedSha256Secret(password, saltHex, iterations)).slice("sha256".length);
   return "md5" + md5hex(Buffer.concat([Buffer.from(secret, "latin1"), md5Salt]));
 }
 

@@ -67,7 +67,7 @@ function zero(v: string, ctx: ValueContext, where: () => string): Param {
   if (ctx.zeroDate === "null") return null;
   throw new ReplicateError(
     "TARGET_DATA",
-    `MySQL zero or invalid date '${v}' has no equivalent on the target (${where()}); fix the row on the source, or set [sink] zero_date = "null"`,
+    `MySQL zero or invalid date '${v}' has no equivalent on the target (${where()}); the row is already in the log: set [sink] zero_date = "null" and restart the sink, which stores it as NULL (a target column made by hand must then allow NULL: ALTER TABLE … ALTER COLUMN … DROP NOT NULL; columns the sink creates do)`,
     { where: where() },
   );
 }

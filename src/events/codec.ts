@@ -13,6 +13,7 @@ import { ReplicateError } from "../errors.ts";
 import type { StreamItem, BeginItem } from "../binlog/transactions.ts";
 import type { BinlogValue, TableInfo } from "../binlog/types.ts";
 import type { LogRecord } from "../transport/types.ts";
+import type { HistoryRun } from "./decode.ts";
 import { fingerprintHex } from "./fingerprint.ts";
 import { BUILTIN, compile, tableSchema, type BuiltinKind, type CompiledSchema, type TableSchema } from "./schemas.ts";
 import { toAvro, type AvroValue } from "./values.ts";
@@ -80,6 +81,7 @@ export class ChangeEventWriter {
           pos: BigInt(b.pos),
           ts_ms: BigInt(Math.trunc(b.timestampMs)),
           lower_case_names: item.lowerCaseNames === true,
+          foreign_key_checks: item.noForeignKeyChecks !== true,
         }));
         return;
       }
@@ -114,9 +116,9 @@ export class ChangeEventWriter {
     return this.builtin("position", gtid, { gtid, file, pos: BigInt(pos), history_offset: this.historyOffset });
   }
 
-  /** The schema history as of now (src/binlog/schema.ts), for a restarted source. */
-  historyRecord(json: unknown): LogRecord {
-    return this.builtin("history", null, { json: JSON.stringify(json) });
+  /** One part of the schema history (src/events/history.ts), for a restarted source. */
+  historyRecord(json: string, chain: readonly HistoryRun[]): LogRecord {
+    return this.builtin("history", null, { json, chain });
   }
 
   /** A fragment of an earlier run (seen in the log's tail) is closed explicitly. */

@@ -50,6 +50,8 @@ export interface DdlMessage {
   sqlMode: bigint | null;
   /** The source's lower_case_table_names ≠ 0: parse names in the statement in lower case. */
   lowerCaseNames: boolean;
+  /** The session's FOREIGN_KEY_CHECKS when it ran the statement (true in records written before it was logged). */
+  foreignKeyChecks: boolean;
   file: string;
   pos: number;
   tsMs: number;
@@ -77,7 +79,15 @@ export interface PositionMessage {
 }
 export interface HistoryMessage {
   kind: "history";
+  /** A part of the history (format 2), or the whole history in one (format 1, chain null). */
   json: string;
+  /** Every part of the history as of this record, this one last; null in the earlier layout. */
+  chain: HistoryRun[] | null;
+}
+/** Consecutive log records [first, first + count). */
+export interface HistoryRun {
+  first: bigint;
+  count: number;
 }
 export interface SchemaMessage {
   kind: "schema";
@@ -205,7 +215,7 @@ export class LogDecoder {
           historyOffset: r.history_offset as bigint | null,
         };
       case "history":
-        return { kind: "history", json: r.json as string };
+        return { kind: "history", json: r.json as string, chain: (r.chain as HistoryRun[] | undefined) ?? null };
       case "position":
         return {
           kind: "position",
@@ -224,6 +234,7 @@ export class LogDecoder {
           statement: r.statement as string,
           sqlMode: r.sql_mode as bigint | null,
           lowerCaseNames: r.lower_case_names === true,
+          foreignKeyChecks: r.foreign_key_checks !== false,
           file: r.file as string,
           pos: Number(r.pos),
           tsMs: Number(r.ts_ms),

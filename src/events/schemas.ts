@@ -3,7 +3,8 @@
 // Per table (Debezium naming): <server>.<db>.<table>.Key, .Value, .Envelope. The Envelope is
 // { before, after, source, op, ts_ms, transaction } as Debezium's MySQL connector writes it,
 // plus an attribute "gs" { db, table, key } so a consumer knows the primary key by name.
-// Built-in records (namespace io.gsreplicate): SchemaRecord, Begin, End, Abort, Ddl.
+// Built-in records (namespace io.gsreplicate): SchemaRecord, Begin, End, Abort, Ddl, Position,
+// SchemaHistory.
 //
 // Fingerprints: CRC-64-AVRO of the schema's full JSON text as published, not of its Parsing
 // Canonical Form: the canonical form drops logical-type attributes (decimal scale, fraction
@@ -77,6 +78,20 @@ const DDL_V1 = {
   ],
 } as const;
 
+/** The schema history record as versions before history parts wrote it: one whole history. */
+const HISTORY_V1 = {
+  type: "record",
+  name: `${NS}.SchemaHistory`,
+  fields: [{ name: "json", type: "string" }],
+} as const;
+
+/** The DDL record with lower_case_names, as the second layout wrote it (fingerprint 0x219e98aad72e8343). */
+const DDL_V2 = {
+  ...DDL_V1,
+  // The source's lower_case_table_names ≠ 0 (names in the statement are case-insensitive).
+  fields: [...DDL_V1.fields, { name: "lower_case_names", type: "boolean", default: false }],
+} as const;
+
 export const BUILTIN = {
   schema: {
     type: "record",
@@ -141,9 +156,25 @@ export const BUILTIN = {
     ],
   },
   history: {
-    type: "record",
-    name: `${NS}.SchemaHistory`,
-    fields: [{ name: "json", type: "string" }],
+    ...HISTORY_V1,
+    doc: "one part of the schema history (src/events/history.ts); chain lists every part of the history as of this one, this one last",
+    fields: [
+      ...HISTORY_V1.fields,
+      {
+        name: "chain",
+        type: {
+          type: "array",
+          items: {
+            type: "record",
+            name: `${NS}.HistoryRun`,
+            fields: [
+              { name: "first", type: "long" },
+              { name: "count", type: "int" },
+            ],
+          },
+        },
+      },
+    ],
   },
   abort: {
     type: "record",
@@ -154,17 +185,21 @@ export const BUILTIN = {
     ],
   },
   ddl: {
-    ...DDL_V1,
-    // Added after the first release: the source's lower_case_table_names ≠ 0 (names in the
-    // statement are case-insensitive). Records of the earlier layout still decode (LEGACY_BUILTIN).
-    fields: [...DDL_V1.fields, { name: "lower_case_names", type: "boolean", default: false }],
+    ...DDL_V2,
+    // Added later still: the session's FOREIGN_KEY_CHECKS (0 in schema dumps, whose foreign keys
+    // may name tables created later). Records of earlier layouts read as 1 (LEGACY_BUILTIN).
+    fields: [...DDL_V2.fields, { name: "foreign_key_checks", type: "boolean", default: true }],
   },
 } as const;
 
 export type BuiltinKind = keyof typeof BUILTIN;
 
 /** Earlier layouts of built-in records, still read from logs written by earlier versions. */
-export const LEGACY_BUILTIN: Array<{ kind: BuiltinKind; schema: unknown }> = [{ kind: "ddl", schema: DDL_V1 }];
+export const LEGACY_BUILTIN: Array<{ kind: BuiltinKind; schema: unknown }> = [
+  { kind: "ddl", schema: DDL_V1 },
+  { kind: "history", schema: HISTORY_V1 },
+  { kind: "ddl", schema: DDL_V2 },
+];
 
 /** avsc with 64-bit longs as bigint: unsigned INT, BIGINT and microsecond times exceed 2^53. */
 const BigLong = avro.types.LongType.__with({

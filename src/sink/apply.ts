@@ -223,15 +223,39 @@ function show(v: unknown): string {
 
 const RETRIABLE_SQLSTATE = new Set(["40001", "40P01", "55P03", "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004"]);
 
+/** What to do about the data errors a migration meets, by SQLSTATE (the same on both targets). */
+const ADVICE: Record<string, string> = {
+  "23502":
+    'The target column is NOT NULL but the row has NULL there. If it held a MySQL zero date stored as NULL ([sink] zero_date = "null"), let the column take NULL (ALTER TABLE … ALTER COLUMN … DROP NOT NULL); otherwise make the target table match the source (gs-replicate check lists the differences)',
+  "42P01": "The table does not exist on the target: create it with the mapped types (gs-replicate check lists what is missing), or map its database with [target] schema_mapping",
+  "42703": "The column does not exist on the target: add it with the mapped type (gs-replicate check lists what is missing)",
+};
+
 export function asTargetError(err: unknown, ctx: ApplyContext): ReplicateError {
   if (err instanceof ReplicateError) return err;
-  const e = err as { code?: string; message?: string; query?: string; table_name?: string; detail?: string };
+  const e = err as { code?: string; message?: string; query?: string; table_name?: string; detail?: string; position?: string };
   const code = e.code ?? "";
   const retriable = RETRIABLE_SQLSTATE.has(code) || ["ECONNRESET", "ECONNREFUSED", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "EPIPE"].includes(code);
-  const statement = e.query ? `; statement: ${e.query.length > 300 ? `${e.query.slice(0, 300)}…` : e.query}` : "";
+  const statement = e.query ? `; statement: ${statementExcerpt(e.query, e.position)}` : "";
+  const advice = retriable ? undefined : ADVICE[code];
   return new ReplicateError(
     retriable ? "TARGET_CONNECTION" : "TARGET_DATA",
-    `${ctx.describe}: the target refused the transaction: ${e.message ?? String(err)}${e.detail ? ` (${e.detail})` : ""}${retriable ? "" : statement}`,
+    `${ctx.describe}: the target refused the transaction: ${e.message ?? String(err)}${e.detail ? ` (${e.detail})` : ""}${retriable ? "" : statement}${advice ? `. ${advice}; then restart the sink: nothing of this transaction was applied` : ""}`,
     { retriable, where: ctx.describe, cause: err },
   );
+}
+
+const EXCERPT = 300;
+
+/**
+ * A statement for a message: whole when short, else the part around the character the server
+ * said failed (ErrorResponse "position", 1-based), else its start; the failing point is marked.
+ */
+export function statementExcerpt(query: string, position?: string | number): string {
+  const at = Number(position ?? 0) - 1;
+  const known = Number.isInteger(at) && at >= 0 && at < query.length;
+  if (!known) return query.length <= EXCERPT ? query : `${query.slice(0, EXCERPT)}… (${query.length} characters)`;
+  const from = Math.max(0, at - EXCERPT / 2);
+  const to = Math.min(query.length, at + EXCERPT / 2);
+  return `${from > 0 ? "…" : ""}${query.slice(from, at)}<<HERE>>${query.slice(at, to)}${to < query.length ? "…" : ""} (failed at character ${at + 1} of ${query.length})`;
 }

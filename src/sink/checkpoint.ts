@@ -10,6 +10,14 @@
 //                          detected instead of replayed from a wrong place)
 //   gs_replicate.schemas   every AVRO schema the sink has met, so it can resume mid-log even
 //                          when the records that published them are behind the restart point
+//   gs_replicate.pending_foreign_keys  foreign keys a statement run with FOREIGN_KEY_CHECKS=0
+//                          created on the source before their referenced table existed (schema
+//                          dumps); written with the DDL that made them pending, removed by the
+//                          DDL that creates them (src/dialect/ddl-foreign.ts)
+//   gs_replicate.skipped_objects  what the target does not get and the application may need at
+//                          cutover (views, triggers, routines, events, CHECK, FULLTEXT/SPATIAL/
+//                          functional indexes: src/dialect/ddl-objects.ts); written with the DDL
+//                          that created, changed or dropped them; listed by `check`
 //   gs_replicate.expect_one_row(n)  raises unless n = 1: apply.ts wraps each UPDATE/DELETE in
 //                          it, so a row missing on the target fails on the server, before a
 //                          COMMIT already travelling in the same pipeline
@@ -23,6 +31,7 @@
 // Log offsets (Kafka offsets, journal cursor) are only hints: this table is the authority.
 
 import type postgres from "postgres";
+import type { ForeignKeyRef, SkippedKind, SkippedObject } from "../dialect/ddl.ts";
 import { ReplicateError } from "../errors.ts";
 
 export const CHECKPOINT_SCHEMA = "gs_replicate";
@@ -48,6 +57,20 @@ export interface AppliedRecord {
 type Sql = postgres.Sql | postgres.TransactionSql;
 
 const TABLES = ["applied", "progress", "schemas"] as const;
+
+const PENDING_TABLE = `${CHECKPOINT_SCHEMA}.pending_foreign_keys`;
+const PENDING_DDL = `CREATE TABLE ${PENDING_TABLE} (
+      schema_name text NOT NULL, table_name text NOT NULL, constraint_name text NOT NULL,
+      referenced_schema text NOT NULL, referenced_table text NOT NULL, definition text NOT NULL,
+      gtid text, binlog_file text NOT NULL, binlog_pos bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (schema_name, table_name, constraint_name))`;
+
+export const OBJECTS_TABLE = `${CHECKPOINT_SCHEMA}.skipped_objects`;
+const OBJECTS_DDL = `CREATE TABLE ${OBJECTS_TABLE} (
+      kind text NOT NULL, schema_name text NOT NULL, table_name text NOT NULL, object_name text NOT NULL,
+      statement text NOT NULL, reason text NOT NULL, cutover text NOT NULL, definition text,
+      gtid text, binlog_file text NOT NULL, binlog_pos bigint NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (kind, schema_name, table_name, object_name))`;
 
 /** See the file header; apply.ts recognises its error by ROW_MISMATCH_PREFIX. */
 export const EXPECT_ONE_ROW = `${CHECKPOINT_SCHEMA}.expect_one_row`;
@@ -75,16 +98,19 @@ export async function ensureCheckpointTables(sql: postgres.Sql): Promise<void> {
     `SELECT n.nspname AS schema, c.relname AS table,
             EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid AND p.proname = 'expect_one_row') AS has_function
        FROM pg_namespace n
-       LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind = 'r' AND c.relname IN ('applied', 'progress', 'schemas')
+       LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind = 'r' AND c.relname IN ('applied', 'progress', 'schemas', 'pending_foreign_keys', 'skipped_objects')
       WHERE n.nspname IN ('${CHECKPOINT_SCHEMA}', '${GUARD_SCHEMA}')`,
   );
   const tables = new Set(found.filter((r) => r.schema === CHECKPOINT_SCHEMA && r.table !== null).map((r) => r.table as string));
   const guarded = found.some((r) => r.schema === GUARD_SCHEMA);
   const hasFunction = found.some((r) => r.schema === CHECKPOINT_SCHEMA && r.has_function === true);
+  // Added after the first release: its absence is an earlier checkpoint, not a dropped one.
+  const hasPending = tables.delete("pending_foreign_keys");
+  const hasObjects = tables.delete("skipped_objects");
   const missing = TABLES.filter((t) => !tables.has(t));
   if (missing.length === 0) {
     // Checkpoints made by earlier versions get what was added since.
-    const later = [...(guarded ? [] : guardStatements()), ...(hasFunction ? [] : [EXPECT_ONE_ROW_DDL])];
+    const later = [...(guarded ? [] : guardStatements()), ...(hasFunction ? [] : [EXPECT_ONE_ROW_DDL]), ...(hasPending ? [] : [PENDING_DDL]), ...(hasObjects ? [] : [OBJECTS_DDL])];
     if (later.length > 0) await create(sql, later);
     return;
   }
@@ -102,6 +128,8 @@ export async function ensureCheckpointTables(sql: postgres.Sql): Promise<void> {
     `CREATE TABLE ${CHECKPOINT_SCHEMA}.progress (
       id int PRIMARY KEY CHECK (id = 1), low_water bigint NOT NULL, binlog_file text, binlog_pos bigint, updated_at timestamptz NOT NULL DEFAULT now())`,
     `CREATE TABLE ${CHECKPOINT_SCHEMA}.schemas (fingerprint text PRIMARY KEY, schema_json text NOT NULL)`,
+    PENDING_DDL,
+    OBJECTS_DDL,
     `INSERT INTO ${CHECKPOINT_SCHEMA}.progress (id, low_water) VALUES (1, 0)`,
     EXPECT_ONE_ROW_DDL,
     ...guardStatements(),
@@ -216,6 +244,72 @@ export async function advanceLowWater(sql: postgres.Sql, offset: bigint, file: s
     pos,
   ]);
   await sql.unsafe(`DELETE FROM ${CHECKPOINT_SCHEMA}.applied WHERE log_offset < $1`, [offset.toString()]);
+}
+
+/** The foreign keys waiting for their referenced table (read inside the DDL's transaction). */
+export async function loadPendingForeignKeys(sql: Pick<postgres.Sql, "unsafe">): Promise<ForeignKeyRef[]> {
+  const rows = await sql.unsafe(`SELECT schema_name, table_name, constraint_name, referenced_schema, referenced_table, definition FROM ${PENDING_TABLE} ORDER BY binlog_file, binlog_pos, constraint_name`);
+  return rows.map((r) => {
+    const d = JSON.parse(r.definition as string) as Pick<ForeignKeyRef, "columns" | "refColumns" | "onDelete" | "onUpdate">;
+    return { ...d, schema: r.schema_name, table: r.table_name, name: r.constraint_name, refSchema: r.referenced_schema, refTable: r.referenced_table };
+  });
+}
+
+/** Writes the change from `before` to `after` (a DDL translation's pending keys), in the DDL's transaction. */
+export async function savePendingForeignKeys(sql: Pick<postgres.Sql, "unsafe">, before: ForeignKeyRef[], after: ForeignKeyRef[], at: { gtid: string | null; file: string; pos: number }): Promise<void> {
+  const text = (k: ForeignKeyRef) => JSON.stringify(k);
+  const kept = new Set(after.map(text));
+  const had = new Set(before.map(text));
+  for (const k of before.filter((k) => !kept.has(text(k)))) {
+    await sql.unsafe(`DELETE FROM ${PENDING_TABLE} WHERE schema_name = $1 AND table_name = $2 AND constraint_name = $3`, [k.schema, k.table, k.name]);
+  }
+  for (const k of after.filter((k) => !had.has(text(k)))) {
+    const definition: Pick<ForeignKeyRef, "columns" | "refColumns" | "onDelete" | "onUpdate"> = { columns: k.columns, refColumns: k.refColumns };
+    if (k.onDelete) definition.onDelete = k.onDelete;
+    if (k.onUpdate) definition.onUpdate = k.onUpdate;
+    await sql.unsafe(
+      `INSERT INTO ${PENDING_TABLE} (schema_name, table_name, constraint_name, referenced_schema, referenced_table, definition, gtid, binlog_file, binlog_pos) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [k.schema, k.table, k.name, k.refSchema, k.refTable, JSON.stringify(definition), at.gtid, at.file, at.pos],
+    );
+  }
+}
+
+/** The objects recorded instead of created (read inside the DDL's transaction, and by `check`). */
+export async function loadSkippedObjects(sql: Pick<postgres.Sql, "unsafe">): Promise<SkippedObject[]> {
+  const rows = await sql.unsafe(
+    `SELECT kind, schema_name, table_name, object_name, statement, reason, cutover, definition, gtid, binlog_file, binlog_pos::text AS pos FROM ${OBJECTS_TABLE} ORDER BY binlog_file, binlog_pos, schema_name, table_name, object_name`,
+  );
+  return rows.map((r) => ({
+    kind: r.kind as SkippedKind,
+    schema: r.schema_name as string,
+    table: r.table_name as string,
+    name: r.object_name as string,
+    statement: r.statement as string,
+    reason: r.reason as string,
+    cutover: r.cutover as string,
+    ...(r.definition === null ? {} : { definition: r.definition as string }),
+    gtid: (r.gtid as string | null) ?? null,
+    position: `${r.binlog_file as string}:${r.pos as string}`,
+  }));
+}
+
+/** Writes the change from `before` to `after` (a DDL translation's objects), in the DDL's transaction. */
+export async function saveSkippedObjects(sql: Pick<postgres.Sql, "unsafe">, before: SkippedObject[], after: SkippedObject[], at: { gtid: string | null; file: string; pos: number }): Promise<void> {
+  const text = (o: SkippedObject) => JSON.stringify([o.kind, o.schema, o.table, o.name, o.statement, o.reason, o.cutover, o.definition ?? null]);
+  const kept = new Set(after.map(text));
+  const had = new Set(before.map(text));
+  for (const o of before.filter((o) => !kept.has(text(o)))) {
+    await sql.unsafe(`DELETE FROM ${OBJECTS_TABLE} WHERE kind = $1 AND schema_name = $2 AND table_name = $3 AND object_name = $4`, [o.kind, o.schema, o.table, o.name]);
+  }
+  for (const o of after.filter((o) => !had.has(text(o)))) {
+    // A moved record (its table renamed) keeps where the source created the object.
+    const cut = o.position?.lastIndexOf(":") ?? -1;
+    const where = o.position && cut > 0 ? { gtid: o.gtid ?? null, file: o.position.slice(0, cut), pos: Number(o.position.slice(cut + 1)) } : at;
+    await sql.unsafe(
+      `INSERT INTO ${OBJECTS_TABLE} (kind, schema_name, table_name, object_name, statement, reason, cutover, definition, gtid, binlog_file, binlog_pos) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [o.kind, o.schema, o.table, o.name, o.statement, o.reason, o.cutover, o.definition ?? null, where.gtid, where.file, where.pos],
+    );
+  }
 }
 
 // The sink lock: a session-level advisory lock (PostgreSQL and openGauss have the same

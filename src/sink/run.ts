@@ -24,16 +24,13 @@ import { log } from "../cli/log.ts";
 import { Progress } from "../cli/progress.ts";
 import { TICK, withTicks } from "../cli/ticks.ts";
 import { assemble, type SinkTx } from "./assembler.ts";
-import { applyChanges, asTargetError, type ApplyContext } from "./apply.ts";
-import { parseDdl } from "../binlog/ddl.ts";
-import { readTargetCatalog, translateDdl } from "../dialect/ddl.ts";
-import type { ChangeMessage } from "../events/decode.ts";
-import { advanceLowWater, recordApplied, saveSchema, type SinkLock } from "./checkpoint.ts";
+import { advanceLowWater, saveSchema, type SinkLock } from "./checkpoint.ts";
+import { applyDdl } from "./ddl.ts";
 import { Scheduler, type LogicalClock } from "./scheduler.ts";
 import { WritesetBuilder } from "./writeset.ts";
 import { readKeyPolicy } from "./catalog.ts";
 import { LowWater } from "./low-water.ts";
-import { WorkerPool, applyTransactions, appliedEarlier, type WorkerConn } from "./worker.ts";
+import { WorkerPool, applyTransactions } from "./worker.ts";
 import { WaitBoard, openLogWaiting, readRetrying, retryTarget } from "./retry.ts";
 import { describeError, isRetriable } from "../errors.ts";
 import { ReadPosition } from "./caught-up.ts";
@@ -52,8 +49,6 @@ export interface SinkRun {
 
 const GROUP_ITEMS = 256;
 const IDLE_MS = 5;
-/** DDL transactions retry lost connections like the workers do (worker.ts). */
-const DDL_ATTEMPTS = 10;
 
 export async function runSink(run: SinkRun): Promise<void> {
   const cfg = run.config;
@@ -125,7 +120,7 @@ export async function runSink(run: SinkRun): Promise<void> {
       const start = scheduler.submit({ seq: mySeq, clock: unitClock(txs), keys, barrier });
       const p = (async () => {
         await start;
-        if (kind === "ddl") await applyDdl(pool, txs[0]!, { dialect: target.dialect, ctx, onWait: onWait(`unit ${mySeq}`) });
+        if (kind === "ddl") await applyDdl(pool, txs[0]!, { dialect: target.dialect, ctx, untranslatable: cfg.sink.untranslatable, describe: describeTx(txs[0]!), onWait: onWait(`unit ${mySeq}`), signal: run.signal });
         if (kind === "skipDdl") {
           log.warn(`${describeTx(txs[0]!)}: recorded as applied without running its DDL (--skip-ddl)`);
           await applyTransactions(pool, [{ ...txs[0]!, items: [] }], { describe: describeTx, ctx, onWait: onWait(`unit ${mySeq}`), signal: run.signal });
@@ -296,82 +291,4 @@ function describeTx(tx: SinkTx): string {
 
 function describeBegin(b: { gtid: string | null; file: string; pos: number }): string {
   return `transaction ${b.gtid ? `GTID ${b.gtid} ` : ""}at ${b.file}:${b.pos}`;
-}
-
-/**
- * A DDL transaction: each statement parsed (src/binlog/ddl.ts), translated against the target
- * as it is at that moment (read inside the same target transaction), and run, with any rows
- * the transaction also carries (CREATE TABLE … SELECT) and its checkpoint row, in one target
- * transaction. Parts with no target meaning are logged; untranslatable ones stop the sink.
- */
-async function applyDdl(
-  pool: WorkerPool,
-  tx: SinkTx,
-  opts: { dialect: "opengauss" | "postgresql"; ctx: Omit<ApplyContext, "describe">; onWait: (what: string | undefined) => void },
-): Promise<void> {
-  const describe = describeTx(tx);
-  for (let attempt = 1; ; attempt++) {
-    let conn: WorkerConn | undefined;
-    try {
-      conn = await pool.take();
-      await runDdl(conn, tx, describe, opts);
-      pool.give(conn);
-      opts.onWait(undefined);
-      return;
-    } catch (err) {
-      if (conn) await pool.recover(conn, err);
-      // The checkpoint row is the first statement: an earlier attempt did commit.
-      if (await appliedEarlier(err, [tx.offset], pool)) {
-        opts.onWait(undefined);
-        return;
-      }
-      const e = asTargetError(err, { ...opts.ctx, describe });
-      if (!e.retriable || attempt >= DDL_ATTEMPTS) throw e;
-      const delay = Math.min(10_000, 100 * 2 ** attempt);
-      log.warn(`${e.message}; retrying the DDL transaction in ${delay} ms (attempt ${attempt + 1} of ${DDL_ATTEMPTS})`);
-      opts.onWait(`the target (retrying a DDL transaction, attempt ${attempt + 1} of ${DDL_ATTEMPTS})`);
-      await Bun.sleep(delay);
-    }
-  }
-}
-
-async function runDdl(conn: WorkerConn, tx: SinkTx, describe: string, opts: { dialect: "opengauss" | "postgresql"; ctx: Omit<ApplyContext, "describe"> }): Promise<void> {
-  const sql = conn.sql;
-  await sql.unsafe("BEGIN");
-  await recordApplied(sql, [{ offset: tx.offset, gtid: tx.end.gtid, file: tx.begin.file, pos: tx.begin.pos, endPos: tx.end.pos }]);
-  const changes: ChangeMessage[] = [];
-  for (const item of tx.items) {
-    if (item.kind === "change") {
-      changes.push(item);
-      continue;
-    }
-    const flavour = tx.begin.flavour === "mariadb" ? "mariadb" : "mysql";
-    const parsed = parseDdl(item.statement, {
-      database: item.database,
-      flavour,
-      lowerCaseNames: item.lowerCaseNames,
-      ...(item.sqlMode === null ? {} : { sqlMode: item.sqlMode }),
-    });
-    conn.check(`reading the catalog for ${describe}`);
-    const catalog = await readTargetCatalog(sql, parsed, opts.ctx.schemaMapping);
-    const { statements, skipped } = translateDdl(parsed, {
-      dialect: opts.dialect,
-      schemaMapping: opts.ctx.schemaMapping,
-      gtid: tx.begin.gtid,
-      position: `${tx.begin.file}:${tx.begin.pos}`,
-      catalog,
-      flavour,
-      eventTimeMs: tx.begin.tsMs,
-    });
-    for (const s of skipped) log.warn(`${describe}: ${s.part}: not applied on the target: ${s.reason}`);
-    for (const statement of statements) {
-      conn.check(`${describe}`);
-      await sql.unsafe(statement);
-    }
-    log.info(`${describe}: DDL applied: ${item.statement.length > 120 ? `${item.statement.slice(0, 120)}…` : item.statement}`);
-  }
-  conn.check(`${describe}`);
-  if (changes.length > 0) await applyChanges(sql, changes, { ...opts.ctx, describe });
-  conn.check(`the COMMIT of ${describe}`);
-  await sql.unsafe("COMMIT");
 }

@@ -381,7 +381,22 @@ describe("other table statements", () => {
       ["FLUSH PRIVILEGES", "FLUSH"],
       ["CREATE SPATIAL REFERENCE SYSTEM 4120 NAME 'x' DEFINITION 'y'", "CREATE SPATIAL"],
     ];
-    for (const [sql, what] of cases) expect({ sql, ddl: P(sql) }).toEqual({ sql, ddl: { kind: "other", statement: sql, what } });
+    for (const [sql, what] of cases) expect({ sql, ddl: P(sql) }).toMatchObject({ sql, ddl: { kind: "other", statement: sql, what } });
+  });
+
+  test("views, triggers, routines, events: the names they are about (the sink records them)", () => {
+    const object = (sql: string) => (P(sql) as { object?: unknown }).object;
+    expect(object("CREATE OR REPLACE ALGORITHM=MERGE DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW v AS SELECT 1")).toEqual({ type: "VIEW", names: [{ database: "db", table: "v" }] });
+    expect(object("CREATE DEFINER=`root`@`%` TRIGGER IF NOT EXISTS x.tr AFTER INSERT ON x.t FOR EACH ROW INSERT INTO audit VALUES (NEW.a)")).toEqual({
+      type: "TRIGGER",
+      names: [{ database: "x", table: "tr" }],
+      table: { database: "x", table: "t" },
+    });
+    expect(object("DROP VIEW IF EXISTS a, o.b")).toEqual({ type: "VIEW", names: [{ database: "db", table: "a" }, { database: "o", table: "b" }] });
+    expect(object("CREATE AGGREGATE FUNCTION f(x INT) RETURNS INT BEGIN RETURN 1; END")).toEqual({ type: "FUNCTION", names: [{ database: "db", table: "f" }] });
+    expect(object("CREATE PACKAGE BODY pk AS END")).toEqual({ type: "PACKAGE BODY", names: [{ database: "db", table: "pk" }] });
+    expect(object("ALTER EVENT e RENAME TO o.e2")).toEqual({ type: "EVENT", names: [{ database: "db", table: "e" }], renameTo: { database: "o", table: "e2" } });
+    expect(object("GRANT SELECT ON *.* TO u")).toBeUndefined();
   });
 
   test("what is not understood is unparsed, with the tables when known", () => {

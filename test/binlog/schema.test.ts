@@ -461,4 +461,24 @@ describe("schema history rules", () => {
     expect(() => SchemaHistory.fromJSON({ ...json, collations: [["x", "1", "latin1"]] })).toThrow(/an entry of collations/);
     expect(() => SchemaHistory.fromJSON("[]")).toThrow(/not an object/);
   });
+
+  test("the parts form: a base, then changes replayed in order; its shape is checked too", () => {
+    const h = run(history(), "CREATE TABLE t (a INT)", "CREATE TABLE u (b INT)");
+    h.takeChanges();
+    const base = h.base();
+    const all = h.everything();
+    expect(h.changed).toBe(false);
+    run(h, "RENAME TABLE t TO t2", "ALTER DATABASE d CHARACTER SET utf8mb4");
+    expect(h.changed).toBe(true);
+    const delta = h.takeChanges();
+    expect(h.changed).toBe(false);
+    expect(delta).toMatchObject({ part: "change", databaseDefaults: [["d", "utf8mb4", "utf8mb4_0900_ai_ci"]], removed: [["d", "t"]], tables: [{ table: "t2" }] });
+    const back = SchemaHistory.fromParts([JSON.stringify(base), all, delta]);
+    expect(back.toJSON()).toEqual({ ...h.toJSON(), version: 0 });
+    expect(() => SchemaHistory.fromParts([all])).toThrow(/the first part is a change, not the base/);
+    expect(() => SchemaHistory.fromParts([base, base])).toThrow(/part 2 is a base, not a change/);
+    expect(() => SchemaHistory.fromParts([{ ...base, format: 1 }])).toThrow(/part 1 has format 1, this version reads 2/);
+    expect(() => SchemaHistory.fromParts([base, { ...all, removed: [["d"]] }])).toThrow(/an entry of removed/);
+    expect(() => SchemaHistory.fromParts([])).toThrow(/no parts/);
+  });
 });

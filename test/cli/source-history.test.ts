@@ -2,7 +2,11 @@
 // default MariaDB): gs-replicate keeps a schema history, records it in the log with the
 // position, and a restarted source decodes rows after an ALTER with the schema of their time.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { openJournalReader } from "../../src/transport/journal.ts";
+import { SchemaHistory } from "../../src/binlog/schema.ts";
+import { ChangeEventWriter, singleObject } from "../../src/events/codec.ts";
+import { decodeBuiltin, recordKind } from "../../src/events/decode.ts";
+import { compile, LEGACY_BUILTIN } from "../../src/events/schemas.ts";
+import { openJournalReader, openJournalWriter } from "../../src/transport/journal.ts";
 import { startMariadb, type MariaDb } from "../support/servers.ts";
 import { runCli, writeConfig } from "../support/cli.ts";
 import { journalTransport } from "../support/pipeline.ts";
@@ -191,4 +195,53 @@ describe("source with a schema history (no column names in the binlog)", () => {
       await c.end();
     }
   }, 90_000);
+
+  // Issue 13 (2): the log is the product's persistent state. Versions before history parts
+  // wrote the whole history in one record; a log of theirs resumes, and the first DDL after it
+  // starts a chain of parts.
+  test("a log whose history is one record of the earlier layout resumes; the next DDL writes a snapshot in parts that the next start reloads", async () => {
+    const c = await db.connect();
+    await c.query("CREATE DATABASE h7; CREATE TABLE h7.t (id INT PRIMARY KEY, a INT, b INT)");
+    const j = journalTransport();
+    // What the earlier version's first run wrote: its history record, then the start position pointing at it.
+    const history = await SchemaHistory.snapshot(async (sql) => (await c.query(sql))[0] as unknown as Array<Record<string, unknown>>, ["h7"]);
+    const [[p]] = (await c.query("SHOW MASTER STATUS")) as unknown as [[{ File: string; Position: number }]];
+    const legacy = compile(LEGACY_BUILTIN.find((l) => l.kind === "history")!.schema);
+    const events = new ChangeEventWriter("source");
+    events.historyOffset = 0n;
+    const w = await openJournalWriter({ dir: j.dir, segment_mib: 128 });
+    await w.append([{ key: null, value: singleObject(legacy, { json: JSON.stringify(history.toJSON()) }) }, events.positionRecord(p.File, Number(p.Position), null)]);
+    await w.close();
+
+    const cfg = writeConfig(`[source]\nport = ${db.port}\nuser = "root"\npassword = ""\ndatabases = ["h7"]\nstart = "current"\n${j.toml}\n`);
+    const run = async () => {
+      const r = await runCli(["source", "--config", cfg, "--stop-at-end"]);
+      expect(r.stderr).not.toContain("ERROR");
+      expect(r.code).toBe(0);
+      return r.stderr;
+    };
+    await c.query("INSERT INTO h7.t VALUES (1, 10, 20); ALTER TABLE h7.t MODIFY b INT AFTER id; INSERT INTO h7.t (id, a, b) VALUES (2, 11, 21)");
+    expect(await run()).toContain("schema history reloaded from log offset 0 (1 record in 1 read of the log)");
+    await c.query("ALTER TABLE h7.t ADD COLUMN c INT FIRST; INSERT INTO h7.t (c, id, a, b) VALUES (5, 3, 12, 22)");
+    expect(await run()).toMatch(/schema history reloaded from log offset \d+ \(2 records in 1 read of the log\)/);
+    await c.end();
+
+    const reader = await openJournalReader({ dir: j.dir });
+    const parts: unknown[] = [];
+    for await (const { record } of reader.read(1n, { follow: false })) {
+      const m = recordKind(record) === "history" ? decodeBuiltin(record) : undefined;
+      if (m?.kind === "history") parts.push({ part: (JSON.parse(m.json) as { part: string }).part, runs: m.chain?.length });
+    }
+    await reader.close();
+    expect(parts).toEqual([
+      { part: "base", runs: 1 },
+      { part: "change", runs: 1 },
+      { part: "change", runs: 2 },
+    ]);
+    expect(changeRows((await readLog(await openJournalReader({ dir: j.dir }))).transactions).map((r) => r.after)).toEqual([
+      { id: 1, a: 10, b: 20 },
+      { id: 2, b: 21, a: 11 },
+      { c: 5, id: 3, b: 22, a: 12 },
+    ]);
+  }, 60_000);
 });

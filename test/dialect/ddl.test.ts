@@ -158,10 +158,10 @@ describe("CREATE TABLE", () => {
     expect(t.skipped).toEqual([{ part: "column t.u DEFAULT (uuid())", reason: "the expression is MySQL SQL, which is not translated; the target column has no default (replicated rows carry their values)" }]);
   });
 
-  test("long names: derived names are shortened with a hash; names over 63 bytes are refused", () => {
+  test("long names: derived names are shortened with a hash; table and column names over 63 bytes are refused", () => {
     const long = "x".repeat(60);
     expect(sql(`CREATE TABLE ${long} (a INT, KEY idx_a (a))`)[1]).toBe(`CREATE INDEX "${"x".repeat(54)}_d40334e3" ON "shop"."${long}" ("a")`);
-    expect(refusal(`CREATE TABLE t (${"c".repeat(64)} INT)`).message).toContain(`column ${"c".repeat(64)}: the name is longer than the target's limit of 63 bytes`);
+    expect(refusal(`CREATE TABLE t (${"c".repeat(64)} INT)`).message).toContain(`column ${"c".repeat(64)}: the name is 64 bytes, longer than the target's limit of 63`);
   });
 });
 
@@ -389,10 +389,10 @@ describe("RENAME, TRUNCATE, DROP, LIKE, other statements", () => {
 
   test("views, routines, grants: no target statement, each reported with its reason", () => {
     for (const [stmt, part, reason] of [
-      ["CREATE VIEW v AS SELECT 1", "CREATE VIEW", "views are not replicated"],
-      ["CREATE DEFINER=`root`@`%` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1", "CREATE TRIGGER", "rows a trigger changed on the source are in the log already"],
+      ["CREATE VIEW v AS SELECT 1", "CREATE VIEW shop.v", "views are not replicated"],
+      ["CREATE DEFINER=`root`@`%` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1", "CREATE TRIGGER shop.tr", "rows a trigger changed on the source are in the log already"],
       ["GRANT SELECT ON shop.* TO 'u'@'%'", "GRANT", "accounts and privileges"],
-      ["CREATE PROCEDURE p() SELECT 1", "CREATE PROCEDURE", "routines and events"],
+      ["CREATE PROCEDURE p() SELECT 1", "CREATE PROCEDURE shop.p", "routines are MySQL SQL"],
       ["ANALYZE TABLE t", "ANALYZE", "changes no table"],
     ]) {
       const r = chain([stmt!]);
@@ -407,11 +407,7 @@ describe("RENAME, TRUNCATE, DROP, LIKE, other statements", () => {
 describe("TARGET_DDL_INCOMPATIBLE", () => {
   test("each incompatible part is named, with what to do", () => {
     const cases: Array<[string[] | string, string]> = [
-      ["CREATE TABLE c (id INT) PARTITION BY HASH (id) PARTITIONS 4", "PARTITION BY of c"],
-      [[T, "ALTER TABLE t PARTITION BY KEY () PARTITIONS 2"], "PARTITION BY of t"],
       [[T, "ALTER TABLE t TRUNCATE PARTITION p0"], "ALTER TABLE t TRUNCATE PARTITION p0: it changes rows without logging them"],
-      ["CREATE TABLE c (g GEOMETRY NOT NULL, SPATIAL INDEX sp (g))", "SPATIAL index sp of c: SPATIAL indexes need PostGIS"],
-      ["CREATE TABLE c (t TEXT, FULLTEXT KEY ft (t) WITH PARSER ngram)", "FULLTEXT index ft of c: a FULLTEXT parser plugin"],
       ["CREATE TABLE c (u UUID)", "column c.u of type UUID"],
       ["CREATE TABLE c (a INT) ENGINE=BLACKHOLE", "ENGINE=BLACKHOLE of c"],
       ["CREATE TABLE c (a INT) ENGINE=FEDERATED", "ENGINE=FEDERATED of c: its rows live on another server"],
@@ -624,7 +620,7 @@ describe("on MariaDB and the real targets", () => {
         const dst = await sql.unsafe(`SELECT code, n, st, z, w FROM "${db}"."parent_old" ORDER BY code`);
         const rows = (rs: Array<Record<string, unknown>>) => rs.map((r) => ({ code: String(r.code).trimEnd(), n: r.n, st: r.st, z: r.z, w: r.w }));
         expect(rows([...dst])).toEqual(rows(src));
-        for (const part of ["FULLTEXT index ft of types", "column types.dz DEFAULT '0000-00-00'", "qty FIRST in child", "CREATE VIEW"]) expect(skipped).toContain(part);
+        for (const part of ["FULLTEXT index ft of types", "column types.dz DEFAULT '0000-00-00'", "qty FIRST in child", `CREATE VIEW ${db}.v`]) expect(skipped).toContain(part);
       } finally {
         await my.end();
         await sql.end();

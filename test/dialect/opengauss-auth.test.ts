@@ -1,7 +1,8 @@
 // openGauss password answers against vectors computed here, step by step, from the documented
 // algorithm (openGauss-server sha2.cpp pg_sha256_encrypt and auth.cpp; libpq fe-auth.cpp;
 // openGauss-connector-jdbc MD5Digest.RFC5802Algorithm / MD5_SHA256encode), independently of
-// src/dialect/opengauss-auth.ts.
+// src/dialect/opengauss-auth.ts, and against secrets measured on openGauss 7.0. The real server
+// accepting these answers is test/dialect/opengauss-login.test.ts.
 
 import { describe, expect, test } from "bun:test";
 import { createHash, createHmac, pbkdf2Sync } from "node:crypto";
@@ -9,6 +10,7 @@ import {
   AUTH_MD5_SHA256,
   AUTH_SHA256,
   answerSha256,
+  encodeIterations,
   md5Answer,
   md5Sha256Answer,
   parseAuthRequest,
@@ -17,6 +19,7 @@ import {
   sha256OfMd5Answer,
   sha256Proof,
   sha256ServerSignature,
+  storedSha256Secret,
 } from "../../src/dialect/opengauss-auth.ts";
 import { ReplicateError } from "../../src/errors.ts";
 
@@ -89,7 +92,7 @@ describe("SHA256 (request code 10): RFC 5802-like proof with 'Sever Key'", () =>
     const keys = await sha256Keys(PASSWORD, SALT, 10000);
     expect(sha256Proof(keys, TOKEN)).toBe("51c5feb242893fe32839e36e12adf537dec6c7acc3629829c5382d3d7388e79e");
     expect(sha256ServerSignature(keys, TOKEN)).toBe("53ed2cdf891dc2f33246ee019d3446511a6cb84ac5e444c25bb5bc7b5a813334");
-    expect(await md5Sha256Answer(PASSWORD, SALT, Buffer.from([0x01, 0xfe, 0x7f, 0x80]))).toBe("md547ba17e6c2cae3504a43d4f33d643744");
+    expect(await md5Sha256Answer(PASSWORD, SALT, Buffer.from([0x01, 0xfe, 0x7f, 0x80]))).toBe("md539b9a70491030e20c60aae35fb5f7ee5");
   });
 
   test("the misspelling matters: 'Server Key' gives another ServerKey", async () => {
@@ -143,14 +146,29 @@ describe("MD5-based answers", () => {
     expect(want).toMatch(/^md5[0-9a-f]{32}$/);
   });
 
-  test("MD5_SHA256 (code 11): md5(salt + hex(ServerKey) + hex(StoredKey) + md5 salt), libpq fe-auth.cpp", async () => {
+  test("MD5_SHA256 (code 11): md5 over the stored secret without its prefix, encoded iteration count included, then the md5 salt", async () => {
     const d = documented(PASSWORD, SALT, TOKEN, 10000);
-    // pg_sha256_encrypt's stored secret without its "sha256" prefix: salt, ServerKey, StoredKey in hex.
-    const secret = SALT + d.serverKey.toString("hex") + d.storedKey.toString("hex");
-    expect(secret).toHaveLength(192);
+    // pg_authid.rolpassword without "sha256": salt, ServerKey, StoredKey in hex, then 10000 encoded.
+    const secret = SALT + d.serverKey.toString("hex") + d.storedKey.toString("hex") + "ecdfecefade";
+    expect(secret).toHaveLength(203);
     const want = "md5" + md5(Buffer.concat([Buffer.from(secret), salt]));
     expect(await md5Sha256Answer(PASSWORD, SALT, salt)).toBe(want);
     expect(await md5Sha256Answer(PASSWORD, SALT, salt, 2048)).not.toBe(want);
+    // libpq fe-auth.cpp's formula, without the count, is what openGauss 7.0 refuses.
+    expect(await md5Sha256Answer(PASSWORD, SALT, salt)).not.toBe("md5" + md5(Buffer.concat([Buffer.from(secret.slice(0, 192)), salt])));
+  });
+
+  test("the encoded iteration count and the stored secret, as openGauss 7.0 stores them (measured in pg_authid)", async () => {
+    const measured: Array<[number, string]> = [
+      [10000, "ecdfecefade"],
+      [2048, "mgdhdcefade"],
+      [12345, "jgghecefade"],
+      [98765, "jiknmcefade"],
+      [1000000, "ecdfdcffade"],
+    ];
+    for (const [count, text] of measured) expect(encodeIterations(count)).toBe(text);
+    const d = documented(PASSWORD, SALT, TOKEN, 2048);
+    expect(await storedSha256Secret(PASSWORD, SALT, 2048)).toBe(`sha256${SALT}${d.serverKey.toString("hex")}${d.storedKey.toString("hex")}mgdhdcefade`);
   });
 
   test("code 10 with stored method 1 (old servers): 'sha256' + sha256(md5(password + user) + salt)", () => {

@@ -28,21 +28,32 @@ describe("AVRO fingerprint and framing", () => {
 });
 
 describe("built-in record layouts", () => {
-  test("a DDL record carries lower_case_table_names; the layout written before that field still decodes", () => {
+  test("a DDL record carries lower_case_table_names and FOREIGN_KEY_CHECKS; the layouts written before those fields still decode", () => {
     const begin: StreamItem = { kind: "begin", flavour: "mariadb", gtid: "0-1-9", clock: {}, file: "binlog.000001", pos: 4, timestampMs: 1_700_000_000_000, serverId: 1 } as StreamItem;
     const ddl: StreamItem = { kind: "ddl", database: "Shop", statement: "CREATE TABLE MyTable (Id INT)", lowerCaseNames: true };
-    const { messages } = roundTrip([begin, ddl]);
-    expect(messages.find((m) => m.kind === "ddl")).toMatchObject({ kind: "ddl", database: "Shop", lowerCaseNames: true });
-    // Logs written by the first release hold DDL records of the earlier layout (its
-    // fingerprint, 0x01ce74cb2e8d5151, is what that release wrote).
-    const legacy = compile(LEGACY_BUILTIN.find((l) => l.kind === "ddl")!.schema);
-    expect(legacy.fingerprint).toBe(0x01ce74cb2e8d5151n);
+    const dump: StreamItem = { kind: "ddl", database: "Shop", statement: "CREATE TABLE c (p INT REFERENCES later (id))", noForeignKeyChecks: true };
+    const { messages } = roundTrip([begin, ddl, dump]);
+    expect(messages.filter((m) => m.kind === "ddl")).toMatchObject([
+      { kind: "ddl", database: "Shop", lowerCaseNames: true, foreignKeyChecks: true },
+      { kind: "ddl", statement: "CREATE TABLE c (p INT REFERENCES later (id))", lowerCaseNames: false, foreignKeyChecks: false },
+    ]);
+    // Logs written by earlier releases hold DDL records of the earlier layouts (their
+    // fingerprints are what those releases wrote): without the fields, names keep their case
+    // and foreign keys were checked.
+    const legacy = LEGACY_BUILTIN.filter((l) => l.kind === "ddl").map((l) => compile(l.schema));
+    expect(legacy.map((l) => l.fingerprint)).toEqual([0x01ce74cb2e8d5151n, 0x219e98aad72e8343n]);
     const value = { gtid: "0-1-9", database: "Shop", statement: "CREATE TABLE t (a INT)", sql_mode: null, file: "binlog.000001", pos: 4n, ts_ms: 1n };
-    expect(new LogDecoder().decode({ key: null, value: singleObject(legacy, value) })).toMatchObject({
+    expect(new LogDecoder().decode({ key: null, value: singleObject(legacy[0]!, value) })).toMatchObject({
       kind: "ddl",
       database: "Shop",
       statement: "CREATE TABLE t (a INT)",
       lowerCaseNames: false,
+      foreignKeyChecks: true,
+    });
+    expect(new LogDecoder().decode({ key: null, value: singleObject(legacy[1]!, { ...value, lower_case_names: true }) })).toMatchObject({
+      kind: "ddl",
+      lowerCaseNames: true,
+      foreignKeyChecks: true,
     });
   });
 });

@@ -21,7 +21,7 @@ export interface Certs {
   /** Server certificate and key for the name elsewhere.invalid only (same CA). */
   wrongNameCert: string;
   wrongNameKey: string;
-  /** Client certificate and key (CN gsr-client, extendedKeyUsage clientAuth). */
+  /** Client certificate and key (CN gsr_client, a user name openGauss accepts: no "-"; extendedKeyUsage clientAuth). */
   clientCert: string;
   clientKey: string;
   /** A client certificate signed by the other CA, which no server trusts. */
@@ -55,8 +55,8 @@ export function makeCerts(): Certs {
   makeCa(dir, "other-ca");
   makeLeaf(dir, "server", "127.0.0.1", "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost");
   makeLeaf(dir, "wrong-name", "elsewhere.invalid", "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:elsewhere.invalid");
-  makeLeaf(dir, "client", "gsr-client", "extendedKeyUsage=clientAuth");
-  makeLeaf(dir, "stranger", "gsr-client", "extendedKeyUsage=clientAuth", "other-ca");
+  makeLeaf(dir, "client", "gsr_client", "extendedKeyUsage=clientAuth");
+  makeLeaf(dir, "stranger", "gsr_client", "extendedKeyUsage=clientAuth", "other-ca");
   const p = (f: string) => join(dir, f);
   made = {
     dir,

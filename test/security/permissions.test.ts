@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { currentPosition } from "../support/binlog.ts";
 import { BINARY, writeConfig, type CliResult } from "../support/cli.ts";
-import { getMariadb, getPostgres, uniqueName } from "../support/servers.ts";
+import { getMariadb, getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 
 async function underUmask000(args: string[], program = BINARY): Promise<CliResult> {
   const quoted = [program, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
@@ -29,10 +29,10 @@ function modes(dir: string): Array<{ path: string; dir: boolean; mode: number }>
 
 const octal = (m: number) => `0${m.toString(8)}`;
 
-describe("owner-only journal under umask 000", () => {
+describe.each(TARGETS)("owner-only journal under umask 000 (sink into %s)", (dialect) => {
   test("source and sink create the journal directory 0700 (with any parents they create) and every file 0600", async () => {
     const db = await getMariadb();
-    const pg = await getPostgres();
+    const pg = await getTarget(dialect);
     const name = uniqueName("perm");
     await pg.createDatabase(name);
     const c = await db.connect();
@@ -65,10 +65,7 @@ dir = "${dir}"
 segment_mib = 1
 
 [target]
-port = ${pg.port}
-user = "postgres"
-database = "${name}"
-dialect = "postgresql"
+${pg.targetToml(name)}
 `);
     const s = await underUmask000(["source", "--config", cfg, "--stop-at-end"]);
     expect(s.stderr).not.toContain("ERROR");
@@ -82,7 +79,9 @@ dialect = "postgresql"
     const wrong = found.filter((f) => f.mode !== (f.dir ? 0o700 : 0o600)).map((f) => `${f.path} ${octal(f.mode)}`);
     expect(wrong).toEqual([]);
   });
+});
 
+describe("owner-only journal under umask 000", () => {
   test("an existing journal directory others can read is reported", async () => {
     const dir = join(mkdtempSync(join(tmpdir(), "gsr-perm-")), "journal");
     mkdirSync(dir, { mode: 0o755 });

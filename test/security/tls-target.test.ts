@@ -17,7 +17,7 @@ import { makeCerts, type Certs } from "./certs.ts";
 let certs: Certs;
 let pg: Postgres;
 const PGDB = "tls_target";
-const CERT_USER = "gsr-client";
+const CERT_USER = "gsr_client";
 
 beforeAll(async () => {
   certs = makeCerts();

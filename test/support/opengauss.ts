@@ -9,8 +9,15 @@
 //
 // A machine that cannot run openGauss (script or Debian libraries missing) fails the run loudly:
 // the target is openGauss, and a suite that silently ran on PostgreSQL alone would prove nothing.
+//
+// Server-side helpers: openGaussServerOn(port) gives a Target's server; hbaFirst() adds pg_hba
+// lines for a test's own users (the shared server's `gsr` line is never touched) and undoes them;
+// setReloadable() changes a SIGHUP setting, which only a private server may get;
+// startPrivateOpenGauss() starts one (TLS and extra listen addresses need a restart there).
 
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { spawnSync } from "bun";
@@ -32,6 +39,8 @@ export function openGaussScript(): string {
 
 export interface OpenGaussServer {
   dir: string;
+  /** The data directory (pg_hba.conf, postgresql.conf), owned by omm. */
+  data: string;
   host: string;
   port: number;
   /** Runs `opengauss.sh gsql DIR args…` (as gsr on database gsrdb unless `-d` says otherwise). */
@@ -64,18 +73,34 @@ export function startOpenGauss(): OpenGaussServer {
     throw new Error(`openGauss test server: ${script} is missing (set GSR_SHARED to the folder holding opengauss/opengauss.sh)`);
   }
   const reuse = process.env.GSR_OPENGAUSS_DIR;
-  let dir: string;
-  let owned = false;
-  if (reuse && existsSync(join(reuse, "port"))) {
-    dir = reuse;
-  } else {
-    // The script chmods DIR 755 so that omm can reach it; a mkdtemp parent stays 700, so the
-    // server directory lives directly under the temporary directory.
-    dir = mkdtempSync(join(tmpdir(), "gsr-opengauss-"));
-    owned = true;
-    const out = sh(["bash", script, "start", dir], "opengauss.sh start");
-    if (!/OPENGAUSS=127\.0\.0\.1:\d+/.test(out)) throw new Error(`opengauss.sh start printed no OPENGAUSS= line: ${out}`);
-  }
+  if (reuse && existsSync(join(reuse, "port"))) return serverAt(reuse, false);
+  return serverAt(initServer(), true);
+}
+
+/** A fresh server directory with the script's server running in it (unpacked, initdb, started). */
+function initServer(): string {
+  // The script chmods DIR 755 so that omm can reach it; a mkdtemp parent stays 700, so the
+  // server directory lives directly under the temporary directory.
+  const dir = mkdtempSync(join(tmpdir(), "gsr-opengauss-"));
+  // Unpacking the 150 MB install takes a while: a private server borrows the reused one's.
+  const reuse = process.env.GSR_OPENGAUSS_DIR;
+  if (reuse && existsSync(join(reuse, "install", "bin", "gaussdb"))) symlinkSync(resolve(reuse, "install"), join(dir, "install"));
+  const out = sh(["bash", openGaussScript(), "start", dir], "opengauss.sh start");
+  if (!/OPENGAUSS=127\.0\.0\.1:\d+/.test(out)) throw new Error(`opengauss.sh start printed no OPENGAUSS= line: ${out}`);
+  return dir;
+}
+
+const byPort = new Map<number, OpenGaussServer>();
+
+/** The server behind a Target of dialect opengauss (getOpenGauss()), for its server-side tools. */
+export function openGaussServerOn(port: number): OpenGaussServer {
+  const s = byPort.get(port);
+  if (!s) throw new Error(`no openGauss test server started on port ${port}`);
+  return s;
+}
+
+function serverAt(dir: string, owned: boolean): OpenGaussServer {
+  const script = openGaussScript();
   const port = Number(readFileSync(join(dir, "port"), "utf8").trim());
   const install = join(dir, "install");
   const env = `export GAUSSHOME=${install} PATH=${install}/bin:$PATH LD_LIBRARY_PATH=${install}/lib;`;
@@ -86,6 +111,7 @@ export function startOpenGauss(): OpenGaussServer {
   const data = join(dir, "data");
   const server: OpenGaussServer = {
     dir,
+    data,
     host: "127.0.0.1",
     port,
     gsql: (args) => sh(["bash", script, "gsql", dir, ...args], `gsql ${args.join(" ")}`),
@@ -125,10 +151,158 @@ export function startOpenGauss(): OpenGaussServer {
       if (r.code !== 0) throw new Error(`gs_ctl start failed: ${r.out}`);
     },
     stop: () => {
-      if (!owned) return;
+      if (!owned || !byPort.has(port)) return;
+      byPort.delete(port);
       sh(["bash", script, "stop", dir], "opengauss.sh stop");
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  byPort.set(port, server);
   return server;
+}
+
+// ---------------------------------------------------------------- server-side settings
+
+/**
+ * Places `lines` before the server's own pg_hba.conf lines (first match wins) and reloads; resolves
+ * once the postmaster uses them (gs_get_hba_conf() lists what new sessions are checked against).
+ * Returns the undo. On the shared server only lines for the test's own users belong here.
+ */
+export async function hbaFirst(server: OpenGaussServer, lines: string[]): Promise<() => Promise<void>> {
+  const file = join(server.data, "pg_hba.conf");
+  // Writing over the existing file keeps its owner (omm) and mode.
+  writeFileSync(file, `${lines.join("\n")}\n${readFileSync(file, "utf8")}`);
+  await reloadUntil(server, "pg_hba.conf", async (sql) => hbaLoaded(sql, lines, true));
+  return async () => {
+    const kept = readFileSync(file, "utf8").split("\n");
+    for (const l of lines) {
+      const at = kept.indexOf(l);
+      if (at >= 0) kept.splice(at, 1);
+    }
+    writeFileSync(file, kept.join("\n"));
+    await reloadUntil(server, "pg_hba.conf", async (sql) => hbaLoaded(sql, lines, false));
+  };
+}
+
+async function hbaLoaded(sql: postgres.Sql, lines: string[], present: boolean): Promise<boolean> {
+  const rows = await sql.unsafe("SELECT type, users, address, method FROM gs_get_hba_conf()");
+  const loaded = new Set(rows.map((r) => [r.type, r.users, r.address ?? "", r.method].join(" ")));
+  return lines.every((l) => {
+    const [type, , users, address, method] = l.trim().split(/\s+/);
+    return loaded.has([type, users?.replace(/^"|"$/g, ""), address, method].join(" ")) === present;
+  });
+}
+
+/** Sets a SIGHUP parameter with gs_guc reload; resolves once new sessions see `value`. */
+export async function setReloadable(server: OpenGaussServer, name: string, value: string): Promise<void> {
+  const r = server.asOmm(`gs_guc reload -D ${server.data} -c "${name}=${value}"`);
+  if (r.code !== 0) throw new Error(`gs_guc reload ${name}=${value} failed: ${r.out}`);
+  await reloadUntil(server, name, async (sql) => (await sql.unsafe(`SELECT current_setting('${name}') AS v`))[0]?.v === value, false);
+}
+
+async function reloadUntil(server: OpenGaussServer, what: string, done: (sql: postgres.Sql) => Promise<boolean>, signal = true): Promise<void> {
+  if (signal) {
+    const r = server.asOmm(`gs_ctl reload -D ${server.data}`);
+    if (r.code !== 0) throw new Error(`gs_ctl reload failed: ${r.out}`);
+  }
+  // Each probe is a new session: the postmaster rereads the files shortly after SIGHUP.
+  for (let i = 0; i < 100; i++) {
+    const sql = server.sql("postgres");
+    try {
+      if (await done(sql)) return;
+    } finally {
+      await sql.end();
+    }
+    await Bun.sleep(100);
+  }
+  throw new Error(`openGauss on port ${server.port} did not take the new ${what} within 10 s`);
+}
+
+// ---------------------------------------------------------------- a private server
+
+export interface PrivateOpenGaussOptions {
+  /** PEM files: served as server.crt / server.key, and `ca` as cacert.pem (the CA of client certificates). */
+  ssl?: { cert: string; key: string; ca?: string };
+  /** Addresses to listen on besides 127.0.0.1 (e.g. 127.0.0.2, a name no test certificate lists). */
+  listen?: string[];
+  /** pg_hba.conf lines placed before the script's. */
+  hba?: string[];
+}
+
+/**
+ * A server of the test's own, for what the shared one must not get: TLS (ssl and its files need
+ * a restart) and global settings such as password_encryption_type. stop() removes it.
+ */
+export function startPrivateOpenGauss(options: PrivateOpenGaussOptions = {}): OpenGaussServer {
+  const server = serverAt(initServer(), true);
+  const conf: string[] = [];
+  const own = (from: string, name: string) => {
+    const to = join(server.data, name);
+    copyFileSync(from, to);
+    // openGauss, like PostgreSQL, refuses a key others can read; the server runs as omm.
+    const r = spawnSync(["chown", "omm:omm", to]);
+    if (r.exitCode !== 0) throw new Error(`chown omm ${to} failed`);
+    chmodSync(to, 0o600);
+  };
+  if (options.ssl) {
+    own(options.ssl.cert, "server.crt");
+    own(options.ssl.key, "server.key");
+    conf.push("ssl = on", "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'");
+    if (options.ssl.ca) {
+      own(options.ssl.ca, "cacert.pem");
+      conf.push("ssl_ca_file = 'cacert.pem'");
+    }
+  }
+  if (options.listen?.length) conf.push(`listen_addresses = '${["127.0.0.1", ...options.listen].join(",")}'`);
+  if (options.hba?.length) {
+    const hba = join(server.data, "pg_hba.conf");
+    writeFileSync(hba, `${options.hba.join("\n")}\n${readFileSync(hba, "utf8")}`);
+  }
+  if (conf.length) {
+    const file = join(server.data, "postgresql.conf");
+    writeFileSync(file, `${readFileSync(file, "utf8")}\n${conf.join("\n")}\n`);
+    const r = server.asOmm(`gs_ctl restart -D ${server.data} -Z single_node -l ${server.data}/server.log -w -t 120`);
+    if (r.code !== 0) throw new Error(`gs_ctl restart failed: ${r.out}`);
+  } else if (options.hba?.length) {
+    server.asOmm(`gs_ctl reload -D ${server.data}`);
+  }
+  // An aborted run still stops it (the preload's afterAll does not know this server).
+  process.once("exit", () => {
+    try {
+      server.stop();
+    } catch {}
+  });
+  return server;
+}
+
+// ---------------------------------------------------------------- logins
+
+/** What password_encryption_type = 0 stores, and CREATE USER takes as already encrypted: "md5" + md5(password + user). */
+export function md5Secret(user: string, password: string): string {
+  return `md5${createHash("md5").update(password + user).digest("hex")}`;
+}
+
+/**
+ * The first authentication request the server sends `user` (a StartupMessage 3.51 on a raw
+ * socket, nothing answered, so no failed attempt is counted): the request code, and for code 10
+ * the stored method that follows it.
+ */
+export async function authRequest(port: number, user: string, host = "127.0.0.1"): Promise<{ code: number; method?: number }> {
+  const params = Buffer.from(`user\0${user}\0database\0postgres\0\0`);
+  const head = Buffer.alloc(8);
+  head.writeInt32BE(8 + params.length, 0);
+  head.writeInt32BE((3 << 16) | 51, 4);
+  return await new Promise((resolve, reject) => {
+    const s = connect({ host, port }, () => s.write(Buffer.concat([head, params])));
+    let got = Buffer.alloc(0);
+    s.on("data", (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (got.length < 13) return;
+      s.destroy();
+      if (got[0] !== 0x52) return reject(new Error(`expected an authentication request, got '${String.fromCharCode(got[0]!)}': ${got.toString("latin1", 5)}`));
+      const code = got.readInt32BE(5);
+      resolve(code === 10 ? { code, method: got.readInt32BE(9) } : { code });
+    });
+    s.on("error", reject);
+  });
 }

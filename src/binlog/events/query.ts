@@ -29,6 +29,8 @@ import type { ByteReader } from "../reader.ts";
 import { inflateMariadb } from "./mariadb-compress.ts";
 
 export interface QueryStatus {
+  /** The session options the server logs: bit 26 FOREIGN_KEY_CHECKS=0, bit 27 UNIQUE_CHECKS=0,
+   *  bit 19 autocommit off, bit 14 SQL_AUTO_IS_NULL (sql_priv.h OPTIONS_WRITTEN_TO_BIN_LOG). */
   flags2?: number;
   sqlMode?: bigint;
   catalog?: string;

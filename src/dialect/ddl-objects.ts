@@ -1,0 +1,225 @@
+// Objects the target does not get: FULLTEXT, SPATIAL and functional indexes, CHECK
+// constraints, views, triggers, routines, events. None of them changes replicated rows (a
+// trigger's row changes are in the binlog already, so a trigger created on the target would
+// apply them twice), but each is something the application may need at cutover. The policy
+// is [sink] untranslatable:
+//   "record" (default)  the rest of the statement is applied; the object is kept in
+//                       TargetCatalog.objects, which the sink saves in gs_replicate.skipped_objects
+//                       in the DDL's own transaction, and `check` lists with what to do at cutover
+//   "stop"              TARGET_DDL_INCOMPATIBLE, as for changes that would alter rows (those
+//                       stop under either setting)
+// A later DROP of the object (or of its table or database) removes the record; a renamed
+// table takes its records along.
+
+import type { CheckDef, CodeObject, CodeObjectType, OtherDdl, TableRef } from "../binlog/ddl-model.ts";
+import { findColumn, type TargetTable } from "./ddl-catalog.ts";
+import { sameName } from "./ddl-names.ts";
+import { type PartitionDef, type Partitioning, parseDefinitions, parsePartitioning, partitionCondition } from "./ddl-partitions.ts";
+import { familyOf } from "./types.ts";
+import type { Translation } from "./ddl-state.ts";
+
+export type SkippedKind = "index" | "check" | "partitioning" | "view" | "trigger" | "procedure" | "function" | "event" | "package";
+
+/** One object the target does not have; keyed by kind, schema, table ("" when none) and name. */
+export interface SkippedObject {
+  kind: SkippedKind;
+  /** Target schema. */
+  schema: string;
+  /** Target table of an index, check or trigger; "" for the others. */
+  table: string;
+  /** The source's name. */
+  name: string;
+  /** The source statement (its first 500 characters). */
+  statement: string;
+  reason: string;
+  /** What to do at cutover. */
+  cutover: string;
+  /** partitioning: the partitions as row sets (ddl-partitions.ts), JSON, when they are exact. */
+  definition?: string;
+  /** Where the source created it: kept when the record is moved (a renamed table). */
+  gtid?: string | null;
+  position?: string;
+}
+
+export const UNTRANSLATABLE_POLICIES = ["record", "stop"] as const;
+export type UntranslatablePolicy = (typeof UNTRANSLATABLE_POLICIES)[number];
+
+/**
+ * PARTITION BY (RANGE, LIST, HASH, KEY, with or without COLUMNS/expressions/subpartitions): the
+ * table is a plain table on the target, which holds exactly the same rows: partitioning only
+ * decides where MySQL stores them. Partition DDL that deletes rows (DROP, TRUNCATE, EXCHANGE
+ * PARTITION) is not logged as row changes, so it stops the sink (ddl-alter.ts) whatever the policy.
+ */
+export function recordPartitioning(tx: Translation, t: TargetTable, clause: string): void {
+  const { schema, name: table } = t;
+  forgetPartitioning(tx, schema, table);
+  const exact = parsePartitioning(clause);
+  const column = exact ? findColumn(t, exact.column) : undefined;
+  if (exact && column) exact.column = column.name;
+  const definition = exact && column && familyOf(column.type) === "int" ? JSON.stringify(exact) : undefined;
+  const method = /^PARTITION\s+BY\s+(LINEAR\s+)?(\w+)(\s+COLUMNS)?/i.exec(clause.trim());
+  tx.record(`PARTITION BY of ${table}`, schema, {
+    kind: "partitioning",
+    table,
+    name: method ? `${method[1] ?? ""}${method[2]}${method[3] ?? ""}`.toUpperCase().replace(/\s+/g, " ") : "PARTITION BY",
+    reason: partitionReason(definition !== undefined),
+    cutover: "if the target should be partitioned, recreate the table partitioned (openGauss: PARTITION BY RANGE/LIST/HASH; PostgreSQL: declarative partitioning) and copy its rows",
+    ...(definition ? { definition } : {}),
+  });
+}
+
+function partitionReason(exact: boolean): string {
+  const plain = "the table is replicated as a plain table, which holds exactly the source's rows (partitioning only decides where MySQL stores them)";
+  return exact
+    ? `${plain}; DROP/TRUNCATE PARTITION, which MySQL logs without the rows they delete, are applied as a DELETE of the partition's rows`
+    : `${plain}; DROP/TRUNCATE/EXCHANGE PARTITION, which delete rows without logging them, stop the sink (only RANGE/LIST on an integer column have partitions the sink can delete exactly)`;
+}
+
+function partitioningOf(tx: Translation, t: TargetTable): SkippedObject | undefined {
+  return tx.catalog.objects.find((o) => o.kind === "partitioning" && o.schema === t.schema && sameName(o.table, t.name));
+}
+
+const unquote = (name: string) => name.trim().replace(/^`(.*)`$/s, "$1").replace(/``/g, "`");
+
+/**
+ * DROP/TRUNCATE PARTITION: a DELETE of exactly the partition's rows when the record has the
+ * partitions (ddl-partitions.ts), else refused: MySQL logged the statement, not the rows.
+ */
+export function deletePartitions(tx: Translation, t: TargetTable, text: string): void {
+  const m = /^(DROP|TRUNCATE)\s+PARTITION\s+(.+)$/is.exec(text);
+  const record = partitioningOf(tx, t);
+  const p = record?.definition ? (JSON.parse(record.definition) as Partitioning) : undefined;
+  const names = m && /^ALL$/i.test(m[2]!.trim()) ? "ALL" : (m?.[2] ?? "").split(",").map(unquote);
+  const condition = m && p ? partitionCondition(p, names) : undefined;
+  if (!m || !p || !condition) {
+    const why = !p ? "the sink does not know which rows the partition holds (only RANGE/LIST partitioning on an integer column is followed)" : "the partition is not among those the sink knows for the table";
+    tx.refuse(`ALTER TABLE ${t.name} ${text}`, `it changes rows without logging them (the binlog has the statement, not the rows), and ${why}; delete the same rows on the target (SHOW CREATE TABLE on the source gives the partition's bounds)`);
+  }
+  const statement = `DELETE FROM ${tx.qualifiedName(t.schema, t.name)} WHERE ${condition}`;
+  tx.emit(statement);
+  tx.note(`${text} of ${t.name}: the target table is not partitioned; the partition's rows are deleted: ${statement}`);
+  if (m[1]!.toUpperCase() === "DROP" && names !== "ALL") {
+    p.partitions = p.partitions.filter((d) => !names.some((n) => sameName(n, d.name)));
+    record!.definition = JSON.stringify(p);
+  }
+}
+
+/** ADD PARTITION / REORGANIZE PARTITION … INTO: the record's partitions follow, or are dropped when not understood. */
+export function changePartitions(tx: Translation, t: TargetTable, text: string): void {
+  const record = partitioningOf(tx, t);
+  if (!record?.definition) return;
+  const p = JSON.parse(record.definition) as Partitioning;
+  const add = /^ADD\s+PARTITION\s*(\(.*\))$/is.exec(text);
+  const reorganize = /^REORGANIZE\s+PARTITION\s+(.+?)\s+INTO\s*(\(.*\))$/is.exec(text);
+  const defs = add ? parseDefinitions(add[1]!, p.method) : reorganize ? parseDefinitions(reorganize[2]!, p.method) : undefined;
+  let next: PartitionDef[] | undefined;
+  if (add && defs) next = [...p.partitions, ...defs];
+  if (reorganize && defs) {
+    const names = reorganize[1]!.split(",").map(unquote);
+    const at = p.partitions.findIndex((d) => names.some((n) => sameName(n, d.name)));
+    if (at >= 0) next = [...p.partitions.slice(0, at), ...defs, ...p.partitions.slice(at).filter((d) => !names.some((n) => sameName(n, d.name)))];
+  }
+  if (next) record.definition = JSON.stringify({ ...p, partitions: next });
+  else {
+    delete record.definition;
+    record.reason = partitionReason(false);
+  }
+}
+
+/** REMOVE PARTITIONING, or a new PARTITION BY: the old record goes; whether there was one. */
+export function forgetPartitioning(tx: Translation, schema: string, table: string): boolean {
+  const before = tx.catalog.objects.length;
+  tx.catalog.objects = tx.catalog.objects.filter((o) => !(o.kind === "partitioning" && o.schema === schema && sameName(o.table, table)));
+  return tx.catalog.objects.length < before;
+}
+
+const CODE: Record<CodeObjectType, { kind: SkippedKind; reason: string; cutover: string }> = {
+  VIEW: {
+    kind: "view",
+    reason: "views are not replicated (their rows are the tables'); their SQL is MySQL's",
+    cutover: "rewrite the view for the target (SHOW CREATE VIEW on the source) and create it",
+  },
+  TRIGGER: {
+    kind: "trigger",
+    reason: "triggers are not created while replicating: the rows a trigger changed on the source are in the log already, and a trigger on the target would change them twice",
+    cutover: "once the sink has caught up and before the application writes to the target, rewrite the trigger for the target and create it",
+  },
+  PROCEDURE: { kind: "procedure", reason: "routines are MySQL SQL, which is not translated", cutover: "rewrite the procedure for the target and create it" },
+  FUNCTION: { kind: "function", reason: "routines are MySQL SQL, which is not translated", cutover: "rewrite the function for the target and create it" },
+  PACKAGE: { kind: "package", reason: "packages are MariaDB SQL, which is not translated", cutover: "rewrite the package for the target and create it" },
+  "PACKAGE BODY": { kind: "package", reason: "packages are MariaDB SQL, which is not translated", cutover: "rewrite the package for the target and create it" },
+  EVENT: {
+    kind: "event",
+    reason: "events are scheduled MySQL SQL; while replicating, their row changes arrive from the binlog",
+    cutover: "disable the event on the source, then schedule an equivalent job for the target (cron, pg_cron or the target's scheduler)",
+  },
+};
+
+/** What a record looks like before the sink adds where it came from. */
+export type ObjectRecord = Pick<SkippedObject, "kind" | "table" | "name" | "reason" | "cutover" | "definition">;
+
+export function sameObject(a: Pick<SkippedObject, "kind" | "schema" | "table" | "name">, b: Pick<SkippedObject, "kind" | "schema" | "table" | "name">): boolean {
+  return a.kind === b.kind && a.schema === b.schema && sameName(a.table, b.table) && sameName(a.name, b.name);
+}
+
+/** CREATE/ALTER/DROP of a view, trigger, routine or event (an "other" DDL with the names read). */
+export function codeObjectDdl(tx: Translation, ddl: OtherDdl, object: CodeObject): void {
+  const spec = CODE[object.type];
+  const verb = ddl.what.split(" ")[0];
+  // Trigger names are unique per schema, whatever table they fire on.
+  const forget = (name: TableRef) => tx.forget({ kind: spec.kind, schema: tx.schemaName(name.database), name: name.table }, spec.kind === "trigger" ? undefined : "");
+  if (verb === "DROP") {
+    for (const name of object.names) {
+      const gone = forget(name);
+      tx.skip(`${ddl.what} ${name.database}.${name.table}`, gone ? "it was never created on the target; its record in gs_replicate.skipped_objects is removed" : "it does not exist on the target: nothing to drop");
+    }
+    return;
+  }
+  const on = object.table && spec.kind === "trigger" ? (tx.current(object.table)?.name ?? object.table.table) : "";
+  for (const name of object.names) {
+    // CREATE OR REPLACE and ALTER replace the record; ALTER EVENT … RENAME TO moves it.
+    forget(name);
+    const to = verb === "ALTER" && object.renameTo ? object.renameTo : name;
+    tx.record(`${ddl.what} ${to.database}.${to.table}`, tx.schemaName(to.database), { kind: spec.kind, table: on, name: to.table, reason: spec.reason, cutover: spec.cutover });
+  }
+}
+
+/** The records of a table that goes (DROP TABLE): its indexes, checks and triggers go with it. */
+export function forgetTable(tx: Translation, schema: string, table: string): void {
+  tx.catalog.objects = tx.catalog.objects.filter((o) => !(o.schema === schema && o.table !== "" && sameName(o.table, table)));
+}
+
+/** RENAME TABLE: the table's records follow it. */
+export function moveTable(tx: Translation, from: { schema: string; table: string }, to: { schema: string; table: string }): void {
+  for (const o of tx.catalog.objects) {
+    if (o.schema !== from.schema || o.table === "" || !sameName(o.table, from.table)) continue;
+    o.schema = to.schema;
+    o.table = to.table;
+  }
+}
+
+/** CREATE TABLE … LIKE: the copy lacks what the original lacks on the target. */
+export function copyTable(tx: Translation, from: { schema: string; table: string }, to: { schema: string; table: string }): void {
+  const copies = tx.catalog.objects.filter((o) => o.schema === from.schema && (o.kind === "index" || o.kind === "check") && sameName(o.table, from.table));
+  for (const o of copies) {
+    tx.record(`${o.kind === "index" ? "index" : "CHECK"} ${o.name} of ${to.table} (copied by LIKE from ${from.table})`, to.schema, { kind: o.kind, table: to.table, name: o.name, reason: o.reason, cutover: o.cutover });
+  }
+}
+
+/** RENAME INDEX of an index that was recorded, not created; whether there was one. */
+export function renameRecord(tx: Translation, key: Pick<SkippedObject, "kind" | "schema" | "table" | "name">, to: string): boolean {
+  const o = tx.catalog.objects.find((x) => sameObject(x, key));
+  if (o) o.name = to;
+  return o !== undefined;
+}
+
+/** A CHECK constraint: its expression is MySQL SQL; the source checked every replicated row. */
+export function recordCheck(tx: Translation, schema: string, table: string, check: CheckDef): void {
+  tx.record(`CHECK (${check.expression}) of ${table}`, schema, {
+    kind: "check",
+    table,
+    name: check.name ?? `(${check.expression})`,
+    reason: "CHECK expressions are MySQL SQL, which is not translated; replicated rows were checked by the source",
+    cutover: "rewrite the CHECK for the target and add it (ALTER TABLE … ADD CONSTRAINT … CHECK …)",
+  });
+}
