@@ -91,6 +91,11 @@ export function isRetriable(err: unknown): boolean {
   );
 }
 
+/** The error and the causes it wraps (ReplicateError's `cause`, postgres.js's), nearest first, at most four deep. */
+export function* causeChain(err: unknown): Generator<object> {
+  for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 4; e = (e as { cause?: unknown }).cause, depth++) yield e;
+}
+
 /** "message [CODE at where]" — the one-line form printed by the CLI. */
 export function describeError(err: unknown): string {
   if (err instanceof ReplicateError) {

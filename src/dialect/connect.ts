@@ -9,7 +9,7 @@ import { ReplicateError } from "../errors.ts";
 import { explainTlsFailure } from "../config/tls.ts";
 import { type LoginSocket, loginSockets, OPENGAUSS_PROTOCOL } from "./opengauss-proxy.ts";
 
-/** @param settings more session settings sent at login (e.g. a check's output formats) */
+/** @param settings more session settings sent at login (the tests' own clients use it for output formats) */
 export function connectTarget(t: TargetConfig, max: number, settings: Record<string, string> = {}): postgres.Sql {
   const common = {
     host: t.host,

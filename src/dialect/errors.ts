@@ -4,6 +4,8 @@
 // only the code, the message and the detail). Code that must know which table refused a row
 // therefore gets "unknown" there and has to ask the target instead of guessing from the text.
 
+import { causeChain } from "../errors.ts";
+
 export type ViolatedTable = { schema: string | undefined; table: string } | "unknown" | undefined;
 
 interface ServerError {
@@ -14,7 +16,7 @@ interface ServerError {
 
 /** The error itself, or the server error a ReplicateError wraps. */
 function serverError(err: unknown): ServerError | undefined {
-  for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causeChain(err)) {
     const code = (e as ServerError).code;
     if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return e as ServerError;
   }

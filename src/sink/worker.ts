@@ -23,7 +23,7 @@
 // is treated the same way, because the close that follows may not have arrived yet.
 
 import type postgres from "postgres";
-import { isRetriable, ReplicateError } from "../errors.ts";
+import { causeChain, isRetriable, ReplicateError } from "../errors.ts";
 import { log } from "../cli/log.ts";
 import { sleepUnlessStopped } from "../cli/signals.ts";
 import type { SinkTx, TxItem } from "./assembler.ts";
@@ -133,7 +133,7 @@ const LOST_CODES = new Set(["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION
 
 /** True when the error means the session is over (the server closes it after these SQLSTATEs). */
 export function connectionLost(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causeChain(err)) {
     const code = (e as { code?: unknown }).code;
     if (typeof code !== "string") continue;
     if (LOST_CODES.has(code) || code.startsWith("08") || code.startsWith("57P")) return true;
