@@ -36,6 +36,11 @@ export interface ServerInfo {
 
 export type DumpStart = { kind: "file"; file: string; pos: number } | { kind: "gtid"; set: string };
 
+/** "binlog.000003:4" or "GTID 0-1-100", for messages and `where`. */
+export function describeStart(s: DumpStart): string {
+  return s.kind === "file" ? `${s.file}:${s.pos}` : `GTID ${s.set}`;
+}
+
 export interface DumpOptions {
   start: DumpStart;
   nonBlocking: boolean;
@@ -199,7 +204,7 @@ export class BinlogConnection {
 
 /** Error 1236 (ER_MASTER_FATAL_ERROR_READING_BINLOG) means the start position is gone or invalid. */
 function serverError(err: Error & { errno?: number }, start: DumpStart): ReplicateError {
-  const at = start.kind === "file" ? `${start.file}:${start.pos}` : `gtid ${start.set}`;
+  const at = describeStart(start);
   if (err.errno === 1236) {
     return new ReplicateError(
       "SOURCE_POSITION_PURGED",

@@ -14,7 +14,7 @@
 
 import type { SourceConfig } from "../config/types.ts";
 import { ReplicateError } from "../errors.ts";
-import { BinlogConnection, type DumpStart } from "./connection.ts";
+import { BinlogConnection, describeStart, type DumpStart } from "./connection.ts";
 import { EventDecoder } from "./decode.ts";
 import { parseDdl } from "./ddl.ts";
 import type { Ddl } from "./ddl-model.ts";
@@ -76,10 +76,6 @@ export async function firstDdlSince(config: SourceConfig, from: DumpStart): Prom
   } finally {
     conn.close();
   }
-}
-
-export function describeStart(s: DumpStart): string {
-  return s.kind === "file" ? `${s.file}:${s.pos}` : `GTID ${s.set}`;
 }
 
 function changesEarlierRows(ddl: Ddl, follows: (db: string) => boolean): boolean {

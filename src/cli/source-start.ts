@@ -2,9 +2,8 @@
 // crash fragment with an Abort first), else `[source] start`; and the schema history when the
 // server does not log column names (reloaded from the log, or snapshotted and recorded now).
 
-import type { DumpStart } from "../binlog/connection.ts";
-import { BinlogConnection } from "../binlog/connection.ts";
-import { describeStart, firstDdlSince, type GapDdl } from "../binlog/ddl-gap.ts";
+import { BinlogConnection, describeStart, type DumpStart } from "../binlog/connection.ts";
+import { firstDdlSince, type GapDdl } from "../binlog/ddl-gap.ts";
 import { SchemaHistory } from "../binlog/schema.ts";
 import { parseStart } from "../config/start.ts";
 import type { Config } from "../config/types.ts";
