@@ -17,7 +17,7 @@
 
 import { ReplicateError } from "../errors.ts";
 import type { BinlogEvent, QueryEvent } from "./decode.ts";
-import type { RowChange, RowsOp } from "./events/rows.ts";
+import { NO_FOREIGN_KEY_CHECKS_F, type RowChange, type RowsOp } from "./events/rows.ts";
 import type { Flavour } from "./events/control.ts";
 import type { TableInfo } from "./types.ts";
 import { SYSTEM_DATABASES } from "./ddl-catalog.ts";
@@ -52,6 +52,8 @@ export interface RowsItem {
   op: RowsOp;
   table: TableInfo;
   rows: RowChange[];
+  /** The rows event's NO_FOREIGN_KEY_CHECKS_F: the session wrote them with FOREIGN_KEY_CHECKS=0. */
+  noForeignKeyChecks: boolean;
 }
 
 export interface DdlItem {
@@ -160,7 +162,7 @@ export class TransactionAssembler {
             where: ev.where,
           });
         }
-        out.push({ kind: "rows", op: ev.op, table: ev.table, rows: ev.rows });
+        out.push({ kind: "rows", op: ev.op, table: ev.table, rows: ev.rows, noForeignKeyChecks: (ev.flags & NO_FOREIGN_KEY_CHECKS_F) !== 0 });
         return;
       }
       case "rotate":

@@ -53,6 +53,8 @@ export class ChangeEventWriter {
   private written = false;
   private total = 0;
   private perTable = new Map<string, number>();
+  /** A rows event of the open transaction was written with FOREIGN_KEY_CHECKS=0. */
+  private uncheckedRows = false;
   /** Offset of the latest SchemaHistory record; written into every End. */
   historyOffset: bigint | null = null;
 
@@ -66,6 +68,7 @@ export class ChangeEventWriter {
         this.written = false;
         this.total = 0;
         this.perTable = new Map();
+        this.uncheckedRows = false;
         return;
       case "rows":
         return this.rows(item, out);
@@ -94,6 +97,7 @@ export class ChangeEventWriter {
             ts_ms: BigInt(Math.trunc(item.timestampMs)),
             event_count: BigInt(this.total),
             history_offset: this.historyOffset,
+            foreign_key_checks: !this.uncheckedRows,
             data_collections: [...this.perTable].map(([name, n]) => ({ data_collection: name, event_count: BigInt(n) })),
           }));
         }
@@ -148,6 +152,7 @@ export class ChangeEventWriter {
 
   private rows(item: Extract<StreamItem, { kind: "rows" }>, out: LogRecord[]): void {
     const b = this.open(out);
+    if (item.noForeignKeyChecks) this.uncheckedRows = true;
     const ts = this.schemaFor(item.table, out);
     const name = `${ts.database}.${ts.table}`;
     const source = {

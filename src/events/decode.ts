@@ -64,6 +64,8 @@ export interface EndMessage {
   tsMs: number;
   eventCount: number;
   historyOffset: bigint | null;
+  /** False when rows of the transaction were written with FOREIGN_KEY_CHECKS=0. */
+  foreignKeyChecks: boolean;
 }
 export interface AbortMessage {
   kind: "abort";
@@ -213,6 +215,7 @@ export class LogDecoder {
           tsMs: Number(r.ts_ms),
           eventCount: Number(r.event_count),
           historyOffset: r.history_offset as bigint | null,
+          foreignKeyChecks: r.foreign_key_checks !== false,
         };
       case "history":
         return { kind: "history", json: r.json as string, chain: (r.chain as HistoryRun[] | undefined) ?? null };

@@ -92,6 +92,36 @@ const DDL_V2 = {
   fields: [...DDL_V1.fields, { name: "lower_case_names", type: "boolean", default: false }],
 } as const;
 
+/** The End record before foreign_key_checks (its JSON, hence its fingerprint, must not change). */
+const END_V1 = {
+  type: "record",
+  name: `${NS}.End`,
+  fields: [
+    { name: "gtid", type: optional("string") },
+    { name: "file", type: "string" },
+    { name: "pos", type: "long" },
+    { name: "ts_ms", type: "long" },
+    { name: "event_count", type: "long" },
+    // Log offset of the SchemaHistory record in effect after this transaction (sources that
+    // do not log column names): a restarted source reloads the schema from there.
+    { name: "history_offset", type: optional("long"), default: null },
+    {
+      name: "data_collections",
+      type: {
+        type: "array",
+        items: {
+          type: "record",
+          name: `${NS}.DataCollection`,
+          fields: [
+            { name: "data_collection", type: "string" },
+            { name: "event_count", type: "long" },
+          ],
+        },
+      },
+    },
+  ],
+} as const;
+
 export const BUILTIN = {
   schema: {
     type: "record",
@@ -117,32 +147,11 @@ export const BUILTIN = {
     ],
   },
   end: {
-    type: "record",
-    name: `${NS}.End`,
-    fields: [
-      { name: "gtid", type: optional("string") },
-      { name: "file", type: "string" },
-      { name: "pos", type: "long" },
-      { name: "ts_ms", type: "long" },
-      { name: "event_count", type: "long" },
-      // Log offset of the SchemaHistory record in effect after this transaction (sources that
-      // do not log column names): a restarted source reloads the schema from there.
-      { name: "history_offset", type: optional("long"), default: null },
-      {
-        name: "data_collections",
-        type: {
-          type: "array",
-          items: {
-            type: "record",
-            name: `${NS}.DataCollection`,
-            fields: [
-              { name: "data_collection", type: "string" },
-              { name: "event_count", type: "long" },
-            ],
-          },
-        },
-      },
-    ],
+    ...END_V1,
+    // Added later: false when a rows event of the transaction was written with
+    // FOREIGN_KEY_CHECKS=0 (a dump's data, an admin's fix): the sink then applies it without
+    // the target's foreign keys, as MySQL did (src/sink/unchecked.ts). Earlier layouts read as true.
+    fields: [...END_V1.fields, { name: "foreign_key_checks", type: "boolean", default: true }],
   },
   position: {
     type: "record",
@@ -199,6 +208,7 @@ export const LEGACY_BUILTIN: Array<{ kind: BuiltinKind; schema: unknown }> = [
   { kind: "ddl", schema: DDL_V1 },
   { kind: "history", schema: HISTORY_V1 },
   { kind: "ddl", schema: DDL_V2 },
+  { kind: "end", schema: END_V1 },
 ];
 
 /** avsc with 64-bit longs as bigint: unsigned INT, BIGINT and microsecond times exceed 2^53. */

@@ -58,6 +58,31 @@ describe("built-in record layouts", () => {
   });
 });
 
+describe("rows written with FOREIGN_KEY_CHECKS=0", () => {
+  test("the rows event's NO_FOREIGN_KEY_CHECKS_F (flags bit 1) reaches the End record; Ends of the earlier layout read as checked", async () => {
+    const db = await getMariadb();
+    const name = uniqueName("fkrows");
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.p (id INT PRIMARY KEY); CREATE TABLE ${name}.k (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES ${name}.p (id))`);
+    const from = await currentPosition();
+    // A dump's data: a child row before its parent, under FOREIGN_KEY_CHECKS=0; then a checked one.
+    await c.query(`SET FOREIGN_KEY_CHECKS = 0; INSERT INTO ${name}.k VALUES (1, 7); SET FOREIGN_KEY_CHECKS = 1; INSERT INTO ${name}.p VALUES (7)`);
+    await c.end();
+    const items = await readItems([name], from);
+    expect(items.flatMap((i) => (i.kind === "rows" ? [[i.table.table, i.noForeignKeyChecks]] : []))).toEqual([
+      ["k", true],
+      ["p", false],
+    ]);
+    const ends = roundTrip(items).messages.flatMap((m) => (m.kind === "end" ? [m.foreignKeyChecks] : []));
+    expect(ends).toEqual([false, true]);
+    // Logs written before the field: the End layout those releases wrote (its fingerprint).
+    const legacy = compile(LEGACY_BUILTIN.find((l) => l.kind === "end")!.schema);
+    expect(legacy.fingerprint).toBe(0x3595c0c45928ec7cn);
+    const value = { gtid: "0-1-9", file: "binlog.000001", pos: 4n, ts_ms: 1n, event_count: 1n, history_offset: null, data_collections: [] };
+    expect(new LogDecoder().decode({ key: null, value: singleObject(legacy, value) })).toMatchObject({ kind: "end", eventCount: 1, foreignKeyChecks: true });
+  });
+});
+
 describe("change events through a real MariaDB binlog", () => {
   test("every column type survives binlog → AVRO → decoded value exactly; transaction framing is complete", async () => {
     const db = await getMariadb();

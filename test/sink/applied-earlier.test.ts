@@ -20,7 +20,7 @@ function emptyTx(offset: bigint): SinkTx {
     offset,
     begin: { kind: "begin", ...at, flavour: "mariadb", serverId: 1, lastCommitted: null, sequenceNumber: null, commitId: null },
     items: [],
-    end: { kind: "end", ...at, eventCount: 0, historyOffset: null },
+    end: { kind: "end", ...at, eventCount: 0, historyOffset: null, foreignKeyChecks: true },
     next: offset + 3n,
   };
 }

@@ -24,6 +24,7 @@ import { decodeValue } from "../values.ts";
 import { inflateMariadb } from "./mariadb-compress.ts";
 
 export const STMT_END_F = 1;
+export const NO_FOREIGN_KEY_CHECKS_F = 2;
 
 /** One value per table column; undefined = not in this image (binlog_row_image MINIMAL/NOBLOB). */
 export type RowImage = (BinlogValue | undefined)[];
