@@ -145,14 +145,15 @@ export class ChangeEventWriter {
         last_committed: b.clock.lastCommitted === undefined ? null : BigInt(b.clock.lastCommitted),
         sequence_number: b.clock.sequenceNumber === undefined ? null : BigInt(b.clock.sequenceNumber),
         commit_id: b.clock.commitId ?? null,
+        foreign_key_checks: !this.uncheckedRows,
       }));
     }
     return b;
   }
 
   private rows(item: Extract<StreamItem, { kind: "rows" }>, out: LogRecord[]): void {
-    const b = this.open(out);
     if (item.noForeignKeyChecks) this.uncheckedRows = true;
+    const b = this.open(out);
     const ts = this.schemaFor(item.table, out);
     const name = `${ts.database}.${ts.table}`;
     const source = {

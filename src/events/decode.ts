@@ -33,6 +33,8 @@ export interface BeginMessage {
   lastCommitted: number | null;
   sequenceNumber: number | null;
   commitId: bigint | null;
+  /** False when the transaction's first rows were written with FOREIGN_KEY_CHECKS=0. */
+  foreignKeyChecks: boolean;
 }
 export interface ChangeMessage {
   kind: "change";
@@ -205,6 +207,7 @@ export class LogDecoder {
           lastCommitted: n(r.last_committed),
           sequenceNumber: n(r.sequence_number),
           commitId: r.commit_id as bigint | null,
+          foreignKeyChecks: r.foreign_key_checks !== false,
         };
       case "end":
         return {

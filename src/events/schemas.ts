@@ -92,6 +92,23 @@ const DDL_V2 = {
   fields: [...DDL_V1.fields, { name: "lower_case_names", type: "boolean", default: false }],
 } as const;
 
+/** The Begin record before foreign_key_checks (its JSON, hence its fingerprint, must not change). */
+const BEGIN_V1 = {
+  type: "record",
+  name: `${NS}.Begin`,
+  fields: [
+    { name: "gtid", type: optional("string") },
+    { name: "flavour", type: "string" },
+    { name: "server_id", type: "long" },
+    { name: "file", type: "string" },
+    { name: "pos", type: "long" },
+    { name: "ts_ms", type: "long" },
+    { name: "last_committed", type: optional("long") },
+    { name: "sequence_number", type: optional("long") },
+    { name: "commit_id", type: optional("long") },
+  ],
+} as const;
+
 /** The End record before foreign_key_checks (its JSON, hence its fingerprint, must not change). */
 const END_V1 = {
   type: "record",
@@ -132,19 +149,11 @@ export const BUILTIN = {
     ],
   },
   begin: {
-    type: "record",
-    name: `${NS}.Begin`,
-    fields: [
-      { name: "gtid", type: optional("string") },
-      { name: "flavour", type: "string" },
-      { name: "server_id", type: "long" },
-      { name: "file", type: "string" },
-      { name: "pos", type: "long" },
-      { name: "ts_ms", type: "long" },
-      { name: "last_committed", type: optional("long") },
-      { name: "sequence_number", type: optional("long") },
-      { name: "commit_id", type: optional("long") },
-    ],
+    ...BEGIN_V1,
+    // Added later: false when the transaction's first rows were written with
+    // FOREIGN_KEY_CHECKS=0 (the End says it for all of them): a transaction the sink streams
+    // (too large to hold) must know before its first chunk. Earlier layouts read as true.
+    fields: [...BEGIN_V1.fields, { name: "foreign_key_checks", type: "boolean", default: true }],
   },
   end: {
     ...END_V1,
@@ -209,6 +218,7 @@ export const LEGACY_BUILTIN: Array<{ kind: BuiltinKind; schema: unknown }> = [
   { kind: "history", schema: HISTORY_V1 },
   { kind: "ddl", schema: DDL_V2 },
   { kind: "end", schema: END_V1 },
+  { kind: "begin", schema: BEGIN_V1 },
 ];
 
 /** avsc with 64-bit longs as bigint: unsigned INT, BIGINT and microsecond times exceed 2^53. */

@@ -2,6 +2,8 @@
 // by chunk, as the log delivers it, on one reserved connection, as a barrier (nothing else
 // runs meanwhile). Its checkpoint row is written with its commit. A failure here stops the
 // sink (the chunks already read cannot be replayed in place); a restart applies it again.
+// Rows written with FOREIGN_KEY_CHECKS=0 (the Begin says so) go without the foreign keys
+// their chunks meet, put back NOT VALID before the COMMIT (unchecked.ts).
 
 import { ReplicateError } from "../errors.ts";
 import type { BeginMessage, EndMessage } from "../events/decode.ts";
@@ -9,6 +11,8 @@ import type { TxItem } from "./assembler.ts";
 import { applyChanges, asTargetError, type ApplyContext } from "./apply.ts";
 import { recordApplied } from "./checkpoint.ts";
 import type { WorkerConn, WorkerPool } from "./worker.ts";
+import { log } from "../cli/log.ts";
+import { uncheckedNote, UncheckedKeys } from "./unchecked.ts";
 
 export class LargeTx {
   private constructor(
@@ -18,6 +22,7 @@ export class LargeTx {
     private conn: WorkerConn | null,
     private readonly ctx: ApplyContext,
     private readonly pool: WorkerPool,
+    private readonly keys = begin.foreignKeyChecks ? null : new UncheckedKeys("all"),
   ) {}
 
   /** `skip`: the checkpoint says it is applied; its chunks are read and dropped. */
@@ -41,6 +46,7 @@ export class LargeTx {
     }
     try {
       this.conn.check(this.ctx.describe);
+      await this.keys?.takeOff(this.conn.sql, items, this.ctx);
       await applyChanges(this.conn.sql, items, this.ctx);
     } catch (err) {
       await this.rollback(err);
@@ -53,10 +59,12 @@ export class LargeTx {
     if (!conn) return;
     try {
       conn.check(`the COMMIT of ${this.ctx.describe}`);
+      const relaxed = (await this.keys?.putBack(conn.sql)) ?? [];
       await recordApplied(conn.sql, [{ offset: this.offset, gtid: end.gtid, file: this.begin.file, pos: this.begin.pos, endPos: end.pos }]);
       await conn.sql.unsafe("COMMIT");
       this.conn = null;
       this.pool.give(conn);
+      if (relaxed.length > 0) log.info(uncheckedNote(this.ctx.describe, relaxed));
     } catch (err) {
       await this.rollback(err);
       throw asTargetError(err, this.ctx);

@@ -31,6 +31,7 @@ import { applyChanges, asTargetError, planStatements, type ApplyContext } from "
 import { applyAsOneQuery, literalChars, MAX_QUERY_CHARS } from "./batch.ts";
 import { CHECKPOINT_SCHEMA, countRecorded, recordApplied } from "./checkpoint.ts";
 import { uniqueViolationTable } from "../dialect/errors.ts";
+import { applyUnchecked, uncheckedNote, foreignKeyViolation, needsUncheckedParents, type RelaxedKey, type UncheckedScope } from "./unchecked.ts";
 
 // 0.2 s doubling to 10 s: about 40 s in all, which covers a target restart with crash recovery.
 const MAX_ATTEMPTS = 10;
@@ -164,7 +165,15 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
   const ctx: ApplyContext = { ...opts.ctx, describe };
   const items = txs.length === 1 ? (txs[0]!.items as TxItem[]) : txs.flatMap((t) => t.items as TxItem[]);
   const records = txs.map((tx) => ({ offset: tx.offset, gtid: tx.end.gtid, file: tx.begin.file, pos: tx.begin.pos, endPos: tx.end.pos }));
-  let precise = false;
+  // Rows written with FOREIGN_KEY_CHECKS=0 that delete or update parents go alone, without
+  // the cascading keys from the start (unchecked.ts); other such rows only once a key refused them.
+  if (txs.length > 1 && txs.some(needsUncheckedParents)) {
+    for (const tx of txs) await applyTransactions(pool, [tx], opts);
+    return;
+  }
+  let unchecked: UncheckedScope | undefined = txs.length === 1 && needsUncheckedParents(txs[0]!) ? "cascades" : undefined;
+  let precise = unchecked !== undefined;
+  let relaxed: RelaxedKey[] = [];
   for (let attempt = 1; ; attempt++) {
     let conn: WorkerConn | undefined;
     try {
@@ -176,15 +185,14 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
       const commitNow = !opts.commitTurn;
       if (!precise) {
         await applyAsOneQuery(c, statements, records, commitNow);
+      } else if (unchecked) {
+        relaxed = await applyUnchecked(c.sql, items, ctx, [c.sql.unsafe("BEGIN"), recordApplied(c.sql, records)], unchecked);
+        if (commitNow) committed(await c.sql.unsafe("COMMIT"), describe);
       } else {
         const lead = [c.sql.unsafe("BEGIN"), recordApplied(c.sql, records)];
         // Row counts are checked on the server (apply.ts), so COMMIT can join the pipeline.
         const done = await applyChanges(c.sql, items, ctx, lead, commitNow ? () => c.sql.unsafe("COMMIT") : undefined);
-        // An aborted transaction answers COMMIT with ROLLBACK; an error before it was thrown
-        // already, so this is a last guard against counting a rolled-back unit as applied.
-        if (commitNow && done?.command !== "COMMIT") {
-          throw new ReplicateError("TARGET_CONNECTION", `the target answered the COMMIT of ${describe} with ${done?.command ?? "nothing"}`, { retriable: true, where: describe });
-        }
+        if (commitNow) committed(done, describe);
       }
       if (opts.commitTurn) {
         await opts.commitTurn();
@@ -193,6 +201,9 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
       }
       pool.give(conn);
       if (attempt > 1) opts.onWait?.(undefined);
+      if (relaxed.length > 0) {
+        log.info(uncheckedNote(describe, relaxed));
+      }
       return;
     } catch (err) {
       if (conn) await pool.recover(conn, err);
@@ -210,6 +221,12 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
         attempt--;
         continue;
       }
+      if (precise && unchecked !== "all" && txs.length === 1 && !txs[0]!.end.foreignKeyChecks && foreignKeyViolation(err)) {
+        log.debug(`${describe}: a foreign key refused rows written with FOREIGN_KEY_CHECKS=0 (${(err as Error).message}); applying them without it`);
+        unchecked = "all";
+        attempt--;
+        continue;
+      }
       if (!isRetriable(e) && txs.length > 1) {
         for (const tx of txs) await applyTransactions(pool, [tx], opts);
         return;
@@ -221,6 +238,16 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
       await sleepUnlessStopped(delay, opts.signal);
       if (opts.signal?.aborted) throw e;
     }
+  }
+}
+
+/**
+ * An aborted transaction answers COMMIT with ROLLBACK; an error before it was thrown already,
+ * so this is a last guard against counting a rolled-back unit as applied.
+ */
+function committed(done: postgres.RowList<postgres.Row[]> | undefined, describe: string): void {
+  if (done?.command !== "COMMIT") {
+    throw new ReplicateError("TARGET_CONNECTION", `the target answered the COMMIT of ${describe} with ${done?.command ?? "nothing"}`, { retriable: true, where: describe });
   }
 }
 

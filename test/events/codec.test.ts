@@ -75,11 +75,17 @@ describe("rows written with FOREIGN_KEY_CHECKS=0", () => {
     ]);
     const ends = roundTrip(items).messages.flatMap((m) => (m.kind === "end" ? [m.foreignKeyChecks] : []));
     expect(ends).toEqual([false, true]);
+    const begins = roundTrip(items).messages.flatMap((m) => (m.kind === "begin" ? [m.foreignKeyChecks] : []));
+    expect(begins).toEqual([false, true]);
     // Logs written before the field: the End layout those releases wrote (its fingerprint).
     const legacy = compile(LEGACY_BUILTIN.find((l) => l.kind === "end")!.schema);
     expect(legacy.fingerprint).toBe(0x3595c0c45928ec7cn);
     const value = { gtid: "0-1-9", file: "binlog.000001", pos: 4n, ts_ms: 1n, event_count: 1n, history_offset: null, data_collections: [] };
     expect(new LogDecoder().decode({ key: null, value: singleObject(legacy, value) })).toMatchObject({ kind: "end", eventCount: 1, foreignKeyChecks: true });
+    const legacyBegin = compile(LEGACY_BUILTIN.find((l) => l.kind === "begin")!.schema);
+    expect(legacyBegin.fingerprint).toBe(0x307aa194e73e287en);
+    const begin = { gtid: "0-1-9", flavour: "mariadb", server_id: 1n, file: "binlog.000001", pos: 4n, ts_ms: 1n, last_committed: null, sequence_number: null, commit_id: null };
+    expect(new LogDecoder().decode({ key: null, value: singleObject(legacyBegin, begin) })).toMatchObject({ kind: "begin", serverId: 1, foreignKeyChecks: true });
   });
 });
 
