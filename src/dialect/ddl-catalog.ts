@@ -221,7 +221,14 @@ export type CatalogRunner = Pick<postgres.Sql, "unsafe">;
 export async function readTargetCatalog(sql: CatalogRunner, ddl: Ddl, mapping: Record<string, string>, pending: readonly ForeignKeyRef[] = []): Promise<TargetCatalog> {
   const catalog = await readTables(sql, ddl, mapping);
   catalog.pending = structuredClone([...pending]);
-  if (ddl.kind === "drop_table" || ddl.kind === "truncate_table") catalog.referencing = await readReferencing(sql, catalog, tablesOf(ddl).map((t) => targetSchema(t.database, mapping)));
+  if (ddl.kind === "drop_table" || ddl.kind === "truncate_table") {
+    catalog.referencing = await readReferencing(sql, tablesOf(ddl).map((t) => targetSchema(t.database, mapping)), (s, t) => catalog.table(s, t)?.name === t);
+  }
+  // DROP DATABASE: keys of other schemas' tables into it (those inside go with it).
+  if (ddl.kind === "drop_database") {
+    const schema = targetSchema(ddl.name, mapping);
+    catalog.referencing = (await readReferencing(sql, [schema], () => true)).filter((k) => k.schema !== schema);
+  }
   return catalog;
 }
 
@@ -326,7 +333,8 @@ const ACTIONS: Record<string, string | undefined> = { a: undefined, r: "RESTRICT
 export const actionOf = (code: string): string | undefined => ACTIONS[code];
 
 /** Foreign keys whose referenced table is one of the tables of `catalog` in `schemas`. */
-async function readReferencing(sql: CatalogRunner, catalog: TargetCatalog, schemas: string[]): Promise<ForeignKeyRef[]> {
+/** Foreign keys into tables of `schemas` for which `wanted(schema, table)` of the referenced table holds. */
+async function readReferencing(sql: CatalogRunner, schemas: string[], wanted: (schema: string, table: string) => boolean): Promise<ForeignKeyRef[]> {
   const rows = await sql.unsafe(
     `SELECT n.nspname AS s, c.relname AS t, k.conname AS name, rn.nspname AS rs, r.relname AS rt, k.confdeltype::text AS del, k.confupdtype::text AS upd,
             ARRAY(SELECT a.attname FROM generate_subscripts(k.conkey, 1) i JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[i] ORDER BY i) AS cols,
@@ -337,7 +345,7 @@ async function readReferencing(sql: CatalogRunner, catalog: TargetCatalog, schem
     [schemas],
   );
   return rows
-    .filter((r) => catalog.table(r.rs as string, r.rt as string)?.name === r.rt)
+    .filter((r) => wanted(r.rs as string, r.rt as string))
     .map((r) => {
       const fk: ForeignKeyRef = { schema: r.s, table: r.t, name: r.name, columns: r.cols as string[], refSchema: r.rs, refTable: r.rt, refColumns: r.refcols as string[] };
       const del = actionOf(r.del as string);

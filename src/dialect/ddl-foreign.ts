@@ -132,11 +132,11 @@ export function settlePending(tx: Translation): void {
 }
 
 /**
- * DROP TABLE of `dropped` (working copies): their pending keys go with them, and keys of other
+ * DROP TABLE (or DROP DATABASE) of `dropped`: their pending keys go with them, and keys of other
  * tables that reference them become pending under FOREIGN_KEY_CHECKS=0 (MySQL keeps them,
  * dangling); with checks on MySQL would have refused the drop, so the source had no such key.
  */
-export function dropReferences(tx: Translation, dropped: TargetTable[]): void {
+export function dropReferences(tx: Translation, dropped: ReadonlyArray<Pick<TargetTable, "schema" | "name">>): void {
   const isDropped = (schema: string, table: string) => dropped.some((d) => d.schema === schema && sameName(d.name, table));
   tx.catalog.pending = tx.catalog.pending.filter((k) => !isDropped(k.schema, k.table));
   const referencing = tx.catalog.referencing;

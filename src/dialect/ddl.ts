@@ -59,6 +59,10 @@ export function translateDdl(ddl: Ddl, ctx: DdlContext): DdlTranslation {
         tx.skip(`DROP DATABASE ${ddl.name}`, `schema ${schema} does not exist on the target: nothing to drop`);
         break;
       }
+      // MySQL keeps other databases' keys into it dangling under FOREIGN_KEY_CHECKS=0: they
+      // wait for their table again (DROP SCHEMA … CASCADE would drop them for good).
+      const parents = [...new Set(tx.catalog.referencing.filter((k) => k.refSchema === schema).map((k) => k.refTable))];
+      dropReferences(tx, parents.map((name) => ({ schema, name })));
       tx.emit(dropSchema(tx, ddl.name));
       tx.catalog.dropSchema(schema);
       tx.catalog.pending = tx.catalog.pending.filter((k) => k.schema !== schema);

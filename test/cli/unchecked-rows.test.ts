@@ -5,7 +5,7 @@
 // its foreign keys still in place for the rows written afterwards with checks on.
 import { describe, expect, test } from "bun:test";
 import { currentPosition } from "../support/binlog.ts";
-import { runCli } from "../support/cli.ts";
+import { runCli, writeConfig } from "../support/cli.ts";
 import { journalTransport, pipelineConfig } from "../support/pipeline.ts";
 import { getMariadb, getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 
@@ -103,4 +103,52 @@ describe.each(TARGETS)("rows written with FOREIGN_KEY_CHECKS=0 (%s)", (dialect) 
     const check = await runCli(["check", "--config", cfg, "--data"], { timeoutMs: 120_000 });
     expect({ code: check.code, out: check.code === 0 ? "" : check.stdout }).toEqual({ code: 0, out: "" });
   }, 400_000);
+});
+
+describe.each(TARGETS)("DROP DATABASE with FOREIGN_KEY_CHECKS=0 (%s)", (dialect) => {
+  test("keys of other databases' tables into the dropped one wait for it, as MySQL leaves them dangling, and come back with it", async () => {
+    const db = await getMariadb();
+    const target = await getTarget(dialect);
+    const name = uniqueName("dropdb");
+    const [a, b] = [`${name}_a`, `${name}_b`];
+    await target.createDatabase(name);
+    const from = await currentPosition();
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${a}; CREATE DATABASE ${b};
+      CREATE TABLE ${a}.parent (id INT PRIMARY KEY);
+      CREATE TABLE ${b}.child (id INT PRIMARY KEY, p INT, CONSTRAINT child_p FOREIGN KEY (p) REFERENCES ${a}.parent (id) ON DELETE CASCADE);
+      INSERT INTO ${a}.parent VALUES (1), (2); INSERT INTO ${b}.child VALUES (10, 1), (20, 2)`);
+    await c.query(`SET FOREIGN_KEY_CHECKS = 0; DROP DATABASE ${a}; SET FOREIGN_KEY_CHECKS = 1`);
+    await c.query(`CREATE DATABASE ${a}; CREATE TABLE ${a}.parent (id INT PRIMARY KEY); INSERT INTO ${a}.parent VALUES (1), (2); DELETE FROM ${a}.parent WHERE id = 2`);
+    const [rows] = await c.query(`SELECT id FROM ${b}.child ORDER BY id`);
+    await c.end();
+    // The key came back with the parent on the source: the delete cascaded there.
+    expect((rows as Array<{ id: number }>).map((r) => r.id)).toEqual([10]);
+    const cfg = await writeConfig(`
+[source]
+port = ${db.port}
+user = "root"
+password = ""
+databases = ["${a}", "${b}"]
+start = "file:${from.file}:${from.pos}"
+
+${journalTransport().toml}
+
+[target]
+${target.targetToml(name)}
+`);
+    expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+    const k = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+    expect({ code: k.code, errors: k.stderr.split("\n").filter((l) => l.includes("ERROR")) }).toEqual({ code: 0, errors: [] });
+    expect(k.stderr).toMatch(/foreign key child_p of dropdb_\w+_b\.child waits for table dropdb_\w+_a\.parent again: it was dropped with FOREIGN_KEY_CHECKS=0/);
+    const sql = target.sql(name);
+    try {
+      const keys = await sql.unsafe(`SELECT k.conname AS name, k.confdeltype::text AS del FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE n.nspname = $1 AND k.contype = 'f'`, [b]);
+      expect(keys.map((r) => [r.name, r.del])).toEqual([["child_p", "c"]]);
+      const child = await sql.unsafe(`SELECT id FROM "${b}".child ORDER BY id`);
+      expect(child.map((r) => Number(r.id))).toEqual([10]);
+    } finally {
+      await sql.end();
+    }
+  }, 180_000);
 });
