@@ -20,7 +20,7 @@ import type { ChangeMessage, TableDef } from "../events/decode.ts";
 import { qualifiedTable, quoteIdent } from "../dialect/identifiers.ts";
 import { toParam, type Param, type ValueContext } from "../dialect/values.ts";
 import type { TxItem } from "./assembler.ts";
-import { EXPECT_ONE_ROW, ROW_MISMATCH_PREFIX } from "./checkpoint.ts";
+import { EXPECT_ONE_ROW, holdRefusal, ROW_MISMATCH_PREFIX } from "./checkpoint.ts";
 
 const MAX_PARAMS = 30_000;
 const MAX_ROWS = 500;
@@ -235,6 +235,8 @@ const ADVICE: Record<string, string> = {
 
 export function asTargetError(err: unknown, ctx: ApplyContext): ReplicateError {
   if (err instanceof ReplicateError) return err;
+  const replaced = holdRefusal(err, ctx.describe);
+  if (replaced) return replaced;
   const e = err as { code?: string; message?: string; query?: string; table_name?: string; detail?: string; position?: string };
   const code = e.code ?? "";
   const retriable = RETRIABLE_SQLSTATE.has(code) || ["ECONNRESET", "ECONNREFUSED", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "EPIPE"].includes(code);

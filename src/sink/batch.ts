@@ -44,12 +44,12 @@ export function literalChars(statements: PlannedStatement[]): number {
 }
 
 /**
- * Applies the unit as one query; sends COMMIT too when `commit`, else leaves the transaction
+ * Applies the unit as one query (`hold`: checkpoint.ts holdStatement, first after BEGIN); sends COMMIT too when `commit`, else leaves the transaction
  * open for the caller to commit in its turn. Throws whatever the server said.
  */
-export async function applyAsOneQuery(conn: PreparingConn, statements: PlannedStatement[], records: AppliedRecord[], commit: boolean): Promise<void> {
+export async function applyAsOneQuery(conn: PreparingConn, statements: PlannedStatement[], records: AppliedRecord[], commit: boolean, hold?: string): Promise<void> {
   await prepareAll(conn, statements);
-  const parts = ["BEGIN", appliedInsert(records, literal).text];
+  const parts = ["BEGIN", ...(hold ? [hold] : []), appliedInsert(records, literal).text];
   for (const st of statements) parts.push(execute(conn.prepared.get(st.text)!, st.params));
   if (commit) parts.push("COMMIT");
   // postgres.js answers a multi-statement query with one Result (itself an array of rows,

@@ -21,6 +21,13 @@
 //   gs_replicate.expect_one_row(n)  raises unless n = 1: apply.ts wraps each UPDATE/DELETE in
 //                          it, so a row missing on the target fails on the server, before a
 //                          COMMIT already travelling in the same pipeline
+//   gs_replicate.owner     one row: the token of the sink that owns the checkpoint (a random
+//                          one per sink process), claimed at start behind the sink lock
+//   gs_replicate.hold(token, offset)  the first statement of every unit's transaction: raises
+//                          unless `token` owns the checkpoint and `offset` is not below the
+//                          low-water mark, so a sink that lost its lock to another one can
+//                          commit nothing, and nothing below the mark is ever applied again
+//                          (its `applied` rows are gone, so their key could not say so)
 //   gs_replicate_guard     an empty schema created with them: if the checkpoint disappears
 //                          while it is there, the checkpoint was dropped by hand and the sink
 //                          stops instead of replaying the whole log onto the target's data
@@ -86,6 +93,82 @@ BEGIN
 END
 $$`;
 
+export const OWNER_TABLE = `${CHECKPOINT_SCHEMA}.owner`;
+const OWNER_DDL = [
+  `CREATE TABLE ${OWNER_TABLE} (id int PRIMARY KEY CHECK (id = 1), token text NOT NULL, claimed_at timestamptz NOT NULL DEFAULT now())`,
+  `INSERT INTO ${OWNER_TABLE} (id, token) VALUES (1, '')`,
+];
+
+// The ownership barrier: units take it shared inside their transaction (hold), a claiming sink
+// takes it exclusive to change the owner, so it changes only between units of the old owner:
+// once the claim commits, every later unit of the old owner reads the new token and fails.
+// Beside the sink lock's two keys ("gsre" "plic"): "gsre" "plid".
+const BARRIER_KEYS = "1735619173, 1886169444";
+export const HOLD = `${CHECKPOINT_SCHEMA}.hold`;
+export const SINK_REPLACED_PREFIX = "gs_replicate: sink replaced: ";
+export const BELOW_LOW_WATER_PREFIX = "gs_replicate: below low water: ";
+const HOLD_DDL = `CREATE OR REPLACE FUNCTION ${HOLD}(owner_token text, first_offset bigint) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+  holder text;
+  mark bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(${BARRIER_KEYS});
+  SELECT token INTO holder FROM ${OWNER_TABLE} WHERE id = 1;
+  IF holder IS DISTINCT FROM owner_token THEN
+    RAISE EXCEPTION '${SINK_REPLACED_PREFIX}the checkpoint is owned by sink %, not by this one', holder;
+  END IF;
+  SELECT low_water INTO mark FROM ${CHECKPOINT_SCHEMA}.progress WHERE id = 1;
+  IF first_offset < mark THEN
+    RAISE EXCEPTION '${BELOW_LOW_WATER_PREFIX}log offset % is below the low-water mark %', first_offset, mark;
+  END IF;
+  RETURN 1;
+END
+$$`;
+
+/** The unit's first statement after BEGIN (see the file header); the token is a UUID, the offset a number. */
+export function holdStatement(owner: string, firstOffset: bigint): string {
+  return `SELECT ${HOLD}('${owner.replace(/'/g, "''")}', ${firstOffset.toString()})`;
+}
+
+/** hold()'s refusal as the sink's error (undefined for any other error): this sink must stop, and nothing of the unit was applied. */
+export function holdRefusal(err: unknown, where: string): ReplicateError | undefined {
+  const message = (err as { message?: unknown }).message;
+  if (typeof message !== "string") return undefined;
+  const at = [SINK_REPLACED_PREFIX, BELOW_LOW_WATER_PREFIX].find((p) => message.includes(p));
+  if (!at) return undefined;
+  const what = message.slice(message.indexOf(at) + at.length);
+  return new ReplicateError(
+    "SINK_ALREADY_RUNNING",
+    `another gs-replicate sink took over this target's checkpoint (${what}): this sink lost its lock (its session ended) and stops without applying ${where}; nothing of it was applied. ` +
+      `Run one sink per target database; the other one carries on from the checkpoint`,
+    { where, cause: err },
+  );
+}
+
+/**
+ * Makes `token` the checkpoint's owner, once no unit of a previous owner is in flight (the
+ * barrier is tried, never queued for: a queued exclusive request would hold up the units of
+ * a sink that waits, in its own process, for one of them to commit first). `onWait` is told
+ * while it waits.
+ */
+export async function claimOwner(sql: postgres.Sql, token: string, onWait: (waiting: boolean) => void, signal?: AbortSignal): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const claimed = await sql.begin(async (t) => {
+      const [row] = await t.unsafe(`SELECT pg_try_advisory_xact_lock(${BARRIER_KEYS}) AS ok`);
+      if (!(row?.ok === true || row?.ok === "t")) return false;
+      await t.unsafe(`UPDATE ${OWNER_TABLE} SET token = $1, claimed_at = now() WHERE id = 1`, [token]);
+      return true;
+    });
+    if (claimed) {
+      if (attempt > 0) onWait(false);
+      return;
+    }
+    if (attempt === 5) onWait(true);
+    if (signal?.aborted) throw new ReplicateError("SINK_ALREADY_RUNNING", "stopped while waiting for the transactions of a previous sink to end", { where: OWNER_TABLE });
+    await Bun.sleep(Math.min(1000, 20 * 2 ** Math.min(attempt, 6)));
+  }
+}
+
 /**
  * Creates the checkpoint on a first run, and refuses to start over when it was dropped by hand:
  * replaying the log from its start onto a target that already holds its changes would apply
@@ -96,9 +179,10 @@ $$`;
 export async function ensureCheckpointTables(sql: postgres.Sql): Promise<void> {
   const found = await sql.unsafe(
     `SELECT n.nspname AS schema, c.relname AS table,
-            EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid AND p.proname = 'expect_one_row') AS has_function
+            EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid AND p.proname = 'expect_one_row') AS has_function,
+            EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid AND p.proname = 'hold') AS has_hold
        FROM pg_namespace n
-       LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind = 'r' AND c.relname IN ('applied', 'progress', 'schemas', 'pending_foreign_keys', 'skipped_objects')
+       LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind = 'r' AND c.relname IN ('applied', 'progress', 'schemas', 'pending_foreign_keys', 'skipped_objects', 'owner')
       WHERE n.nspname IN ('${CHECKPOINT_SCHEMA}', '${GUARD_SCHEMA}')`,
   );
   const tables = new Set(found.filter((r) => r.schema === CHECKPOINT_SCHEMA && r.table !== null).map((r) => r.table as string));
@@ -107,10 +191,19 @@ export async function ensureCheckpointTables(sql: postgres.Sql): Promise<void> {
   // Added after the first release: its absence is an earlier checkpoint, not a dropped one.
   const hasPending = tables.delete("pending_foreign_keys");
   const hasObjects = tables.delete("skipped_objects");
+  const hasOwner = tables.delete("owner");
+  const hasHold = found.some((r) => r.schema === CHECKPOINT_SCHEMA && r.has_hold === true);
   const missing = TABLES.filter((t) => !tables.has(t));
   if (missing.length === 0) {
     // Checkpoints made by earlier versions get what was added since.
-    const later = [...(guarded ? [] : guardStatements()), ...(hasFunction ? [] : [EXPECT_ONE_ROW_DDL]), ...(hasPending ? [] : [PENDING_DDL]), ...(hasObjects ? [] : [OBJECTS_DDL])];
+    const later = [
+      ...(guarded ? [] : guardStatements()),
+      ...(hasFunction ? [] : [EXPECT_ONE_ROW_DDL]),
+      ...(hasPending ? [] : [PENDING_DDL]),
+      ...(hasObjects ? [] : [OBJECTS_DDL]),
+      ...(hasOwner ? [] : OWNER_DDL),
+      ...(hasHold ? [] : [HOLD_DDL]),
+    ];
     if (later.length > 0) await create(sql, later);
     return;
   }
@@ -132,6 +225,8 @@ export async function ensureCheckpointTables(sql: postgres.Sql): Promise<void> {
     OBJECTS_DDL,
     `INSERT INTO ${CHECKPOINT_SCHEMA}.progress (id, low_water) VALUES (1, 0)`,
     EXPECT_ONE_ROW_DDL,
+    ...OWNER_DDL,
+    HOLD_DDL,
     ...guardStatements(),
   ]);
 }

@@ -39,7 +39,7 @@ export async function applyDdl(pool: WorkerPool, tx: SinkTx, opts: DdlOptions): 
     let conn: WorkerConn | undefined;
     try {
       conn = await pool.take();
-      await runDdl(conn, tx, opts);
+      await runDdl(conn, tx, opts, pool.hold([tx.offset]));
       pool.give(conn);
       opts.onWait(undefined);
       return;
@@ -61,10 +61,11 @@ export async function applyDdl(pool: WorkerPool, tx: SinkTx, opts: DdlOptions): 
   }
 }
 
-async function runDdl(conn: WorkerConn, tx: SinkTx, opts: DdlOptions): Promise<void> {
+async function runDdl(conn: WorkerConn, tx: SinkTx, opts: DdlOptions, hold: string | undefined): Promise<void> {
   const sql = conn.sql;
   const describe = opts.describe;
   await sql.unsafe("BEGIN");
+  if (hold) await sql.unsafe(hold);
   await recordApplied(sql, [{ offset: tx.offset, gtid: tx.end.gtid, file: tx.begin.file, pos: tx.begin.pos, endPos: tx.end.pos }]);
   const changes: ChangeMessage[] = [];
   const at = { gtid: tx.begin.gtid, file: tx.begin.file, pos: tx.begin.pos };

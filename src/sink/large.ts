@@ -32,6 +32,8 @@ export class LargeTx {
     const large = new LargeTx(seq, offset, begin, conn, ctx, pool);
     try {
       await conn.sql.unsafe("BEGIN");
+      const hold = pool.hold([offset]);
+      if (hold) await conn.sql.unsafe(hold);
     } catch (err) {
       await large.rollback(err);
       throw asTargetError(err, ctx);

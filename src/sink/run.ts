@@ -17,6 +17,7 @@
 // Start-up order: the sink lock (one sink per target database, checkpoint.ts), the
 // checkpoint, then the log (waited for: brokers not up yet, a topic not created yet).
 
+import { randomUUID } from "node:crypto";
 import type { Config } from "../config/types.ts";
 import { LogDecoder } from "../events/decode.ts";
 import { connectTarget } from "../dialect/connect.ts";
@@ -58,7 +59,8 @@ export async function runSink(run: SinkRun): Promise<void> {
   const sql = connectTarget(target, workers + 3);
   const progress = new Progress(cfg.log.progress_seconds, "sink");
   const board = new WaitBoard((text) => (progress.waitingFor = text));
-  const pool = new WorkerPool(sql);
+  // This process's claim on the checkpoint (checkpoint.ts claimOwner, hold).
+  const pool = new WorkerPool(sql, randomUUID());
   let reader: LogReader | null = null;
   let lock: SinkLock | undefined;
   // Reports also while the loop below is blocked (all workers retrying, log stalled).

@@ -10,7 +10,7 @@ import { checkTarget } from "../dialect/connect.ts";
 import { targetCompatibilityProblem } from "../dialect/compat.ts";
 import { ReplicateError } from "../errors.ts";
 import type { LogReader } from "../transport/types.ts";
-import { type CheckpointState, ensureCheckpointTables, loadCheckpoint, SinkLock } from "./checkpoint.ts";
+import { type CheckpointState, claimOwner, ensureCheckpointTables, loadCheckpoint, SinkLock } from "./checkpoint.ts";
 import { retryTarget, type WaitBoard } from "./retry.ts";
 import type { WorkerPool } from "./worker.ts";
 
@@ -37,6 +37,9 @@ export async function startOnTarget(
         const problem = await targetCompatibilityProblem(sql, target.dialect);
         if (problem) throw new ReplicateError("TARGET_INCOMPATIBLE", `${problem.found}; nothing was applied: ${problem.fix}`, { where });
         await ensureCheckpointTables(sql);
+        // Behind the lock, before the checkpoint is read: a sink that lost the lock to this
+        // one can commit nothing from here on (checkpoint.ts hold).
+        await claimOwner(sql, pool.owner!, (waiting) => (waiting ? board.set("owner", "the transactions of a previous sink to end") : board.clear("owner")), signal);
         return loadCheckpoint(sql);
       },
       signal,

@@ -29,7 +29,7 @@ import { sleepUnlessStopped } from "../cli/signals.ts";
 import type { SinkTx, TxItem } from "./assembler.ts";
 import { applyChanges, asTargetError, planStatements, type ApplyContext } from "./apply.ts";
 import { applyAsOneQuery, literalChars, MAX_QUERY_CHARS } from "./batch.ts";
-import { CHECKPOINT_SCHEMA, countRecorded, recordApplied } from "./checkpoint.ts";
+import { CHECKPOINT_SCHEMA, countRecorded, holdStatement, recordApplied } from "./checkpoint.ts";
 import { uniqueViolationTable } from "../dialect/errors.ts";
 import { applyUnchecked, uncheckedNote, foreignKeyViolation, needsUncheckedParents, type RelaxedKey, type UncheckedScope } from "./unchecked.ts";
 
@@ -68,7 +68,23 @@ interface RawConnection {
 export class WorkerPool {
   private readonly free: WorkerConn[] = [];
 
-  constructor(private readonly sql: postgres.Sql) {}
+  /**
+   * `owner`: the token this sink claimed the checkpoint with (checkpoint.ts claimOwner); every
+   * unit's transaction starts by holding it. Undefined only where no sink runs (tests of the
+   * apply routine alone).
+   */
+  constructor(
+    private readonly sql: postgres.Sql,
+    readonly owner?: string,
+  ) {}
+
+  /** The statement after BEGIN that makes a unit fail unless this sink still owns the checkpoint. */
+  hold(offsets: readonly bigint[]): string | undefined {
+    if (this.owner === undefined) return undefined;
+    let first = offsets[0]!;
+    for (const o of offsets) if (o < first) first = o;
+    return holdStatement(this.owner, first);
+  }
 
   async take(): Promise<WorkerConn> {
     for (let c = this.free.pop(); c; c = this.free.pop()) if (c.usable) return c;
@@ -183,15 +199,16 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
       // Values too large for one query string go the precise path from the start.
       if (!precise && literalChars(statements) > MAX_QUERY_CHARS) precise = true;
       const commitNow = !opts.commitTurn;
+      const hold = pool.hold(records.map((r) => r.offset));
+      const lead = () => [c.sql.unsafe("BEGIN"), ...(hold ? [c.sql.unsafe(hold)] : []), recordApplied(c.sql, records)];
       if (!precise) {
-        await applyAsOneQuery(c, statements, records, commitNow);
+        await applyAsOneQuery(c, statements, records, commitNow, hold);
       } else if (unchecked) {
-        relaxed = await applyUnchecked(c.sql, items, ctx, [c.sql.unsafe("BEGIN"), recordApplied(c.sql, records)], unchecked);
+        relaxed = await applyUnchecked(c.sql, items, ctx, lead(), unchecked);
         if (commitNow) committed(await c.sql.unsafe("COMMIT"), describe);
       } else {
-        const lead = [c.sql.unsafe("BEGIN"), recordApplied(c.sql, records)];
         // Row counts are checked on the server (apply.ts), so COMMIT can join the pipeline.
-        const done = await applyChanges(c.sql, items, ctx, lead, commitNow ? () => c.sql.unsafe("COMMIT") : undefined);
+        const done = await applyChanges(c.sql, items, ctx, lead(), commitNow ? () => c.sql.unsafe("COMMIT") : undefined);
         if (commitNow) committed(done, describe);
       }
       if (opts.commitTurn) {
@@ -213,6 +230,7 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
         return;
       }
       const e = asTargetError(err, ctx);
+      if (e.code === "SINK_ALREADY_RUNNING") throw e;
       if (!precise && !isRetriable(e)) {
         // Apply the same unit again statement by statement: if it fails again, that says
         // which statement and row (batch.ts reports nothing finer than the transaction).
