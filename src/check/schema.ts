@@ -10,7 +10,7 @@ import { typeText } from "../binlog/ddl-types.ts";
 import type { SourceConfig } from "../config/types.ts";
 import { byteLength, fitName, MAX_IDENTIFIER_BYTES } from "../dialect/ddl-names.ts";
 import { mapType, type TargetDialect } from "../dialect/types.ts";
-import { AVRO_NAME } from "../events/schemas.ts";
+import { AVRO_NAME } from "../config/schema.ts";
 import { readSourceForeignKeys, type SourceForeignKey } from "./foreign-keys.ts";
 import { type CheckResult, errorText, fail, notRun, ok, warn } from "./report.ts";
 

@@ -2,6 +2,7 @@
 // crash fragment with an Abort first), else `[source] start`; and the schema history when the
 // server does not log column names (reloaded from the log, or snapshotted and recorded now).
 
+import { closest } from "../config/load.ts";
 import { BinlogConnection, describeStart, type DumpStart } from "../binlog/connection.ts";
 import { firstDdlSince, type GapDdl } from "../binlog/ddl-gap.ts";
 import { SchemaHistory } from "../binlog/schema.ts";
@@ -44,6 +45,7 @@ export async function prepareStart(cfg: Config, out: LogWriter, events: ChangeEv
   const conn = await BinlogConnection.open(source);
   try {
     const fresh = start === undefined;
+    if (fresh) await checkDatabases(conn, source.databases);
     if (!start) {
       const s = parseStart(source.start);
       if (!s) throw new ReplicateError("CONFIG_BAD_VALUE", `bad [source] start "${source.start}"`, { kind: "config", where: "source.start" });
@@ -99,3 +101,23 @@ async function loadHistory(cfg: Config, offset: bigint, events: ChangeEventWrite
     await reader.close();
   }
 }
+
+/**
+ * A first start: every database of [source] databases must exist, or a misspelt name would
+ * publish nothing and exit 0 (a restart resumes whatever was dropped since).
+ */
+async function checkDatabases(conn: BinlogConnection, databases: string[]): Promise<void> {
+  if (databases.length === 0) return;
+  const fold = conn.info.lowerCaseTableNames !== 0 ? (n: string) => n.toLowerCase() : (n: string) => n;
+  const present = (await conn.query<{ db: string }>("SELECT SCHEMA_NAME AS db FROM information_schema.SCHEMATA")).map((r) => String(r.db));
+  const have = new Set(present.map(fold));
+  const missing = databases.filter((d) => !have.has(fold(d)));
+  if (missing.length === 0) return;
+  const hints = missing.map((m) => closest(m, present)).filter((h): h is string => h !== undefined);
+  throw new ReplicateError(
+    "CONFIG_BAD_VALUE",
+    `[source] databases lists ${missing.join(", ")}, which the source ${conn.info.version} does not have${hints.length > 0 ? ` (did you mean ${hints.join(", ")}?)` : ""}: nothing of ${missing.length === 1 ? "it" : "them"} would be published. Correct [source] databases, or create the database first`,
+    { kind: "config", where: "source.databases" },
+  );
+}
+

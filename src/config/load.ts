@@ -3,14 +3,17 @@
 // message names the file, the key, what was expected and what was found. Secret values are
 // wrapped in Secret so that printing a config can never reveal them.
 
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { parse, TomlError } from "smol-toml";
 import { ReplicateError, type ErrorCode } from "../errors.ts";
-import { NEEDS, SCHEMA, type KeySpec } from "./schema.ts";
+import { AVRO_NAME, NEEDS, SCHEMA, type KeySpec } from "./schema.ts";
 import type { Config, TlsConfig } from "./types.ts";
 import { checkTls } from "./tls.ts";
 import { Secret } from "./secret.ts";
 import { parseStart, START_FORMS } from "./start.ts";
+
+/** Target schemas a database must not be mapped onto: the server's own and the checkpoint's. */
+const RESERVED_SCHEMA = /^(gs_replicate|gs_replicate_guard|pg_.*|information_schema)$/;
 
 type Table = Record<string, unknown>;
 export type Command = keyof typeof NEEDS;
@@ -26,10 +29,13 @@ export interface LoadOptions {
   stdout?: boolean;
 }
 
+/** A configuration is a few kilobytes; reading stops past this (--config /dev/zero must not hang). */
+const MAX_CONFIG_BYTES = 1 << 20;
+
 export function loadConfig(path: string, command: Command, opts: LoadOptions = {}): LoadResult {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readBounded(path, MAX_CONFIG_BYTES);
   } catch (cause) {
     throw fail("CONFIG_UNREADABLE", path, undefined, `cannot read the configuration file: ${(cause as Error).message}`, cause);
   }
@@ -42,6 +48,26 @@ export function loadConfig(path: string, command: Command, opts: LoadOptions = {
     throw fail("CONFIG_SYNTAX", path, undefined, `invalid TOML${where}: ${first}`, cause);
   }
   return validate(doc, path, command, opts);
+}
+
+/** The file's text, read in chunks (a pipe such as <(envsubst …) works too); throws past `limit` bytes. */
+function readBounded(path: string, limit: number): string {
+  const fd = openSync(path, "r");
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > limit) throw new Error(`it is larger than ${limit >> 20} MiB, which no configuration is (is it the right file?)`);
+      chunks.push(chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function validate(doc: Table, file: string, command: Command, opts: LoadOptions = {}): LoadResult {
@@ -74,6 +100,16 @@ export function validate(doc: Table, file: string, command: Command, opts: LoadO
     }
     if (section === "source" && parseStart(String(values.start)) === undefined) {
       throw fail("CONFIG_BAD_VALUE", file, "source.start", `expected ${START_FORMS}, found ${describe(values.start)}`);
+    }
+    if (section === "source" && typeof values.server_name === "string" && !AVRO_NAME.test(values.server_name)) {
+      throw fail("CONFIG_BAD_VALUE", file, "source.server_name", `${describe(values.server_name)} breaks the AVRO naming rule [A-Za-z_][A-Za-z0-9_]*, and it begins every schema name in the log`);
+    }
+    if (section === "target") {
+      for (const [db, schema] of Object.entries((values.schema_mapping ?? {}) as Record<string, string>)) {
+        if (RESERVED_SCHEMA.test(schema)) {
+          throw fail("CONFIG_BAD_VALUE", file, "target.schema_mapping", `database ${db} is mapped to schema ${schema}, which belongs to the target or to gs-replicate's checkpoint: map it to a schema of its own`);
+        }
+      }
     }
     out[section] = values;
   }
@@ -163,8 +199,9 @@ function resolvePassword(values: Table, file: string, section: string, warnings:
   if (typeof values.password === "string") return new Secret(values.password);
   if (typeof values.password_env === "string") {
     const v = process.env[values.password_env];
+    // The key's value is not printed: it may be the password itself, put there by mistake.
     if (v === undefined) {
-      throw fail("CONFIG_SECRET_UNREADABLE", file, `${section}.password_env`, `environment variable ${values.password_env} is not set`);
+      throw fail("CONFIG_SECRET_UNREADABLE", file, `${section}.password_env`, "the environment variable it names is not set (its name is not shown, in case the password itself was put there)");
     }
     return new Secret(v);
   }
@@ -175,7 +212,8 @@ function resolvePassword(values: Table, file: string, section: string, warnings:
       content = readFileSync(p, "utf8");
       if ((statSync(p).mode & 0o004) !== 0) warnings.push(`${file}: [${section}] password_file ${p} is world-readable; chmod 600 it`);
     } catch (cause) {
-      throw fail("CONFIG_SECRET_UNREADABLE", file, `${section}.password_file`, `cannot read ${p}: ${(cause as Error).message}`, cause);
+      const reason = ((cause as { code?: string }).code ?? "unreadable").replace(/^ENOENT$/, "no such file").replace(/^EACCES$/, "permission denied");
+      throw fail("CONFIG_SECRET_UNREADABLE", file, `${section}.password_file`, `cannot read the file it names: ${reason} (its path is not shown, in case the password itself was put there)`);
     }
     return new Secret(content.split(/\r?\n/)[0] ?? "");
   }

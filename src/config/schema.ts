@@ -2,6 +2,9 @@
 // documentation. The loader validates against it, unknown keys get a "did you mean", and
 // a test checks that the README's configuration reference names every key listed here.
 
+/** AVRO's rule for names (the openGauss tool's documented rule for every identifier in the log). */
+export const AVRO_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 export type KeyType =
   | { t: "string" }
   | { t: "int"; min?: number; max?: number }

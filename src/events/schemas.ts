@@ -12,11 +12,11 @@
 
 import avro from "avsc";
 import { ReplicateError } from "../errors.ts";
+import { AVRO_NAME } from "../config/schema.ts";
 import type { TableInfo } from "../binlog/types.ts";
 import { fingerprintBytes, rabinFingerprint } from "./fingerprint.ts";
 import { describeColumn, fieldType, type AvroSchema, type Descriptor } from "./values.ts";
 
-export const AVRO_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const NS = "io.gsreplicate";
 
 /** Throws AVRO_NAME naming the identifier (the openGauss tool's documented rule). */

@@ -197,3 +197,21 @@ describe("signals", () => {
     expect(changeRows(log.transactions).map((r) => r.after!.id)).toEqual([1, 2, 3]);
   }, 30_000);
 });
+
+describe("mistakes caught at the start (issue 14, item 5)", () => {
+  test("a database the source does not have stops source at once (exit 2, with the closest name), instead of publishing nothing and exiting 0", async () => {
+    const db = await getMariadb();
+    const name = uniqueName("present");
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}`);
+    await c.end();
+    const cfg = await sourceConfig(db, `${name}x`, await currentPosition(), journalTransport().toml);
+    const r = await runCli(["source", "--config", cfg, "--stop-at-end"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`[source] databases lists ${name}x, which the source`);
+    expect(r.stderr).toContain(`did you mean ${name}?`);
+    // --config /dev/zero: refused at once, exit 2.
+    const zero = await runCli(["source", "--config", "/dev/zero", "--stop-at-end"], { timeoutMs: 20_000 });
+    expect({ code: zero.code, said: zero.stderr.includes("larger than 1 MiB") }).toEqual({ code: 2, said: true });
+  });
+});

@@ -155,3 +155,51 @@ describe("configuration", () => {
     }
   });
 });
+
+describe("mistakes caught at load (issue 14, item 5)", () => {
+  test("a configuration that is not a small file is refused, not read forever (/dev/zero)", () => {
+    let err: unknown;
+    try {
+      loadConfig("/dev/zero", "source");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ReplicateError);
+    expect((err as ReplicateError).code).toBe("CONFIG_UNREADABLE");
+    expect((err as ReplicateError).message).toContain("larger than 1 MiB");
+  });
+
+  test("a malformed GTID start is a configuration error (exit 2) at load", () => {
+    for (const bad of ["gtid:zz-abc", "gtid:0-1", "gtid:3e11fa47-71ca-11e1-9e33-c80aa9429562", "gtid:3e11fa47-71ca-11e1-9e33-c80aa9429562:x"]) {
+      const e = failure(VALID.replace('start = "gtid:0-1-100"', `start = "${bad}"`));
+      expect({ bad, code: e.code, kind: e.kind }).toEqual({ bad, code: "CONFIG_BAD_VALUE", kind: "config" });
+    }
+    for (const good of ["gtid:0-1-100,1-2-7", "gtid:3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7-9, 3e11fa47-71ca-11e1-9e33-c80aa9429563:1"]) {
+      expect(() => loadConfig(writeConfig(VALID.replace('start = "gtid:0-1-100"', `start = "${good}"`)), "source")).not.toThrow();
+    }
+  });
+
+  test("server_name must follow the AVRO naming rule at load, not once events exist", () => {
+    const e = failure(VALID.replace('host = "db1"', 'host = "db1"\nserver_name = "bad-name!"'));
+    expect(e.code).toBe("CONFIG_BAD_VALUE");
+    expect(e.message).toContain("[source] server_name");
+    expect(e.message).toContain("[A-Za-z_][A-Za-z0-9_]*");
+  });
+
+  test("the value of a secret-bearing key is never printed, even when the password was put there by mistake", () => {
+    const env = failure(VALID.replace('password_env = "GSR_TEST_TARGET_PW"', 'password_env = "hunter3-secret"'), "sink");
+    expect(env.message).not.toContain("hunter3");
+    expect(env.message).toContain("[target] password_env");
+    const file = failure(VALID.replace('password_env = "GSR_TEST_TARGET_PW"', 'password_file = "hunter2-secret"'), "sink");
+    expect(file.message).not.toContain("hunter2");
+    expect(file.message).toContain("[target] password_file");
+  });
+
+  test("a database mapped onto the checkpoint's schema (or a system schema) is refused", () => {
+    for (const schema of ["gs_replicate", "gs_replicate_guard", "pg_catalog", "information_schema", "pg_toast"]) {
+      const e = failure(VALID.replace('schema_mapping = { shop = "shop_mig" }', `schema_mapping = { shop = "${schema}" }`), "sink");
+      expect({ schema, code: e.code }).toEqual({ schema, code: "CONFIG_BAD_VALUE" });
+      expect(e.message).toContain("[target] schema_mapping");
+    }
+  });
+});
