@@ -202,6 +202,11 @@ function watchSlow(w: LogWriter, cfg: Config, wait: (key: string, what: string |
 function stdoutWriter(): LogWriter {
   const decoder = new LogDecoder();
   let offset = 0n;
+  // The reader went away (`| head`): done, as for any Unix tool, and nothing is lost by it.
+  process.stdout.on("error", (err: { code?: string }) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
   return {
     async append(records) {
       let text = "";

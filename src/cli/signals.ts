@@ -1,4 +1,4 @@
-// SIGINT/SIGTERM ask for a clean stop: the running command finishes or rolls back what is in
+// SIGINT/SIGTERM (and SIGHUP: a closed terminal or ssh session) ask for a clean stop: the running command finishes or rolls back what is in
 // flight, flushes, and exits 0. A second signal exits at once (exit 1).
 //
 // A stop also ends every wait for an outage (a reconnect backoff, a target or the brokers
@@ -22,6 +22,7 @@ export function stopSignal(): AbortSignal {
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGHUP", () => onSignal("SIGHUP"));
   return ctl.signal;
 }
 

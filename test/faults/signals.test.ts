@@ -3,7 +3,7 @@
 // and in the middle of applying). The wait is given up, nothing half-done is kept (the log's
 // tail and the target's checkpoint say where a restart resumes), and a restart resumes there.
 import { describe, expect, test } from "bun:test";
-import { runCli } from "../support/cli.ts";
+import { BINARY, runCli } from "../support/cli.ts";
 import { journalTransport, pipelineConfig, sourceConfig } from "../support/pipeline.ts";
 import { currentPosition } from "../support/binlog.ts";
 import { getMariadb, getTarget, isAlive, startMariadb, TARGETS, uniqueName } from "../support/servers.ts";
@@ -88,4 +88,34 @@ describe.each(TARGETS)("SIGTERM while sink waits for the target (%s)", (dialect)
       if (pg.pid() < 0 || !isAlive(pg.pid())) await pg.start().catch(() => undefined);
     }
   }, 240_000);
+});
+
+describe("pipes and SIGHUP (issue 14, item 6)", () => {
+  test("source --stdout into a pipe closed early (| head) ends quietly with exit 0; SIGHUP stops a command cleanly like SIGTERM", async () => {
+    const db = await getMariadb();
+    const name = uniqueName("pipe");
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; USE ${name}; CREATE TABLE t (id INT PRIMARY KEY, v TEXT)`);
+    const from = await currentPosition(db);
+    // Enough JSON lines to fill the pipe after the reader has gone.
+    for (let i = 0; i < 20; i++) await c.query(`INSERT INTO ${name}.t SELECT seq + ${i * 1000}, REPEAT('x', 200) FROM seq_1_to_1000`);
+    await c.end();
+    const cfg = await sourceConfig(db, name, from, "");
+    const at = Date.now();
+    const p = Bun.spawn(["bash", "-c", `set -o pipefail; "$0" source --config "$1" --stdout --stop-at-end | head -n 1 > /dev/null`, BINARY, cfg], { stdout: "pipe", stderr: "pipe" });
+    const timer = setTimeout(() => p.kill("SIGKILL"), 60_000);
+    const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+    clearTimeout(timer);
+    show("source | head", `${Date.now() - at} ms, exit ${code}\n${err}`);
+    expect({ code, epipe: /EPIPE|at \S+ \(/.test(err) }).toEqual({ code: 0, epipe: false });
+
+    const j = journalTransport();
+    const follow = spawnCli(["source", "--config", await sourceConfig(db, name, from, j.toml)]);
+    await untilLine(follow, /source: .*caught up|source: .* behind the source/, "a progress line");
+    follow.proc.kill("SIGHUP");
+    const code2 = await Promise.race([follow.proc.exited, Bun.sleep(10_000).then(() => -1)]);
+    const r = await follow.stop();
+    show("source SIGHUP", r.stderr);
+    expect({ code: code2, clean: r.stderr.includes("SIGHUP: stopping cleanly") }).toEqual({ code: 0, clean: true });
+  }, 120_000);
 });
