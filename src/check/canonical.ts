@@ -213,17 +213,29 @@ export const JSON_DEPTH = 4;
 
 /**
  * MariaDB's JSON_NORMALIZE form of a jsonb value: keys sorted by bytes, no spaces, every number
- * as d.dddE<exp> ("1.0E2", "-1.23E-5", "0.0E0"). The SQL grows 2× per level, hence the limit.
+ * as d.dddE<exp> ("1.0E2", "-1.23E-5", "0.0E0"). Linear in the document and in the depth:
+ *   - each level names its value once (b<level>, behind OFFSET 0 so that the planner does not
+ *     substitute the expression back): written out at every use, the column's cast to jsonb
+ *     ran again for every element of every nested array (one 6 MB document took minutes);
+ *   - an object's members and an array's elements are one row set, normalised by ONE nested
+ *     expression: two (one per branch) doubled the SQL at every level.
  */
 export function jsonNormalizePg(x: string, depth: number, level = 0): string {
-  const v = `v${level}`;
-  const i = `i${level}`;
-  const num = jsonNumberPg(`${x}::text`);
-  if (depth === 0) return `(CASE jsonb_typeof(${x}) WHEN 'number' THEN ${num} ELSE ${x}::text END)`;
-  const inner = (e: string) => jsonNormalizePg(e, depth - 1, level + 1);
-  const object = `(SELECT '{' || coalesce(string_agg(to_json(k${level})::text || ':' || ${inner(v)}, ',' ORDER BY k${level} COLLATE "C"), '') || '}' FROM jsonb_each(${x}) AS e${level}(k${level}, ${v}))`;
-  const array = `(SELECT '[' || coalesce(string_agg(${inner(`(${x} -> ${i})`)}, ',' ORDER BY ${i}), '') || ']' FROM generate_series(0, jsonb_array_length(${x}) - 1) AS g${level}(${i}))`;
-  return `(CASE jsonb_typeof(${x}) WHEN 'object' THEN ${object} WHEN 'array' THEN ${array} WHEN 'number' THEN ${num} ELSE ${x}::text END)`;
+  const [b, k, i, v, n] = ["b", "k", "i", "v", "n"].map((c) => `${c}${level}`) as [string, string, string, string, string];
+  const scalar = `CASE jsonb_typeof(${b}) WHEN 'number' THEN ${jsonNumberPg(`${b}::text`)} ELSE ${b}::text END`;
+  let body = scalar;
+  if (depth > 0) {
+    const is = (t: string) => `jsonb_typeof(${b}) = '${t}'`;
+    const members =
+      `SELECT ${k}, NULL::int AS ${i}, ${v} FROM jsonb_each(CASE WHEN ${is("object")} THEN ${b} ELSE '{}'::jsonb END) AS e${level}(${k}, ${v}) ` +
+      `UNION ALL SELECT NULL, ${i}, ${b} -> ${i} FROM generate_series(0, (CASE WHEN ${is("array")} THEN jsonb_array_length(${b}) ELSE 0 END) - 1) AS g${level}(${i})`;
+    const normalised = `SELECT ${k}, ${i}, ${jsonNormalizePg(v, depth - 1, level + 1)} AS ${n} FROM (${members}) AS u${level}`;
+    const aggregate =
+      `(SELECT CASE WHEN ${is("object")} THEN '{' || coalesce(string_agg(to_json(${k})::text || ':' || ${n}, ',' ORDER BY ${k} COLLATE "C"), '') || '}' ` +
+      `ELSE '[' || coalesce(string_agg(${n}, ',' ORDER BY ${i}), '') || ']' END FROM (${normalised}) AS w${level})`;
+    body = `CASE WHEN ${is("object")} OR ${is("array")} THEN ${aggregate} ELSE ${scalar} END`;
+  }
+  return `(SELECT ${body} FROM (SELECT ${x} AS ${b} OFFSET 0) AS s${level})`;
 }
 
 /** A numeric's text ("-0.0000123", "100") in JSON_NORMALIZE's layout ("-1.23E-5", "1.0E2"). */

@@ -4,6 +4,7 @@
 // journal → sink, which also creates the table), then each value's canonical text and each
 // row's hashed text are read on both sides, in the sessions the data check prepares, and
 // compared exactly.
+import { jsonNormalizePg, JSON_DEPTH } from "../../src/check/canonical.ts";
 import { describe, expect, test } from "bun:test";
 import { BinlogConnection } from "../../src/binlog/connection.ts";
 import { readCatalog } from "../../src/binlog/ddl-catalog.ts";
@@ -112,3 +113,15 @@ describe.if(TARGETS.includes("opengauss"))("the data check's openGauss session",
     }
   });
 });
+
+describe("JSON_NORMALIZE on the target, in linear time (issue 14, item 7)", () => {
+  test("the column is cast to jsonb once per row, not once per element of every nested array, and the SQL grows linearly with depth", () => {
+    const sql = jsonNormalizePg(`"js"::jsonb`, JSON_DEPTH);
+    expect(sql.split(`"js"::jsonb`).length - 1).toBe(1);
+    // Each level's value is named once (b0 … b4), behind OFFSET 0, so the planner keeps it so.
+    expect(sql.match(/ OFFSET 0\) AS s\d/g)?.length).toBe(JSON_DEPTH + 1);
+    const sizes = [1, 2, 3, 4].map((d) => jsonNormalizePg(`"js"::jsonb`, d).length);
+    expect(sizes[3]! - sizes[2]!).toBeLessThan(1.5 * (sizes[1]! - sizes[0]!));
+  });
+});
+
