@@ -132,6 +132,7 @@ describe.each(TARGETS)("names over the target's 63 bytes (%s)", (dialect) => {
     expect({ code: repaired.code, out: repaired.code === 0 ? "" : repaired.stdout }).toEqual({ code: 0, out: "" });
     const check = await runCli(["check", "--config", cfg, "--json"]);
     const doc = JSON.parse(check.stdout) as { checks: Check[] };
+    expect(check.code).toBe(0);
     const listed = doc.checks.filter((x) => x.id === "schema.long_names");
     expect(listed.filter((x) => x.status === "fail")).toEqual([]);
     const of1 = listed.find((x) => x.object === `${name}.${TABLE_1}`)!;
