@@ -230,7 +230,8 @@ const ADVICE: Record<string, string> = {
     'The target column is NOT NULL but the row has NULL there. If it held a MySQL zero date stored as NULL ([sink] zero_date = "null"), let the column take NULL (ALTER TABLE … ALTER COLUMN … DROP NOT NULL); otherwise make the target table match the source (gs-replicate check lists the differences)',
   "23503":
     "A foreign key on the target refused the row. The source wrote it with FOREIGN_KEY_CHECKS=1, so it had the row the key names: the target misses it or holds a key the source does not (compare them with gs-replicate check --data and check)",
-  "42P01": "The table does not exist on the target: create it with the mapped types (gs-replicate check lists what is missing), or map its database with [target] schema_mapping",
+  "42P01":
+    "The table does not exist on the target: create it with the mapped types under its target name (names over 63 bytes are shortened; gs-replicate check lists what is missing), or map its database with [target] schema_mapping",
   "42703": "The column does not exist on the target: add it with the mapped type (gs-replicate check lists what is missing)",
 };
 

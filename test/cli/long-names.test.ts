@@ -143,4 +143,44 @@ describe.each(TARGETS)("names over the target's 63 bytes (%s)", (dialect) => {
     expect(tables.filter((x) => x.status !== "ok")).toEqual([]);
     await c.end();
   }, 180_000);
+
+  test("rows never merge: twins whose target tables were made by hand under the cut name stop the sink until the mapped tables exist", async () => {
+    const db = await getMariadb();
+    const target = await getTarget(dialect);
+    const name = uniqueName("longrows");
+    await target.createDatabase(name);
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}`);
+    await c.query(`USE ${name}`);
+    for (const t of [TABLE_1, TABLE_2]) await c.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, v INT)`);
+    const from = await currentPosition();
+    await c.query(`INSERT INTO ${TABLE_1} VALUES (1, 10)`);
+    await c.query(`INSERT INTO ${TABLE_2} VALUES (2, 20)`);
+    await c.end();
+    const sql = target.sql(name);
+    try {
+      // The target cuts both names to the same 63 bytes: one table, as a DBA loading a copy would get.
+      await sql.unsafe(`CREATE SCHEMA "${name}"`);
+      await sql.unsafe(`CREATE TABLE "${name}"."${TABLE_1.slice(0, 63)}" (id integer PRIMARY KEY, v integer)`);
+      const cfg = await pipelineConfig(db, target, name, name, from, journalTransport().toml);
+      expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+      const stopped = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+      expect(stopped.code).toBe(1);
+      expect(stopped.stderr).toMatch(new RegExp(`${fitName(TABLE_1)}" does not exist.*names over 63 bytes are shortened`));
+      expect([...(await sql.unsafe(`SELECT count(*)::int AS n FROM "${name}"."${TABLE_1.slice(0, 63)}"`))][0]!.n).toBe(0);
+      const check = await runCli(["check", "--config", cfg, "--json"]);
+      const missing = (JSON.parse(check.stdout) as { checks: Check[] }).checks.filter((x) => x.id === "target.tables" && x.status === "fail");
+      expect(missing.map((x) => x.found).sort()).toEqual([TABLE_1, TABLE_2].map((t) => `table "${name}"."${fitName(t)}" does not exist on the target`).sort());
+      // Created under the names check gives, each twin gets its own row.
+      for (const t of [TABLE_1, TABLE_2]) await sql.unsafe(`CREATE TABLE "${name}"."${fitName(t)}" (id integer PRIMARY KEY, v integer)`);
+      const run = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+      expect(run.stderr).not.toContain("ERROR");
+      expect(run.code).toBe(0);
+      for (const [t, row] of [[TABLE_1, "1:10"], [TABLE_2, "2:20"]] as const) {
+        expect([...(await sql.unsafe(`SELECT string_agg(id || ':' || v, ',') AS r FROM "${name}"."${fitName(t)}"`))][0]!.r).toBe(row);
+      }
+    } finally {
+      await sql.end();
+    }
+  }, 120_000);
 });
