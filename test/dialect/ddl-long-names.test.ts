@@ -103,6 +103,18 @@ describe("table and column names over 63 bytes", () => {
     expect(last([parent, child, `DROP TABLE ${T1}, ${P}`]).statements).toEqual([`DROP TABLE IF EXISTS "shop".${q(T1)}, "shop".${q(P)}`]);
   });
 
+  test("an unnamed foreign key of a long table is InnoDB's name of the target table, dropped by the source's name, pending or not", () => {
+    const parent = "CREATE TABLE parent (id INT PRIMARY KEY)";
+    const child = `CREATE TABLE ${T1} (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES parent (id))`;
+    const key = fitName(`${fitName(T1)}_ibfk_1`);
+    expect(last([parent, child]).statements[0]).toContain(`CONSTRAINT "${key}" FOREIGN KEY ("p")`);
+    expect(last([parent, child, `ALTER TABLE ${T1} DROP FOREIGN KEY ${T1}_ibfk_1`]).statements).toEqual([`ALTER TABLE "shop".${q(T1)} DROP CONSTRAINT "${key}"`]);
+    const pending = run([child, `ALTER TABLE ${T1} DROP FOREIGN KEY ${T1}_ibfk_1`, parent], { foreignKeyChecks: false });
+    expect(pending[0]!.catalog.pending.map((k) => k.name)).toEqual([key]);
+    expect(pending[1]!.catalog.pending).toEqual([]);
+    expect(pending[2]!.statements.join(";")).not.toContain("FOREIGN KEY");
+  });
+
   test("twins differing in their 64th character are two target tables; a source name equal to another's shortened form is refused, in either order", () => {
     const both = last([`CREATE TABLE ${T1} (id INT)`, `CREATE TABLE ${T2} (id INT)`]);
     expect(both.statements).toEqual([`CREATE TABLE "shop".${q(T2)} ("id" integer)`]);
