@@ -16,7 +16,7 @@
 import type postgres from "postgres";
 import type { BinlogConnection } from "../binlog/connection.ts";
 import { actionOf } from "../dialect/ddl-catalog.ts";
-import { fitName } from "../dialect/ddl-names.ts";
+import { fitName, foreignKeyName } from "../dialect/ddl-names.ts";
 import { quoteIdent, targetSchema } from "../dialect/identifiers.ts";
 import { CHECKPOINT_SCHEMA } from "../sink/checkpoint.ts";
 import { type CheckResult, fail, ok, warn } from "./report.ts";
@@ -148,8 +148,9 @@ export async function foreignKeyChecks(sql: Pick<postgres.Sql, "unsafe">, mappin
       continue;
     }
     for (const k of onChild) matched.add(k);
-    const waits = pending.get(`${schema}.${table}.${fitName(s.name)}`);
-    const sql = `ALTER TABLE ${quoteIdent(schema)}.${quoteIdent(table)} ADD CONSTRAINT ${quoteIdent(fitName(s.name))} FOREIGN KEY (${columns.map(quoteIdent).join(", ")}) REFERENCES ${quoteIdent(targetSchema(s.refDatabase, mapping))}.${quoteIdent(refTable)} (${refColumns.map(quoteIdent).join(", ")}) ${actions(s)}`;
+    const key = foreignKeyName(s.table, s.name);
+    const waits = pending.get(`${schema}.${table}.${key}`);
+    const sql = `ALTER TABLE ${quoteIdent(schema)}.${quoteIdent(table)} ADD CONSTRAINT ${quoteIdent(key)} FOREIGN KEY (${columns.map(quoteIdent).join(", ")}) REFERENCES ${quoteIdent(targetSchema(s.refDatabase, mapping))}.${quoteIdent(refTable)} (${refColumns.map(quoteIdent).join(", ")}) ${actions(s)}`;
     const found = onChild.length > 0 ? `${want} is on the target as ${onChild.map((k) => `${k.name} → ${k.refSchema}.${k.refTable} (${k.refColumns.join(", ")}) ${actions(k)}`).join("; ")}` : waits ? `${want} waits in ${CHECKPOINT_SCHEMA}.pending_foreign_keys for table ${waits}, which the target does not have` : `${want} is missing on the target`;
     if (!s.refExists) out.push(warn(ID, `${found}; ${s.refDatabase}.${s.refTable} does not exist on the source either (created with FOREIGN_KEY_CHECKS=0), so nothing cascades yet`, "create it on the target once the referenced table exists", object));
     else if (cascades(s) || onChild.some(cascades)) {

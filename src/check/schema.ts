@@ -8,7 +8,7 @@ import type { TableDef } from "../binlog/ddl-apply.ts";
 import { charsetOf } from "../binlog/charsets.ts";
 import { typeText } from "../binlog/ddl-types.ts";
 import type { SourceConfig } from "../config/types.ts";
-import { fitName, MAX_IDENTIFIER_BYTES } from "../dialect/ddl-names.ts";
+import { fitName, foreignKeyName, MAX_IDENTIFIER_BYTES } from "../dialect/ddl-names.ts";
 import { mapType, type TargetDialect } from "../dialect/types.ts";
 import { AVRO_NAME } from "../events/schemas.ts";
 import { readSourceForeignKeys, type SourceForeignKey } from "./foreign-keys.ts";
@@ -123,10 +123,11 @@ function longNames(tables: readonly TableDef[], foreignKeys: readonly SourceFore
     if (other !== undefined) out.push(fail("schema.long_names", `tables "${other}" and "${t.table}" would both be "${table}" on the target, and their rows would merge`, "rename one of them on the source before migrating", name(t)));
     owners.set(key, t.table);
     const given: Array<[string, string]> = [["table", t.table], ...t.columns.map((c): [string, string] => ["column", c.name])];
-    const derived: Array<[string, string]> = [
+    // [what, name from source names, target name when not fitName(name)]
+    const derived: Array<[string, string, string?]> = [
       ...(t.primaryKey.length > 0 ? [["primary key", `${table}_pkey`] as [string, string]] : []),
       ...t.indexes.filter((i) => i.kind !== "fulltext" && i.name !== undefined).map((i): [string, string] => [`index ${i.name}`, `${table}_${i.name}`]),
-      ...foreignKeys.filter((k) => k.database === t.database && k.table === t.table).map((k): [string, string] => [`foreign key ${k.name}`, k.name]),
+      ...foreignKeys.filter((k) => k.database === t.database && k.table === t.table).map((k): [string, string, string] => [`foreign key ${k.name}`, k.name, foreignKeyName(k.table, k.name)]),
       ...t.columns.filter((c) => c.type.name === "enum" || c.type.name === "set").map((c): [string, string] => [`the CHECK of ${c.name}`, `${fitName(c.name)}_values`]),
       ...t.columns
         .filter((c) => c.autoIncrement && (dialect === "opengauss" || (c.type.name === "bigint" && c.type.unsigned)))
@@ -138,10 +139,10 @@ function longNames(tables: readonly TableDef[], foreignKeys: readonly SourceFore
       if (seen !== undefined) out.push(fail("schema.long_names", `columns "${seen}" and "${c.name}" would both be "${fitName(c.name)}" on the target`, "rename one of them on the source before migrating", name(t)));
       targets.set(fitName(c.name), c.name);
     }
-    const long = [...given, ...derived].filter(([, n]) => fitName(n) !== n);
+    const long = [...given, ...derived].map(([what, n, target]) => [what, n, target ?? fitName(n)]).filter(([, n, target]) => target !== n);
     if (long.length === 0) continue;
     shortened += long.length;
-    out.push(ok("schema.long_names", `shortened on the target (over ${MAX_IDENTIFIER_BYTES} bytes): ${long.map(([what, n]) => `${what} "${n}" is "${fitName(n)}"`).join("; ")}`, name(t)));
+    out.push(ok("schema.long_names", `shortened on the target (over ${MAX_IDENTIFIER_BYTES} bytes): ${long.map(([what, n, target]) => `${what} "${n}" is "${target}"`).join("; ")}`, name(t)));
   }
   if (out.length === 0) out.push(ok("schema.long_names", `every name fits the target's ${MAX_IDENTIFIER_BYTES} bytes; none is shortened`));
   else if (shortened > 0 && !out.some((r) => r.status === "fail")) out.unshift(ok("schema.long_names", `${shortened} name(s) shortened with a hash suffix, the same way on every run (listed per table)`));

@@ -21,6 +21,15 @@ export const membersCheckName = (column: string): string => fitName(`${column}_v
 export const sequenceName = (table: string, column: string): string => fitName(`${table}_${column}_seq`);
 
 /**
+ * The target name of foreign key `name` of source table `table`: InnoDB's generated
+ * table_ibfk_N follows the table's target name, as the translator names it (ddl-foreign.ts).
+ */
+export function foreignKeyName(table: string, name: string): string {
+  const m = /_ibfk_(\d+)$/.exec(name);
+  return m && name === `${table}_ibfk_${m[1]}` ? fitName(`${fitName(table)}_ibfk_${m[1]}`) : fitName(name);
+}
+
+/**
  * The MySQL index name a target index stands for, when it follows the `table_index` rule;
  * undefined for hashed names and names given by other tools.
  */

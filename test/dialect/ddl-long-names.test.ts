@@ -5,6 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseDdl } from "../../src/binlog/ddl.ts";
 import { type DdlContext, type DdlTranslation, TargetCatalog, translateDdl } from "../../src/dialect/ddl.ts";
+import { foreignKeyName } from "../../src/dialect/ddl-names.ts";
 import { fitName } from "../../src/dialect/identifiers.ts";
 import { ReplicateError } from "../../src/errors.ts";
 
@@ -107,6 +108,8 @@ describe("table and column names over 63 bytes", () => {
     const parent = "CREATE TABLE parent (id INT PRIMARY KEY)";
     const child = `CREATE TABLE ${T1} (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES parent (id))`;
     const key = fitName(`${fitName(T1)}_ibfk_1`);
+    // What check computes from the source's name of the key (check/foreign-keys.ts, schema.ts).
+    expect(foreignKeyName(T1, `${T1}_ibfk_1`)).toBe(key);
     expect(last([parent, child]).statements[0]).toContain(`CONSTRAINT "${key}" FOREIGN KEY ("p")`);
     expect(last([parent, child, `ALTER TABLE ${T1} DROP FOREIGN KEY ${T1}_ibfk_1`]).statements).toEqual([`ALTER TABLE "shop".${q(T1)} DROP CONSTRAINT "${key}"`]);
     const pending = run([child, `ALTER TABLE ${T1} DROP FOREIGN KEY ${T1}_ibfk_1`, parent], { foreignKeyChecks: false });
