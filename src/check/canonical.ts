@@ -27,6 +27,7 @@
 
 import type { ColumnType } from "../binlog/ddl-model.ts";
 import { familyOf, mapType, type TargetDialect } from "../dialect/types.ts";
+import { fitName } from "../dialect/identifiers.ts";
 
 export type Kind = "int" | "decimal" | "float" | "double" | "bit" | "date" | "datetime" | "timestamp" | "time" | "text" | "bytes" | "json" | "other";
 
@@ -78,6 +79,8 @@ export function orderSafe(kind: Kind): boolean {
 
 export const myIdent = (name: string) => `\`${name.replace(/`/g, "``")}\``;
 export const pgIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+/** A source column's name on the target (shortened past 63 bytes, identifiers.ts), quoted. */
+export const pgColumn = (name: string) => pgIdent(fitName(name));
 
 export interface ColumnSides {
   /** The target column's format_type, to cast it to the mapped type when it differs. */
@@ -92,7 +95,7 @@ export function planColumn(name: string, type: ColumnType, sides: ColumnSides, o
   const kind = kindOf(type) === "text" && familyOf(targetType) === "json" ? "json" : kindOf(type);
   const m = myIdent(name);
   const mapped = mapType(type, o.dialect).mapped?.sql;
-  const p = mapped !== undefined && mapped !== targetType && kind !== "other" && kind !== "json" ? `CAST(${pgIdent(name)} AS ${mapped})` : pgIdent(name);
+  const p = mapped !== undefined && mapped !== targetType && kind !== "other" && kind !== "json" ? `CAST(${pgColumn(name)} AS ${mapped})` : pgColumn(name);
   const guard = (e: string) => (o.zeroDateNull ? `IF(YEAR(${m}) = 0 OR MONTH(${m}) = 0 OR DAYOFMONTH(${m}) = 0 OR DAYOFMONTH(${m}) > DAYOFMONTH(LAST_DAY(${m})), NULL, ${e})` : e);
   // Zero dates and JSON_NORMALIZE can turn a NOT NULL value into NULL.
   const myNullable = !sides.sourceNotNull || o.zeroDateNull || kind === "json";

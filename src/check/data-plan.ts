@@ -4,8 +4,8 @@
 
 import type { TableDef } from "../binlog/ddl-apply.ts";
 import { ReplicateError } from "../errors.ts";
-import { targetSchema } from "../dialect/identifiers.ts";
-import { type ColumnPlan, myIdent, orderSafe, pgIdent, planColumn, type PlanOptions } from "./canonical.ts";
+import { fitName, targetSchema } from "../dialect/identifiers.ts";
+import { type ColumnPlan, myIdent, orderSafe, pgColumn, pgIdent, planColumn, type PlanOptions } from "./canonical.ts";
 import type { TargetTable } from "./target-catalog.ts";
 
 export interface TablePlan {
@@ -26,7 +26,7 @@ export interface TablePlan {
 export function planTable(src: TableDef, dst: TargetTable, mapping: Record<string, string>, o: PlanOptions): TablePlan {
   const name = `${src.database}.${src.table}`;
   const columns = src.columns.map((c) => {
-    const target = dst.columns.find((x) => x.name === c.name);
+    const target = dst.columns.find((x) => x.name === fitName(c.name));
     if (!target) throw new ReplicateError("CHECK_FAILED", `${name}: column ${c.name} does not exist on the target`, { kind: "check", where: name });
     return planColumn(c.name, c.type, { targetType: target.type, sourceNotNull: c.nullable === false, targetNotNull: target.notNull }, o);
   });
@@ -50,7 +50,7 @@ export function planTable(src: TableDef, dst: TargetTable, mapping: Record<strin
   return {
     name,
     myFrom: `${myIdent(src.database)}.${myIdent(src.table)}`,
-    pgFrom: `${pgIdent(targetSchema(src.database, mapping))}.${pgIdent(src.table)}`,
+    pgFrom: `${pgIdent(targetSchema(src.database, mapping))}.${pgIdent(fitName(src.table))}`,
     columns,
     key,
     keyKind: key.length === 0 ? "none" : keyKind,
@@ -128,7 +128,7 @@ export function myLiteral(c: ColumnPlan, canon: string | null): string {
 export type Side = "my" | "pg";
 
 function keyCols(plan: TablePlan, side: Side): string[] {
-  return plan.key.map((i) => (side === "my" ? myIdent(plan.columns[i]!.name) : pgIdent(plan.columns[i]!.name)));
+  return plan.key.map((i) => (side === "my" ? myIdent(plan.columns[i]!.name) : pgColumn(plan.columns[i]!.name)));
 }
 
 function lits(plan: TablePlan, side: Side, key: readonly (string | null)[]): string[] {

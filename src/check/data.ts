@@ -10,7 +10,7 @@ import { log } from "../cli/log.ts";
 import type { Config } from "../config/types.ts";
 import { targetCompatibilityProblem } from "../dialect/compat.ts";
 import { checkTarget, connectTarget } from "../dialect/connect.ts";
-import { targetSchema } from "../dialect/identifiers.ts";
+import { fitName, targetSchema } from "../dialect/identifiers.ts";
 import { ReplicateError } from "../errors.ts";
 import { CHECKPOINT_SCHEMA } from "../sink/checkpoint.ts";
 import { planTable, type TablePlan } from "./data-plan.ts";
@@ -103,7 +103,7 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
     let total = 0;
     for (const [n, def] of selected.entries()) {
       const name = `${def.database}.${def.table}`;
-      const dst = targetTables.get(`${targetSchema(def.database, target.schema_mapping)}.${def.table}`);
+      const dst = targetTables.get(`${targetSchema(def.database, target.schema_mapping)}.${fitName(def.table)}`);
       const t0 = Date.now();
       if (!dst) {
         reports.push(errorReport(name, `the table does not exist on the target`, t0));

@@ -16,7 +16,7 @@
 import type postgres from "postgres";
 import type { BinlogConnection } from "../binlog/connection.ts";
 import { actionOf } from "../dialect/ddl-catalog.ts";
-import { fitName } from "../dialect/ddl-names.ts";
+import { fitName, foreignKeyName } from "../dialect/ddl-names.ts";
 import { quoteIdent, targetSchema } from "../dialect/identifiers.ts";
 import { CHECKPOINT_SCHEMA } from "../sink/checkpoint.ts";
 import { type CheckResult, fail, ok, warn } from "./report.ts";
@@ -128,15 +128,18 @@ export async function foreignKeyChecks(sql: Pick<postgres.Sql, "unsafe">, mappin
   const pending = await readPending(sql);
   const out: CheckResult[] = [];
   const matched = new Set<TargetForeignKey>();
+  const captured = new Set([...capturedTables].map((t) => `${t.slice(0, t.indexOf("."))}.${fitName(t.slice(t.indexOf(".") + 1))}`));
   let good = 0;
   let notValid = 0;
   for (const s of source) {
     const schema = targetSchema(s.database, mapping);
     const object = `${s.database}.${s.table}`;
     const want = `foreign key ${s.name} (${s.columns.join(", ")}) → ${s.refDatabase}.${s.refTable} (${s.refColumns.join(", ")}) ${actions(s)}`;
-    const onChild = target.filter((k) => k.schema === schema && k.table.toLowerCase() === s.table.toLowerCase() && lower(k.columns) === lower(s.columns));
+    // The target's names (identifiers.ts: shortened past 63 bytes).
+    const [table, refTable, columns, refColumns] = [fitName(s.table), fitName(s.refTable), s.columns.map(fitName), s.refColumns.map(fitName)];
+    const onChild = target.filter((k) => k.schema === schema && k.table.toLowerCase() === table.toLowerCase() && lower(k.columns) === lower(columns));
     const same = onChild.find(
-      (k) => k.refSchema === targetSchema(s.refDatabase, mapping) && k.refTable.toLowerCase() === s.refTable.toLowerCase() && lower(k.refColumns) === lower(s.refColumns) && actions(k) === actions(s),
+      (k) => k.refSchema === targetSchema(s.refDatabase, mapping) && k.refTable.toLowerCase() === refTable.toLowerCase() && lower(k.refColumns) === lower(refColumns) && actions(k) === actions(s),
     );
     if (same) {
       matched.add(same);
@@ -145,8 +148,9 @@ export async function foreignKeyChecks(sql: Pick<postgres.Sql, "unsafe">, mappin
       continue;
     }
     for (const k of onChild) matched.add(k);
-    const waits = pending.get(`${schema}.${s.table}.${fitName(s.name)}`);
-    const sql = `ALTER TABLE ${quoteIdent(schema)}.${quoteIdent(s.table)} ADD CONSTRAINT ${quoteIdent(fitName(s.name))} FOREIGN KEY (${s.columns.map(quoteIdent).join(", ")}) REFERENCES ${quoteIdent(targetSchema(s.refDatabase, mapping))}.${quoteIdent(s.refTable)} (${s.refColumns.map(quoteIdent).join(", ")}) ${actions(s)}`;
+    const key = foreignKeyName(s.table, s.name);
+    const waits = pending.get(`${schema}.${table}.${key}`);
+    const sql = `ALTER TABLE ${quoteIdent(schema)}.${quoteIdent(table)} ADD CONSTRAINT ${quoteIdent(key)} FOREIGN KEY (${columns.map(quoteIdent).join(", ")}) REFERENCES ${quoteIdent(targetSchema(s.refDatabase, mapping))}.${quoteIdent(refTable)} (${refColumns.map(quoteIdent).join(", ")}) ${actions(s)}`;
     const found = onChild.length > 0 ? `${want} is on the target as ${onChild.map((k) => `${k.name} → ${k.refSchema}.${k.refTable} (${k.refColumns.join(", ")}) ${actions(k)}`).join("; ")}` : waits ? `${want} waits in ${CHECKPOINT_SCHEMA}.pending_foreign_keys for table ${waits}, which the target does not have` : `${want} is missing on the target`;
     if (!s.refExists) out.push(warn(ID, `${found}; ${s.refDatabase}.${s.refTable} does not exist on the source either (created with FOREIGN_KEY_CHECKS=0), so nothing cascades yet`, "create it on the target once the referenced table exists", object));
     else if (cascades(s) || onChild.some(cascades)) {
@@ -154,7 +158,7 @@ export async function foreignKeyChecks(sql: Pick<postgres.Sql, "unsafe">, mappin
     } else out.push(warn(ID, `${found}: replication stays exact (the source enforces it), but the target does not`, `${sql} before cutover`, object));
   }
   for (const k of target) {
-    if (matched.has(k) || !capturedTables.has(`${reverse(k.schema, mapping)}.${k.table}`)) continue;
+    if (matched.has(k) || !captured.has(`${reverse(k.schema, mapping)}.${k.table}`)) continue;
     const what = `target-only foreign key ${k.name} (${k.columns.join(", ")}) → ${k.refSchema}.${k.refTable} ${actions(k)}`;
     const drop = `ALTER TABLE ${quoteIdent(k.schema)}.${quoteIdent(k.table)} DROP CONSTRAINT ${quoteIdent(k.name)}`;
     if (cascades(k)) out.push(fail(ID, `${what}: the target changes rows the source keeps`, `${drop}, or add the same key on the source`, `${k.schema}.${k.table}`));

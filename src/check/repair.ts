@@ -2,7 +2,7 @@
 // found. Values are literals (quoted strings the column types parse, decode(…, 'hex') for
 // bytes), identifiers are always quoted, and everything runs in one transaction.
 
-import { pgIdent } from "./canonical.ts";
+import { pgColumn } from "./canonical.ts";
 import { pgLiteral, type TablePlan } from "./data-plan.ts";
 import { KeyedDiff, type MultisetDiff, type RowImage } from "./data-rows.ts";
 
@@ -25,16 +25,16 @@ function unrepairable(plan: TablePlan, r: RowImage): boolean {
 }
 
 function whereKey(plan: TablePlan, r: RowImage): string {
-  return plan.key.map((i) => `${pgIdent(plan.columns[i]!.name)} = ${value(plan, r, i)}`).join(" AND ");
+  return plan.key.map((i) => `${pgColumn(plan.columns[i]!.name)} = ${value(plan, r, i)}`).join(" AND ");
 }
 
 /** Equal to every column of the row (IS NULL for NULLs): a row of a table without a key. */
 function whereRow(plan: TablePlan, r: RowImage): string {
-  return plan.columns.map((c, i) => (r.values[i] === null ? `${pgIdent(c.name)} IS NULL` : `${pgIdent(c.name)} = ${value(plan, r, i)}`)).join(" AND ");
+  return plan.columns.map((c, i) => (r.values[i] === null ? `${pgColumn(c.name)} IS NULL` : `${pgColumn(c.name)} = ${value(plan, r, i)}`)).join(" AND ");
 }
 
 function insert(plan: TablePlan, r: RowImage): string {
-  return `INSERT INTO ${plan.pgFrom} (${plan.columns.map((c) => pgIdent(c.name)).join(", ")}) VALUES (${plan.columns.map((_, i) => value(plan, r, i)).join(", ")});`;
+  return `INSERT INTO ${plan.pgFrom} (${plan.columns.map((c) => pgColumn(c.name)).join(", ")}) VALUES (${plan.columns.map((_, i) => value(plan, r, i)).join(", ")});`;
 }
 
 export function repairStatements(plan: TablePlan, diff: KeyedDiff | MultisetDiff): string[] {
@@ -55,7 +55,7 @@ export function repairStatements(plan: TablePlan, diff: KeyedDiff | MultisetDiff
       }
       const set = c.columns.map((name) => {
         const i = plan.columns.findIndex((x) => x.name === name);
-        return `${pgIdent(name)} = ${value(plan, c.source, i)}`;
+        return `${pgColumn(name)} = ${value(plan, c.source, i)}`;
       });
       out.push(`UPDATE ${plan.pgFrom} SET ${set.join(", ")} WHERE ${whereKey(plan, c.target)};`);
     }

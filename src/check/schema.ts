@@ -8,7 +8,7 @@ import type { TableDef } from "../binlog/ddl-apply.ts";
 import { charsetOf } from "../binlog/charsets.ts";
 import { typeText } from "../binlog/ddl-types.ts";
 import type { SourceConfig } from "../config/types.ts";
-import { byteLength, fitName, MAX_IDENTIFIER_BYTES } from "../dialect/ddl-names.ts";
+import { fitName, foreignKeyName, MAX_IDENTIFIER_BYTES } from "../dialect/ddl-names.ts";
 import { mapType, type TargetDialect } from "../dialect/types.ts";
 import { AVRO_NAME } from "../config/schema.ts";
 import { readSourceForeignKeys, type SourceForeignKey } from "./foreign-keys.ts";
@@ -105,35 +105,47 @@ function identifiers(tables: readonly TableDef[], dbs: readonly string[]): Check
 }
 
 /**
- * Names over the target's 63 bytes: tables and columns are refused by the sink (the rows name
- * them); the names the translator gives indexes, keys, checks and sequences are shortened
- * (src/dialect/ddl-names.ts), and each table's shortenings are listed so the mapping is known.
+ * Names over the target's 63 bytes are shortened with a hash suffix (fitName,
+ * src/dialect/identifiers.ts), the same way by every path of the sink and by this check: table
+ * and column names (the rows name them as the source does), and the names the translator
+ * derives from them for indexes, keys, checks and sequences. Each table's shortenings are
+ * listed so the mapping is known; only two source tables or columns that would share one
+ * target name fail.
  */
 function longNames(tables: readonly TableDef[], foreignKeys: readonly SourceForeignKey[], dialect: TargetDialect): CheckResult[] {
   const out: CheckResult[] = [];
-  const fix = `rename it on the source to ${MAX_IDENTIFIER_BYTES} bytes or less before migrating (the sink refuses the name: the rows name it as the source does)`;
   let shortened = 0;
+  const owners = new Map<string, string>();
   for (const t of tables) {
-    if (byteLength(t.table) > MAX_IDENTIFIER_BYTES) out.push(fail("schema.long_names", `table name "${t.table}" is ${byteLength(t.table)} bytes; the target allows ${MAX_IDENTIFIER_BYTES}`, fix, name(t)));
-    for (const c of t.columns) {
-      if (byteLength(c.name) > MAX_IDENTIFIER_BYTES) out.push(fail("schema.long_names", `column name "${c.name}" is ${byteLength(c.name)} bytes; the target allows ${MAX_IDENTIFIER_BYTES}`, fix, `${name(t)}.${c.name}`));
-    }
-    const derived: Array<[string, string]> = [
-      ...(t.primaryKey.length > 0 ? [["primary key", `${t.table}_pkey`] as [string, string]] : []),
-      ...t.indexes.filter((i) => i.kind !== "fulltext" && i.name !== undefined).map((i): [string, string] => [`index ${i.name}`, `${t.table}_${i.name}`]),
-      ...foreignKeys.filter((k) => k.database === t.database && k.table === t.table).map((k): [string, string] => [`foreign key ${k.name}`, k.name]),
-      ...t.columns.filter((c) => c.type.name === "enum" || c.type.name === "set").map((c): [string, string] => [`the CHECK of ${c.name}`, `${c.name}_values`]),
+    const table = fitName(t.table);
+    const key = `${t.database}.${table}`;
+    const other = owners.get(key);
+    if (other !== undefined) out.push(fail("schema.long_names", `tables "${other}" and "${t.table}" would both be "${table}" on the target, and their rows would merge`, "rename one of them on the source before migrating", name(t)));
+    owners.set(key, t.table);
+    const given: Array<[string, string]> = [["table", t.table], ...t.columns.map((c): [string, string] => ["column", c.name])];
+    // [what, name from source names, target name when not fitName(name)]
+    const derived: Array<[string, string, string?]> = [
+      ...(t.primaryKey.length > 0 ? [["primary key", `${table}_pkey`] as [string, string]] : []),
+      ...t.indexes.filter((i) => i.kind !== "fulltext" && i.name !== undefined).map((i): [string, string] => [`index ${i.name}`, `${table}_${i.name}`]),
+      ...foreignKeys.filter((k) => k.database === t.database && k.table === t.table).map((k): [string, string, string] => [`foreign key ${k.name}`, k.name, foreignKeyName(k.table, k.name)]),
+      ...t.columns.filter((c) => c.type.name === "enum" || c.type.name === "set").map((c): [string, string] => [`the CHECK of ${c.name}`, `${fitName(c.name)}_values`]),
       ...t.columns
         .filter((c) => c.autoIncrement && (dialect === "opengauss" || (c.type.name === "bigint" && c.type.unsigned)))
-        .map((c): [string, string] => [`the sequence of ${c.name}`, `${t.table}_${c.name}_seq`]),
+        .map((c): [string, string] => [`the sequence of ${c.name}`, `${table}_${fitName(c.name)}_seq`]),
     ];
-    const long = derived.filter(([, n]) => fitName(n) !== n);
+    const targets = new Map<string, string>();
+    for (const c of t.columns) {
+      const seen = targets.get(fitName(c.name));
+      if (seen !== undefined) out.push(fail("schema.long_names", `columns "${seen}" and "${c.name}" would both be "${fitName(c.name)}" on the target`, "rename one of them on the source before migrating", name(t)));
+      targets.set(fitName(c.name), c.name);
+    }
+    const long = [...given, ...derived].map(([what, n, target]) => [what, n, target ?? fitName(n)]).filter(([, n, target]) => target !== n);
     if (long.length === 0) continue;
     shortened += long.length;
-    out.push(ok("schema.long_names", `shortened on the target (over ${MAX_IDENTIFIER_BYTES} bytes): ${long.map(([what, n]) => `${what} "${n}" is "${fitName(n)}"`).join("; ")}`, name(t)));
+    out.push(ok("schema.long_names", `shortened on the target (over ${MAX_IDENTIFIER_BYTES} bytes): ${long.map(([what, n, target]) => `${what} "${n}" is "${target}"`).join("; ")}`, name(t)));
   }
   if (out.length === 0) out.push(ok("schema.long_names", `every name fits the target's ${MAX_IDENTIFIER_BYTES} bytes; none is shortened`));
-  else if (shortened > 0 && !out.some((r) => r.status === "fail")) out.unshift(ok("schema.long_names", `${shortened} name(s) shortened with a hash suffix, the same way on every run (listed per table); table and column names fit`));
+  else if (shortened > 0 && !out.some((r) => r.status === "fail")) out.unshift(ok("schema.long_names", `${shortened} name(s) shortened with a hash suffix, the same way on every run (listed per table)`));
   return out;
 }
 

@@ -9,7 +9,7 @@ import { typeText } from "../binlog/ddl-types.ts";
 import type { TargetConfig } from "../config/types.ts";
 import { type TargetCompatibility, targetCompatibility } from "../dialect/compat.ts";
 import { checkTarget, connectTarget } from "../dialect/connect.ts";
-import { qualifiedTable, targetSchema } from "../dialect/identifiers.ts";
+import { fitName, qualifiedTable, targetSchema } from "../dialect/identifiers.ts";
 import { familyOf, mapType } from "../dialect/types.ts";
 import { CHECKPOINT_SCHEMA } from "../sink/checkpoint.ts";
 import { type CheckResult, errorText, fail, notRun, ok, warn } from "./report.ts";
@@ -91,7 +91,7 @@ function tableChecks(sources: readonly TableDef[], tables: ReadonlyMap<string, T
   for (const src of sources) {
     const name = `${src.database}.${src.table}`;
     const schema = targetSchema(src.database, t.schema_mapping);
-    const dst = tables.get(`${schema}.${src.table}`);
+    const dst = tables.get(`${schema}.${fitName(src.table)}`);
     if (!dst) {
       out.push(fail("target.tables", `table ${qualifiedTable(src.database, src.table, t.schema_mapping)} does not exist on the target`, "create it with the mapped column types (README \"Type mapping\") and load the full copy", name));
       continue;
@@ -99,7 +99,7 @@ function tableChecks(sources: readonly TableDef[], tables: ReadonlyMap<string, T
     const problems: string[] = [];
     const doubts: string[] = [];
     for (const c of src.columns) {
-      const col = dst.columns.find((x) => x.name === c.name);
+      const col = dst.columns.find((x) => x.name === fitName(c.name));
       const mapped = mapType(c.type, t.dialect).mapped;
       if (!col) {
         problems.push(`column ${c.name} is missing`);
@@ -114,7 +114,7 @@ function tableChecks(sources: readonly TableDef[], tables: ReadonlyMap<string, T
       if (col.notNull && c.nullable !== false) problems.push(`${c.name} is NOT NULL on the target but nullable on the source`);
     }
     for (const col of dst.columns) {
-      if (!src.columns.some((c) => c.name === col.name) && col.notNull && !col.hasDefault) problems.push(`target-only column ${col.name} is NOT NULL without a default (inserts would fail)`);
+      if (!src.columns.some((c) => fitName(c.name) === col.name) && col.notNull && !col.hasDefault) problems.push(`target-only column ${col.name} is NOT NULL without a default (inserts would fail)`);
     }
     if (problems.length > 0) out.push(fail("target.tables", problems.join("; "), "alter the target table to match the type mapping (README \"Type mapping\")", name));
     else if (doubts.length > 0) out.push(warn("target.tables", `${doubts.join("; ")}: replication works while every value fits`, "use the mapped type unless the difference is deliberate", name));
@@ -129,7 +129,7 @@ function privilegeChecks(sources: readonly TableDef[], tables: ReadonlyMap<strin
   let good = 0;
   for (const src of sources) {
     const schema = targetSchema(src.database, t.schema_mapping);
-    const dst = tables.get(`${schema}.${src.table}`);
+    const dst = tables.get(`${schema}.${fitName(src.table)}`);
     if (!dst) continue;
     const lacking = (["usage", "select", "insert", "update", "delete"] as const).filter((p) => !dst.privileges[p]);
     if (lacking.length === 0) {

@@ -14,6 +14,7 @@ import type postgres from "postgres";
 import type { Ddl, TableRef } from "../binlog/ddl-model.ts";
 import { targetSchema } from "./identifiers.ts";
 import { fitName, sameName } from "./ddl-names.ts";
+import { targetNames } from "./ddl-target-names.ts";
 import type { SkippedObject } from "./ddl-objects.ts";
 
 export interface TargetColumn {
@@ -215,10 +216,12 @@ function schemasOf(ddl: Ddl, mapping: Record<string, string>): string[] {
 export type CatalogRunner = Pick<postgres.Sql, "unsafe">;
 
 /**
- * The target's current state of everything `ddl` touches (see the file comment), with the
+ * The target's current state of everything `written` touches (see the file comment; the tables
+ * by their target names, ddl-target-names.ts), with the
  * foreign keys waiting for their referenced table (the sink keeps them in its checkpoint).
  */
-export async function readTargetCatalog(sql: CatalogRunner, ddl: Ddl, mapping: Record<string, string>, pending: readonly ForeignKeyRef[] = []): Promise<TargetCatalog> {
+export async function readTargetCatalog(sql: CatalogRunner, written: Ddl, mapping: Record<string, string>, pending: readonly ForeignKeyRef[] = []): Promise<TargetCatalog> {
+  const ddl = targetNames(written);
   const catalog = await readTables(sql, ddl, mapping);
   catalog.pending = structuredClone([...pending]);
   if (ddl.kind === "drop_table" || ddl.kind === "truncate_table") {

@@ -190,10 +190,14 @@ export function dropPending(tx: Translation, t: TargetTable, name: string): Fore
   return key;
 }
 
-/** N of an InnoDB generated name table_ibfk_N (also in its shortened form), else undefined. */
+/**
+ * N of an InnoDB generated name table_ibfk_N (also in its shortened form), else undefined.
+ * `table` is the target's name; the source's own name for a key of a long table has the
+ * source's table name, which the target's is the shortened form of.
+ */
 export function ibfkNumber(table: string, name: string): number | undefined {
   const m = /_ibfk_(\d+)$/.exec(name);
-  if (m && name === `${table}_ibfk_${m[1]}`) return Number(m[1]);
+  if (m && fitName(name.slice(0, -m[0].length)) === table) return Number(m[1]);
   if (byteLength(name) !== MAX_IDENTIFIER_BYTES || !/_[0-9a-f]{8}$/.test(name)) return undefined;
   // A shortened name keeps no number: try the ones InnoDB could have given.
   for (let k = 1; k <= 1000; k++) if (fitName(`${table}_ibfk_${k}`) === name) return k;

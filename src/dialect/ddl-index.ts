@@ -17,7 +17,7 @@
 import type { IndexDef, KeyPart, TableRef } from "../binlog/ddl-model.ts";
 import { tokenize } from "../binlog/ddl-lexer.ts";
 import { findColumn, type IndexPart, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
-import { autoIndexName, indexName, literal, mysqlIndexName, sameName } from "./ddl-names.ts";
+import { autoIndexName, fitName, indexName, literal, mysqlIndexName, sameName } from "./ddl-names.ts";
 import type { Translation } from "./ddl-state.ts";
 import { quoteIdent } from "./identifiers.ts";
 import { familyOf } from "./types.ts";
@@ -38,8 +38,12 @@ export function nameFor(table: TargetTable, index: IndexDef): string {
 /** The target index standing for MySQL index `name` of `table`. */
 export function findIndex(table: TargetTable, name: string): TargetIndex | undefined {
   if (sameName(name, "PRIMARY")) return table.indexes.find((i) => i.primary);
+  // An unnamed key on a long column is named after the column's target name here, after its
+  // source name (the one a later DROP INDEX gives) on the source.
+  const auto = indexName(table.name, fitName(name));
   return (
     table.indexes.find((i) => !i.primary && i.name === indexName(table.name, name)) ??
+    table.indexes.find((i) => !i.primary && i.name === auto) ??
     table.indexes.find((i) => !i.primary && sameName(mysqlIndexName(table.name, i.name) ?? "", name)) ??
     table.indexes.find((i) => !i.primary && sameName(i.name, name))
   );

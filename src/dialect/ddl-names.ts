@@ -7,32 +7,27 @@
 // TABLE renames the indexes along with the table so the rule keeps holding.
 // Identifiers are at most 63 bytes on the target (longer ones are silently truncated, which
 // could make two names collide), so a derived name that is too long keeps a readable head and
-// ends with 8 hex digits of a hash of the whole name.
+// ends with 8 hex digits of a hash of the whole name (fitName, identifiers.ts: the rule table
+// and column names follow too). Derived names are built from the TARGET names of the table and
+// columns, so they are the same whether the translator reads them back or makes them.
 
-import { createHash } from "node:crypto";
+import { byteLength, fitName, MAX_IDENTIFIER_BYTES } from "./identifiers.ts";
 
-export const MAX_IDENTIFIER_BYTES = 63;
-
-export function byteLength(name: string): number {
-  return Buffer.byteLength(name, "utf8");
-}
-
-/** `name` if it fits in 63 bytes, else a head of it plus a hash of all of it. */
-export function fitName(name: string): string {
-  if (byteLength(name) <= MAX_IDENTIFIER_BYTES) return name;
-  const hash = createHash("sha1").update(name).digest("hex").slice(0, 8);
-  let head = "";
-  for (const ch of name) {
-    if (byteLength(head + ch) > MAX_IDENTIFIER_BYTES - 9) break;
-    head += ch;
-  }
-  return `${head}_${hash}`;
-}
+export { byteLength, fitName, MAX_IDENTIFIER_BYTES };
 
 export const indexName = (table: string, mysqlIndex: string): string => fitName(`${table}_${mysqlIndex}`);
 export const primaryKeyName = (table: string): string => fitName(`${table}_pkey`);
 export const membersCheckName = (column: string): string => fitName(`${column}_values`);
 export const sequenceName = (table: string, column: string): string => fitName(`${table}_${column}_seq`);
+
+/**
+ * The target name of foreign key `name` of source table `table`: InnoDB's generated
+ * table_ibfk_N follows the table's target name, as the translator names it (ddl-foreign.ts).
+ */
+export function foreignKeyName(table: string, name: string): string {
+  const m = /_ibfk_(\d+)$/.exec(name);
+  return m && name === `${table}_ibfk_${m[1]}` ? fitName(`${fitName(table)}_ibfk_${m[1]}`) : fitName(name);
+}
 
 /**
  * The MySQL index name a target index stands for, when it follows the `table_index` rule;

@@ -9,7 +9,7 @@
 // definition here, and a statement deleting its rows stops the sink (ddl-alter.ts).
 
 import { cursorFor, type Cursor, DdlSyntaxError } from "../binlog/ddl-lexer.ts";
-import { quoteIdent } from "./identifiers.ts";
+import { targetIdent } from "./identifiers.ts";
 
 export type PartitionDef = { name: string; below: string | "MAXVALUE" } | { name: string; values: Array<string | null> };
 
@@ -92,7 +92,7 @@ function integer(c: Cursor): string {
 
 /** The rows of the named partitions (undefined: a name the definition lacks), as a WHERE condition. */
 export function partitionCondition(p: Partitioning, names: string[] | "ALL"): string | undefined {
-  const col = quoteIdent(p.column);
+  const col = targetIdent(p.column);
   const picked = names === "ALL" ? p.partitions : names.map((n) => p.partitions.find((d) => d.name.toLowerCase() === n.toLowerCase()));
   if (picked.some((d) => d === undefined)) return undefined;
   const parts = (picked as PartitionDef[]).map((d) => {

@@ -6,7 +6,7 @@ import { ReplicateError } from "../errors.ts";
 import type { TargetCatalog, TargetTable } from "./ddl-catalog.ts";
 import { byteLength, fitName, MAX_IDENTIFIER_BYTES, sameName } from "./ddl-names.ts";
 import { type ObjectRecord, sameObject, type SkippedObject, type UntranslatablePolicy } from "./ddl-objects.ts";
-import { quoteIdent, targetSchema } from "./identifiers.ts";
+import { looksShortened, quoteIdent, targetSchema } from "./identifiers.ts";
 import type { TargetDialect } from "./types.ts";
 
 export interface DdlContext {
@@ -56,8 +56,11 @@ export class Translation {
   readonly skipped: SkippedPart[] = [];
   readonly notes: string[] = [];
   readonly catalog: TargetCatalog;
+  /** Target name → the source name the statement gives it (tables and columns it creates or renames to). */
+  readonly given = new Map<string, string>();
 
   constructor(
+    /** The statement in target names (ddl-target-names.ts); `statement` is the source's text. */
     readonly ddl: Ddl,
     readonly ctx: DdlContext,
   ) {
@@ -130,13 +133,33 @@ export class Translation {
     );
   }
 
-  /** A target identifier, quoted; names longer than the target allows are refused, not truncated. */
+  /**
+   * A target identifier, quoted; a name longer than the target allows is refused, not
+   * truncated. Table and column names never are: they are mapped before (ddl-target-names.ts);
+   * a schema name is the database's or the one [target] schema_mapping gives.
+   */
   ident(name: string, what: string): string {
     if (byteLength(name) > MAX_IDENTIFIER_BYTES) {
       const fix = what === "schema" ? "map the database to a shorter schema name with [target] schema_mapping" : `rename it on the source to ${MAX_IDENTIFIER_BYTES} bytes or less`;
-      this.refuse(`${what} ${name}`, `the name is ${byteLength(name)} bytes, longer than the target's limit of ${MAX_IDENTIFIER_BYTES}, and the replicated rows name their ${what} as the source does: ${fix}`);
+      this.refuse(`${what} ${name}`, `the name is ${byteLength(name)} bytes, longer than the target's limit of ${MAX_IDENTIFIER_BYTES}, and the target would cut it: ${fix}`);
     }
     return quoteIdent(name);
+  }
+
+  /**
+   * Refuses to create `ref` over `existing`, a table the target has, when the name was
+   * shortened or looks shortened: two source tables would share one target table and their
+   * rows would merge. Without a shortening the target refuses the CREATE by itself.
+   */
+  notMerged(ref: TableRef, existing: TargetTable | undefined): void {
+    const source = this.given.get(ref.table) ?? ref.table;
+    if (!existing || (source === ref.table && !looksShortened(ref.table))) return;
+    const why = source !== ref.table ? `"${source}" is longer than the target's ${MAX_IDENTIFIER_BYTES} bytes and is "${ref.table}" there` : `"${ref.table}" has the form of a shortened name`;
+    this.refuse(
+      `table ${ref.database}.${source}`,
+      `${why}, and the target has a table of that name already (schema ${existing.schema}), so two source tables would share one target table and their rows would merge: ` +
+        `rename one of the two tables on the source (or drop the target's table if nothing on the source maps to it any more)`,
+    );
   }
 
   schemaName(database: string): string {

@@ -57,6 +57,7 @@ export function createTable(tx: Translation, ddl: CreateTable): void {
   tx.ident(ref.table, "table");
   const existing = tx.current(ref);
   if (existing && ddl.ifNotExists && !ddl.orReplace) return tx.skip(`CREATE TABLE IF NOT EXISTS ${ref.table}`, "the table exists on the target: nothing to do, as on the source");
+  if (!ddl.orReplace) tx.notMerged(ref, existing);
   const qt = tx.qualifiedName(schema, ref.table);
   if (ddl.orReplace && existing) {
     tx.emit(`DROP TABLE ${tx.qualifiedName(schema, existing.name)}`);
@@ -142,6 +143,7 @@ export function createTableLike(tx: Translation, ddl: CreateTableLike): void {
   tx.ident(ref.table, "table");
   const existing = tx.current(ref);
   if (existing && ddl.ifNotExists && !ddl.orReplace) return tx.skip(`CREATE TABLE IF NOT EXISTS ${ref.table} LIKE`, "the table exists on the target: nothing to do, as on the source");
+  if (!ddl.orReplace) tx.notMerged(ref, existing);
   const src = tx.existing(ddl.like);
   const qt = tx.qualifiedName(schema, ref.table);
   if (ddl.orReplace && existing) {

@@ -22,7 +22,8 @@ import { createTable, createTableLike } from "./ddl-table.ts";
 import { dropReferences, settlePending, truncateReferenced } from "./ddl-foreign.ts";
 import { codeObjectDdl, forgetTable } from "./ddl-objects.ts";
 import { type DdlContext, type DdlTranslation, Translation } from "./ddl-state.ts";
-import { quoteIdent } from "./identifiers.ts";
+import { fitName, MAX_IDENTIFIER_BYTES, quoteIdent } from "./identifiers.ts";
+import { givenNames, targetNames } from "./ddl-target-names.ts";
 
 export type { DdlContext, DdlTranslation, SkippedPart } from "./ddl-state.ts";
 export { type SkippedObject, type SkippedKind, type UntranslatablePolicy, UNTRANSLATABLE_POLICIES } from "./ddl-objects.ts";
@@ -38,8 +39,14 @@ const OTHER_REASONS: Array<[RegExp, string]> = [
   [/PROCEDURE|FUNCTION|EVENT|PACKAGE|AGGREGATE/, "routines and events are MySQL SQL and are not replicated: rewrite them for the target"],
 ];
 
-export function translateDdl(ddl: Ddl, ctx: DdlContext): DdlTranslation {
+export function translateDdl(written: Ddl, ctx: DdlContext): DdlTranslation {
+  const ddl = targetNames(written);
   const tx = new Translation(ddl, ctx);
+  for (const g of givenNames(written)) {
+    const target = fitName(g.name);
+    tx.given.set(target, g.name);
+    if (target !== g.name) tx.note(`${g.what} ${g.source} is "${target}" on the target: "${g.name}" is longer than the target's ${MAX_IDENTIFIER_BYTES}-byte limit for names (listed by gs-replicate check as schema.long_names)`);
+  }
   switch (ddl.kind) {
     case "create_database": {
       const schema = tx.schemaName(ddl.name);

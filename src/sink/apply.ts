@@ -1,6 +1,7 @@
 // Applies one transaction's changes inside a target transaction.
 //
-// Statements, all prepared and with every identifier quoted:
+// Statements, all prepared and with every identifier quoted (table and column names mapped to
+// their target names, identifiers.ts):
 //   runs of INSERTs into one table      one multi-row INSERT per up to MAX_ROWS rows
 //   UPDATE / DELETE, table with a key   by primary key (the before image's key: keys can change)
 //   UPDATE / DELETE, table without key  exactly one row whose columns all equal the before
@@ -17,7 +18,7 @@
 import type postgres from "postgres";
 import { ReplicateError } from "../errors.ts";
 import type { ChangeMessage, TableDef } from "../events/decode.ts";
-import { qualifiedTable, quoteIdent } from "../dialect/identifiers.ts";
+import { qualifiedTable, targetIdent } from "../dialect/identifiers.ts";
 import { toParam, type Param, type ValueContext } from "../dialect/values.ts";
 import type { TxItem } from "./assembler.ts";
 import { EXPECT_ONE_ROW, holdRefusal, ROW_MISMATCH_PREFIX } from "./checkpoint.ts";
@@ -132,8 +133,8 @@ function statementsFor(t: TableDef, mapping: Record<string, string>): Statements
   const target = qualifiedTable(t.database, t.table, mapping);
   const n = t.names.length;
   const keys = t.key.map((k) => t.names.indexOf(k));
-  const set = t.names.map((c, i) => `${quoteIdent(c)} = $${i + 1}`).join(", ");
-  const byKey = (offset: number) => keys.map((k, i) => `${quoteIdent(t.names[k]!)} = $${offset + i + 1}`).join(" AND ");
+  const set = t.names.map((c, i) => `${targetIdent(c)} = $${i + 1}`).join(", ");
+  const byKey = (offset: number) => keys.map((k, i) => `${targetIdent(t.names[k]!)} = $${offset + i + 1}`).join(" AND ");
   st = {
     target,
     keys,
@@ -151,7 +152,7 @@ function insertText(t: TableDef, st: Statements, rows: number): string {
     const n = t.names.length;
     const values: string[] = [];
     for (let r = 0; r < rows; r++) values.push(`(${t.names.map((_, c) => `$${r * n + c + 1}`).join(", ")})`);
-    text = `INSERT INTO ${st.target} (${t.names.map(quoteIdent).join(", ")}) VALUES ${values.join(", ")}`;
+    text = `INSERT INTO ${st.target} (${t.names.map(targetIdent).join(", ")}) VALUES ${values.join(", ")}`;
     st.inserts.set(rows, text);
   }
   return text;
@@ -200,7 +201,7 @@ function expectOne(statement: string): string {
 /** The first row equal to the before image, column by column ($offset+1 … are its values). */
 function matchOne(t: TableDef, target: string, offset: number): string {
   const conds = t.names.map((c, i) => {
-    const col = quoteIdent(c);
+    const col = targetIdent(c);
     const p = `$${offset + i + 1}`;
     // json has no equality operator: compare as jsonb, which ignores formatting
     return t.descriptors[i]!.m === "json" ? `${col}::jsonb IS NOT DISTINCT FROM ${p}::jsonb` : `${col} IS NOT DISTINCT FROM ${p}`;
@@ -229,7 +230,8 @@ const ADVICE: Record<string, string> = {
     'The target column is NOT NULL but the row has NULL there. If it held a MySQL zero date stored as NULL ([sink] zero_date = "null"), let the column take NULL (ALTER TABLE … ALTER COLUMN … DROP NOT NULL); otherwise make the target table match the source (gs-replicate check lists the differences)',
   "23503":
     "A foreign key on the target refused the row. The source wrote it with FOREIGN_KEY_CHECKS=1, so it had the row the key names: the target misses it or holds a key the source does not (compare them with gs-replicate check --data and check)",
-  "42P01": "The table does not exist on the target: create it with the mapped types (gs-replicate check lists what is missing), or map its database with [target] schema_mapping",
+  "42P01":
+    "The table does not exist on the target: create it with the mapped types under its target name (names over 63 bytes are shortened; gs-replicate check lists what is missing), or map its database with [target] schema_mapping",
   "42703": "The column does not exist on the target: add it with the mapped type (gs-replicate check lists what is missing)",
 };
 

@@ -2,12 +2,13 @@
 // keys (two transactions inserting the same unique value conflict though their primary keys
 // differ) and foreign keys (a child row must not overtake its parent). Read from the target's
 // catalog at start and after every DDL; tables linked by foreign keys serialise as one group.
-// The queries avoid unnest(…) WITH ORDINALITY and cardinality(), which openGauss lacks
+// The catalog names tables and columns as the target does (identifiers.ts), the rows as the
+// source does. The queries avoid unnest(…) WITH ORDINALITY and cardinality(), which openGauss lacks
 // (array_length(a, 1) is NULL for an empty array on both).
 
 import type postgres from "postgres";
 import type { TableDef } from "../events/decode.ts";
-import { targetSchema } from "../dialect/identifiers.ts";
+import { fitName, targetSchema } from "../dialect/identifiers.ts";
 import type { KeyPolicy } from "./writeset.ts";
 
 export async function readKeyPolicy(sql: postgres.Sql, mapping: Record<string, string>, databases: string[]): Promise<KeyPolicy> {
@@ -67,9 +68,20 @@ export async function readKeyPolicy(sql: postgres.Sql, mapping: Record<string, s
     linked.add(`${r.cs}.${r.ct}`);
     linked.add(`${r.ps}.${r.pt}`);
   }
-  const name = (t: TableDef) => `${targetSchema(t.database, mapping)}.${t.table}`;
+  const name = (t: TableDef) => `${targetSchema(t.database, mapping)}.${fitName(t.table)}`;
   return {
-    uniqueKeys: (t) => uniques.get(name(t)) ?? null,
+    uniqueKeys: (t) => sourceColumns(t, uniques.get(name(t))),
     fkGroup: (t) => (linked.has(name(t)) ? `fk:${find(name(t))}` : serial.has(name(t)) ? `expr:${name(t)}` : null),
   };
+}
+
+/**
+ * The unique keys of `t` with the source's column names, which the rows carry; the catalog
+ * has the target's (identifiers.ts: names over 63 bytes are shortened there).
+ */
+function sourceColumns(t: TableDef, keys: Map<string, string[]> | undefined): Map<string, string[]> | null {
+  if (!keys) return null;
+  if (!t.names.some((c) => fitName(c) !== c)) return keys;
+  const byTarget = new Map(t.names.map((c) => [fitName(c), c]));
+  return new Map([...keys].map(([ix, cols]) => [ix, cols.map((c) => byTarget.get(c) ?? c)]));
 }
