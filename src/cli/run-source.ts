@@ -86,7 +86,7 @@ async function runPipeline(run: SourceRun, progress: Progress, wait: (key: strin
   const out = run.stdout ? stdoutWriter() : watchSlow(await openLogWriter(cfg.transport!, { onWarning: (m) => log.warn(m), signal: afterGrace(run.signal) }), cfg, wait);
   try {
     const events = new ChangeEventWriter(source.server_name);
-    const { start, history, historyLog, fresh } = await prepareStart(cfg, out, events, !run.stdout);
+    const { start, history, historyLog, fresh } = await prepareStart(cfg, out, events, !run.stdout, run.stopAtEnd);
     wait("restart", undefined);
     const binlog = new BinlogSource({
       config: source,

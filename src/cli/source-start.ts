@@ -25,7 +25,7 @@ export interface SourceStart {
   fresh: boolean;
 }
 
-export async function prepareStart(cfg: Config, out: LogWriter, events: ChangeEventWriter, publish: boolean): Promise<SourceStart> {
+export async function prepareStart(cfg: Config, out: LogWriter, events: ChangeEventWriter, publish: boolean, stopAtEnd: boolean): Promise<SourceStart> {
   const source = cfg.source!;
   let start: DumpStart | undefined;
   let historyAt: bigint | null = null;
@@ -45,7 +45,7 @@ export async function prepareStart(cfg: Config, out: LogWriter, events: ChangeEv
   const conn = await BinlogConnection.open(source);
   try {
     const fresh = start === undefined;
-    if (fresh) await checkDatabases(conn, source.databases);
+    if (fresh) await checkDatabases(conn, source.databases, parseStart(source.start)?.kind === "current" && stopAtEnd);
     if (!start) {
       const s = parseStart(source.start);
       if (!s) throw new ReplicateError("CONFIG_BAD_VALUE", `bad [source] start "${source.start}"`, { kind: "config", where: "source.start" });
@@ -103,10 +103,11 @@ async function loadHistory(cfg: Config, offset: bigint, events: ChangeEventWrite
 }
 
 /**
- * A first start: every database of [source] databases must exist, or a misspelt name would
- * publish nothing and exit 0 (a restart resumes whatever was dropped since).
+ * A first start and databases of [source] databases the server does not have: a misspelt name
+ * publishes nothing. From "current" with --stop-at-end nothing of them can come (refused);
+ * otherwise they may have existed at the start position or be created later (a warning).
  */
-async function checkDatabases(conn: BinlogConnection, databases: string[]): Promise<void> {
+async function checkDatabases(conn: BinlogConnection, databases: string[], refuse: boolean): Promise<void> {
   if (databases.length === 0) return;
   const fold = conn.info.lowerCaseTableNames !== 0 ? (n: string) => n.toLowerCase() : (n: string) => n;
   const present = (await conn.query<{ db: string }>("SELECT SCHEMA_NAME AS db FROM information_schema.SCHEMATA")).map((r) => String(r.db));
@@ -114,10 +115,12 @@ async function checkDatabases(conn: BinlogConnection, databases: string[]): Prom
   const missing = databases.filter((d) => !have.has(fold(d)));
   if (missing.length === 0) return;
   const hints = missing.map((m) => closest(m, present)).filter((h): h is string => h !== undefined);
-  throw new ReplicateError(
-    "CONFIG_BAD_VALUE",
-    `[source] databases lists ${missing.join(", ")}, which the source ${conn.info.version} does not have${hints.length > 0 ? ` (did you mean ${hints.join(", ")}?)` : ""}: nothing of ${missing.length === 1 ? "it" : "them"} would be published. Correct [source] databases, or create the database first`,
-    { kind: "config", where: "source.databases" },
-  );
+  const what = `[source] databases lists ${missing.join(", ")}, which the source ${conn.info.version} does not have${hints.length > 0 ? ` (did you mean ${hints.join(", ")}?)` : ""}`;
+  if (refuse) {
+    throw new ReplicateError("CONFIG_BAD_VALUE", `${what}: reading from the current position to the end, nothing of ${missing.length === 1 ? "it" : "them"} can be published. Correct [source] databases, or create the database first`, {
+      kind: "config",
+      where: "source.databases",
+    });
+  }
+  log.warn(`${what}: nothing of ${missing.length === 1 ? "it" : "them"} is published unless the binlog holds ${missing.length === 1 ? "it" : "them"} (created later, or dropped since the start position); check [source] databases`);
 }
-

@@ -137,9 +137,10 @@ describe("schema history under random DDL and restarts", () => {
       const [[p]] = (await c.query("SHOW MASTER STATUS")) as unknown as [[{ File: string; Position: number }]];
       const j = journalTransport();
       const cfg = await pipelineConfig(db, target, name, name, { file: p.File, pos: p.Position }, j.toml, "workers = 4");
-      // The first start pins the position before the tables exist (the sink creates them).
-      expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+      // The first start pins the position before the tables exist (the sink creates them); the
+      // database must exist (source refuses a [source] databases entry the server does not have).
       await c.query(`CREATE DATABASE ${name}`);
+      expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
       for (const t of TABLES) await c.query(`CREATE TABLE ${name}.${t} (id INT PRIMARY KEY, a INT, b VARCHAR(20))`);
       const work = async (n: number) => {
         for (let k = 0; k < n; k++) {

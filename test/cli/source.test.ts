@@ -2,7 +2,7 @@
 // the journal (and Kafka, in kafka-source.test.ts) receive every change of every committed
 // transaction, exactly once, in commit order, with transaction boundaries and GTIDs.
 import { describe, expect, test } from "bun:test";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { openJournalReader } from "../../src/transport/journal.ts";
 import { openKafkaReader } from "../../src/transport/kafka.ts";
@@ -205,11 +205,16 @@ describe("mistakes caught at the start (issue 14, item 5)", () => {
     const c = await db.connect();
     await c.query(`CREATE DATABASE ${name}`);
     await c.end();
-    const cfg = await sourceConfig(db, `${name}x`, await currentPosition(), journalTransport().toml);
-    const r = await runCli(["source", "--config", cfg, "--stop-at-end"]);
+    // From the current position to the end nothing of it can come: refused.
+    const past = await sourceConfig(db, `${name}x`, await currentPosition(), journalTransport().toml);
+    const current = writeConfig(readFileSync(past, "utf8").replace(/start = "file:[^"]*"/, 'start = "current"'));
+    const r = await runCli(["source", "--config", current, "--stop-at-end"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`[source] databases lists ${name}x, which the source`);
     expect(r.stderr).toContain(`did you mean ${name}?`);
+    // From a position in the past it may have existed then: said, not refused.
+    const fromPast = await runCli(["source", "--config", past, "--stop-at-end"]);
+    expect({ code: fromPast.code, warned: fromPast.stderr.includes(`[source] databases lists ${name}x, which the source`) }).toEqual({ code: 0, warned: true });
     // --config /dev/zero: refused at once, exit 2.
     const zero = await runCli(["source", "--config", "/dev/zero", "--stop-at-end"], { timeoutMs: 20_000 });
     expect({ code: zero.code, said: zero.stderr.includes("larger than 1 MiB") }).toEqual({ code: 2, said: true });

@@ -86,12 +86,16 @@ describe("owner-only journal under umask 000", () => {
     const dir = join(mkdtempSync(join(tmpdir(), "gsr-perm-")), "journal");
     mkdirSync(dir, { mode: 0o755 });
     const db = await getMariadb();
+    const name = uniqueName("none");
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}`);
+    await c.end();
     const cfg = writeConfig(`
 [source]
 port = ${db.port}
 user = "root"
 password = ""
-databases = ["${uniqueName("none")}"]
+databases = ["${name}"]
 
 [transport.journal]
 dir = "${dir}"
