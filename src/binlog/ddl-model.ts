@@ -102,6 +102,8 @@ export interface CheckDef {
   name?: string;
   expression: string;
   enforced: boolean;
+  /** The column whose definition holds it (MariaDB names an unnamed one after the column). */
+  column?: string;
 }
 
 export interface TableOptions {

@@ -63,7 +63,7 @@ function parseDefinitions(c: Cursor, out: CreateTable): void {
         if (k === "primary") out.primaryKey = { name: "PRIMARY", kind: "primary", parts: [part] };
         else out.indexes.push({ name: def.column.column.name, kind: "unique", parts: [part] });
       }
-      if (def.column.check) out.checks.push(def.column.check);
+      if (def.column.check) out.checks.push({ ...def.column.check, column: def.column.column.name });
     } else if (def.kind === "index") {
       if (def.index.kind === "primary") out.primaryKey = def.index;
       else out.indexes.push(def.index);

@@ -213,13 +213,33 @@ export function renameRecord(tx: Translation, key: Pick<SkippedObject, "kind" | 
   return o !== undefined;
 }
 
-/** A CHECK constraint: its expression is MySQL SQL; the source checked every replicated row. */
+/**
+ * A CHECK constraint: its expression is MySQL SQL; the source checked every replicated row.
+ * An unnamed one is recorded under the name the source gives it, so that a later DROP
+ * CONSTRAINT/DROP CHECK by that name finds the record (measured on MariaDB 10.11: a column's
+ * own CHECK takes the column's name, a table's CONSTRAINT_1, CONSTRAINT_2 …; MySQL 8:
+ * <table>_chk_1, _chk_2 … for both).
+ */
 export function recordCheck(tx: Translation, schema: string, table: string, check: CheckDef): void {
   tx.record(`CHECK (${check.expression}) of ${table}`, schema, {
     kind: "check",
     table,
-    name: check.name ?? `(${check.expression})`,
+    name: check.name ?? generatedCheckName(tx, schema, table, check),
     reason: "CHECK expressions are MySQL SQL, which is not translated; replicated rows were checked by the source",
     cutover: "rewrite the CHECK for the target and add it (ALTER TABLE … ADD CONSTRAINT … CHECK …)",
   });
 }
+
+function generatedCheckName(tx: Translation, schema: string, table: string, check: CheckDef): string {
+  const mariadb = tx.flavour === "mariadb";
+  if (mariadb && check.column !== undefined) return check.column;
+  const prefix = mariadb ? "CONSTRAINT_" : `${table}_chk_`;
+  let n = 0;
+  for (const o of tx.catalog.objects) {
+    if (o.kind !== "check" || o.schema !== schema || !sameName(o.table, table) || !o.name.startsWith(prefix)) continue;
+    const k = Number(o.name.slice(prefix.length));
+    if (Number.isInteger(k) && k > n) n = k;
+  }
+  return `${prefix}${n + 1}`;
+}
+

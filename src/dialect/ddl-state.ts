@@ -105,6 +105,11 @@ export class Translation {
     this.notes.push(text);
   }
 
+  /** The source's flavour (MySQL when not said). */
+  get flavour(): "mysql" | "mariadb" {
+    return this.ctx.flavour ?? "mysql";
+  }
+
   get foreignKeyChecks(): boolean {
     return this.ctx.foreignKeyChecks !== false;
   }

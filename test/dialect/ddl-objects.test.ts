@@ -35,7 +35,7 @@ describe("CREATE TABLE with indexes the target cannot have", () => {
   test("the table is created without SPATIAL, FULLTEXT and functional indexes, each recorded with what to do at cutover", () => {
     const t = chain(["CREATE DATABASE shop", GEO]);
     expect(t.statements).toEqual(['CREATE TABLE "shop"."geo" ("id" integer NOT NULL, "g" bytea NOT NULL, "body" text, CONSTRAINT "geo_pkey" PRIMARY KEY ("id"))']);
-    expect(keys(t.catalog.objects)).toEqual(["check shop.geo.(id > 0)", "index shop.geo.ft", "index shop.geo.fx", "index shop.geo.sp"]);
+    expect(keys(t.catalog.objects)).toEqual(["check shop.geo.CONSTRAINT_1", "index shop.geo.ft", "index shop.geo.fx", "index shop.geo.sp"]);
     const sp = t.catalog.objects.find((o) => o.name === "sp")!;
     expect(sp.reason).toContain("PostGIS");
     expect(sp.cutover).toContain("GiST");
@@ -107,18 +107,28 @@ describe("records follow their table", () => {
 
   test("DROP INDEX / DROP CONSTRAINT of a recorded object, RENAME INDEX", () => {
     const t = chain([...setup, "DROP INDEX sp ON geo", "ALTER TABLE geo DROP INDEX ft, RENAME INDEX fx TO fy"]);
-    expect(keys(t.catalog.objects)).toEqual(["check shop.geo.(id > 0)", "index shop.geo.fy", "trigger shop.geo.tr", "view shop.v"]);
+    expect(keys(t.catalog.objects)).toEqual(["check shop.geo.CONSTRAINT_1", "index shop.geo.fy", "trigger shop.geo.tr", "view shop.v"]);
     expect(t.statements).toEqual([]);
     const named = chain(["CREATE TABLE c (a INT, CONSTRAINT positive CHECK (a > 0))", "ALTER TABLE c DROP CONSTRAINT positive"]);
     expect(named.catalog.objects).toEqual([]);
     expect(named.skipped[0]!.reason).toContain("is removed");
   });
 
+  test("an unnamed CHECK is recorded under the name the source gives it, so DROP CONSTRAINT by that name removes it", () => {
+    const created = ["CREATE TABLE c (a INT CHECK (a > 0), b INT, CHECK (b > 1), CONSTRAINT named CHECK (a < 100), CHECK (b < 50))", "ALTER TABLE c ADD CHECK (a <> 5)"];
+    // MariaDB 10.11 (measured: information_schema.CHECK_CONSTRAINTS): the column's name, then CONSTRAINT_n.
+    expect(keys(chain(created).catalog.objects)).toEqual(["check shop.c.CONSTRAINT_1", "check shop.c.CONSTRAINT_2", "check shop.c.CONSTRAINT_3", "check shop.c.a", "check shop.c.named"]);
+    expect(keys(chain([...created, "ALTER TABLE c DROP CONSTRAINT CONSTRAINT_2, DROP CONSTRAINT a"]).catalog.objects)).toEqual(["check shop.c.CONSTRAINT_1", "check shop.c.CONSTRAINT_3", "check shop.c.named"]);
+    // MySQL 8: <table>_chk_n for every unnamed one.
+    expect(keys(chain(created, { flavour: "mysql" }).catalog.objects)).toEqual(["check shop.c.c_chk_1", "check shop.c.c_chk_2", "check shop.c.c_chk_3", "check shop.c.c_chk_4", "check shop.c.named"]);
+    expect(keys(chain([...created, "ALTER TABLE c DROP CHECK c_chk_4"], { flavour: "mysql" }).catalog.objects)).toEqual(["check shop.c.c_chk_1", "check shop.c.c_chk_2", "check shop.c.c_chk_3", "check shop.c.named"]);
+  });
+
   test("RENAME TABLE moves the table's records; LIKE copies its indexes and checks; DROP TABLE and DROP DATABASE remove them", () => {
     const moved = chain([...setup, "CREATE DATABASE arch", "RENAME TABLE geo TO arch.geo_old"]);
-    expect(keys(moved.catalog.objects)).toEqual(["check arch.geo_old.(id > 0)", "index arch.geo_old.ft", "index arch.geo_old.fx", "index arch.geo_old.sp", "trigger arch.geo_old.tr", "view shop.v"]);
+    expect(keys(moved.catalog.objects)).toEqual(["check arch.geo_old.CONSTRAINT_1", "index arch.geo_old.ft", "index arch.geo_old.fx", "index arch.geo_old.sp", "trigger arch.geo_old.tr", "view shop.v"]);
     const like = chain([...setup, "CREATE TABLE geo2 LIKE geo"]);
-    expect(keys(like.catalog.objects).filter((k) => k.includes("geo2"))).toEqual(["check shop.geo2.(id > 0)", "index shop.geo2.ft", "index shop.geo2.fx", "index shop.geo2.sp"]);
+    expect(keys(like.catalog.objects).filter((k) => k.includes("geo2"))).toEqual(["check shop.geo2.CONSTRAINT_1", "index shop.geo2.ft", "index shop.geo2.fx", "index shop.geo2.sp"]);
     expect(keys(chain([...setup, "DROP TABLE geo"]).catalog.objects)).toEqual(["view shop.v"]);
     expect(chain([...setup, "DROP DATABASE shop"]).catalog.objects).toEqual([]);
   });
