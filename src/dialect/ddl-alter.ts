@@ -15,7 +15,7 @@ import type { AlterOp, AlterTable, ColumnDef, ColumnPosition, TableRef } from ".
 import { findColumn, primaryKeyOf, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
 import { checkClause, columnSql, commentSql, defaultSql, implicitValue, isZeroDate, nextval, type ColumnPlan, planColumn, sequenceFor, ZERO_DATE_FAMILIES } from "./ddl-column.ts";
 import { createIndexSql, dropIndexSql, findIndex, planIndex } from "./ddl-index.ts";
-import { changePartitions, deletePartitions, forgetPartitioning, moveTable, recordCheck, recordPartitioning, renameRecord } from "./ddl-objects.ts";
+import { changePartitions, deletePartitions, forgetPartitioning, indexRecordsFollow, moveTable, recordCheck, recordPartitioning, renameRecord } from "./ddl-objects.ts";
 import { addForeignKey, dropPending, ibfkNumber, planForeignKey } from "./ddl-foreign.ts";
 import { fitName, indexName, literal, membersCheckName, mysqlIndexName, primaryKeyName, sameName, sequenceName } from "./ddl-names.ts";
 import { position, renameColumn, restateColumn } from "./ddl-modify.ts";
@@ -306,6 +306,7 @@ function dropColumn(tx: Translation, t: TargetTable, name: string): void {
     rebuilt.push({ ...ix, parts: rest, columns: ix.columns.filter((x) => x !== c.name) });
   }
   tx.emit(`ALTER TABLE ${qt} DROP COLUMN ${quoteIdent(c.name)}`);
+  indexRecordsFollow(tx, t.schema, t.name, c.name);
   t.columns = t.columns.filter((x) => x !== c);
   t.constraints = t.constraints.filter((k) => !k.columns.includes(c.name));
   for (const ix of rebuilt) {

@@ -63,8 +63,9 @@ export function planIndex(tx: Translation, ref: TableRef, table: TargetTable, in
   const mysqlName = index.kind === "primary" ? "PRIMARY" : nameFor(table, index);
   const label = { primary: "PRIMARY KEY", unique: "UNIQUE index", index: "index", fulltext: "FULLTEXT index", spatial: "SPATIAL index" }[index.kind];
   const what = `${label}${index.kind === "primary" ? "" : ` ${mysqlName}`} of ${ref.table}`;
+  const columns = index.parts.flatMap((p) => ("column" in p ? [p.column] : []));
   const record = (part: string, reason: string, cutover: string): undefined => {
-    tx.record(part, table.schema, { kind: "index", table: table.name, name: mysqlName, reason, cutover });
+    tx.record(part, table.schema, { kind: "index", table: table.name, name: mysqlName, reason, cutover, ...(columns.length > 0 ? { definition: JSON.stringify({ columns }) } : {}) });
     return undefined;
   };
   if (index.kind === "spatial") {

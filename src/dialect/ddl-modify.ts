@@ -9,6 +9,7 @@ import type { ColumnDef, ColumnPosition, TableRef } from "../binlog/ddl-model.ts
 import { findColumn, primaryKeyOf, type TargetColumn, type TargetTable } from "./ddl-catalog.ts";
 import { checkClause, commentSql, implicitValue, nextval, type AutoMode, type ColumnPlan, planColumn, sequenceFor } from "./ddl-column.ts";
 import { membersCheckName } from "./ddl-names.ts";
+import { indexRecordsFollow } from "./ddl-objects.ts";
 import type { Translation } from "./ddl-state.ts";
 import { quoteIdent } from "./identifiers.ts";
 import { familyOf, type TypeFamily } from "./types.ts";
@@ -31,6 +32,7 @@ export function renameColumn(tx: Translation, t: TargetTable, c: TargetColumn, t
   }
   const from = c.name;
   const rename = (n: string) => (n === from ? to : n);
+  indexRecordsFollow(tx, t.schema, t.name, from, to);
   c.name = to;
   for (const ix of t.indexes) {
     ix.columns = ix.columns.map(rename);

@@ -34,7 +34,8 @@ export interface SkippedObject {
   reason: string;
   /** What to do at cutover. */
   cutover: string;
-  /** partitioning: the partitions as row sets (ddl-partitions.ts), JSON, when they are exact. */
+  /** partitioning: the partitions as row sets (ddl-partitions.ts), JSON, when they are exact;
+   *  index: {"columns": [...]} (the columns it is on), so that it follows them. */
   definition?: string;
   /** Where the source created it: kept when the record is moved (a renamed table). */
   gtid?: string | null;
@@ -241,5 +242,25 @@ function generatedCheckName(tx: Translation, schema: string, table: string, chec
     if (Number.isInteger(k) && k > n) n = k;
   }
   return `${prefix}${n + 1}`;
+}
+
+/**
+ * DROP or RENAME (`to`) of column `from`: recorded indexes on it follow, as MySQL's own do: a
+ * renamed column is renamed in them; a dropped one leaves them, and an index left with no
+ * column goes too (records written before columns were kept are left as they are).
+ */
+export function indexRecordsFollow(tx: Translation, schema: string, table: string, from: string, to?: string): void {
+  for (const o of [...tx.catalog.objects]) {
+    if (o.kind !== "index" || o.schema !== schema || !sameName(o.table, table) || !o.definition) continue;
+    const { columns } = JSON.parse(o.definition) as { columns: string[] };
+    if (!columns.some((c) => sameName(c, from))) continue;
+    const rest = to === undefined ? columns.filter((c) => !sameName(c, from)) : columns.map((c) => (sameName(c, from) ? to : c));
+    if (rest.length === 0) {
+      tx.forget(o, table);
+      tx.note(`recorded index ${o.name} of ${table} is gone with its last column ${from}, as MySQL drops it: its record in gs_replicate.skipped_objects is removed`);
+      continue;
+    }
+    tx.catalog.objects = tx.catalog.objects.map((x) => (x === o ? { ...o, definition: JSON.stringify({ columns: rest }) } : x));
+  }
 }
 

@@ -124,6 +124,16 @@ describe("records follow their table", () => {
     expect(keys(chain([...created, "ALTER TABLE c DROP CHECK c_chk_4"], { flavour: "mysql" }).catalog.objects)).toEqual(["check shop.c.c_chk_1", "check shop.c.c_chk_2", "check shop.c.c_chk_3", "check shop.c.named"]);
   });
 
+  test("a recorded index follows its columns: renamed with them, gone with the last one, as MySQL's own index", () => {
+    const base = ["CREATE TABLE d (id INT PRIMARY KEY, title TEXT, body TEXT, g GEOMETRY NOT NULL, FULLTEXT KEY ft (title, body), SPATIAL INDEX sp (g))"];
+    const renamed = chain([...base, "ALTER TABLE d CHANGE title heading TEXT", "ALTER TABLE d DROP COLUMN g"]);
+    expect(keys(renamed.catalog.objects)).toEqual(["index shop.d.ft"]);
+    expect(JSON.parse(renamed.catalog.objects[0]!.definition!)).toEqual({ columns: ["heading", "body"] });
+    const gone = chain([...base, "ALTER TABLE d DROP COLUMN body", "ALTER TABLE d DROP COLUMN title"]);
+    expect(keys(gone.catalog.objects)).toEqual(["index shop.d.sp"]);
+    expect(gone.notes.join("\n")).toContain("recorded index ft of d is gone with its last column title");
+  });
+
   test("RENAME TABLE moves the table's records; LIKE copies its indexes and checks; DROP TABLE and DROP DATABASE remove them", () => {
     const moved = chain([...setup, "CREATE DATABASE arch", "RENAME TABLE geo TO arch.geo_old"]);
     expect(keys(moved.catalog.objects)).toEqual(["check arch.geo_old.CONSTRAINT_1", "index arch.geo_old.ft", "index arch.geo_old.fx", "index arch.geo_old.sp", "trigger arch.geo_old.tr", "view shop.v"]);
