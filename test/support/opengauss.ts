@@ -74,7 +74,22 @@ export function startOpenGauss(): OpenGaussServer {
   }
   const reuse = process.env.GSR_OPENGAUSS_DIR;
   if (reuse && existsSync(join(reuse, "port"))) return serverAt(reuse, false);
-  return serverAt(initServer(), true);
+  const server = serverAt(initServer(), true);
+  limitOpenFiles(server);
+  return server;
+}
+
+/**
+ * openGauss runs every session as a thread of one process, and each thread may keep
+ * max_files_per_process files open (default 1000): a few dozen sessions over a schema of a few
+ * hundred tables exceed the process's limit (20,000 on this machine) and the server stops with
+ * PANIC "Too many open files" (seen under test/cli/real-dump.test.ts). 200 each keeps them within it.
+ */
+function limitOpenFiles(server: OpenGaussServer): void {
+  const file = join(server.data, "postgresql.conf");
+  writeFileSync(file, `${readFileSync(file, "utf8")}\nmax_files_per_process = 200\n`);
+  const r = server.asOmm(`gs_ctl restart -D ${server.data} -Z single_node -l ${server.data}/server.log -w -t 120`);
+  if (r.code !== 0) throw new Error(`gs_ctl restart failed: ${r.out}`);
 }
 
 /** A fresh server directory with the script's server running in it (unpacked, initdb, started). */
