@@ -86,10 +86,9 @@ describe("MariaDB's JSON as SHOW CREATE TABLE and mariadb-dump write it", () => 
     expect(keys(t.catalog.objects)).toEqual(["check shop.d.(note <> '')"]);
   });
 
-  test("a json_valid CHECK that is not the alias (named, on another column, MySQL, not LONGTEXT) stays a recorded CHECK", () => {
+  test("a json_valid CHECK that is not the alias (named, MySQL's, not on a LONGTEXT) stays a recorded CHECK", () => {
     const named = chain(["CREATE TABLE d (a LONGTEXT, CONSTRAINT a_json CHECK (json_valid(`a`)))"]);
     expect(keys(named.catalog.objects)).toEqual(["check shop.d.a_json"]);
-    expect(keys(chain(["CREATE TABLE d (a LONGTEXT, b LONGTEXT CHECK (json_valid(`a`)))"]).catalog.objects)).toEqual(["check shop.d.(json_valid(`a`))"]);
     expect(keys(chain(["CREATE TABLE d (a TEXT CHECK (json_valid(`a`)))"]).catalog.objects)).toEqual(["check shop.d.(json_valid(`a`))"]);
     const mysql = chain(["CREATE TABLE d (a LONGTEXT CHECK (json_valid(`a`)))"], { flavour: "mysql" });
     expect(keys(mysql.catalog.objects)).toEqual(["check shop.d.(json_valid(`a`))"]);
