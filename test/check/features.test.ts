@@ -25,7 +25,7 @@ test("partitioned tables and SPATIAL indexes: the warning says what the sink doe
     expect(r!.found).toContain("plain table");
     expect(r!.found).toContain("target.skipped_objects");
     expect(r!.found).toContain("DELETE");
-    expect(r!.found).not.toContain("ADD/");
+    expect(r!.found).not.toContain("(ADD/DROP/TRUNCATE/EXCHANGE PARTITION) stops");
     expect(r!.fix).not.toContain("create the target table unpartitioned");
   }
   const [sp] = by("g");
