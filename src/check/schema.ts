@@ -201,14 +201,23 @@ function features(catalog: CatalogSnapshot, partitioned: ReadonlySet<string>): C
       out.push(
         warn(
           "schema.features",
-          "partitioned: rows replicate into one target table, but partition DDL (ADD/DROP/TRUNCATE/EXCHANGE PARTITION) stops the sink (TARGET_DDL_INCOMPATIBLE)",
-          "create the target table unpartitioned (or partitioned by hand) and apply partition maintenance on the target yourself, with sink --skip-ddl",
+          "partitioned: the sink creates a plain table, which holds the same rows, and records the partitioning (target.skipped_objects); ADD/REORGANIZE PARTITION change no rows, DROP/TRUNCATE PARTITION (logged without the rows they delete) are applied as a DELETE of the partition's rows on RANGE/LIST of an integer column, and stop the sink otherwise, as EXCHANGE PARTITION does",
+          'if the target should be partitioned, recreate the table partitioned at cutover; after a stop, delete the same rows on the target, then sink --skip-ddl (with [sink] untranslatable = "stop", PARTITION BY itself stops the sink)',
           n,
         ),
       );
     }
     for (const ix of t.indexes) {
-      if (ix.kind === "spatial") out.push(warn("schema.features", `SPATIAL index ${ix.name ?? ""}: the target has no PostGIS here; geometries are stored as bytes`, "create the target table without it; a later SPATIAL index DDL stops the sink", n));
+      if (ix.kind === "spatial") {
+        out.push(
+          warn(
+            "schema.features",
+            `SPATIAL index ${ix.name ?? ""}: geometries are stored as bytes (no PostGIS assumed), so the sink creates the table without the index and records it (target.skipped_objects)`,
+            'at cutover, index the column as the target allows (a GiST index once PostGIS is there); with [sink] untranslatable = "stop", the statement stops the sink instead',
+            n,
+          ),
+        );
+      }
     }
     const generated = t.columns.filter((c) => c.generated).map((c) => c.name);
     if (generated.length > 0) out.push(warn("schema.features", `generated column(s) ${generated.join(", ")} become plain columns filled with the source's values`, "recreate the expressions on the target at cutover if the application needs them", n));

@@ -25,7 +25,11 @@ export async function skippedObjectsCheck(sql: postgres.Sql): Promise<CheckResul
   if (objects.length === 0) return [ok(ID, "no object was left out: every replicated view, trigger, routine, event, CHECK and index exists on the target or was dropped on the source")];
   const counts = new Map<string, number>();
   for (const o of objects) counts.set(o.kind, (counts.get(o.kind) ?? 0) + 1);
-  const byKind = [...counts].map(([k, n]) => `${n} ${k}${n === 1 ? "" : "s"}`).join(", ");
+  // By kind name, so that the line reads the same however the records sort.
+  const byKind = [...counts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, n]) => `${n} ${n === 1 ? k : k === "index" ? "indexes" : `${k}s`}`)
+    .join(", ");
   return [
     warn(ID, `${objects.length} object(s) from the source are not on the target (${byKind}); each is listed below`, "before cutover, do what each line says; the list empties as the source drops them"),
     ...objects.map((o) => {

@@ -9,6 +9,7 @@ import { runCli } from "../support/cli.ts";
 import { journalTransport, pipelineConfig } from "../support/pipeline.ts";
 import { getMariadb, getTarget, type MariaDb, TARGETS, uniqueName } from "../support/servers.ts";
 import { spawnCli, until } from "../faults/support.ts";
+import { dumpOf, mariadbClient } from "../support/mariadb-tools.ts";
 import { fitName } from "../../src/dialect/ddl-names.ts";
 
 const TABLES = 200;
@@ -58,21 +59,6 @@ function schema(): { create: string[]; fill: string[]; keys: number } {
   create.push(`CREATE TABLE t_tree (id INT PRIMARY KEY, up INT NULL, CONSTRAINT ${fkName(1, "t_tree", "t_tree")} FOREIGN KEY (up) REFERENCES t_tree (id) ON DELETE CASCADE)`);
   fill.push(`INSERT INTO t_tree VALUES ${[...Array(40).keys()].map((k) => `(${k + 1}, ${k === 0 ? "NULL" : Math.floor((k + 1) / 2)})`).join(", ")}`);
   return { create, fill, keys };
-}
-
-async function mariadbClient(db: MariaDb, args: string[], input?: string): Promise<string> {
-  const p = Bun.spawn(["mariadb", "--no-defaults", "-h127.0.0.1", `-P${db.port}`, "-uroot", ...args], { stdin: input === undefined ? "ignore" : new TextEncoder().encode(input), stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  if (code !== 0) throw new Error(`mariadb ${args.join(" ")}: ${err}`);
-  return out;
-}
-
-/** mariadb-dump of `database`: what a DBA loads, tables in alphabetical order. */
-async function dumpOf(db: MariaDb, database: string): Promise<string> {
-  const p = Bun.spawn(["mariadb-dump", "--no-defaults", "-h127.0.0.1", `-P${db.port}`, "-uroot", "--skip-dump-date", database], { stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  if (code !== 0) throw new Error(`mariadb-dump: ${err}`);
-  return out;
 }
 
 test("the binlog's session flags say which DDL ran with FOREIGN_KEY_CHECKS=0 (Q_FLAGS2 bit 26), and the source's DDL items carry it", async () => {

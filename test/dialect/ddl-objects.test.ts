@@ -74,6 +74,28 @@ describe("CREATE TABLE with indexes the target cannot have", () => {
   });
 });
 
+describe("MariaDB's JSON as SHOW CREATE TABLE and mariadb-dump write it", () => {
+  // MariaDB's JSON is an alias: LONGTEXT … CHECK (json_valid(`c`)), which is how a dump spells
+  // a column created as JSON. The check is the type, not a constraint of the application's.
+  const dumped = "CREATE TABLE d (id INT PRIMARY KEY, attrs longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(`attrs`)), note LONGTEXT, CHECK (note <> ''))";
+
+  test("is the same jsonb column as one created as JSON, with nothing recorded for it", () => {
+    const t = chain([dumped]);
+    expect(t.statements).toEqual([chain(["CREATE TABLE d (id INT PRIMARY KEY, attrs JSON, note LONGTEXT)"]).statements[0]!]);
+    expect(t.statements[0]).toContain('"attrs" jsonb');
+    expect(keys(t.catalog.objects)).toEqual(["check shop.d.(note <> '')"]);
+  });
+
+  test("a json_valid CHECK that is not the alias (named, MySQL's, not on a LONGTEXT) stays a recorded CHECK", () => {
+    const named = chain(["CREATE TABLE d (a LONGTEXT, CONSTRAINT a_json CHECK (json_valid(`a`)))"]);
+    expect(keys(named.catalog.objects)).toEqual(["check shop.d.a_json"]);
+    expect(keys(chain(["CREATE TABLE d (a TEXT CHECK (json_valid(`a`)))"]).catalog.objects)).toEqual(["check shop.d.(json_valid(`a`))"]);
+    const mysql = chain(["CREATE TABLE d (a LONGTEXT CHECK (json_valid(`a`)))"], { flavour: "mysql" });
+    expect(keys(mysql.catalog.objects)).toEqual(["check shop.d.(json_valid(`a`))"]);
+    expect(mysql.statements[0]).toContain('"a" text');
+  });
+});
+
 describe("views, triggers, routines, events", () => {
   test("each is recorded under its schema (and a trigger under its table); none has a target statement", () => {
     const t = chain([
