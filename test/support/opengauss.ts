@@ -81,9 +81,10 @@ export function startOpenGauss(): OpenGaussServer {
 
 /**
  * openGauss runs every session as a thread of one process, and each thread may keep
- * max_files_per_process files open (default 1000): a few dozen sessions over a schema of a few
- * hundred tables exceed the process's limit (20,000 on this machine) and the server stops with
- * PANIC "Too many open files" (seen under test/cli/real-dump.test.ts). 200 each keeps them within it.
+ * max_files_per_process files open (default 1000), all against the process's one limit. The
+ * script starts the server through runuser, whose soft limit is 1024: under the 300-table dump
+ * test (test/cli/real-dump.test.ts) the server stopped with PANIC "Too many open files".
+ * Restarted here with the hard limit (asOmm) and 200 files per session.
  */
 function limitOpenFiles(server: OpenGaussServer): void {
   const file = join(server.data, "postgresql.conf");
@@ -118,7 +119,10 @@ function serverAt(dir: string, owned: boolean): OpenGaussServer {
   const script = openGaussScript();
   const port = Number(readFileSync(join(dir, "port"), "utf8").trim());
   const install = join(dir, "install");
-  const env = `export GAUSSHOME=${install} PATH=${install}/bin:$PATH LD_LIBRARY_PATH=${install}/lib;`;
+  // runuser starts omm's shell with a soft open-files limit of 1024, which one openGauss
+  // process (a thread per session) exhausts under a schema of a few hundred tables: every
+  // server tool runs with the hard limit instead (see limitOpenFiles).
+  const env = `ulimit -Sn "$(ulimit -Hn)"; export GAUSSHOME=${install} PATH=${install}/bin:$PATH LD_LIBRARY_PATH=${install}/lib;`;
   const asOmm = (command: string) => {
     const r = spawnSync(["runuser", "-u", "omm", "--", "bash", "-c", `${env} ${command}`], { stdout: "pipe", stderr: "pipe" });
     return { code: r.exitCode ?? -1, out: r.stdout.toString() + r.stderr.toString() };
