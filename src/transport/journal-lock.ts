@@ -98,3 +98,10 @@ export async function lockJournal(dir: string, onWarning: (msg: string) => void)
     where: lockPath,
   });
 }
+
+/** Whether a writer (a live process) holds the lock of `dir`. */
+export async function writerRunning(dir: string): Promise<boolean> {
+  const pid = await readPid(join(dir, "lock"));
+  return typeof pid === "number" && (pid !== process.pid || heldHere.has(join(dir, "lock"))) && running(pid);
+}
+

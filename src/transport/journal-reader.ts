@@ -24,10 +24,13 @@ import {
   tornTail,
 } from "./journal-segment.ts";
 import type { LogReader, OffsetRecord, ReadOptions } from "./types.ts";
+import { writerRunning } from "./journal-lock.ts";
 
 export interface JournalReaderOptions {
   /** Longest wait before looking for new data in follow mode; fs.watch usually wakes us sooner. */
   pollMs?: number;
+  /** Told when a read to the end stops at a damaged last record that no writer is completing. */
+  onWarning?: (message: string) => void;
 }
 
 export function offsetNumber(offset: bigint): number {
@@ -64,7 +67,10 @@ export class JournalReader implements LogReader {
     options: JournalReaderOptions = {},
   ) {
     this.pollMs = options.pollMs ?? 100;
+    this.onWarning = options.onWarning ?? (() => undefined);
   }
+
+  private readonly onWarning: (message: string) => void;
 
   private index(seg: SegmentInfo): SegmentIndex {
     let idx = this.indexes.get(seg.first);
@@ -144,6 +150,14 @@ export class JournalReader implements LogReader {
             // or truncates a torn tail on restart), so they are read again rather than kept.
             sc.reset(tornAt, sc.offset);
             if (torn < 0) continue;
+            // A read to the end that stops here must say so: without a word a sink --stop-at-end
+            // says "caught up" short of a transaction. (A writer at work may just be mid-write.)
+            if (!opts.follow && !(await writerRunning(this.dir))) {
+              this.onWarning(
+                `journal segment ${seg.path} ends with ${torn} bytes of a damaged or incomplete record at byte ${tornAt} (offset ${sc.offset}, ${problem}): ` +
+                  `read up to offset ${sc.offset} only. A crash or a full disk cut source's last write before it was synced: the next source start discards those bytes and publishes that transaction again, so run source, then the sink`,
+              );
+            }
           }
           if (!opts.follow) return;
           // A new segment is only created once this one is complete: go round once more to

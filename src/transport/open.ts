@@ -19,7 +19,7 @@ export async function openLogWriter(t: TransportConfig, opts: OpenOptions = {}):
 
 export async function openLogReader(t: TransportConfig, opts: OpenOptions = {}): Promise<LogReader> {
   if (t.kind === "kafka") return openKafkaReader(need(t.kafka, "transport.kafka"), opts);
-  return openJournalReader(need(t.journal, "transport.journal"));
+  return openJournalReader(need(t.journal, "transport.journal"), { onWarning: opts.onWarning });
 }
 
 /** The log as a progress line names what it waits for. */

@@ -180,6 +180,27 @@ describe("crash safety", () => {
     expectRecords(await readAll(dir), 0, 11);
   });
 
+  test("a read to the end over a damaged last record says so (no writer running), instead of ending as if the log ended there", async () => {
+    const dir = journalDir();
+    const w = await writer(dir);
+    await writeRange(w, 0, 5);
+    await w.close();
+    const seg = join(dir, segments(dir)[0] as string);
+    const bytes = readFileSync(seg);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 2) ^ 0xff, bytes.length - 2); // the last record's value: its CRC no longer matches
+    writeFileSync(seg, bytes);
+    const warnings: string[] = [];
+    const r = await openJournalReader({ dir }, { onWarning: (m) => warnings.push(m) });
+    const got: OffsetRecord[] = [];
+    for await (const x of r.read(0n, { follow: false })) got.push(x);
+    await r.close();
+    expectRecords(got, 0, 4);
+    expect(warnings.length).toBe(1);
+    expect(warnings[0]).toContain(`journal segment ${seg} ends with ${frameSize(rec(4))} bytes of a damaged or incomplete record`);
+    expect(warnings[0]).toContain("CRC mismatch");
+    expect(warnings[0]).toContain("run source, then the sink");
+  });
+
   test("garbage after the last record (unsynced data lost in a crash) is truncated", async () => {
     const dir = journalDir();
     let w = await writer(dir);
