@@ -5,25 +5,14 @@
 // after a crash — while a duplicate key in the user's data, even in a table called "applied",
 // must still stop the sink.
 import { describe, expect, test } from "bun:test";
-import type { SinkTx } from "../../src/sink/assembler.ts";
 import { CHECKPOINT_SCHEMA, ensureCheckpointTables, recordApplied } from "../../src/sink/checkpoint.ts";
 import { appliedEarlier, applyTransactions, WorkerPool } from "../../src/sink/worker.ts";
 import { ReplicateError } from "../../src/errors.ts";
 import { setLogLevel } from "../../src/cli/log.ts";
 import { getTarget, TARGETS, uniqueName } from "../support/servers.ts";
+import { emptyTx } from "../support/sink-tx.ts";
 
 setLogLevel("error");
-
-function emptyTx(offset: bigint): SinkTx {
-  const at = { gtid: `0-1-${offset}`, file: "binlog.000001", pos: Number(offset) * 100, tsMs: 0 };
-  return {
-    offset,
-    begin: { kind: "begin", ...at, flavour: "mariadb", serverId: 1, lastCommitted: null, sequenceNumber: null, commitId: null, foreignKeyChecks: true },
-    items: [],
-    end: { kind: "end", ...at, eventCount: 0, historyOffset: null, foreignKeyChecks: true },
-    next: offset + 3n,
-  };
-}
 
 async function duplicateError(run: () => Promise<unknown>): Promise<unknown> {
   try {
