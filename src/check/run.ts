@@ -16,7 +16,7 @@ export async function runPreflight(config: Config): Promise<CheckResult[]> {
   const transport = config.transport ? guard("transport.kafka", () => checkTransport(config.transport!)) : Promise.resolve([]);
   const src = await checkSource(source, Object.keys(config.target?.schema_mapping ?? {}));
   try {
-    const schema = await checkSchema(src.conn, source, config.target?.dialect ?? "opengauss");
+    const schema = await checkSchema(src.conn, source, config.target?.dialect ?? "opengauss", config.target?.schema_mapping ?? {});
     const databases = schema.catalog
       ? [...new Set([...source.databases, ...schema.catalog.tables.map((t) => t.database)])]
       : source.databases.length > 0

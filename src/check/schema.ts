@@ -9,6 +9,7 @@ import { charsetOf } from "../binlog/charsets.ts";
 import { typeText } from "../binlog/ddl-types.ts";
 import type { SourceConfig } from "../config/types.ts";
 import { fitName, foreignKeyName, MAX_IDENTIFIER_BYTES } from "../dialect/ddl-names.ts";
+import { targetSchema } from "../dialect/identifiers.ts";
 import { mapType, type TargetDialect } from "../dialect/types.ts";
 import { AVRO_NAME } from "../config/schema.ts";
 import { readSourceForeignKeys, type SourceForeignKey } from "./foreign-keys.ts";
@@ -28,7 +29,7 @@ export interface SchemaCheck {
 
 const IDS = ["schema.databases", "schema.identifiers", "schema.long_names", "schema.keys", "schema.types", "schema.features"];
 
-export async function checkSchema(conn: BinlogConnection | undefined, cfg: SourceConfig, dialect: TargetDialect): Promise<SchemaCheck> {
+export async function checkSchema(conn: BinlogConnection | undefined, cfg: SourceConfig, dialect: TargetDialect, mapping: Record<string, string> = {}): Promise<SchemaCheck> {
   const jsonColumns = new Set<string>();
   if (!conn) return { results: IDS.map((id) => notRun(id, "the source could not be reached", "fix source.connection first")), jsonColumns };
   let catalog: CatalogSnapshot;
@@ -53,6 +54,7 @@ export async function checkSchema(conn: BinlogConnection | undefined, cfg: Sourc
   const dbs = cfg.databases.length > 0 ? cfg.databases.filter((d) => present.includes(d)) : present.filter((d) => !SYSTEM_DATABASES.has(d));
   if (missing.length > 0) results.push(fail("schema.databases", `[source] databases lists ${missing.join(", ")}, which the source does not have`, "correct [source] databases"));
   else results.push(ok("schema.databases", `${catalog.tables.length} table(s) in ${dbs.length} database(s): ${dbs.join(", ") || "(none)"}`));
+  results.push(...sharedSchemas(catalog.tables, mapping));
 
   let foreignKeys: SourceForeignKey[] | undefined;
   try {
@@ -225,3 +227,22 @@ function features(catalog: CatalogSnapshot, partitioned: ReadonlySet<string>): C
   if (out.length === 0) out.push(ok("schema.features", "no partitioned tables, SPATIAL indexes, generated columns or row-less engines"));
   return out;
 }
+
+/**
+ * Databases mapped onto one target schema ([target] schema_mapping) must not have a table of the
+ * same target name: the sink would put both tables' rows into one.
+ */
+function sharedSchemas(tables: ReadonlyArray<{ database: string; table: string }>, mapping: Record<string, string>): CheckResult[] {
+  const owner = new Map<string, string>();
+  const clashes: string[] = [];
+  const sorted = [...tables].sort((x, y) => (x.database < y.database ? -1 : x.database > y.database ? 1 : 0));
+  for (const t of sorted) {
+    const key = `${targetSchema(t.database, mapping)}.${fitName(t.table)}`;
+    const first = owner.get(key);
+    if (first === undefined) owner.set(key, t.database);
+    else if (first !== t.database) clashes.push(`${first}.${t.table} and ${t.database}.${t.table} both map to ${key}`);
+  }
+  if (clashes.length === 0) return [];
+  return [fail("schema.databases", `[target] schema_mapping maps several databases onto one schema, and their tables collide: ${clashes.slice(0, 5).join("; ")}${clashes.length > 5 ? ` (and ${clashes.length - 5} more)` : ""}`, "map each of those databases to a schema of its own (their rows would be merged into one table)")];
+}
+

@@ -131,6 +131,7 @@ function statementsFor(t: TableDef, mapping: Record<string, string>): Statements
   let st = perMapping.get(mapping);
   if (st) return st;
   const target = qualifiedTable(t.database, t.table, mapping);
+  claimTarget(target, t.database, mapping);
   const n = t.names.length;
   const keys = t.key.map((k) => t.names.indexOf(k));
   const set = t.names.map((c, i) => `${targetIdent(c)} = $${i + 1}`).join(", ");
@@ -144,6 +145,28 @@ function statementsFor(t: TableDef, mapping: Record<string, string>): Statements
   };
   perMapping.set(mapping, st);
   return st;
+}
+
+/** Per [target] schema_mapping: which source database each target table takes rows from. */
+const fedBy = new WeakMap<Record<string, string>, Map<string, string>>();
+
+/**
+ * Two databases mapped onto one schema with a table of the same name would merge their rows
+ * into one target table: stopped at the first row of the second (check's schema.databases
+ * finds it before any row).
+ */
+function claimTarget(target: string, database: string, mapping: Record<string, string>): void {
+  let m = fedBy.get(mapping);
+  if (!m) fedBy.set(mapping, (m = new Map()));
+  const first = m.get(target);
+  if (first === undefined) m.set(target, database);
+  else if (first !== database) {
+    throw new ReplicateError(
+      "CONFIG_BAD_VALUE",
+      `rows of ${first} and of ${database} both map to the target table ${target} through [target] schema_mapping: they would be merged into one table. Map each database to a schema of its own (gs-replicate check lists every such collision as schema.databases)`,
+      { kind: "config", where: "target.schema_mapping" },
+    );
+  }
 }
 
 function insertText(t: TableDef, st: Statements, rows: number): string {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fitName } from "../../src/dialect/identifiers.ts";
 import { currentPosition } from "../support/binlog.ts";
-import { runCli } from "../support/cli.ts";
+import { runCli, writeConfig } from "../support/cli.ts";
 import { journalTransport, pipelineConfig } from "../support/pipeline.ts";
 import { getMariadb, getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 
@@ -183,4 +183,41 @@ describe.each(TARGETS)("names over the target's 63 bytes (%s)", (dialect) => {
       await sql.end();
     }
   }, 120_000);
+});
+
+describe.each(TARGETS)("two databases mapped onto one schema (%s, issue 14 item 2)", (dialect) => {
+  test("tables of the same name never merge: check fails schema.databases before, the sink stops at the first row of the second (exit 2)", async () => {
+    const db = await getMariadb();
+    const target = await getTarget(dialect);
+    const name = uniqueName("shared");
+    const [a, b] = [`${name}_a`, `${name}_b`];
+    await target.createDatabase(name);
+    const from = await currentPosition();
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${a}; CREATE DATABASE ${b}; CREATE TABLE IF NOT EXISTS ${a}.t (id INT PRIMARY KEY, v INT); CREATE TABLE IF NOT EXISTS ${b}.t (id INT PRIMARY KEY, v INT);
+      CREATE TABLE ${a}.only_a (id INT PRIMARY KEY); INSERT INTO ${a}.t VALUES (1, 10); INSERT INTO ${b}.t VALUES (1, 20)`);
+    await c.end();
+    const cfg = writeConfig(`
+[source]
+port = ${db.port}
+user = "root"
+password = ""
+databases = ["${a}", "${b}"]
+start = "file:${from.file}:${from.pos}"
+
+${journalTransport().toml}
+
+[target]
+${target.targetToml(name)}
+schema_mapping = { ${a} = "${name}", ${b} = "${name}" }
+`);
+    const pre = await runCli(["check", "--config", cfg, "--json"], { timeoutMs: 120_000 });
+    const report = JSON.parse(pre.stdout) as { checks: Array<{ id: string; status: string; found: string }> };
+    const clash = report.checks.find((r) => r.id === "schema.databases" && r.status === "fail");
+    expect(clash?.found).toContain(`${a}.t and ${b}.t both map to ${name}.t`);
+    expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+    const k = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+    expect(k.code).toBe(2);
+    expect(k.stderr).toContain(`rows of ${a} and of ${b} both map to the target table "${name}"."t"`);
+  }, 180_000);
 });
