@@ -22,6 +22,7 @@ import { qualifiedTable, targetIdent } from "../dialect/identifiers.ts";
 import { toParam, type Param, type ValueContext } from "../dialect/values.ts";
 import type { TxItem } from "./assembler.ts";
 import { EXPECT_ONE_ROW, holdRefusal, ROW_MISMATCH_PREFIX } from "./checkpoint.ts";
+import { connectionLost } from "../dialect/errors.ts";
 
 const MAX_PARAMS = 30_000;
 const MAX_ROWS = 500;
@@ -264,7 +265,8 @@ export function asTargetError(err: unknown, ctx: ApplyContext): ReplicateError {
   if (replaced) return replaced;
   const e = err as { code?: string; message?: string; query?: string; table_name?: string; detail?: string; position?: string };
   const code = e.code ?? "";
-  const retriable = RETRIABLE_SQLSTATE.has(code) || ["ECONNRESET", "ECONNREFUSED", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "EPIPE"].includes(code);
+  // One list of lost-connection codes for the worker and here (a timeout is not a data error).
+  const retriable = RETRIABLE_SQLSTATE.has(code) || connectionLost(err);
   const statement = e.query ? `; statement: ${statementExcerpt(e.query, e.position)}` : "";
   const advice = retriable ? undefined : ADVICE[code];
   return new ReplicateError(

@@ -13,7 +13,7 @@ import { log } from "../cli/log.ts";
 import { sleepUnlessStopped } from "../cli/signals.ts";
 import { describeLog, openLogReader } from "../transport/open.ts";
 import type { LogReader, OffsetRecord, ReadOptions } from "../transport/types.ts";
-import { connectionLost } from "./worker.ts";
+import { connectionLost } from "../dialect/errors.ts";
 
 const ATTEMPTS = 10;
 /** Opening the log: attempts in a row, 1 s doubling to 30 s between them (as `source` restarts). */

@@ -23,14 +23,14 @@
 // is treated the same way, because the close that follows may not have arrived yet.
 
 import type postgres from "postgres";
-import { causeChain, isRetriable, ReplicateError } from "../errors.ts";
+import { isRetriable, ReplicateError } from "../errors.ts";
 import { log } from "../cli/log.ts";
 import { sleepUnlessStopped } from "../cli/signals.ts";
 import type { SinkTx, TxItem } from "./assembler.ts";
 import { applyChanges, asTargetError, planStatements, type ApplyContext } from "./apply.ts";
 import { applyAsOneQuery, literalChars, MAX_QUERY_CHARS } from "./batch.ts";
 import { CHECKPOINT_SCHEMA, countRecorded, holdStatement, recordApplied } from "./checkpoint.ts";
-import { uniqueViolationTable } from "../dialect/errors.ts";
+import { connectionLost, uniqueViolationTable } from "../dialect/errors.ts";
 import { applyUnchecked, uncheckedNote, foreignKeyViolation, needsUncheckedParents, type RelaxedKey, type UncheckedScope } from "./unchecked.ts";
 
 // 0.2 s doubling to 10 s: about 40 s in all, which covers a target restart with crash recovery.
@@ -144,18 +144,6 @@ async function reserveWatched(sql: postgres.Sql): Promise<WorkerConn> {
     throw new ReplicateError("INTERNAL", "postgres.js did not hand over the reserved connection (onexecute); this build of gs-replicate needs postgres.js 3.4");
   }
   return conn;
-}
-
-const LOST_CODES = new Set(["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT"]);
-
-/** True when the error means the session is over (the server closes it after these SQLSTATEs). */
-export function connectionLost(err: unknown): boolean {
-  for (const e of causeChain(err)) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code !== "string") continue;
-    if (LOST_CODES.has(code) || code.startsWith("08") || code.startsWith("57P")) return true;
-  }
-  return false;
 }
 
 export interface ApplyOptions {
