@@ -27,6 +27,7 @@ export type ErrorCode =
   | "SOURCE_CONNECTION"
   | "SOURCE_SERVER_ERROR"
   | "SOURCE_POSITION_PURGED"
+  | "SOURCE_POSITION_UNKNOWN"
   // events and transports
   | "AVRO_NAME"
   | "AVRO_ENCODE"

@@ -239,18 +239,63 @@ export async function explainPurged(cfg: SourceConfig, err: unknown): Promise<un
   const oldest = logs[0];
   const newest = logs.at(-1);
   if (!oldest || !newest) return err;
-  const file = at.includes(":") && !at.startsWith("gtid ") ? at.slice(0, at.lastIndexOf(":")) : null;
+  const file = at.includes(":") && !at.startsWith("GTID ") && !at.startsWith("gtid ") ? at.slice(0, at.lastIndexOf(":")) : null;
   const range = `the source's binlogs now run from ${oldest.file}:4 (the oldest position it can send) to ${newest.file}:${newest.size}`;
   const fresh = `take a new full copy of the data and start a new log from the copy's position (or "current")`;
+  const server = `(server: ${cause?.message ?? err.message})`;
+  // A start the server never had is not a purge: purge advice would send the operator to
+  // take a new copy for a typo or a position from another server.
+  const never = (what: string) => new ReplicateError("SOURCE_POSITION_UNKNOWN", `${what} ${server}`, { kind: "runtime", where: at, cause: err.cause });
+  if (file !== null && file > newest.file) {
+    return never(`binlog file ${file} of position ${at} does not exist on the source, which has not written it (${range}): check [source] start, and that this is the server the position was taken from`);
+  }
+  if (file !== null && file >= oldest.file && !logs.some((l) => l.file === file)) {
+    return never(`binlog file ${file} of position ${at} does not exist on the source (${range}), though files before and after it do: check the file name in [source] start`);
+  }
+  if (file === null && (await gtidAhead(cfg, at))) {
+    return never(
+      `the source has not written ${at}: its GTID position is behind it (${range}). That GTID comes from another server, or from a replica that diverged: check [source] start, and that this is the server the position was taken from`,
+    );
+  }
   let what: string;
   if (file !== null && file < oldest.file) {
     what = `binlog position ${at} was purged from the source: ${range}. The changes between ${at} and ${oldest.file}:4 can no longer be read, so replicating on from there would lose them; ${fresh}, and keep binlogs longer on the source (binlog_expire_logs_seconds, MariaDB expire_logs_days)`;
-  } else if (file !== null && file > newest.file) {
-    what = `binlog position ${at} lies beyond the end of the source's binlog: ${range}. Check [source] start (or that this is the server the log was taken from)`;
   } else {
     what = `the source cannot send the binlog from ${at}: ${range}. If the binlogs were purged, the changes in between cannot be replicated: ${fresh}`;
   }
-  return new ReplicateError("SOURCE_POSITION_PURGED", `${what} (server: ${cause?.message ?? err.message})`, { where: at, cause: err.cause });
+  return new ReplicateError("SOURCE_POSITION_PURGED", `${what} ${server}`, { where: at, cause: err.cause });
+}
+
+/**
+ * Whether the GTID start (as describeStart wrote it: "GTID <set>") is ahead of what the server
+ * has written: a MariaDB domain whose requested sequence number is above the server's
+ * @@gtid_binlog_pos, or a MySQL GTID set with transactions outside @@gtid_executed.
+ */
+async function gtidAhead(cfg: SourceConfig, at: string): Promise<boolean> {
+  const set = at.replace(/^GTID /i, "").trim();
+  try {
+    const conn = await BinlogConnection.open(cfg);
+    try {
+      if (conn.info.flavour === "mariadb") {
+        const [row] = await conn.query<{ p?: string }>("SELECT @@global.gtid_binlog_pos AS p");
+        const have = new Map<string, bigint>();
+        for (const g of String(row?.p ?? "").split(",").filter(Boolean)) {
+          const [d, , q] = g.trim().split("-");
+          have.set(d!, BigInt(q!));
+        }
+        return set.split(",").filter(Boolean).some((g) => {
+          const [d, , q] = g.trim().split("-");
+          return q !== undefined && BigInt(q) > (have.get(d!) ?? -1n);
+        });
+      }
+      const [row] = await conn.query<{ ok?: number | string }>(`SELECT GTID_SUBSET('${set.replace(/'/g, "")}', @@global.gtid_executed) AS ok`);
+      return Number(row?.ok) === 0;
+    } finally {
+      conn.close();
+    }
+  } catch {
+    return false; // nothing better to say than the server's own message
+  }
 }
 
 function query(conn: mysql.Connection, sql: string): Promise<unknown[]> {

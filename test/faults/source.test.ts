@@ -6,10 +6,11 @@ import { describe, expect, test } from "bun:test";
 import type { Connection } from "mysql2/promise";
 import { openJournalReader } from "../../src/transport/journal.ts";
 import { currentPosition } from "../support/binlog.ts";
-import { runCli } from "../support/cli.ts";
+import { readFileSync } from "node:fs";
+import { runCli, writeConfig } from "../support/cli.ts";
 import { changeRows, readLog } from "../support/log.ts";
 import { journalTransport, sourceConfig } from "../support/pipeline.ts";
-import { startMariadb, type MariaDb } from "../support/servers.ts";
+import { getMariadb, startMariadb, type MariaDb, uniqueName } from "../support/servers.ts";
 import { dumpThread, errorLine, spawnCli, until } from "./support.ts";
 
 async function journalIds(dir: string): Promise<number[]> {
@@ -137,4 +138,28 @@ describe("source: start position purged from the server's binlogs", () => {
       await db.stop();
     }
   }, 90_000);
+});
+
+describe("source: a start position the server never had (issue 14, item 5)", () => {
+  test("a GTID ahead of the server and a binlog file it has not written are said to be so, not purged", async () => {
+    const db = await getMariadb();
+    const name = uniqueName("ahead");
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT PRIMARY KEY)`);
+    const [[pos]] = (await c.query("SELECT @@global.gtid_binlog_pos AS p")) as unknown as [[{ p: string }]];
+    await c.end();
+    const [domain, server, seq] = pos.p.split(",")[0]!.split("-");
+    const from = await currentPosition(db);
+    for (const [start, said] of [
+      [`gtid:${domain}-${server}-${BigInt(seq!) + 1000n}`, "the source has not written GTID"],
+      ["file:binlog.999999:4", "binlog file binlog.999999 of position binlog.999999:4 does not exist on the source, which has not written it"],
+    ] as const) {
+      const cfg = (await sourceConfig(db, name, from, journalTransport().toml)).toString();
+      const text = readFileSync(cfg, "utf8").replace(/start = "[^"]*"/, `start = "${start}"`);
+      const r = await runCli(["source", "--config", writeConfig(text), "--stop-at-end"]);
+      const line = errorLine(r.stderr);
+      if (process.env.SHOW) console.log(r.stderr);
+      expect({ start, code: r.code, unknown: line.includes("[SOURCE_POSITION_UNKNOWN"), said: line.includes(said), purge: /new full copy|purged/.test(line) }).toEqual({ start, code: 1, unknown: true, said: true, purge: false });
+    }
+  }, 120_000);
 });
