@@ -65,6 +65,18 @@ export async function runSink(run: SinkRun): Promise<void> {
   let lock: SinkLock | undefined;
   // Reports also while the loop below is blocked (all workers retrying, log stalled).
   const reporter = setInterval(() => progress.maybeReport(), 1000);
+  // A stop waits TARGET_STOP_GRACE_MS for the units in flight; a target that stopped answering
+  // (a partition: connections open, no reply) would hold them for ever, so then every
+  // connection is closed: the server rolls those units back and the next run applies them.
+  let cutOff: ReturnType<typeof setTimeout> | undefined;
+  const onStop = () => {
+    cutOff = setTimeout(() => {
+      log.warn(`the target has not finished the transactions in flight within ${TARGET_STOP_GRACE_MS} ms of the stop: closing its connections (nothing of those is committed; the next run applies them)`);
+      void sql.end({ timeout: 0 });
+    }, TARGET_STOP_GRACE_MS);
+    cutOff.unref?.();
+  };
+  run.signal.addEventListener("abort", onStop, { once: true });
   try {
     const { state, lock: held } = await startOnTarget(sql, target, pool, board, run.signal);
     lock = held;
@@ -248,6 +260,8 @@ export async function runSink(run: SinkRun): Promise<void> {
     if (!stoppedWaiting(run, err)) throw err;
     progress.report("stopped on signal");
   } finally {
+    run.signal.removeEventListener("abort", onStop);
+    clearTimeout(cutOff);
     clearInterval(reporter);
     await reader?.close();
     lock?.release();
@@ -255,6 +269,9 @@ export async function runSink(run: SinkRun): Promise<void> {
     await sql.end({ timeout: run.signal.aborted ? 0 : 5 });
   }
 }
+
+/** How long a stop waits for the target to finish the units in flight before it closes the connections. */
+const TARGET_STOP_GRACE_MS = 3000;
 
 /** A failure met because a stop ended the wait for an outage: a stop, not an error (the checkpoint says where to resume). */
 function stoppedWaiting(run: SinkRun, err: unknown): boolean {

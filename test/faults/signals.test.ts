@@ -3,7 +3,9 @@
 // and in the middle of applying). The wait is given up, nothing half-done is kept (the log's
 // tail and the target's checkpoint say where a restart resumes), and a restart resumes there.
 import { describe, expect, test } from "bun:test";
-import { BINARY, runCli } from "../support/cli.ts";
+import { readFileSync } from "node:fs";
+import { BINARY, runCli, writeConfig } from "../support/cli.ts";
+import { startBlackhole } from "../support/blackhole.ts";
 import { journalTransport, pipelineConfig, sourceConfig } from "../support/pipeline.ts";
 import { currentPosition } from "../support/binlog.ts";
 import { getMariadb, getTarget, isAlive, startMariadb, TARGETS, uniqueName } from "../support/servers.ts";
@@ -118,4 +120,40 @@ describe("pipes and SIGHUP (issue 14, item 6)", () => {
     show("source SIGHUP", r.stderr);
     expect({ code: code2, clean: r.stderr.includes("SIGHUP: stopping cleanly") }).toEqual({ code: 0, clean: true });
   }, 120_000);
+});
+
+describe.each(TARGETS)("a target that stops answering (%s, issue 14 item 6)", (dialect) => {
+  test("connections open, no answer: one SIGTERM still stops the sink cleanly (exit 0), and a later run applies the rest exactly once", async () => {
+    const db = await getMariadb();
+    const pg = await getTarget(dialect);
+    const name = uniqueName("blackhole");
+    const from = await hotLedger(db, pg, name);
+    const c = await db.connect();
+    await c.query(Array.from({ length: 6000 }, (_, i) => `UPDATE ${name}.hot SET n = n + 1 WHERE id = ${i % 10}`).join(";\n"));
+    await c.end();
+    const proxy = await startBlackhole(pg.port);
+    try {
+      const j = journalTransport();
+      const direct = await pipelineConfig(db, pg, name, name, from, j.toml, "workers = 2");
+      const viaProxy = writeConfig(readFileSync(direct, "utf8").replace(/^port = \d+$/gm, (line) => (line === `port = ${db.port}` ? line : `port = ${proxy.port}`)));
+      expect((await runCli(["source", "--config", direct, "--stop-at-end"])).code).toBe(0);
+      const sink = spawnCli(["sink", "--config", viaProxy]);
+      const t = pg.sql(name);
+      await until("the sink to apply some updates", async () => Number((await t.unsafe(`SELECT coalesce(sum(n), 0)::int AS s FROM "${name}".hot`))[0]!.s) > 0, 60_000, 20);
+      proxy.hold();
+      const [held] = await t.unsafe(`SELECT sum(n)::int AS s FROM "${name}".hot`);
+      show("applied when the target went silent", String(held!.s));
+      await Bun.sleep(1500);
+      const r = await terminate(sink);
+      show("sink, target silent", `${r.ms} ms\n${r.stderr}`);
+      expect({ code: r.code, clean: r.stderr.includes("SIGTERM: stopping cleanly"), again: r.stderr.includes("again: exiting now") }).toEqual({ code: 0, clean: true, again: false });
+      proxy.release();
+      const rest = await runCli(["sink", "--config", direct, "--stop-at-end"]);
+      expect({ code: rest.code, errors: rest.stderr.includes("ERROR") }).toEqual({ code: 0, errors: false });
+      expect(await sameRows(db, pg, name, HOT_LEDGER)).toBe(true);
+      await t.end();
+    } finally {
+      proxy.close();
+    }
+  }, 180_000);
 });
