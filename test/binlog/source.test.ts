@@ -140,8 +140,9 @@ describe("binlog source starts and restarts", () => {
       for await (const _ of source.items()) void _;
     })().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ReplicateError);
-    expect((err as ReplicateError).code).toBe("SOURCE_POSITION_PURGED");
+    expect((err as ReplicateError).code).toBe("SOURCE_POSITION_UNKNOWN");
     expect((err as ReplicateError).message).toContain("binlog.999999:4");
+    expect((err as ReplicateError).message).toContain("does not exist on the source, which has not written it");
   });
 });
 

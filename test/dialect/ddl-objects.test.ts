@@ -83,15 +83,16 @@ describe("MariaDB's JSON as SHOW CREATE TABLE and mariadb-dump write it", () => 
     const t = chain([dumped]);
     expect(t.statements).toEqual([chain(["CREATE TABLE d (id INT PRIMARY KEY, attrs JSON, note LONGTEXT)"]).statements[0]!]);
     expect(t.statements[0]).toContain('"attrs" jsonb');
-    expect(keys(t.catalog.objects)).toEqual(["check shop.d.(note <> '')"]);
+    // The table's own unnamed CHECK, under the name MariaDB gives it (the JSON alias's is not counted: it is a column's).
+    expect(keys(t.catalog.objects)).toEqual(["check shop.d.CONSTRAINT_1"]);
   });
 
   test("a json_valid CHECK that is not the alias (named, MySQL's, not on a LONGTEXT) stays a recorded CHECK", () => {
     const named = chain(["CREATE TABLE d (a LONGTEXT, CONSTRAINT a_json CHECK (json_valid(`a`)))"]);
     expect(keys(named.catalog.objects)).toEqual(["check shop.d.a_json"]);
-    expect(keys(chain(["CREATE TABLE d (a TEXT CHECK (json_valid(`a`)))"]).catalog.objects)).toEqual(["check shop.d.(json_valid(`a`))"]);
+    expect(keys(chain(["CREATE TABLE d (a TEXT CHECK (json_valid(`a`)))"]).catalog.objects)).toEqual(["check shop.d.a"]);
     const mysql = chain(["CREATE TABLE d (a LONGTEXT CHECK (json_valid(`a`)))"], { flavour: "mysql" });
-    expect(keys(mysql.catalog.objects)).toEqual(["check shop.d.(json_valid(`a`))"]);
+    expect(keys(mysql.catalog.objects)).toEqual(["check shop.d.d_chk_1"]);
     expect(mysql.statements[0]).toContain('"a" text');
   });
 });
