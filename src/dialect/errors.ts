@@ -23,6 +23,11 @@ function serverError(err: unknown): ServerError | undefined {
   return undefined;
 }
 
+/** A foreign key refused the statement (SQLSTATE 23503). */
+export function foreignKeyViolation(err: unknown): boolean {
+  return serverError(err)?.code === "23503";
+}
+
 /**
  * The table of a unique violation (SQLSTATE 23505): named when the server said it, "unknown"
  * when the server does not say (openGauss), undefined for any other error.

@@ -17,7 +17,6 @@
 //               child rows the source kept. Used from the start for such transactions.
 
 import type { ChangeMessage } from "../events/decode.ts";
-import { causeChain } from "../errors.ts";
 import { qualifiedTable, quoteIdent } from "../dialect/identifiers.ts";
 import type { SinkTx, TxItem } from "./assembler.ts";
 import { applyChanges, type ApplyContext, type Pending, type Runner } from "./apply.ts";
@@ -41,12 +40,6 @@ export function uncheckedNote(describe: string, relaxed: readonly RelaxedKey[]):
     `${describe}: its rows were written with FOREIGN_KEY_CHECKS=0, so they were applied as MySQL applied them, without checking or cascading foreign key(s) ${relaxed.map((k) => `${k.name} of ${k.table}`).join(", ")}; ` +
     `the key(s) stay, NOT VALID (rows written later are checked; gs-replicate check lists them)`
   );
-}
-
-/** The failure is a foreign key the rows broke. */
-export function foreignKeyViolation(err: unknown): boolean {
-  for (const e of causeChain(err)) if ((e as { code?: unknown }).code === "23503") return true;
-  return false;
 }
 
 const CASCADING = new Set(["c", "n", "d"]);

@@ -30,8 +30,8 @@ import type { SinkTx, TxItem } from "./assembler.ts";
 import { applyChanges, asTargetError, planStatements, type ApplyContext } from "./apply.ts";
 import { applyAsOneQuery, literalChars, MAX_QUERY_CHARS } from "./batch.ts";
 import { CHECKPOINT_SCHEMA, countRecorded, holdStatement, recordApplied } from "./checkpoint.ts";
-import { connectionLost, uniqueViolationTable } from "../dialect/errors.ts";
-import { applyUnchecked, uncheckedNote, foreignKeyViolation, needsUncheckedParents, type RelaxedKey, type UncheckedScope } from "./unchecked.ts";
+import { connectionLost, foreignKeyViolation, uniqueViolationTable } from "../dialect/errors.ts";
+import { applyUnchecked, uncheckedNote, needsUncheckedParents, type RelaxedKey, type UncheckedScope } from "./unchecked.ts";
 
 // 0.2 s doubling to 10 s: about 40 s in all, which covers a target restart with crash recovery.
 const MAX_ATTEMPTS = 10;
