@@ -51,6 +51,12 @@ function parseSpec(c: Cursor, out: AlterTable): void {
     c.skipToSeparator();
     ops.push({ op: "other", text: c.textBetween(start, c.i) });
   };
+  // Partition maintenance is the statement's only specification (MySQL's grammar), and its
+  // partition lists have commas of their own: DROP PARTITION p0, p1.
+  const partitionOp = () => {
+    c.i = start;
+    ops.push({ op: "other", text: c.restText() });
+  };
   if (c.eatWord("ADD")) {
     if (c.isWord("PARTITION")) return other();
     if (c.isWord("PERIOD", "SYSTEM")) throw c.fail("system versioning and periods are not supported");
@@ -96,7 +102,7 @@ function parseSpec(c: Cursor, out: AlterTable): void {
       const ifExists = c.eatWords("IF", "EXISTS");
       return void ops.push({ op: "drop_constraint", name: c.ident(), ifExists, check });
     }
-    if (c.isWord("PARTITION")) return other();
+    if (c.isWord("PARTITION")) return partitionOp();
     if (c.isWord("PERIOD", "SYSTEM")) throw c.fail("system versioning and periods are not supported");
     c.eatWord("COLUMN");
     const ifExists = c.eatWords("IF", "EXISTS");
@@ -173,7 +179,7 @@ function parseSpec(c: Cursor, out: AlterTable): void {
     if (c.isWord("WITH", "WITHOUT") && c.isWordAt(1, "SYSTEM")) throw c.fail("system versioning is not supported");
     return other();
   }
-  if (c.isWord(...PARTITION_OPS) && c.isWordAt(1, "PARTITION")) return other();
+  if (c.isWord(...PARTITION_OPS) && c.isWordAt(1, "PARTITION")) return partitionOp();
   const options: TableOptions = { other: [] };
   if (parseTableOptions(c, options, false) > 0) return void ops.push({ op: "table_options", options });
   throw c.fail("unknown alter specification");

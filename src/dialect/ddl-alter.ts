@@ -15,7 +15,8 @@ import type { AlterOp, AlterTable, ColumnDef, ColumnPosition, TableRef } from ".
 import { findColumn, primaryKeyOf, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
 import { checkClause, columnSql, commentSql, defaultSql, implicitValue, isZeroDate, nextval, type ColumnPlan, planColumn, sequenceFor, ZERO_DATE_FAMILIES } from "./ddl-column.ts";
 import { createIndexSql, dropIndexSql, findIndex, planIndex } from "./ddl-index.ts";
-import { changePartitions, deletePartitions, forgetPartitioning, indexRecordsFollow, moveTable, recordCheck, recordPartitioning, renameRecord } from "./ddl-objects.ts";
+import { indexRecordsFollow, moveTable, recordCheck, renameRecord } from "./ddl-objects.ts";
+import { alterPartitions } from "./ddl-partitions-native.ts";
 import { addForeignKey, dropPending, ibfkNumber, planForeignKey } from "./ddl-foreign.ts";
 import { fitName, indexName, literal, membersCheckName, mysqlIndexName, primaryKeyName, sameName, sequenceName } from "./ddl-names.ts";
 import { position, renameColumn, restateColumn } from "./ddl-modify.ts";
@@ -26,8 +27,6 @@ import { familyOf } from "./types.ts";
 
 /** Partition and tablespace maintenance that changes rows without logging them (DROP/TRUNCATE PARTITION: ddl-objects.ts). */
 const DATA_CHANGING = /^EXCHANGE\s+PARTITION|^(IMPORT|DISCARD)\s+(PARTITION|TABLESPACE)/i;
-/** Partition maintenance that moves rows between partitions and deletes none. */
-const PARTITION_LAYOUT = /^(ADD|REORGANIZE|COALESCE|REBUILD|ANALYZE|CHECK|OPTIMIZE|REPAIR)\s+PARTITION/i;
 
 const RANK: Record<AlterOp["op"], number> = {
   drop_foreign_key: 0,
@@ -67,19 +66,7 @@ export function alterTable(tx: Translation, ddl: AlterTable): void {
     tx.existing(ref);
   }
   const before = tx.current(ref)!;
-  if (ddl.partitioning) recordPartitioning(tx, before, ddl.partitioning);
-  for (const op of ddl.ops) {
-    if (op.op !== "other") continue;
-    const text = op.text.trim();
-    if (/^(DROP|TRUNCATE)\s+PARTITION/i.test(text)) deletePartitions(tx, before, text);
-    else if (/^REMOVE\s+PARTITIONING/i.test(text)) {
-      const had = forgetPartitioning(tx, before.schema, before.name);
-      tx.skip(`ALTER TABLE ${ref.table} REMOVE PARTITIONING`, `the target table is a plain table already${had ? "; its record in gs_replicate.skipped_objects is removed" : ""}`);
-    } else if (PARTITION_LAYOUT.test(text)) {
-      changePartitions(tx, before, text);
-      tx.skip(`ALTER TABLE ${ref.table} ${text}`, "the target table is not partitioned, and this moves no row in or out of the table");
-    }
-  }
+  alterPartitions(tx, ddl, before);
   const ops = ddl.ops.map((op, i) => ({ op, i })).sort((a, b) => RANK[a.op.op] - RANK[b.op.op] || a.i - b.i);
   let current = ref;
   for (const { op } of ops) current = applyOp(tx, current, op);

@@ -16,6 +16,7 @@ import { targetSchema } from "./identifiers.ts";
 import { fitName, sameName } from "./ddl-names.ts";
 import { targetNames } from "./ddl-target-names.ts";
 import type { SkippedObject } from "./ddl-objects.ts";
+import type { PartitionDef, Partitioning } from "./ddl-partitions.ts";
 
 export interface TargetColumn {
   name: string;
@@ -90,6 +91,8 @@ export interface TargetTable {
   constraints: TargetConstraint[];
   hasRows: boolean;
   comment: string | null;
+  /** openGauss RANGE/LIST partitioning on one column (ddl-partitions-native.ts); absent: a plain table. */
+  partitioning?: Partitioning;
 }
 
 export class TargetCatalog {
@@ -293,6 +296,9 @@ async function readTables(sql: CatalogRunner, ddl: Ddl, mapping: Record<string, 
   );
   const refs = new Map<TargetIndex, string[]>();
   for (const r of parts) {
+    // openGauss keeps a hidden key column (the partition) in a global index of a partitioned
+    // table: pg_get_indexdef prints it as "".
+    if (r.part === "" && r.col === null) continue;
     const t = byOid.get(r.oid)!;
     let ix = t.indexes.find((i) => i.name === r.name);
     if (!ix) {
@@ -313,6 +319,7 @@ async function readTables(sql: CatalogRunner, ddl: Ddl, mapping: Record<string, 
     [oids],
   );
   for (const r of cons) byOid.get(r.oid)!.constraints.push({ name: r.name, kind: r.kind, columns: r.cols as string[], definition: r.def as string });
+  await readPartitions(sql, byOid);
   for (const t of byOid.values()) {
     const rows = await sql.unsafe(`SELECT EXISTS (SELECT 1 FROM ${quote(t.schema)}.${quote(t.name)}) AS has`);
     t.hasRows = rows[0]!.has as boolean;
@@ -321,6 +328,37 @@ async function readTables(sql: CatalogRunner, ddl: Ddl, mapping: Record<string, 
 }
 
 const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+/**
+ * openGauss's partitioned tables (pg_partition, which PostgreSQL does not have): RANGE and LIST
+ * on one column, as ddl-partitions-native.ts creates them. A bound of NULL is MAXVALUE.
+ */
+async function readPartitions(sql: CatalogRunner, byOid: Map<string, TargetTable>): Promise<void> {
+  const has = await sql.unsafe(`SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'pg_catalog' AND c.relname = 'pg_partition'`);
+  if (has.length === 0) return;
+  const rows = await sql.unsafe(
+    `SELECT p.parentid::text AS oid, p.parttype::text AS kind, p.partstrategy::text AS strategy, p.relname AS name, array_to_string(p.boundaries, ',', 'MAXVALUE') AS bounds,
+            array_length(p.partkey, 1) AS keys, (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = p.parentid AND a.attnum = p.partkey[0]) AS col
+       FROM pg_partition p WHERE p.parentid = ANY($1::text[]::oid[]) AND p.parttype IN ('r', 'p')`,
+    [[...byOid.keys()]],
+  );
+  const methods: Record<string, Partitioning["method"]> = { r: "RANGE", l: "LIST" };
+  for (const r of rows) {
+    const method = methods[r.strategy as string];
+    if (r.kind !== "r" || !method || r.keys !== 1) continue;
+    const defs: PartitionDef[] = rows
+      .filter((x) => x.oid === r.oid && x.kind === "p")
+      .map((x) => {
+        // As text: the driver does not parse every openGauss array column.
+        const bounds = ((x.bounds as string | null) ?? "MAXVALUE").split(",");
+        return method === "LIST" ? { name: x.name as string, values: bounds } : { name: x.name as string, below: bounds[0]! };
+      });
+    if (method === "RANGE") defs.sort((a, b) => (rangeKey(a) < rangeKey(b) ? -1 : rangeKey(a) > rangeKey(b) ? 1 : 0));
+    byOid.get(r.oid)!.partitioning = { method, column: r.col as string, partitions: defs };
+  }
+}
+
+const rangeKey = (d: PartitionDef): bigint | number => ("below" in d && d.below !== "MAXVALUE" ? BigInt(d.below) : Number.POSITIVE_INFINITY);
 
 /** An expression key's columns are known when it is the index's only expression key. */
 function settleRefs(ix: TargetIndex, all: string[]): void {

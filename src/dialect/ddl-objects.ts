@@ -52,17 +52,22 @@ export type UntranslatablePolicy = (typeof UNTRANSLATABLE_POLICIES)[number];
  * PARTITION) is not logged as row changes, so it stops the sink (ddl-alter.ts) whatever the policy.
  */
 export function recordPartitioning(tx: Translation, t: TargetTable, clause: string): void {
+  const exact = parsePartitioning(clause);
+  const method = /^PARTITION\s+BY\s+(LINEAR\s+)?(\w+)(\s+COLUMNS)?/i.exec(clause.trim());
+  const name = method ? `${method[1] ?? ""}${method[2]}${method[3] ?? ""}`.toUpperCase().replace(/\s+/g, " ") : "PARTITION BY";
+  recordPartitions(tx, t, exact, name);
+}
+
+/** The record of a plain table's partitions (`exact`: as row sets, when known). */
+export function recordPartitions(tx: Translation, t: TargetTable, exact: Partitioning | undefined, name: string = exact?.method ?? "PARTITION BY"): void {
   const { schema, name: table } = t;
   forgetPartitioning(tx, schema, table);
-  const exact = parsePartitioning(clause);
   const column = exact ? findColumn(t, exact.column) : undefined;
-  if (exact && column) exact.column = column.name;
-  const definition = exact && column && familyOf(column.type) === "int" ? JSON.stringify(exact) : undefined;
-  const method = /^PARTITION\s+BY\s+(LINEAR\s+)?(\w+)(\s+COLUMNS)?/i.exec(clause.trim());
+  const definition = exact && column && familyOf(column.type) === "int" ? JSON.stringify({ ...exact, column: column.name }) : undefined;
   tx.record(`PARTITION BY of ${table}`, schema, {
     kind: "partitioning",
     table,
-    name: method ? `${method[1] ?? ""}${method[2]}${method[3] ?? ""}`.toUpperCase().replace(/\s+/g, " ") : "PARTITION BY",
+    name,
     reason: partitionReason(definition !== undefined),
     cutover: "if the target should be partitioned, recreate the table partitioned (openGauss: PARTITION BY RANGE/LIST/HASH; PostgreSQL: declarative partitioning) and copy its rows",
     ...(definition ? { definition } : {}),
@@ -201,9 +206,10 @@ export function moveTable(tx: Translation, from: { schema: string; table: string
 
 /** CREATE TABLE … LIKE: the copy lacks what the original lacks on the target. */
 export function copyTable(tx: Translation, from: { schema: string; table: string }, to: { schema: string; table: string }): void {
-  const copies = tx.catalog.objects.filter((o) => o.schema === from.schema && (o.kind === "index" || o.kind === "check") && sameName(o.table, from.table));
+  const copies = tx.catalog.objects.filter((o) => o.schema === from.schema && (o.kind === "index" || o.kind === "check" || o.kind === "partitioning") && sameName(o.table, from.table));
+  const what = { index: "index", check: "CHECK", partitioning: "PARTITION BY" } as Record<SkippedKind, string>;
   for (const o of copies) {
-    tx.record(`${o.kind === "index" ? "index" : "CHECK"} ${o.name} of ${to.table} (copied by LIKE from ${from.table})`, to.schema, { kind: o.kind, table: to.table, name: o.name, reason: o.reason, cutover: o.cutover });
+    tx.record(`${what[o.kind]} ${o.name} of ${to.table} (copied by LIKE from ${from.table})`, to.schema, { kind: o.kind, table: to.table, name: o.name, reason: o.reason, cutover: o.cutover, ...(o.definition ? { definition: o.definition } : {}) });
   }
 }
 

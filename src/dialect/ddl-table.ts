@@ -5,7 +5,8 @@
 // source decodes text, the target stores it in its own encoding; CHARSET=binary makes the
 // character columns byte strings, as in MySQL), STATS_*, KEY_BLOCK_SIZE, compression and
 // encryption options. Engines whose rows are not ordinary stored rows are refused. PARTITION BY
-// makes a plain table, recorded (ddl-objects.ts): it holds the same rows.
+// makes an openGauss partitioned table where that is exact (ddl-partitions-native.ts), else a
+// plain table, recorded (ddl-objects.ts): it holds the same rows.
 
 import type { CheckDef, ColumnDef, CreateTable, CreateTableLike, ForeignKeyDef, TableOptions, TableRef } from "../binlog/ddl-model.ts";
 import { type TargetColumn, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
@@ -13,6 +14,8 @@ import { checkClause, columnSql, commentSql, nextval, type ColumnPlan, planColum
 import { createIndexSql, planIndex } from "./ddl-index.ts";
 import { copyTable, forgetTable, recordCheck, recordPartitioning } from "./ddl-objects.ts";
 import { planForeignKey } from "./ddl-foreign.ts";
+import { parsePartitioning } from "./ddl-partitions.ts";
+import { nativePartitioning, partitionClause } from "./ddl-partitions-native.ts";
 import { indexName, membersCheckName, mysqlIndexName, primaryKeyName, sameName } from "./ddl-names.ts";
 import type { Translation } from "./ddl-state.ts";
 import { quoteIdent } from "./identifiers.ts";
@@ -112,13 +115,17 @@ export function createTable(tx: Translation, ddl: CreateTable): void {
   }
   for (const check of ddl.checks) if (!json.checks.has(check)) recordCheck(tx, schema, ref.table, check);
   tx.emit(...[...sequences.values()].map((s) => `CREATE SEQUENCE ${s}`));
-  tx.emit(`CREATE TABLE ${qt} (${clauses.join(", ")})`);
+  const native = ddl.partitioning ? nativePartitioning(tx, table, parsePartitioning(ddl.partitioning)) : undefined;
+  tx.emit(`CREATE TABLE ${qt} (${clauses.join(", ")})${native ? ` ${partitionClause(native)}` : ""}`);
   for (const [p, s] of sequences) tx.emit(`ALTER SEQUENCE ${s} OWNED BY ${qt}.${quoteIdent(p.name)}`);
   for (const ix of created) tx.emit(...createIndexSql(qt, schema, ix));
   if (ddl.options.comment) tx.emit(commentSql(`TABLE ${qt}`, ddl.options.comment));
   for (const p of plans) if (p.comment) tx.emit(commentSql(`COLUMN ${qt}.${quoteIdent(p.name)}`, p.comment));
   tx.catalog.put(table);
-  if (ddl.partitioning) recordPartitioning(tx, table, ddl.partitioning);
+  if (native) {
+    table.partitioning = native;
+    tx.note(`${ref.table} is partitioned on the target as on the source (${native.method} on ${native.column}, ${native.partitions.length} partitions)`);
+  } else if (ddl.partitioning) recordPartitioning(tx, table, ddl.partitioning);
 }
 
 /**
@@ -214,6 +221,7 @@ export function createTableLike(tx: Translation, ddl: CreateTableLike): void {
 function copyColumns(tx: Translation, qt: string, table: TargetTable): void {
   const columns = table.columns.map((c) => `${quoteIdent(c.name)} ${c.type}${c.notNull ? " NOT NULL" : ""}`);
   const checks = table.constraints.flatMap((k) => (k.definition ? [`CONSTRAINT ${quoteIdent(k.name)} ${k.definition}`] : []));
-  tx.emit(`CREATE TABLE ${qt} (${[...columns, ...checks].join(", ")})`);
+  // MySQL's LIKE copies the partitioning too.
+  tx.emit(`CREATE TABLE ${qt} (${[...columns, ...checks].join(", ")})${table.partitioning ? ` ${partitionClause(table.partitioning)}` : ""}`);
   for (const c of table.columns) if (c.comment) tx.emit(commentSql(`COLUMN ${qt}.${quoteIdent(c.name)}`, c.comment));
 }
