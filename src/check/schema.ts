@@ -66,7 +66,7 @@ export async function checkSchema(conn: BinlogConnection | undefined, cfg: Sourc
   if (foreignKeys) results.push(...longNames(catalog.tables, foreignKeys, dialect));
   results.push(...keys(catalog.tables));
   results.push(...types(catalog, dialect));
-  results.push(...features(catalog, partitioned));
+  results.push(...features(catalog, partitioned, dialect));
   if (conn.info.flavour === "mariadb") for (const c of await mariadbJsonColumns(conn)) jsonColumns.add(c);
   return foreignKeys ? { results, catalog, jsonColumns, foreignKeys } : { results, catalog, jsonColumns };
 }
@@ -193,7 +193,7 @@ function types(catalog: CatalogSnapshot, dialect: TargetDialect): CheckResult[] 
   return out;
 }
 
-function features(catalog: CatalogSnapshot, partitioned: ReadonlySet<string>): CheckResult[] {
+function features(catalog: CatalogSnapshot, partitioned: ReadonlySet<string>, dialect: TargetDialect): CheckResult[] {
   const out: CheckResult[] = [];
   for (const t of catalog.tables) {
     const n = name(t);
@@ -203,7 +203,7 @@ function features(catalog: CatalogSnapshot, partitioned: ReadonlySet<string>): C
       out.push(
         warn(
           "schema.features",
-          "partitioned: the sink creates a plain table, which holds the same rows, and records the partitioning (target.skipped_objects); ADD/REORGANIZE PARTITION change no rows, DROP/TRUNCATE PARTITION (logged without the rows they delete) are applied as a DELETE of the partition's rows on RANGE/LIST of an integer column, and stop the sink otherwise, as EXCHANGE PARTITION does",
+          `partitioned: ${dialect === "opengauss" ? "RANGE or LIST on one NOT NULL integer column makes an openGauss partitioned table with the same partitions, which follows ADD/DROP/TRUNCATE/REORGANIZE PARTITION; other partitioning makes" : "the sink creates"} a plain table, which holds the same rows, and records the partitioning (target.skipped_objects); ADD/REORGANIZE PARTITION change no rows, DROP/TRUNCATE PARTITION (logged without the rows they delete) are applied as a DELETE of the partition's rows on RANGE/LIST of an integer column, and stop the sink otherwise, as EXCHANGE PARTITION does`,
           'if the target should be partitioned, recreate the table partitioned at cutover; after a stop, delete the same rows on the target, then sink --skip-ddl (with [sink] untranslatable = "stop", PARTITION BY itself stops the sink)',
           n,
         ),

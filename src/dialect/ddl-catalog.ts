@@ -225,7 +225,7 @@ export type CatalogRunner = Pick<postgres.Sql, "unsafe">;
  */
 export async function readTargetCatalog(sql: CatalogRunner, written: Ddl, mapping: Record<string, string>, pending: readonly ForeignKeyRef[] = []): Promise<TargetCatalog> {
   const ddl = targetNames(written);
-  const catalog = await readTables(sql, ddl, mapping);
+  const catalog = await readTables(sql, ddl, mapping, await settleable(sql, pending));
   catalog.pending = structuredClone([...pending]);
   if (ddl.kind === "drop_table" || ddl.kind === "truncate_table") {
     catalog.referencing = await readReferencing(sql, tablesOf(ddl).map((t) => targetSchema(t.database, mapping)), (s, t) => catalog.table(s, t)?.name === t);
@@ -238,9 +238,26 @@ export async function readTargetCatalog(sql: CatalogRunner, written: Ddl, mappin
   return catalog;
 }
 
-async function readTables(sql: CatalogRunner, ddl: Ddl, mapping: Record<string, string>): Promise<TargetCatalog> {
-  const schemas = schemasOf(ddl, mapping);
-  const names = [...new Set(tablesOf(ddl).map((t) => t.table.toLowerCase()))];
+/**
+ * The tables of pending keys whose referenced table the target has although no replicated
+ * statement created it (made by hand, or restored): read with every statement, so that the
+ * next DDL of any table creates those keys (or drops them from pending when the child has
+ * them already, added by hand as check advised).
+ */
+async function settleable(sql: CatalogRunner, pending: readonly ForeignKeyRef[]): Promise<Array<{ schema: string; table: string }>> {
+  if (pending.length === 0) return [];
+  const rows = await sql.unsafe(
+    `SELECT n.nspname AS s, lower(c.relname) AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1::text[]) AND lower(c.relname) = ANY($2::text[])`,
+    [[...new Set(pending.map((k) => k.refSchema))], [...new Set(pending.map((k) => k.refTable.toLowerCase()))]],
+  );
+  const present = new Set(rows.map((r) => `${r.s}.${r.t}`));
+  return pending.filter((k) => present.has(`${k.refSchema}.${k.refTable.toLowerCase()}`)).flatMap((k) => [{ schema: k.schema, table: k.table }, { schema: k.refSchema, table: k.refTable }]);
+}
+
+async function readTables(sql: CatalogRunner, ddl: Ddl, mapping: Record<string, string>, extra: ReadonlyArray<{ schema: string; table: string }> = []): Promise<TargetCatalog> {
+  const schemas = [...new Set([...schemasOf(ddl, mapping), ...extra.map((t) => t.schema)])];
+  const names = [...new Set([...tablesOf(ddl).map((t) => t.table.toLowerCase()), ...extra.map((t) => t.table.toLowerCase())])];
   const present = (await sql.unsafe(`SELECT nspname AS s FROM pg_namespace WHERE nspname = ANY($1::text[])`, [schemas])).map((r) => r.s as string);
   const sequences = (
     await sql.unsafe(`SELECT n.nspname || '.' || c.relname AS q FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = ANY($1::text[])`, [schemas])

@@ -124,6 +124,11 @@ export function settlePending(tx: Translation): void {
       waiting.push(key);
       continue;
     }
+    const child = tx.catalog.table(key.schema, key.table);
+    if (child?.constraints.some((c) => c.kind === "f" && c.name === key.name)) {
+      tx.note(`foreign key ${key.name} of ${key.schema}.${key.table}, pending since FOREIGN_KEY_CHECKS=0, is on the target already (added by hand): no longer pending`);
+      continue;
+    }
     tx.emit(`ALTER TABLE ${tx.qualifiedName(key.schema, key.table)} ADD ${clauseFor(tx, key, parent)} NOT VALID`);
     tx.catalog.table(key.schema, key.table)?.constraints.push({ name: key.name, kind: "f", columns: key.columns });
     tx.note(`foreign key ${key.name} of ${key.schema}.${key.table}, pending since FOREIGN_KEY_CHECKS=0, is created now that ${parent.schema}.${parent.name} exists`);

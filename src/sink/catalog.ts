@@ -14,6 +14,7 @@ import type { KeyPolicy } from "./writeset.ts";
 export async function readKeyPolicy(sql: postgres.Sql, mapping: Record<string, string>, databases: string[]): Promise<KeyPolicy> {
   const schemas = databases.map((d) => targetSchema(d, mapping));
   const uniques = new Map<string, Map<string, string[]>>();
+  // attnum > 0: openGauss keeps the partition (tableoid, -7) as a hidden column of a global index.
   const rows = await sql.unsafe(
     `SELECT n.nspname AS s, c.relname AS t, i.relname AS ix, a.attname AS col, k.i AS ord
        FROM pg_index x
@@ -21,7 +22,7 @@ export async function readKeyPolicy(sql: postgres.Sql, mapping: Record<string, s
        JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_class i ON i.oid = x.indexrelid
        JOIN generate_series(0, 63) AS k(i) ON k.i < x.indnatts
-       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = x.indkey[k.i]
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = x.indkey[k.i] AND a.attnum > 0
       WHERE x.indisunique AND NOT x.indisprimary AND (coalesce(array_length($1::text[], 1), 0) = 0 OR n.nspname = ANY($1::text[]))
       ORDER BY 1, 2, 3, 5`,
     [schemas],

@@ -1,14 +1,15 @@
 // check schema.features against a real MariaDB: what it says the sink will do with partitioned
 // tables and SPATIAL indexes is what the sink does (src/dialect/ddl-objects.ts): a plain table
-// without the index, the partitioning or index recorded, partition DDL followed where exact.
+// without the index, the partitioning or index recorded, partition DDL followed where exact;
+// on openGauss, RANGE/LIST on an integer key partitioned as on the source.
 import { expect, test } from "bun:test";
 import { runPreflight } from "../../src/check/run.ts";
 import { getMariadb, getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 import { checkConfig } from "./support.ts";
 
-test("partitioned tables and SPATIAL indexes: the warning says what the sink does and what is left for cutover", async () => {
+test.each(TARGETS)("partitioned tables and SPATIAL indexes: the warning says what the sink does and what is left for cutover (%s)", async (dialect) => {
   const db = await getMariadb();
-  const target = await getTarget(TARGETS[0]!);
+  const target = await getTarget(dialect);
   const name = uniqueName("chk_features");
   const c = await db.connect();
   await c.query(`CREATE DATABASE ${name}; USE ${name};
@@ -27,6 +28,7 @@ test("partitioned tables and SPATIAL indexes: the warning says what the sink doe
     expect(r!.found).toContain("DELETE");
     expect(r!.found).not.toContain("(ADD/DROP/TRUNCATE/EXCHANGE PARTITION) stops");
     expect(r!.fix).not.toContain("create the target table unpartitioned");
+    expect(r!.found.includes("openGauss partitioned table with the same partitions")).toBe(dialect === "opengauss");
   }
   const [sp] = by("g");
   expect(sp!.found).toContain("SPATIAL index sp");

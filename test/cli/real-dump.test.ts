@@ -38,7 +38,7 @@ describe.each(TARGETS)("an application's schema dump loaded while source and sin
     const pg = await getTarget(dialect);
     const name = uniqueName("app");
     const stage = `${name}_stage`;
-    const schema = appSchema();
+    const schema = appSchema(dialect);
     await pg.createDatabase(name);
     const c = await db.connect();
     const target = pg.sql(name);
@@ -73,6 +73,10 @@ describe.each(TARGETS)("an application's schema dump loaded while source and sin
 
       const tables = await target.unsafe(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`, [name]);
       expect(tables.map((r) => r.t as string).sort()).toEqual([...schema.tables, "zz_done"].sort());
+      if (dialect === "opengauss") {
+        const parts = await target.unsafe(`SELECT p.relname AS p FROM pg_partition p WHERE p.parentid = '"${name}".delivery_zones'::regclass AND p.parttype = 'p' ORDER BY 1`);
+        expect(parts.map((r) => r.p as string)).toEqual(["america", "europe"]);
+      }
       const json = await target.unsafe(`SELECT table_name || '.' || column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND data_type = 'jsonb'`, [name]);
       expect(json.map((r) => r.c as string).sort()).toEqual([...schema.json].sort());
 

@@ -222,3 +222,42 @@ async function rowCount(c: Awaited<ReturnType<MariaDb["connect"]>>, database: st
   }
   return total;
 }
+
+describe.each(TARGETS)("a pending foreign key whose referenced table is made on the target by hand (%s)", (dialect) => {
+  test("the next DDL of any table creates it, or takes the one added by hand; none is left pending", async () => {
+    const db = await getMariadb();
+    const pg = await getTarget(dialect);
+    const name = uniqueName("byhand");
+    await pg.createDatabase(name);
+    const from = await currentPosition();
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; USE ${name}; SET FOREIGN_KEY_CHECKS = 0;
+      CREATE TABLE child_a (id INT PRIMARY KEY, p INT, CONSTRAINT fk_a FOREIGN KEY (p) REFERENCES parent_a (id));
+      CREATE TABLE child_b (id INT PRIMARY KEY, p INT, CONSTRAINT fk_b FOREIGN KEY (p) REFERENCES parent_b (id));
+      INSERT INTO child_a VALUES (1, 10); INSERT INTO child_b VALUES (1, 20)`);
+    const cfg = await pipelineConfig(db, pg, name, name, from, journalTransport().toml);
+    const target = pg.sql(name);
+    try {
+      expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+      expect((await runCli(["sink", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+      const pending = async () => [...(await target.unsafe(`SELECT constraint_name AS n FROM gs_replicate.pending_foreign_keys WHERE schema_name = $1 ORDER BY 1`, [name]))].map((r) => r.n as string);
+      expect(await pending()).toEqual(["fk_a", "fk_b"]);
+      // The referenced tables made on the target by hand (not replicated), and fk_b added by hand too.
+      await target.unsafe(`CREATE TABLE "${name}".parent_a (id integer PRIMARY KEY); CREATE TABLE "${name}".parent_b (id integer PRIMARY KEY)`);
+      await target.unsafe(`ALTER TABLE "${name}".child_b ADD CONSTRAINT fk_b FOREIGN KEY (p) REFERENCES "${name}".parent_b (id) NOT VALID`);
+      // Any later DDL, of a table unrelated to both.
+      await c.query(`SET FOREIGN_KEY_CHECKS = 1; CREATE TABLE unrelated (id INT PRIMARY KEY)`);
+      expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+      const sink = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+      expect({ code: sink.code, errors: sink.stderr.split("\n").filter((l) => l.includes("ERROR")) }).toEqual({ code: 0, errors: [] });
+      expect(sink.stderr).toContain(`foreign key fk_a of ${name}.child_a, pending since FOREIGN_KEY_CHECKS=0, is created now that ${name}.parent_a exists`);
+      expect(sink.stderr).toContain(`foreign key fk_b of ${name}.child_b, pending since FOREIGN_KEY_CHECKS=0, is on the target already (added by hand): no longer pending`);
+      expect(await pending()).toEqual([]);
+      const keys = await target.unsafe(`SELECT c.relname || '.' || k.conname AS k FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND k.contype = 'f' ORDER BY 1`, [name]);
+      expect(keys.map((r) => r.k as string)).toEqual(["child_a.fk_a", "child_b.fk_b"]);
+    } finally {
+      await c.end();
+      await target.end();
+    }
+  }, 180_000);
+});

@@ -37,9 +37,10 @@ const ENTITIES = ["agents", "batches", "contacts", "documents", "entries", "file
 const LEVELS = 4;
 export const ROWS = 4;
 
-export function appSchema(): AppSchema {
+/** `dialect`: openGauss partitions what it can partition exactly, so fewer objects are skipped there. */
+export function appSchema(dialect: "opengauss" | "postgresql"): AppSchema {
   const out: AppSchema = { statements: [], skipped: [], tables: [], json: [] };
-  core(out);
+  core(out, dialect);
   modules(out);
   return out;
 }
@@ -50,7 +51,7 @@ function table(out: AppSchema, name: string, body: string[], options = "", rows:
   if (rows.length > 0) out.statements.push(`INSERT INTO ${name} VALUES ${rows.join(", ")}`);
 }
 
-function core(out: AppSchema): void {
+function core(out: AppSchema, dialect: "opengauss" | "postgresql"): void {
   const fk = (child: string, parent: string) => long64(`fk_${child}_${parent}`);
   table(out, "accounts", [
     "id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY",
@@ -149,7 +150,7 @@ function core(out: AppSchema): void {
     `SPATIAL INDEX ${spatial} (location)`,
   ], "", [1, 2, 3].map((i) => `(${i}, 'Store ${i}', ST_GeomFromText('POINT(${i}.5 ${50 + i})'), ${i === 2 ? ZERO_D : `'2020-0${i}-01'`})`));
   out.skipped.push({ kind: "index", object: `stores.${spatial}` });
-  partitioned(out);
+  partitioned(out, dialect);
   table(out, LONG_TABLE, [
     "id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY",
     "account_id INT UNSIGNED NOT NULL",
@@ -161,7 +162,7 @@ function core(out: AppSchema): void {
   code(out);
 }
 
-function partitioned(out: AppSchema): void {
+function partitioned(out: AppSchema, dialect: "opengauss" | "postgresql"): void {
   table(out, "event_log", [
     "id BIGINT UNSIGNED NOT NULL PRIMARY KEY",
     `happened DATETIME NOT NULL DEFAULT ${ZERO_DT}`,
@@ -188,7 +189,10 @@ function partitioned(out: AppSchema): void {
     "id INT NOT NULL PRIMARY KEY",
     "name VARCHAR(60) NOT NULL",
   ], " PARTITION BY LIST (id) (PARTITION europe VALUES IN (1, 2, 3), PARTITION america VALUES IN (4, 5, 6))", ["(1, 'north')", "(4, 'east')"]);
-  for (const object of ["event_log.RANGE", "sessions.HASH", "page_views.RANGE", "cache_entries.KEY", "delivery_zones.LIST"]) out.skipped.push({ kind: "partitioning", object });
+  // event_log's BIGINT UNSIGNED is numeric(20) on the target, not an integer type; LIST on
+  // delivery_zones' INT key is an openGauss partitioned table.
+  const plain = ["event_log.RANGE", "sessions.HASH", "page_views.RANGE", "cache_entries.KEY", ...(dialect === "opengauss" ? [] : ["delivery_zones.LIST"])];
+  for (const object of plain) out.skipped.push({ kind: "partitioning", object });
 }
 
 /** Triggers, views, routines and an event: mariadb-dump writes them all (with --routines --events). */
