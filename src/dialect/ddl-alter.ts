@@ -17,6 +17,7 @@ import { checkClause, columnSql, commentSql, defaultSql, implicitValue, isZeroDa
 import { createIndexSql, dropIndexSql, findIndex, planIndex } from "./ddl-index.ts";
 import { changePartitions, deletePartitions, forgetPartitioning, indexRecordsFollow, moveTable, recordCheck, recordPartitioning, renameRecord } from "./ddl-objects.ts";
 import { addForeignKey, dropPending, ibfkNumber, planForeignKey } from "./ddl-foreign.ts";
+import { alterOpsWithJson } from "./ddl-json.ts";
 import { fitName, indexName, literal, membersCheckName, mysqlIndexName, primaryKeyName, sameName, sequenceName } from "./ddl-names.ts";
 import { position, renameColumn, restateColumn } from "./ddl-modify.ts";
 import type { Translation } from "./ddl-state.ts";
@@ -80,7 +81,7 @@ export function alterTable(tx: Translation, ddl: AlterTable): void {
       tx.skip(`ALTER TABLE ${ref.table} ${text}`, "the target table is not partitioned, and this moves no row in or out of the table");
     }
   }
-  const ops = ddl.ops.map((op, i) => ({ op, i })).sort((a, b) => RANK[a.op.op] - RANK[b.op.op] || a.i - b.i);
+  const ops = alterOpsWithJson(tx, ddl.ops).map((op, i) => ({ op, i })).sort((a, b) => RANK[a.op.op] - RANK[b.op.op] || a.i - b.i);
   let current = ref;
   for (const { op } of ops) current = applyOp(tx, current, op);
 }

@@ -95,6 +95,35 @@ describe("MariaDB's JSON as SHOW CREATE TABLE and mariadb-dump write it", () => 
     expect(keys(mysql.catalog.objects)).toEqual(["check shop.d.d_chk_1"]);
     expect(mysql.statements[0]).toContain('"a" text');
   });
+
+  test("ALTER TABLE ADD, MODIFY and CHANGE to that form make the column jsonb as JSON does, with nothing recorded", () => {
+    const base = "CREATE TABLE d (id INT PRIMARY KEY, a LONGTEXT, b LONGTEXT)";
+    const same = (alias: string, json: string) => {
+      const t = chain([base, alias]);
+      expect({ alias, statements: t.statements }).toEqual({ alias, statements: chain([base, json]).statements });
+      expect({ alias, recorded: keys(t.catalog.objects) }).toEqual({ alias, recorded: [] });
+      return t;
+    };
+    const added = same("ALTER TABLE d ADD COLUMN attrs longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(`attrs`))", "ALTER TABLE d ADD COLUMN attrs JSON");
+    expect(added.statements.join("; ")).toContain('"attrs" jsonb');
+    same("ALTER TABLE d ADD extra LONGTEXT CHECK (json_valid(extra)) AFTER id", "ALTER TABLE d ADD extra JSON AFTER id");
+    const modified = same("ALTER TABLE d MODIFY a LONGTEXT CHECK (json_valid(`a`))", "ALTER TABLE d MODIFY a JSON");
+    expect(modified.statements.join("; ")).toContain("jsonb");
+    same("ALTER TABLE d CHANGE b doc LONGTEXT NOT NULL CHECK (json_valid(`doc`))", "ALTER TABLE d CHANGE b doc JSON NOT NULL");
+  });
+
+  test("in ALTER TABLE too, a json_valid CHECK that is not the alias stays a recorded CHECK", () => {
+    const base = "CREATE TABLE d (id INT PRIMARY KEY, a LONGTEXT)";
+    const text = chain([base, "ALTER TABLE d ADD COLUMN t TEXT CHECK (json_valid(`t`))"]);
+    expect(text.statements.join("; ")).toContain('"t" text');
+    expect(keys(text.catalog.objects)).toHaveLength(1);
+    // The column is not restated here: its type stays, and the check is the application's.
+    expect(keys(chain([base, "ALTER TABLE d ADD CHECK (json_valid(`a`))"]).catalog.objects)).toHaveLength(1);
+    expect(keys(chain([base, "ALTER TABLE d ADD COLUMN n LONGTEXT, ADD CONSTRAINT n_json CHECK (json_valid(`n`))"]).catalog.objects)).toEqual(["check shop.d.n_json"]);
+    const mysql = chain([base, "ALTER TABLE d ADD COLUMN m LONGTEXT CHECK (json_valid(`m`))"], { flavour: "mysql" });
+    expect(mysql.statements.join("; ")).toContain('"m" text');
+    expect(keys(mysql.catalog.objects)).toHaveLength(1);
+  });
 });
 
 describe("views, triggers, routines, events", () => {
