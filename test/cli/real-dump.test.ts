@@ -68,9 +68,9 @@ describe.each(TARGETS)("an application's schema dump loaded while source and sin
       const si = await sink.stop();
       expect({ code: so.code, errors: errors(so.stderr) }).toEqual({ code: 0, errors: [] });
       expect({ code: si.code, errors: errors(si.stderr) }).toEqual({ code: 0, errors: [] });
-      // The log names each of them too (a view twice: the dump creates a stand-in view first).
-      const logged = new Set([...si.stderr.matchAll(/recorded, not applied: \w+ (\S+?)(?: (\S+))? \(/g)].map((m) => (m[2] === undefined ? m[1]! : `${m[1]}.${m[2]}`)));
-      expect([...logged].sort()).toEqual(schema.skipped.map((o) => `${name}.${o.object}`).sort());
+      // The log names each of them too, once (a view's stand-in, which the dump creates first, is not reported).
+      const logged = [...si.stderr.matchAll(/recorded, not applied: \w+ (\S+?)(?: (\S+))? \(/g)].map((m) => (m[2] === undefined ? m[1]! : `${m[1]}.${m[2]}`));
+      expect(logged.sort()).toEqual(schema.skipped.map((o) => `${name}.${o.object}`).sort());
 
       const tables = await target.unsafe(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`, [name]);
       expect(tables.map((r) => r.t as string).sort()).toEqual([...schema.tables, "zz_done"].sort());
