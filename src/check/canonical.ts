@@ -17,7 +17,10 @@
 //                             MariaDB: JSON_NORMALIZE's form, rebuilt on the target to a depth
 //                             of JSON_DEPTH levels. Row comparison parses both sides, so a
 //                             document the SQL forms disagree on is compared by value
-//   zero dates                NULL when [sink] zero_date = "null" (what the sink stored)
+//   zero dates                NULL when [sink] zero_date = "null" (what the sink stored); in a
+//                             column of the target's primary key the all-zero date is its text
+//                             ("0000-00-00", "0000-00-00 00:00:00.000000"), which the target's
+//                             -infinity there reads as (the sink stores it so: NULL cannot be in a key)
 //
 // A row's text joins its columns with "|", NULL as "N"; text is length-prefixed ("3:abc") and
 // JSON/unknown types enter as the md5 of their text, so no value can fake a separator (and "#"
@@ -28,6 +31,7 @@
 import type { ColumnType } from "../binlog/ddl-model.ts";
 import { familyOf, mapType, type TargetDialect } from "../dialect/types.ts";
 import { fitName } from "../dialect/identifiers.ts";
+import { KEY_ZERO_DATE } from "../dialect/values.ts";
 
 export type Kind = "int" | "decimal" | "float" | "double" | "bit" | "date" | "datetime" | "timestamp" | "time" | "text" | "bytes" | "json" | "other";
 
@@ -46,6 +50,8 @@ export interface ColumnPlan {
   /** JSON: the stored text, for a by-value comparison and for repair statements. */
   myRaw?: string;
   pgRaw?: string;
+  /** A key column holding MySQL's zero date as -infinity: the zero date's canonical text, which stands for it in literals. */
+  zeroText?: string;
 }
 
 export interface PlanOptions {
@@ -87,6 +93,8 @@ export interface ColumnSides {
   targetType: string;
   sourceNotNull: boolean;
   targetNotNull: boolean;
+  /** The target column is in its table's primary key. */
+  targetKey: boolean;
 }
 
 export function planColumn(name: string, type: ColumnType, sides: ColumnSides, o: PlanOptions): ColumnPlan {
@@ -101,6 +109,14 @@ export function planColumn(name: string, type: ColumnType, sides: ColumnSides, o
   const myNullable = !sides.sourceNotNull || o.zeroDateNull || kind === "json";
   const nulls = { myNullable, pgNullable: !sides.targetNotNull };
   const same = (my: string, pg: string): ColumnPlan => ({ name, kind, ...nulls, my, pg, myField: my, pgField: pg });
+  // A primary-key column under zero_date = "null": the sink stored the all-zero date as -infinity.
+  const temporal = (my: string, pg: string, zeroText: string): ColumnPlan => {
+    if (!o.zeroDateNull || !sides.targetKey) return same(guard(my), pg);
+    return {
+      ...same(`IF(${my} = '${zeroText}', ${my}, ${guard(my)})`, `(CASE WHEN ${p} = '${KEY_ZERO_DATE}' THEN '${zeroText}' ELSE ${pg} END)`),
+      zeroText,
+    };
+  };
   switch (kind) {
     case "int":
       return type.name === "year" ? same(`CAST(${m} + 0 AS CHAR)`, `${p}::text`) : same(`CAST(${m} AS CHAR)`, `${p}::text`);
@@ -113,11 +129,11 @@ export function planColumn(name: string, type: ColumnType, sides: ColumnSides, o
     case "bit":
       return same(`LPAD(BIN(${m} + 0), ${Math.max(1, type.length ?? 1)}, '0')`, `${p}::text`);
     case "date":
-      return same(guard(`DATE_FORMAT(${m}, '%Y-%m-%d')`), `to_char(${p}, 'YYYY-MM-DD')`);
+      return temporal(`DATE_FORMAT(${m}, '%Y-%m-%d')`, `to_char(${p}, 'YYYY-MM-DD')`, "0000-00-00");
     case "datetime":
-      return same(guard(`DATE_FORMAT(${m}, '%Y-%m-%d %H:%i:%s.%f')`), `to_char(${p}, 'YYYY-MM-DD HH24:MI:SS.US')`);
+      return temporal(`DATE_FORMAT(${m}, '%Y-%m-%d %H:%i:%s.%f')`, `to_char(${p}, 'YYYY-MM-DD HH24:MI:SS.US')`, "0000-00-00 00:00:00.000000");
     case "timestamp":
-      return same(guard(`DATE_FORMAT(${m}, '%Y-%m-%d %H:%i:%s.%f')`), `to_char(${p} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`);
+      return temporal(`DATE_FORMAT(${m}, '%Y-%m-%d %H:%i:%s.%f')`, `to_char(${p} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`, "0000-00-00 00:00:00.000000");
     case "time":
       return same(`TIME_FORMAT(${m}, '%H:%i:%s.%f')`, intervalPg(p));
     case "text": {

@@ -5,6 +5,7 @@
 import type { TableDef } from "../binlog/ddl-apply.ts";
 import { ReplicateError } from "../errors.ts";
 import { fitName, targetSchema } from "../dialect/identifiers.ts";
+import { KEY_ZERO_DATE } from "../dialect/values.ts";
 import { type ColumnPlan, myIdent, orderSafe, pgColumn, pgIdent, planColumn, type PlanOptions } from "./canonical.ts";
 import type { TargetTable } from "./target-catalog.ts";
 
@@ -28,7 +29,7 @@ export function planTable(src: TableDef, dst: TargetTable, mapping: Record<strin
   const columns = src.columns.map((c) => {
     const target = dst.columns.find((x) => x.name === fitName(c.name));
     if (!target) throw new ReplicateError("CHECK_FAILED", `${name}: column ${c.name} does not exist on the target`, { kind: "check", where: name });
-    return planColumn(c.name, c.type, { targetType: target.type, sourceNotNull: c.nullable === false, targetNotNull: target.notNull }, o);
+    return planColumn(c.name, c.type, { targetType: target.type, sourceNotNull: c.nullable === false, targetNotNull: target.notNull, targetKey: target.inPrimaryKey }, o);
   });
   const index = (n: string) => src.columns.findIndex((c) => c.name === n);
   let key: number[] = [];
@@ -79,6 +80,7 @@ export function floatText(canon: string): string {
  */
 export function pgLiteral(c: ColumnPlan, canon: string | null, raw?: string | null): string {
   if (canon === null) return "NULL";
+  if (c.zeroText !== undefined && canon === c.zeroText) return pgString(KEY_ZERO_DATE);
   switch (c.kind) {
     case "float":
     case "double":

@@ -9,6 +9,8 @@ export interface TargetColumnInfo {
   type: string;
   notNull: boolean;
   hasDefault: boolean;
+  /** Part of the table's primary key (where the sink stores MySQL's zero date as -infinity). */
+  inPrimaryKey: boolean;
 }
 
 export interface TargetTable {
@@ -23,6 +25,8 @@ export async function readTargetTables(sql: Pick<postgres.Sql, "unsafe">, schema
   const rows = await sql.unsafe(
     `SELECT n.nspname AS s, c.relname AS t, a.attname AS col, format_type(a.atttypid, a.atttypmod) AS typ, a.attnotnull AS nn,
             a.atthasdef AS def,
+            EXISTS (SELECT 1 FROM pg_index x JOIN generate_series(0, 63) AS k(i) ON k.i < x.indnatts
+                     WHERE x.indrelid = c.oid AND x.indisprimary AND x.indkey[k.i] = a.attnum) AS pk,
             has_schema_privilege(n.oid, 'USAGE') AS p_usage, has_table_privilege(c.oid, 'SELECT') AS p_select,
             has_table_privilege(c.oid, 'INSERT') AS p_insert, has_table_privilege(c.oid, 'UPDATE') AS p_update,
             has_table_privilege(c.oid, 'DELETE') AS p_delete
@@ -45,7 +49,7 @@ export async function readTargetTables(sql: Pick<postgres.Sql, "unsafe">, schema
       };
       out.set(key, t);
     }
-    if (r.col !== null) t.columns.push({ name: r.col as string, type: r.typ as string, notNull: r.nn as boolean, hasDefault: r.def as boolean });
+    if (r.col !== null) t.columns.push({ name: r.col as string, type: r.typ as string, notNull: r.nn as boolean, hasDefault: r.def as boolean, inPrimaryKey: r.pk === true });
   }
   return out;
 }

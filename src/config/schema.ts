@@ -160,7 +160,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
       zero_date: {
         type: oneOf("error", "null"),
         default: "error",
-        doc: "MySQL zero or invalid dates ('0000-00-00'): error (stop naming the row) or null (store NULL)",
+        doc: "MySQL zero or invalid dates ('0000-00-00'): error (stop naming the row) or null (store NULL; -infinity for the all-zero date in a primary-key column)",
       },
       untranslatable: {
         type: oneOf("record", "stop"),

@@ -18,6 +18,7 @@ import { createIndexSql, dropIndexSql, findIndex, planIndex } from "./ddl-index.
 import { indexRecordsFollow, moveTable, recordCheck, renameRecord } from "./ddl-objects.ts";
 import { alterPartitions } from "./ddl-partitions-native.ts";
 import { addForeignKey, dropPending, ibfkNumber, planForeignKey } from "./ddl-foreign.ts";
+import { alterOpsWithJson } from "./ddl-json.ts";
 import { fitName, indexName, literal, membersCheckName, mysqlIndexName, primaryKeyName, sameName, sequenceName } from "./ddl-names.ts";
 import { position, renameColumn, restateColumn } from "./ddl-modify.ts";
 import type { Translation } from "./ddl-state.ts";
@@ -67,7 +68,7 @@ export function alterTable(tx: Translation, ddl: AlterTable): void {
   }
   const before = tx.current(ref)!;
   alterPartitions(tx, ddl, before);
-  const ops = ddl.ops.map((op, i) => ({ op, i })).sort((a, b) => RANK[a.op.op] - RANK[b.op.op] || a.i - b.i);
+  const ops = alterOpsWithJson(tx, ddl.ops).map((op, i) => ({ op, i })).sort((a, b) => RANK[a.op.op] - RANK[b.op.op] || a.i - b.i);
   let current = ref;
   for (const { op } of ops) current = applyOp(tx, current, op);
 }

@@ -168,25 +168,48 @@ export function sameObject(a: Pick<SkippedObject, "kind" | "schema" | "table" | 
   return a.kind === b.kind && a.schema === b.schema && sameName(a.table, b.table) && sameName(a.name, b.name);
 }
 
+/**
+ * mysqldump and mariadb-dump create a stand-in for each view before any table, so that views
+ * on views can be created in any order: a view of the same columns, each a constant and no
+ * table read (`SELECT NULL AS a, NULL AS b`; MySQL's and older dumps write `1 AS a`). The
+ * real view comes after the tables: DROP VIEW IF EXISTS, then CREATE. The server logs the
+ * stand-in as CREATE ALGORITHM=… DEFINER=… VIEW `v` AS SELECT NULL AS `a`, … .
+ */
+const IDENT = "(?:`(?:[^`]|``)+`|[A-Za-z0-9_$]+)";
+const STAND_IN_COLUMN = `(?:NULL|1)\\s+AS\\s+${IDENT}`;
+const STAND_IN = new RegExp(`\\sVIEW\\s+${IDENT}(?:\\s*\\.\\s*${IDENT})?\\s+AS\\s+SELECT\\s+${STAND_IN_COLUMN}(?:\\s*,\\s*${STAND_IN_COLUMN})*\\s*(?:\\*/)?\\s*;?\\s*$`, "i");
+
+/** Its record says what it is, so that check explains it if the dump never replaced it, and its DROP knows it. */
+const STAND_IN_REASON =
+  "a view of constants that reads no table: the stand-in mysqldump and mariadb-dump create for a view until they create the view itself (still here: the dump stopped before that, or the source has such a view); views are not replicated";
+
 /** CREATE/ALTER/DROP of a view, trigger, routine or event (an "other" DDL with the names read). */
 export function codeObjectDdl(tx: Translation, ddl: OtherDdl, object: CodeObject): void {
   const spec = CODE[object.type];
   const verb = ddl.what.split(" ")[0];
   // Trigger names are unique per schema, whatever table they fire on.
-  const forget = (name: TableRef) => tx.forget({ kind: spec.kind, schema: tx.schemaName(name.database), name: name.table }, spec.kind === "trigger" ? undefined : "");
+  const key = (name: TableRef) => ({ kind: spec.kind, schema: tx.schemaName(name.database), name: name.table });
+  const forget = (name: TableRef) => tx.forget(key(name), spec.kind === "trigger" ? undefined : "");
   if (verb === "DROP") {
     for (const name of object.names) {
+      const standIn = tx.catalog.objects.some((o) => sameObject(o, { ...key(name), table: "" }) && o.reason === STAND_IN_REASON);
       const gone = forget(name);
-      tx.skip(`${ddl.what} ${name.database}.${name.table}`, gone ? "it was never created on the target; its record in gs_replicate.skipped_objects is removed" : "it does not exist on the target: nothing to drop");
+      const what = `${ddl.what} ${name.database}.${name.table}`;
+      // The dump replacing its stand-in: the view itself, recorded next, is the one to report.
+      if (standIn) tx.note(`${what}: the dump's stand-in view; its record in gs_replicate.skipped_objects is removed`);
+      else tx.skip(what, gone ? "it was never created on the target; its record in gs_replicate.skipped_objects is removed" : "it does not exist on the target: nothing to drop");
     }
     return;
   }
   const on = object.table && spec.kind === "trigger" ? (tx.current(object.table)?.name ?? object.table.table) : "";
+  const standIn = spec.kind === "view" && verb === "CREATE" && STAND_IN.test(ddl.statement);
   for (const name of object.names) {
     // CREATE OR REPLACE and ALTER replace the record; ALTER EVENT … RENAME TO moves it.
     forget(name);
     const to = verb === "ALTER" && object.renameTo ? object.renameTo : name;
-    tx.record(`${ddl.what} ${to.database}.${to.table}`, tx.schemaName(to.database), { kind: spec.kind, table: on, name: to.table, reason: spec.reason, cutover: spec.cutover });
+    const part = `${ddl.what} ${to.database}.${to.table}`;
+    const rec = { kind: spec.kind, table: on, name: to.table, reason: standIn ? STAND_IN_REASON : spec.reason, cutover: spec.cutover };
+    tx.record(part, tx.schemaName(to.database), rec, standIn ? "a dump's stand-in for the view (constant columns, no table read), recorded until the dump creates the view itself, which is reported then" : undefined);
   }
 }
 

@@ -81,16 +81,19 @@ export class Translation {
 
   /**
    * An object the target does not get (ddl-objects.ts): recorded in the working catalog's
-   * objects and reported, or, under [sink] untranslatable = "stop", refused.
+   * objects and reported, or, under [sink] untranslatable = "stop", refused. `note` replaces
+   * the report with an informational line, for a record that is not yet the object to act on
+   * (a dump's stand-in view, which the dump replaces).
    */
-  record(part: string, schema: string, rec: ObjectRecord): void {
+  record(part: string, schema: string, rec: ObjectRecord, note?: string): void {
     if (this.ctx.untranslatable === "stop") {
       this.refuse(part, `${rec.reason}; [sink] untranslatable = "stop" stops at each object the target does not get (with "record", the rest of the statement is applied and the object is listed by gs-replicate check, with what to do at cutover: ${rec.cutover})`);
     }
     const statement = this.ddl.statement.length > 500 ? `${this.ddl.statement.slice(0, 500)}…` : this.ddl.statement;
     const object: SkippedObject = { ...rec, schema, statement };
     this.catalog.objects = [...this.catalog.objects.filter((o) => !sameObject(o, object)), object];
-    this.skipped.push({ part, reason: rec.reason, object });
+    if (note === undefined) this.skipped.push({ part, reason: rec.reason, object });
+    else this.note(`${part}: ${note}`);
   }
 
   /** Removes the records matching `key` (any table when `table` is undefined); whether there was one. */

@@ -8,7 +8,7 @@
 // makes an openGauss partitioned table where that is exact (ddl-partitions-native.ts), else a
 // plain table, recorded (ddl-objects.ts): it holds the same rows.
 
-import type { CheckDef, ColumnDef, CreateTable, CreateTableLike, ForeignKeyDef, TableOptions, TableRef } from "../binlog/ddl-model.ts";
+import type { CreateTable, CreateTableLike, ForeignKeyDef, TableOptions, TableRef } from "../binlog/ddl-model.ts";
 import { type TargetColumn, type TargetIndex, type TargetTable } from "./ddl-catalog.ts";
 import { checkClause, columnSql, commentSql, nextval, type ColumnPlan, planColumn, sequenceFor } from "./ddl-column.ts";
 import { createIndexSql, planIndex } from "./ddl-index.ts";
@@ -16,6 +16,7 @@ import { copyTable, forgetTable, recordCheck, recordPartitioning } from "./ddl-o
 import { planForeignKey } from "./ddl-foreign.ts";
 import { parsePartitioning } from "./ddl-partitions.ts";
 import { nativePartitioning, partitionClause } from "./ddl-partitions-native.ts";
+import { asJson, mariadbJson } from "./ddl-json.ts";
 import { indexName, membersCheckName, mysqlIndexName, primaryKeyName, sameName } from "./ddl-names.ts";
 import type { Translation } from "./ddl-state.ts";
 import { quoteIdent } from "./identifiers.ts";
@@ -68,8 +69,8 @@ export function createTable(tx: Translation, ddl: CreateTable): void {
     forgetTable(tx, schema, existing.name);
   }
   const pkColumns = ddl.primaryKey?.parts.flatMap((p) => ("column" in p ? [p.column] : [])) ?? [];
-  const json = mariadbJson(tx, ddl);
-  const columns = ddl.columns.map((c) => (json.columns.has(c) ? { ...c, type: { name: "json", unsigned: false, zerofill: false } } : c));
+  const json = mariadbJson(tx, ddl.columns, ddl.checks);
+  const columns = ddl.columns.map((c) => (json.columns.has(c) ? asJson(c) : c));
   const plans = columns.map((c) => planColumn(tx, ref, c, { tableCharset: ddl.options.charset, inPrimaryKey: pkColumns.some((k) => sameName(k, c.name)) }));
   const sequences = new Map<ColumnPlan, string>();
   for (const p of plans) if (p.auto === "sequence") sequences.set(p, sequenceFor(tx, schema, ref.table, p.name));
@@ -126,27 +127,6 @@ export function createTable(tx: Translation, ddl: CreateTable): void {
     table.partitioning = native;
     tx.note(`${ref.table} is partitioned on the target as on the source (${native.method} on ${native.column}, ${native.partitions.length} partitions)`);
   } else if (ddl.partitioning) recordPartitioning(tx, table, ddl.partitioning);
-}
-
-/**
- * MariaDB's JSON is an alias for LONGTEXT with CHECK (json_valid(`c`)), and SHOW CREATE TABLE
- * (so mariadb-dump) writes it that way: such a column is the JSON column it was created as, and
- * its check is the type, not a constraint to record. Only that exact form: an unnamed check of
- * the LONGTEXT column itself; a check the application named, or MySQL's (which has a real JSON
- * type), stays a CHECK.
- */
-function mariadbJson(tx: Translation, ddl: CreateTable): { columns: Set<ColumnDef>; checks: Set<CheckDef> } {
-  const out = { columns: new Set<ColumnDef>(), checks: new Set<CheckDef>() };
-  if (tx.ctx.flavour !== "mariadb") return out;
-  for (const check of ddl.checks) {
-    const m = /^json_valid\(\s*`((?:[^`]|``)+)`\s*\)$/i.exec(check.expression.trim());
-    if (!m || check.name !== undefined || !check.enforced) continue;
-    const column = ddl.columns.find((c) => sameName(c.name, m[1]!.replace(/``/g, "`")));
-    if (column?.type.name !== "longtext" || column.generated) continue;
-    out.columns.add(column);
-    out.checks.add(check);
-  }
-  return out;
 }
 
 /** Table-level foreign keys, and inline `col … REFERENCES`, which only MariaDB enforces. */

@@ -208,7 +208,7 @@ export const TYPE_TABLE: readonly TypeRow[] = [
     opengauss: "jsonb",
     dolphin: "json",
     family: "json",
-    note: "the sink sends JSON text; jsonb rather than json (which keeps the text exactly) for equality and indexes, and it normalises like MySQL's own JSON; MariaDB's JSON is text, whose spacing, key order and duplicate keys are not kept; a string holding \\u0000 is refused; MariaDB's JSON as SHOW CREATE TABLE and mariadb-dump write it in a `CREATE TABLE` (``LONGTEXT … CHECK (json_valid(`c`))``, an unnamed check) is JSON too, its check not recorded",
+    note: "the sink sends JSON text; jsonb rather than json (which keeps the text exactly) for equality and indexes, and it normalises like MySQL's own JSON; MariaDB's JSON is text, whose spacing, key order and duplicate keys are not kept; a string holding \\u0000 is refused; MariaDB's JSON as SHOW CREATE TABLE and mariadb-dump write it (``LONGTEXT … CHECK (json_valid(`c`))``, an unnamed check of that column) in a `CREATE TABLE`, or in an `ALTER TABLE` that adds, modifies or changes the column, is JSON too, its check not recorded",
   },
   {
     mysql: "GEOMETRY, POINT, LINESTRING, POLYGON, MULTI…, GEOMETRYCOLLECTION",

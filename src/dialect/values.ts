@@ -13,7 +13,11 @@ export interface ValueContext {
   zeroDate: "error" | "null";
 }
 
-export function toParam(d: Descriptor, v: BinlogValue, ctx: ValueContext, where: () => string): Param {
+/**
+ * `inKey`: the column is part of the target table's primary key, which cannot hold NULL; there
+ * the all-zero date becomes -infinity (below).
+ */
+export function toParam(d: Descriptor, v: BinlogValue, ctx: ValueContext, where: () => string, inKey = false): Param {
   if (v === null) return null;
   switch (d.k) {
     case "int":
@@ -31,9 +35,9 @@ export function toParam(d: Descriptor, v: BinlogValue, ctx: ValueContext, where:
       return bitString(v as Uint8Array, d.bits ?? 1);
     case "date":
     case "datetime":
-      return validTemporal(v as string) ? (v as string) : zero(v as string, ctx, where);
+      return validTemporal(v as string) ? (v as string) : zero(v as string, ctx, where, inKey);
     case "timestamp":
-      return validTemporal(v as string) ? `${v as string}+00` : zero(v as string, ctx, where);
+      return validTemporal(v as string) ? `${v as string}+00` : zero(v as string, ctx, where, inKey);
     case "time":
       return v as string;
     case "string":
@@ -63,11 +67,32 @@ function validTemporal(v: string): boolean {
   return d <= new Date(Date.UTC(2000, m, 0)).getUTCDate() && !(m === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)));
 }
 
-function zero(v: string, ctx: ValueContext, where: () => string): Param {
-  if (ctx.zeroDate === "null") return null;
+/** MySQL's zero date: '0000-00-00', or a DATETIME/TIMESTAMP whose every part is zero. */
+export const ALL_ZERO_DATE = /^0000-00-00(?: 00:00:00(?:\.0+)?)?$/;
+
+/**
+ * What the target stores for the all-zero date in a primary-key column under zero_date = "null".
+ * Both targets take it for date, timestamp and timestamptz, and it sorts before every date, as
+ * MySQL's zero date does; check --data reads it back as the zero date (check/canonical.ts).
+ */
+export const KEY_ZERO_DATE = "-infinity";
+
+function zero(v: string, ctx: ValueContext, where: () => string, inKey: boolean): Param {
+  const allZero = ALL_ZERO_DATE.test(v);
+  if (inKey && !allZero) {
+    // No target value stands for it, and NULL cannot be in a key: nothing the sink or the
+    // operator sets on the target lets this row in, and the row is already in the log.
+    throw new ReplicateError(
+      "TARGET_DATA",
+      `MySQL invalid date '${v}' in primary-key column ${where()}: the target has no such date, and a primary key cannot hold NULL (under [sink] zero_date = "null" only the all-zero date has a key value, -infinity). The row is in the log, so the sink stops here on every restart: correct the key on the source (UPDATE the row to a valid date), then start a fresh migration (README "Faults": a new full copy taken after the correction, an empty checkpoint, a new log from the copy's position)`,
+      { where: where() },
+    );
+  }
+  if (ctx.zeroDate === "null") return inKey ? KEY_ZERO_DATE : null;
+  const stored = inKey ? "as -infinity, which sorts first like the zero date (this column is in the target's primary key)" : "as NULL (a target column made by hand must then allow NULL: ALTER TABLE … ALTER COLUMN … DROP NOT NULL; columns the sink creates do)";
   throw new ReplicateError(
     "TARGET_DATA",
-    `MySQL zero or invalid date '${v}' has no equivalent on the target (${where()}); the row is already in the log: set [sink] zero_date = "null" and restart the sink, which stores it as NULL (a target column made by hand must then allow NULL: ALTER TABLE … ALTER COLUMN … DROP NOT NULL; columns the sink creates do)`,
+    `MySQL zero or invalid date '${v}' has no equivalent on the target (${where()}); the row is already in the log: set [sink] zero_date = "null" and restart the sink, which stores it ${stored}`,
     { where: where() },
   );
 }

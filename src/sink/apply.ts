@@ -29,6 +29,8 @@ const MAX_ROWS = 500;
 
 export interface ApplyContext extends ValueContext {
   schemaMapping: Record<string, string>;
+  /** Per column of a table: whether it is in the target table's primary key (catalog.ts); none when absent. */
+  targetKey?: (table: TableDef) => readonly boolean[];
   /** Describes the transaction for messages: "GTID 0-1-42 (binlog.000003:1234)". */
   describe: string;
 }
@@ -185,11 +187,12 @@ function insertText(t: TableDef, st: Statements, rows: number): string {
 /** Converts the image's columns `cols` (all when undefined) onto the end of `out`. */
 function params(t: TableDef, img: readonly unknown[], ctx: ApplyContext, change: ChangeMessage, out: Param[], cols?: number[]): void {
   const where = (c: number) => `${t.database}.${t.table}.${t.names[c]} of row ${rowKey(change)}, ${ctx.describe}`;
+  const key = ctx.targetKey?.(t);
   if (cols) {
-    for (const c of cols) out.push(toParam(t.descriptors[c]!, img[c] as never, ctx, () => where(c)));
+    for (const c of cols) out.push(toParam(t.descriptors[c]!, img[c] as never, ctx, () => where(c), key?.[c] === true));
     return;
   }
-  for (let c = 0; c < t.names.length; c++) out.push(toParam(t.descriptors[c]!, img[c] as never, ctx, () => where(c)));
+  for (let c = 0; c < t.names.length; c++) out.push(toParam(t.descriptors[c]!, img[c] as never, ctx, () => where(c), key?.[c] === true));
 }
 
 function insert(rows: ChangeMessage[], ctx: ApplyContext): PlannedStatement {

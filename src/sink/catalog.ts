@@ -1,7 +1,9 @@
-// What the scheduler must know of the target's tables beyond primary keys: secondary unique
-// keys (two transactions inserting the same unique value conflict though their primary keys
-// differ) and foreign keys (a child row must not overtake its parent). Read from the target's
-// catalog at start and after every DDL; tables linked by foreign keys serialise as one group.
+// What the sink must know of the target's tables: for the scheduler, secondary unique keys (two
+// transactions inserting the same unique value conflict though their primary keys differ) and
+// foreign keys (a child row must not overtake its parent); for the values, the primary key's
+// columns, which cannot hold NULL (values.ts: MySQL's zero date is -infinity there). Read from
+// the target's catalog at start and after every DDL; tables linked by foreign keys serialise as
+// one group.
 // The catalog names tables and columns as the target does (identifiers.ts), the rows as the
 // source does. The queries avoid unnest(…) WITH ORDINALITY and cardinality(), which openGauss lacks
 // (array_length(a, 1) is NULL for an empty array on both).
@@ -11,24 +13,34 @@ import type { TableDef } from "../events/decode.ts";
 import { fitName, targetSchema } from "../dialect/identifiers.ts";
 import type { KeyPolicy } from "./writeset.ts";
 
-export async function readKeyPolicy(sql: postgres.Sql, mapping: Record<string, string>, databases: string[]): Promise<KeyPolicy> {
+export interface TargetKeys {
+  /** Per column of `table` (in its order): whether it is in the target table's primary key. */
+  targetKey(table: TableDef): readonly boolean[];
+}
+
+export async function readKeyPolicy(sql: postgres.Sql, mapping: Record<string, string>, databases: string[]): Promise<KeyPolicy & TargetKeys> {
   const schemas = databases.map((d) => targetSchema(d, mapping));
   const uniques = new Map<string, Map<string, string[]>>();
+  const primary = new Map<string, Set<string>>();
   // attnum > 0: openGauss keeps the partition (tableoid, -7) as a hidden column of a global index.
   const rows = await sql.unsafe(
-    `SELECT n.nspname AS s, c.relname AS t, i.relname AS ix, a.attname AS col, k.i AS ord
+    `SELECT n.nspname AS s, c.relname AS t, i.relname AS ix, a.attname AS col, k.i AS ord, x.indisprimary AS pk
        FROM pg_index x
        JOIN pg_class c ON c.oid = x.indrelid
        JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_class i ON i.oid = x.indexrelid
        JOIN generate_series(0, 63) AS k(i) ON k.i < x.indnatts
        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = x.indkey[k.i] AND a.attnum > 0
-      WHERE x.indisunique AND NOT x.indisprimary AND (coalesce(array_length($1::text[], 1), 0) = 0 OR n.nspname = ANY($1::text[]))
+      WHERE x.indisunique AND (coalesce(array_length($1::text[], 1), 0) = 0 OR n.nspname = ANY($1::text[]))
       ORDER BY 1, 2, 3, 5`,
     [schemas],
   );
   for (const r of rows) {
     const key = `${r.s}.${r.t}`;
+    if (r.pk === true) {
+      primary.set(key, (primary.get(key) ?? new Set<string>()).add(r.col as string));
+      continue;
+    }
     const perTable = uniques.get(key) ?? new Map<string, string[]>();
     const cols = perTable.get(r.ix as string) ?? [];
     cols.push(r.col as string);
@@ -70,7 +82,18 @@ export async function readKeyPolicy(sql: postgres.Sql, mapping: Record<string, s
     linked.add(`${r.ps}.${r.pt}`);
   }
   const name = (t: TableDef) => `${targetSchema(t.database, mapping)}.${fitName(t.table)}`;
+  // Asked for every row image: computed once per table version.
+  const keyColumns = new WeakMap<TableDef, readonly boolean[]>();
   return {
+    targetKey: (t) => {
+      let k = keyColumns.get(t);
+      if (!k) {
+        const cols = primary.get(name(t));
+        k = t.names.map((c) => cols?.has(fitName(c)) === true);
+        keyColumns.set(t, k);
+      }
+      return k;
+    },
     uniqueKeys: (t) => sourceColumns(t, uniques.get(name(t))),
     fkGroup: (t) => (linked.has(name(t)) ? `fk:${find(name(t))}` : serial.has(name(t)) ? `expr:${name(t)}` : null),
   };

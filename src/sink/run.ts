@@ -102,13 +102,15 @@ export async function runSink(run: SinkRun): Promise<void> {
         },
         run.signal,
       );
-    let writeset = new WritesetBuilder(await keyPolicy());
+    const policy = await keyPolicy();
+    let writeset = new WritesetBuilder(policy);
     const onWait = (key: string) => (what: string | undefined) => (what === undefined ? board.clear(key) : board.set(key, what));
     progress.extra = () => {
       const s = scheduler.stats();
       return `${s.waiting + s.ready} queued, ${s.running}/${workers} workers busy`;
     };
-    const ctx = { schemaMapping: target.schema_mapping, zeroDate: cfg.sink.zero_date };
+    // Replaced after each DDL, with the target's primary keys as that DDL left them.
+    let unitCtx = { schemaMapping: target.schema_mapping, zeroDate: cfg.sink.zero_date, targetKey: policy.targetKey };
     let failure: unknown;
     const running = new Set<Promise<void>>();
     let seq = 0;
@@ -120,6 +122,7 @@ export async function runSink(run: SinkRun): Promise<void> {
     /** Submits one unit (consecutive transactions applied as one target transaction). */
     const submit = async (txs: SinkTx[], kind: "apply" | "skip" | "ddl" | "skipDdl") => {
       const mySeq = seq++;
+      const ctx = unitCtx;
       const last = txs.at(-1)!;
       low.add(mySeq, last.next, last.end.file, last.end.pos);
       await scheduler.room();
@@ -199,9 +202,13 @@ export async function runSink(run: SinkRun): Promise<void> {
           if (skipThis) skipDdlSeen = true;
           const { done } = await submit([tx], skip ? "skip" : skipThis ? "skipDdl" : "ddl");
           if (ddl && !skip) {
-            // Later transactions' writesets must see the keys this DDL created or dropped.
+            // Later transactions' writesets and values must see the keys this DDL created or dropped.
             await done;
-            if (failure === undefined) writeset = new WritesetBuilder(await keyPolicy());
+            if (failure === undefined) {
+              const next = await keyPolicy();
+              writeset = new WritesetBuilder(next);
+              unitCtx = { ...unitCtx, targetKey: next.targetKey };
+            }
           }
         } else {
           const first = group[0];
@@ -216,7 +223,7 @@ export async function runSink(run: SinkRun): Promise<void> {
         low.add(mySeq, null, null, null);
         await scheduler.room();
         await scheduler.submit({ seq: mySeq, clock: null, keys: [], barrier: true });
-        large = await LargeTx.open(pool, mySeq, a.offset, a.begin, state.applied.has(a.offset), { ...ctx, describe: describeBegin(a.begin) });
+        large = await LargeTx.open(pool, mySeq, a.offset, a.begin, state.applied.has(a.offset), { ...unitCtx, describe: describeBegin(a.begin) });
         await large.apply(a.items);
       } else if (a.kind === "largeChunk") {
         await large?.apply(a.items);

@@ -58,6 +58,7 @@ describe.each(TARGETS)("an application's schema dump loaded while source and sin
       await c.query(`INSERT INTO orders (account_id, placed, total) VALUES (2, '2025-02-02 02:02:02', 12.00)`);
       await c.query(`UPDATE products SET stock = stock - 1 WHERE id IN (1, 2)`);
       await c.query(`DELETE FROM comments WHERE id = 5`);
+      await c.query(`UPDATE store_days SET visitors = visitors + 1 WHERE day = 0; DELETE FROM store_days WHERE store_id = 2 AND day = 0`);
       await c.query(`INSERT INTO event_log (id, message) VALUES (3000, 'after the load'); INSERT INTO sessions (id, account_id) VALUES (6, 1)`);
       await c.query(`CALL restock(3, 5)`);
       await c.query(`CREATE TABLE zz_done (id INT PRIMARY KEY); INSERT INTO zz_done VALUES (1)`);
@@ -67,9 +68,9 @@ describe.each(TARGETS)("an application's schema dump loaded while source and sin
       const si = await sink.stop();
       expect({ code: so.code, errors: errors(so.stderr) }).toEqual({ code: 0, errors: [] });
       expect({ code: si.code, errors: errors(si.stderr) }).toEqual({ code: 0, errors: [] });
-      // The log names each of them too (a view twice: the dump creates a stand-in view first).
-      const logged = new Set([...si.stderr.matchAll(/recorded, not applied: \w+ (\S+?)(?: (\S+))? \(/g)].map((m) => (m[2] === undefined ? m[1]! : `${m[1]}.${m[2]}`)));
-      expect([...logged].sort()).toEqual(schema.skipped.map((o) => `${name}.${o.object}`).sort());
+      // The log names each of them too, once (a view's stand-in, which the dump creates first, is not reported).
+      const logged = [...si.stderr.matchAll(/recorded, not applied: \w+ (\S+?)(?: (\S+))? \(/g)].map((m) => (m[2] === undefined ? m[1]! : `${m[1]}.${m[2]}`));
+      expect(logged.sort()).toEqual(schema.skipped.map((o) => `${name}.${o.object}`).sort());
 
       const tables = await target.unsafe(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`, [name]);
       expect(tables.map((r) => r.t as string).sort()).toEqual([...schema.tables, "zz_done"].sort());

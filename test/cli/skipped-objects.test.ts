@@ -11,6 +11,7 @@ import { runCli } from "../support/cli.ts";
 import { journalTransport, pipelineConfig } from "../support/pipeline.ts";
 import { getMariadb, getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 import { writeFileSync, readFileSync } from "node:fs";
+import { dumpOf, mariadbClient } from "../support/mariadb-tools.ts";
 
 interface Check {
   id: string;
@@ -89,6 +90,68 @@ describe.each(TARGETS)("objects the target does not get (%s)", (dialect) => {
     expect((await recorded()).map((r) => r.k)).toEqual(["index place sp", "procedure  touch"]);
     expect([...(await sql.unsafe(`SELECT count(*)::int AS n FROM "${name}".audit`))][0]!.n).toBe(2);
     await sql.end();
+  }, 180_000);
+
+  test("a dump's stand-in views (created, dropped, then created for real) are logged once each, as check lists them", async () => {
+    const db = await getMariadb();
+    const target = await getTarget(dialect);
+    const name = uniqueName("standin");
+    const stage = `${name}_stage`;
+    await target.createDatabase(name);
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${stage}; USE ${stage}; CREATE TABLE t (id INT PRIMARY KEY, note VARCHAR(20)); INSERT INTO t VALUES (1, 'one')`);
+    // A view on a view: the dump needs the stand-in of the first to create the second.
+    await c.query(`CREATE VIEW notes AS SELECT id, note FROM t; CREATE VIEW notes_upper AS SELECT id, UPPER(note) AS n FROM notes`);
+    const dump = await dumpOf(db, stage);
+    await c.query(`DROP DATABASE ${stage}`);
+    const from = await currentPosition();
+    await c.query(`CREATE DATABASE ${name}`);
+    await c.end();
+    await mariadbClient(db, [name], dump);
+    const cfg = await pipelineConfig(db, target, name, name, from, journalTransport().toml);
+    expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+    const run = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+    expect(run.stderr).not.toContain("ERROR");
+    expect(run.code).toBe(0);
+    // The dump wrote a stand-in for each view (columns of NULLs), dropped it and created the view.
+    expect(dump).toMatch(/CREATE VIEW `notes` AS SELECT\s+NULL AS `id`/);
+    const logged = [...run.stderr.matchAll(/recorded, not applied: view (\S+) /g)].map((m) => m[1]!);
+    expect(logged.sort()).toEqual([`${name}.notes`, `${name}.notes_upper`]);
+    expect(run.stderr).toContain(`CREATE VIEW ${name}.notes: a dump's stand-in for the view`);
+    const check = JSON.parse((await runCli(["check", "--config", cfg, "--json"])).stdout) as { checks: Check[] };
+    const listed = check.checks.filter((x) => x.id === "target.skipped_objects").slice(1);
+    expect(listed.map((x) => x.object).sort()).toEqual([`${name}.notes`, `${name}.notes_upper`]);
+    expect(listed.map((x) => x.found).join(" ")).not.toContain("stand-in");
+  }, 180_000);
+
+  test("MariaDB's JSON written as LONGTEXT … CHECK (json_valid(…)) by ALTER TABLE ADD, MODIFY and CHANGE is jsonb on the target, no CHECK recorded; check --data passes", async () => {
+    const db = await getMariadb();
+    const target = await getTarget(dialect);
+    const name = uniqueName("jsonalter");
+    await target.createDatabase(name);
+    const from = await currentPosition();
+    const c = await db.connect();
+    await c.query(`CREATE DATABASE ${name}; USE ${name}; CREATE TABLE d (id INT PRIMARY KEY, a LONGTEXT, b LONGTEXT); INSERT INTO d VALUES (1, '{"x": 1}', '[1, 2.50]')`);
+    // As SHOW CREATE TABLE writes a JSON column, and as written by hand.
+    await c.query("ALTER TABLE d ADD COLUMN attrs longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(`attrs`))");
+    await c.query(`ALTER TABLE d MODIFY a LONGTEXT CHECK (json_valid(a)), CHANGE b doc LONGTEXT NOT NULL CHECK (json_valid(doc))`);
+    await c.query(`INSERT INTO d VALUES (2, '{"y": [true, null]}', '{"z": "s"}', '{"k": 1.50, "a": {"b": []}}'); UPDATE d SET attrs = '{"n": -0.0000123}' WHERE id = 1`);
+    await c.end();
+    const cfg = await pipelineConfig(db, target, name, name, from, journalTransport().toml);
+    expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+    const run = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+    expect(run.stderr).not.toContain("ERROR");
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toContain("recorded, not applied");
+    const sql = target.sql(name);
+    const types = await sql.unsafe(`SELECT column_name || ' ' || data_type AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'd' ORDER BY ordinal_position`, [name]);
+    const recorded = await sql.unsafe(`SELECT count(*)::int AS n FROM gs_replicate.skipped_objects WHERE schema_name = $1`, [name]);
+    await sql.end();
+    expect(types.map((r) => r.c as string)).toEqual(["id integer", "a jsonb", "doc jsonb", "attrs jsonb"]);
+    expect(recorded[0]!.n).toBe(0);
+    const check = await runCli(["check", "--config", cfg, "--data"]);
+    expect(check.stdout).toContain(`equal   ${name}.d: 2 rows`);
+    expect(check.code).toBe(0);
   }, 180_000);
 
   test("partitioned tables replicate as openGauss partitioned tables where exact, else as plain tables (recorded); TRUNCATE/DROP PARTITION, which MariaDB logs without their rows, delete the same rows, or stop when the partition's rows are not known", async () => {

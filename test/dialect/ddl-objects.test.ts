@@ -95,6 +95,35 @@ describe("MariaDB's JSON as SHOW CREATE TABLE and mariadb-dump write it", () => 
     expect(keys(mysql.catalog.objects)).toEqual(["check shop.d.d_chk_1"]);
     expect(mysql.statements[0]).toContain('"a" text');
   });
+
+  test("ALTER TABLE ADD, MODIFY and CHANGE to that form make the column jsonb as JSON does, with nothing recorded", () => {
+    const base = "CREATE TABLE d (id INT PRIMARY KEY, a LONGTEXT, b LONGTEXT)";
+    const same = (alias: string, json: string) => {
+      const t = chain([base, alias]);
+      expect({ alias, statements: t.statements }).toEqual({ alias, statements: chain([base, json]).statements });
+      expect({ alias, recorded: keys(t.catalog.objects) }).toEqual({ alias, recorded: [] });
+      return t;
+    };
+    const added = same("ALTER TABLE d ADD COLUMN attrs longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(`attrs`))", "ALTER TABLE d ADD COLUMN attrs JSON");
+    expect(added.statements.join("; ")).toContain('"attrs" jsonb');
+    same("ALTER TABLE d ADD extra LONGTEXT CHECK (json_valid(extra)) AFTER id", "ALTER TABLE d ADD extra JSON AFTER id");
+    const modified = same("ALTER TABLE d MODIFY a LONGTEXT CHECK (json_valid(`a`))", "ALTER TABLE d MODIFY a JSON");
+    expect(modified.statements.join("; ")).toContain("jsonb");
+    same("ALTER TABLE d CHANGE b doc LONGTEXT NOT NULL CHECK (json_valid(`doc`))", "ALTER TABLE d CHANGE b doc JSON NOT NULL");
+  });
+
+  test("in ALTER TABLE too, a json_valid CHECK that is not the alias stays a recorded CHECK", () => {
+    const base = "CREATE TABLE d (id INT PRIMARY KEY, a LONGTEXT)";
+    const text = chain([base, "ALTER TABLE d ADD COLUMN t TEXT CHECK (json_valid(`t`))"]);
+    expect(text.statements.join("; ")).toContain('"t" text');
+    expect(keys(text.catalog.objects)).toHaveLength(1);
+    // The column is not restated here: its type stays, and the check is the application's.
+    expect(keys(chain([base, "ALTER TABLE d ADD CHECK (json_valid(`a`))"]).catalog.objects)).toHaveLength(1);
+    expect(keys(chain([base, "ALTER TABLE d ADD COLUMN n LONGTEXT, ADD CONSTRAINT n_json CHECK (json_valid(`n`))"]).catalog.objects)).toEqual(["check shop.d.n_json"]);
+    const mysql = chain([base, "ALTER TABLE d ADD COLUMN m LONGTEXT CHECK (json_valid(`m`))"], { flavour: "mysql" });
+    expect(mysql.statements.join("; ")).toContain('"m" text');
+    expect(keys(mysql.catalog.objects)).toHaveLength(1);
+  });
 });
 
 describe("views, triggers, routines, events", () => {
@@ -122,6 +151,32 @@ describe("views, triggers, routines, events", () => {
     const replaced = chain([...base, "CREATE OR REPLACE VIEW v AS SELECT 2"]).catalog.objects;
     expect(replaced.filter((o) => o.name === "v").map((o) => o.statement)).toEqual(["CREATE OR REPLACE VIEW v AS SELECT 2"]);
     expect(keys(chain([...base, "ALTER EVENT e RENAME TO e2"]).catalog.objects)).toEqual(["event shop.e2", "view shop.v"]);
+  });
+});
+
+describe("a dump's stand-in view", () => {
+  // As the server logs mariadb-dump's stand-in (NULL AS …) and MySQL's (1 AS …).
+  const standIn = "CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`%` SQL SECURITY DEFINER VIEW `v` AS SELECT\n NULL AS `id`,\n NULL AS `name`";
+  const real = "CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`%` SQL SECURITY DEFINER VIEW `v` AS select `t`.`id` AS `id`,`t`.`name` AS `name` from `t`";
+
+  test("is recorded without being reported; its DROP and the view itself: one report, one record", () => {
+    const first = chain(["CREATE TABLE t (id INT PRIMARY KEY, name TEXT)", standIn]);
+    expect(first.skipped).toEqual([]);
+    expect(first.notes.join("\n")).toContain("CREATE VIEW shop.v: a dump's stand-in for the view");
+    expect(keys(first.catalog.objects)).toEqual(["view shop.v"]);
+    const dropped = chain(["CREATE TABLE t (id INT PRIMARY KEY, name TEXT)", standIn, "DROP VIEW IF EXISTS `v`"]);
+    expect(dropped.skipped).toEqual([]);
+    expect(dropped.notes.join("\n")).toContain("stand-in view; its record in gs_replicate.skipped_objects is removed");
+    const last = chain(["CREATE TABLE t (id INT PRIMARY KEY, name TEXT)", standIn, "DROP VIEW IF EXISTS `v`", real]);
+    expect(last.skipped.map((x) => x.object?.name)).toEqual(["v"]);
+    expect(last.catalog.objects.map((o) => o.reason)).toEqual([chain([real]).catalog.objects[0]!.reason]);
+    expect(chain(["CREATE VIEW v AS SELECT 1 AS `a`,1 AS `b`"]).skipped).toEqual([]);
+  });
+
+  test("a view that reads a table, or computes, is reported as any view", () => {
+    for (const v of ["CREATE VIEW v AS SELECT NULL AS a FROM t", "CREATE VIEW v AS SELECT 2 AS a", "CREATE VIEW v AS SELECT NULL AS a UNION SELECT 1"]) {
+      expect({ v, reported: chain([v]).skipped.length }).toEqual({ v, reported: 1 });
+    }
   });
 });
 

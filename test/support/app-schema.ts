@@ -150,6 +150,13 @@ function core(out: AppSchema, dialect: "opengauss" | "postgresql"): void {
     `SPATIAL INDEX ${spatial} (location)`,
   ], "", [1, 2, 3].map((i) => `(${i}, 'Store ${i}', ST_GeomFromText('POINT(${i}.5 ${50 + i})'), ${i === 2 ? ZERO_D : `'2020-0${i}-01'`})`));
   out.skipped.push({ kind: "index", object: `stores.${spatial}` });
+  // MySQL's zero date in a primary key (the target stores it as -infinity there).
+  table(out, "store_days", [
+    "store_id INT UNSIGNED NOT NULL",
+    `day DATE NOT NULL DEFAULT ${ZERO_D}`,
+    "visitors INT NOT NULL DEFAULT 0",
+    "PRIMARY KEY (store_id, day)",
+  ], "", [`(1, ${ZERO_D}, 5)`, "(1, '2024-01-02', 7)", `(2, ${ZERO_D}, 3)`]);
   partitioned(out, dialect);
   table(out, LONG_TABLE, [
     "id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY",
