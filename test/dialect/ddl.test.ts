@@ -474,7 +474,7 @@ const SCENARIO = [
   "ALTER TABLE parent_old MODIFY w SMALLINT NOT NULL, MODIFY st ENUM('x','y','q') NOT NULL DEFAULT 'q', ALTER COLUMN z SET DEFAULT 'y'",
   "SESSION SET sql_mode = DEFAULT",
   "ALTER TABLE types MODIFY e ENUM('red','green','blue','cyan') NOT NULL DEFAULT 'cyan', MODIFY de DECIMAL(14,4) UNSIGNED, MODIFY c VARCHAR(8) NULL",
-  "CREATE VIEW v AS SELECT 1 AS one",
+  "CREATE VIEW v AS SELECT 2 AS two",
   "CREATE DATABASE {db2}",
   "CREATE TABLE mover (a INT PRIMARY KEY, b INT, KEY kb (b))",
   "RENAME TABLE mover TO {db2}.moved",
