@@ -37,6 +37,7 @@ export type ErrorCode =
   | "JOURNAL_IO"
   // sink and target
   | "TARGET_CONNECTION"
+  | "TARGET_UNRESPONSIVE"
   | "TARGET_AUTH"
   | "TARGET_DATA"
   | "TARGET_DDL_INCOMPATIBLE"

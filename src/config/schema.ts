@@ -157,6 +157,11 @@ export const SCHEMA: Record<string, SectionSpec> = {
         doc: "while earlier work is being applied, up to this many consecutive source transactions are applied as one target transaction (1: never group)",
       },
       on_error: { type: oneOf("stop"), default: "stop", doc: "what a data error does: stop (exit 1, nothing partial applied)" },
+      unresponsive_seconds: {
+        type: int(10, 86400),
+        default: 120,
+        doc: "how long the sink waits on a target that stops answering without closing its connections (a network partition) and does not answer a new connection either; then TARGET_UNRESPONSIVE, exit 1 (a target that answers a new connection is busy, and is waited for)",
+      },
       zero_date: {
         type: oneOf("error", "null"),
         default: "error",

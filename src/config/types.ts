@@ -62,6 +62,7 @@ export interface SinkConfig {
   preserve_commit_order: boolean;
   group_transactions: number;
   on_error: "stop";
+  unresponsive_seconds: number;
   zero_date: "error" | "null";
   untranslatable: "record" | "stop";
 }

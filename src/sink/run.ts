@@ -33,12 +33,13 @@ import { readKeyPolicy } from "./catalog.ts";
 import { LowWater } from "./low-water.ts";
 import { WorkerPool, applyTransactions } from "./worker.ts";
 import { WaitBoard, openLogWaiting, readRetrying, retryTarget } from "./retry.ts";
-import { describeError, isRetriable } from "../errors.ts";
+import { describeError, isRetriable, type ReplicateError } from "../errors.ts";
 import { ReadPosition } from "./caught-up.ts";
 import { checkLogEnd, startOnTarget } from "./start.ts";
 import { describeLog } from "../transport/open.ts";
 import type { LogReader } from "../transport/types.ts";
 import { LargeTx } from "./large.ts";
+import { TargetWatch } from "./liveness.ts";
 
 export interface SinkRun {
   config: Config;
@@ -69,6 +70,8 @@ export async function runSink(run: SinkRun): Promise<void> {
   // (a partition: connections open, no reply) would hold them for ever, so then every
   // connection is closed: the server rolls those units back and the next run applies them.
   let cutOff: ReturnType<typeof setTimeout> | undefined;
+  let watch: TargetWatch | undefined;
+  let unresponsive: ReplicateError | undefined;
   const onStop = () => {
     cutOff = setTimeout(() => {
       log.warn(`the target has not finished the transactions in flight within ${TARGET_STOP_GRACE_MS} ms of the stop: closing its connections (nothing of those is committed; the next run applies them)`);
@@ -115,6 +118,22 @@ export async function runSink(run: SinkRun): Promise<void> {
     const running = new Set<Promise<void>>();
     let seq = 0;
     let large: LargeTx | undefined;
+    let largeCounted = 0;
+    // A target silent past [sink] unresponsive_seconds (liveness.ts) ends the waits of the units
+    // in flight as a stop would, and is the run's failure.
+    const dead = new AbortController();
+    const signal = AbortSignal.any([run.signal, dead.signal]);
+    watch = new TargetWatch(target, {
+      boundMs: cfg.sink.unresponsive_seconds * 1000,
+      board,
+      busy: () => scheduler.stats().running > 0 || large !== undefined,
+      onDead: (err) => {
+        unresponsive = err;
+        failure ??= err;
+        dead.abort();
+        void sql.end({ timeout: 0 });
+      },
+    });
     const group: SinkTx[] = [];
     let groupItems = 0;
     let skipDdlSeen = false;
@@ -137,10 +156,10 @@ export async function runSink(run: SinkRun): Promise<void> {
       const start = scheduler.submit({ seq: mySeq, clock: unitClock(txs), keys, barrier });
       const p = (async () => {
         await start;
-        if (kind === "ddl") await applyDdl(pool, txs[0]!, { dialect: target.dialect, ctx, untranslatable: cfg.sink.untranslatable, describe: describeTx(txs[0]!), onWait: onWait(`unit ${mySeq}`), signal: run.signal });
+        if (kind === "ddl") await applyDdl(pool, txs[0]!, { dialect: target.dialect, ctx, untranslatable: cfg.sink.untranslatable, describe: describeTx(txs[0]!), onWait: onWait(`unit ${mySeq}`), signal });
         if (kind === "skipDdl") {
           log.warn(`${describeTx(txs[0]!)}: recorded as applied without running its DDL (--skip-ddl)`);
-          await applyTransactions(pool, [{ ...txs[0]!, items: [] }], { describe: describeTx, ctx, onWait: onWait(`unit ${mySeq}`), signal: run.signal });
+          await applyTransactions(pool, [{ ...txs[0]!, items: [] }], { describe: describeTx, ctx, onWait: onWait(`unit ${mySeq}`), signal });
         }
         if (kind === "apply") {
           await applyTransactions(pool, txs, {
@@ -148,9 +167,10 @@ export async function runSink(run: SinkRun): Promise<void> {
             ctx,
             commitTurn: cfg.sink.preserve_commit_order ? () => scheduler.waitCommitTurn(mySeq) : undefined,
             onWait: onWait(`unit ${mySeq}`),
-            signal: run.signal,
+            signal,
           });
         }
+        watch?.done();
         scheduler.committed(mySeq);
         low.committed(mySeq);
         progress.transactions += txs.length;
@@ -225,17 +245,25 @@ export async function runSink(run: SinkRun): Promise<void> {
         await scheduler.submit({ seq: mySeq, clock: null, keys: [], barrier: true });
         large = await LargeTx.open(pool, mySeq, a.offset, a.begin, state.applied.has(a.offset), { ...unitCtx, describe: describeBegin(a.begin) });
         await large.apply(a.items);
+        // A streamed transaction's events count as they are applied: the progress line moves
+        // during the minutes a million-row transaction takes.
+        progress.events += a.items.length;
+        largeCounted = a.items.length;
       } else if (a.kind === "largeChunk") {
         await large?.apply(a.items);
+        watch.done();
+        progress.events += a.items.length;
+        largeCounted += a.items.length;
       } else if (a.kind === "largeEnd" && large) {
         const l = large;
         large = undefined;
         low.ended(l.seq, a.next, a.end.file, a.end.pos);
         await l.commit(a.end);
+        watch.done();
         scheduler.committed(l.seq);
         low.committed(l.seq);
         progress.transactions++;
-        progress.events += a.count;
+        progress.events += Math.max(0, a.count - largeCounted);
         progress.position(a.end.gtid ?? `${a.end.file}:${a.end.pos}`, a.end.tsMs);
       } else if (a.kind === "largeAbort" && large) {
         await large.rollback();
@@ -260,15 +288,18 @@ export async function runSink(run: SinkRun): Promise<void> {
     }
     if (failure !== undefined && !stoppedWaiting(run, failure)) {
       progress.report("stopped by an error");
-      throw failure;
+      throw unresponsive ?? failure;
     }
     progress.report(run.signal.aborted ? "stopped on signal" : "caught up");
   } catch (err) {
+    // Whatever a silent target made fail, the silence is the cause to report.
+    if (unresponsive) throw unresponsive;
     if (!stoppedWaiting(run, err)) throw err;
     progress.report("stopped on signal");
   } finally {
     run.signal.removeEventListener("abort", onStop);
     clearTimeout(cutOff);
+    watch?.stop();
     clearInterval(reporter);
     await reader?.close();
     lock?.release();
