@@ -23,6 +23,7 @@ import { toParam, type Param, type ValueContext } from "../dialect/values.ts";
 import type { TxItem } from "./assembler.ts";
 import { EXPECT_ONE_ROW, holdRefusal, ROW_MISMATCH_PREFIX } from "./checkpoint.ts";
 import { connectionLost } from "../dialect/errors.ts";
+import { chunksOf, hugeParam, hugeRaw } from "./chunks.ts";
 
 const MAX_PARAMS = 30_000;
 const MAX_ROWS = 500;
@@ -44,6 +45,8 @@ export interface PlannedStatement {
   text: string;
   params: Param[];
   change?: ChangeMessage;
+  /** Carries a chunk of a huge value (chunks.ts): sent once everything before it is answered. */
+  heavy?: boolean;
 }
 
 /**
@@ -58,12 +61,17 @@ export function planStatements(items: TxItem[], ctx: ApplyContext): PlannedState
     if (item.kind === "ddl") {
       throw new ReplicateError("INTERNAL", "DDL inside a change batch", { where: ctx.describe });
     }
+    if (item.op !== "d" && item.after!.some(hugeRaw)) {
+      out.push(...chunked(item.op === "c" ? insert([item], ctx) : update(item, ctx), item, ctx));
+      i++;
+      continue;
+    }
     if (item.op === "c") {
       let j = i + 1;
       const limit = Math.min(MAX_ROWS, Math.max(1, Math.floor(MAX_PARAMS / item.table.names.length)));
       while (j < items.length && j - i < limit) {
         const next = items[j]!;
-        if (next.kind !== "change" || next.op !== "c" || next.table !== item.table) break;
+        if (next.kind !== "change" || next.op !== "c" || next.table !== item.table || next.after!.some(hugeRaw)) break;
         j++;
       }
       out.push(insert(items.slice(i, j) as ChangeMessage[], ctx));
@@ -84,10 +92,21 @@ export function planStatements(items: TxItem[], ctx: ApplyContext): PlannedState
  * fail, in pipeline order (those after it fail only because the transaction is aborted).
  */
 export async function applyChanges(tx: Runner, items: TxItem[], ctx: ApplyContext, lead: Pending[] = [], tail?: () => Pending): Promise<postgres.RowList<postgres.Row[]> | undefined> {
-  const pending: Pending[] = [...lead];
+  const pending: Array<PromiseLike<unknown>> = [...lead];
   const changeAt = new Map<number, ChangeMessage>();
   for (const st of planStatements(items, ctx)) {
     if (st.change) changeAt.set(pending.length, st.change);
+    if (st.heavy) {
+      // One chunk on the wire at a time, and its query (which keeps its serialized
+      // parameters) not kept: only its outcome (chunks.ts).
+      await Promise.allSettled(pending);
+      const outcome = await tx.unsafe(st.text, st.params as never[], { prepare: true }).then(
+        (value) => ({ ok: true as const, value }),
+        (err: unknown) => ({ ok: false as const, err }),
+      );
+      pending.push(outcome.ok ? Promise.resolve(outcome.value) : rejected(outcome.err));
+      continue;
+    }
     pending.push(tx.unsafe(st.text, st.params as never[], { prepare: true }));
   }
   if (tail) pending.push(tail());
@@ -110,6 +129,40 @@ export async function applyChanges(tx: Runner, items: TxItem[], ctx: ApplyContex
   return last?.status === "fulfilled" ? (last.value as postgres.RowList<postgres.Row[]>) : undefined;
 }
 
+/** A rejected promise whose rejection is handled later (by applyChanges' allSettled). */
+function rejected(err: unknown): Promise<never> {
+  const p = Promise.reject(err);
+  p.catch(() => {});
+  return p;
+}
+
+/**
+ * A row whose huge text or byte values go in chunks (chunks.ts): `base` (its INSERT or UPDATE)
+ * carries the first chunk of each, then one append per further chunk, by the row's key after
+ * the change. A table without a key cannot name the row again: its values go whole.
+ */
+function chunked(base: PlannedStatement, ch: ChangeMessage, ctx: ApplyContext): PlannedStatement[] {
+  const t = ch.table;
+  const st = statementsFor(t, ctx.schemaMapping);
+  if (st.keys.length === 0) return [base];
+  const keyArgs: Param[] = [];
+  params(t, ch.after!, ctx, ch, keyArgs, st.keys);
+  const appends: PlannedStatement[] = [];
+  for (let c = 0; c < t.names.length; c++) {
+    const d = t.descriptors[c]!;
+    const p = base.params[c];
+    // jsonb has no append; text and bytea do.
+    if (p === undefined || !hugeParam(p) || d.m === "json" || (d.k !== "string" && d.k !== "bytes")) continue;
+    const [first, ...rest] = chunksOf(p);
+    base.params[c] = first!;
+    const col = targetIdent(t.names[c]!);
+    const text = expectOne(`UPDATE ${st.target} SET ${col} = ${col} || $1::${d.k === "bytes" ? "bytea" : "text"} WHERE ${st.keyCondition(1)}`);
+    for (const chunk of rest) appends.push({ text, params: [chunk, ...keyArgs], change: ch, heavy: true });
+  }
+  if (appends.length > 0) base.heavy = true;
+  return [base, ...appends];
+}
+
 /** The row count in expect_one_row's error, or undefined for any other error. */
 function rowMismatch(err: unknown): number | undefined {
   const e = err as { code?: unknown; message?: unknown };
@@ -121,6 +174,8 @@ function rowMismatch(err: unknown): number | undefined {
 interface Statements {
   target: string;
   keys: number[];
+  /** The key columns equal to $offset+1 …. */
+  keyCondition: (offset: number) => string;
   inserts: Map<number, string>;
   update: string;
   remove: string;
@@ -142,6 +197,7 @@ function statementsFor(t: TableDef, mapping: Record<string, string>): Statements
   st = {
     target,
     keys,
+    keyCondition: byKey,
     inserts: new Map(),
     update: expectOne(keys.length > 0 ? `UPDATE ${target} SET ${set} WHERE ${byKey(n)}` : `UPDATE ${target} SET ${set} WHERE ctid = (${matchOne(t, target, n)})`),
     remove: expectOne(keys.length > 0 ? `DELETE FROM ${target} WHERE ${byKey(0)}` : `DELETE FROM ${target} WHERE ctid = (${matchOne(t, target, 0)})`),

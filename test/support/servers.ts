@@ -8,7 +8,7 @@
 // by database, schema and topic names. A process 'exit' hook kills whatever is left even if
 // the run is aborted. Suites that touch the target run once per dialect of TARGETS.
 
-import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -102,6 +102,11 @@ export const DEFAULT_BINLOG_ARGS = [
   "--gtid-strict-mode=ON",
 ];
 
+function mkdirOf(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 export async function startMariadb(opts: MariaDbOptions = {}): Promise<MariaDb> {
   const datadir = mkdtempSync(join(tmpdir(), "gsr-mariadb-"));
   run(
@@ -118,6 +123,9 @@ export async function startMariadb(opts: MariaDbOptions = {}): Promise<MariaDb> 
     `--socket=${join(datadir, "mysqld.sock")}`,
     `--pid-file=${join(datadir, "mysqld.pid")}`,
     `--log-error=${join(datadir, "error.log")}`,
+    // Its own temporary files' directory: with /tmp shared, a check's temporary table vanished
+    // under a server while other servers started ("Error on delete of '/tmp/#sql-temptable…'").
+    `--tmpdir=${mkdirOf(join(datadir, "tmp"))}`,
     "--server-id=1",
     "--innodb-buffer-pool-size=64M",
     "--innodb-log-file-size=48M",
