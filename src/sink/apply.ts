@@ -23,7 +23,7 @@ import { toParam, type Param, type ValueContext } from "../dialect/values.ts";
 import type { TxItem } from "./assembler.ts";
 import { EXPECT_ONE_ROW, holdRefusal, ROW_MISMATCH_PREFIX } from "./checkpoint.ts";
 import { connectionLost } from "../dialect/errors.ts";
-import { chunksOf, hugeParam, hugeRaw } from "./chunks.ts";
+import { chunksOf, hugeParam, hugeRaw, refuseTooLarge } from "./chunks.ts";
 
 const MAX_PARAMS = 30_000;
 const MAX_ROWS = 500;
@@ -144,6 +144,9 @@ function rejected(err: unknown): Promise<never> {
 function chunked(base: PlannedStatement, ch: ChangeMessage, ctx: ApplyContext): PlannedStatement[] {
   const t = ch.table;
   const st = statementsFor(t, ctx.schemaMapping);
+  base.params.forEach((p, i) => {
+    if (hugeParam(p)) refuseTooLarge(p, () => `${t.database}.${t.table}.${t.names[i % t.names.length]} of row ${rowKey(ch)}, ${ctx.describe}`);
+  });
   if (st.keys.length === 0) return [base];
   const keyArgs: Param[] = [];
   params(t, ch.after!, ctx, ch, keyArgs, st.keys);

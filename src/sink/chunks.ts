@@ -7,6 +7,7 @@
 // gave it) plus one chunk's text and message at a time.
 
 import type { Param } from "../dialect/values.ts";
+import { ReplicateError } from "../errors.ts";
 
 /** Chunk size: characters of a text value, bytes of a byte string. */
 export const VALUE_CHUNK = 8 << 20;
@@ -36,4 +37,21 @@ export function chunksOf(p: string | Buffer): Array<string | Buffer> {
     at = end;
   }
   return out;
+}
+
+/**
+ * The largest value one field of the target holds (PostgreSQL and openGauss: 1 GB). A value past
+ * it (MySQL's LONGBLOB/LONGTEXT hold up to 4 GB) stops the sink before anything of the row is
+ * sent, rather than after the target has built most of it.
+ */
+export const MAX_FIELD_BYTES = 1024 * 1024 * 1024 - 1;
+
+export function refuseTooLarge(p: string | Buffer, where: () => string): void {
+  const bytes = typeof p === "string" ? (p.length * 3 <= MAX_FIELD_BYTES ? 0 : Buffer.byteLength(p, "utf8")) : p.length;
+  if (bytes <= MAX_FIELD_BYTES) return;
+  throw new ReplicateError(
+    "TARGET_DATA",
+    `a value of ${bytes} bytes is larger than the ${MAX_FIELD_BYTES + 1} bytes one field of the target can hold (${where()}); such a row cannot be migrated as it is: shorten the value on the source, or leave the table out of the migration`,
+    { where: where() },
+  );
 }

@@ -1,6 +1,6 @@
 // src/sink/chunks.ts: how a huge value is cut (views of the bytes, never inside a surrogate pair).
 import { expect, test } from "bun:test";
-import { chunksOf, hugeParam, hugeRaw, VALUE_CHUNK } from "../../src/sink/chunks.ts";
+import { chunksOf, hugeParam, hugeRaw, MAX_FIELD_BYTES, refuseTooLarge, VALUE_CHUNK } from "../../src/sink/chunks.ts";
 
 test("a byte string is cut into views of VALUE_CHUNK bytes that join back to it", () => {
   const v = Buffer.alloc(2 * VALUE_CHUNK + 5, 7);
@@ -28,4 +28,10 @@ test("only values past VALUE_CHUNK are huge", () => {
   expect(hugeRaw(12)).toBe(false);
   expect(hugeParam("x".repeat(VALUE_CHUNK + 1))).toBe(true);
   expect(hugeParam(null)).toBe(false);
+});
+
+test("a value past the target's 1 GB per field is refused naming where it is, before anything is sent", () => {
+  const where = () => "shop.files.body of row id=7, transaction GTID 0-1-9";
+  expect(() => refuseTooLarge(Buffer.allocUnsafe(MAX_FIELD_BYTES + 1), where)).toThrow(/larger than the 1073741824 bytes one field of the target can hold \(shop\.files\.body of row id=7/);
+  expect(() => refuseTooLarge(Buffer.allocUnsafe(MAX_FIELD_BYTES), where)).not.toThrow();
 });
