@@ -46,6 +46,7 @@ export type ErrorCode =
   | "SINK_ALREADY_RUNNING"
   // check
   | "CHECK_FAILED"
+  | "CHECK_INTERRUPTED"
   | "INTERNAL";
 
 export interface ErrorOptions {
