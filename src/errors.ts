@@ -34,6 +34,8 @@ export type ErrorCode =
   | "TRANSPORT_TOPIC"
   | "TRANSPORT_KAFKA"
   | "JOURNAL_CORRUPT"
+  /** Not an error: logged when a torn write after the last sync is cut from the journal's end. */
+  | "JOURNAL_TORN_TAIL"
   | "JOURNAL_IO"
   // sink and target
   | "TARGET_CONNECTION"
@@ -47,6 +49,7 @@ export type ErrorCode =
   | "SINK_ALREADY_RUNNING"
   // check
   | "CHECK_FAILED"
+  | "CHECK_INTERRUPTED"
   | "INTERNAL";
 
 export interface ErrorOptions {

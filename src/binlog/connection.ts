@@ -197,6 +197,11 @@ export class BinlogConnection {
     return { pause: () => conn.pause(), resume: () => conn.resume() };
   }
 
+  /** The server's id of this session (CONNECTION_ID()): what KILL names. */
+  get threadId(): number {
+    return Number(this.conn.threadId);
+  }
+
   close(): void {
     this.conn.destroy();
   }

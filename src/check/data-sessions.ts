@@ -4,11 +4,14 @@
 import type postgres from "postgres";
 import type { BinlogConnection } from "../binlog/connection.ts";
 import type { TargetDialect } from "../dialect/types.ts";
+import { sourceTimeoutStatement } from "./data-stop.ts";
 
-export async function prepareSourceSession(c: BinlogConnection): Promise<void> {
+/** @param timeoutSeconds the statement timeout of the session ([check] statement_timeout_seconds; 0: none) */
+export async function prepareSourceSession(c: BinlogConnection, timeoutSeconds = 0): Promise<void> {
   // TIMESTAMP canonical texts are UTC; a chunk's rows are concatenated before hashing (1 GiB
   // is far above a chunk: chunkRowsFor keeps one near 8 MB).
   await c.query("SET SESSION time_zone = '+00:00', group_concat_max_len = 1073741824");
+  if (timeoutSeconds > 0) await c.query(sourceTimeoutStatement(c.info.flavour, timeoutSeconds));
 }
 
 /**

@@ -16,6 +16,7 @@ import { CHECKPOINT_SCHEMA } from "../sink/checkpoint.ts";
 import { planTable, type TablePlan } from "./data-plan.ts";
 import { describeKey, KeyedDiff, keyObject, type MultisetDiff } from "./data-rows.ts";
 import { prepareSourceSession, prepareTargetSession } from "./data-sessions.ts";
+import { checkSessionName, explainTimeout, targetSessionSettings, untilStopped } from "./data-stop.ts";
 import { CHUNK_ROWS, compareTable, diffSize, type Lane, MAX_LISTED_ROWS, type TableOutcome } from "./data-table.ts";
 import { REPAIR_FOOTER, REPAIR_HEADER, repairStatements } from "./repair.ts";
 import { errorText, scrub } from "./report.ts";
@@ -38,6 +39,8 @@ export interface DataCheckRun {
   chunkRows?: number;
   lanes?: number;
   maxListedRows?: number;
+  /** Aborted by SIGINT/SIGTERM/SIGHUP: the check ends its queries on both servers and fails with CHECK_INTERRUPTED. */
+  signal?: AbortSignal;
 }
 
 export interface TableReport {
@@ -64,95 +67,118 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
   const cfg = run.config;
   const source = cfg.source!;
   const target = cfg.target!;
-  const walker = await BinlogConnection.open(source);
   const lanes: Lane[] = [];
   const laneCount = run.lanes ?? LANES;
-  const sql = connectTarget(target, laneCount + 1);
-  const opened: BinlogConnection[] = [walker];
+  // Every target session carries this run's name (what a stop ends) and the statement timeout.
+  const name = checkSessionName();
+  const sql = connectTarget(target, laneCount + 1, targetSessionSettings(cfg.check, name));
+  const opened: BinlogConnection[] = [];
+  const timeout = cfg.check.statement_timeout_seconds;
+  const openSource = async () => {
+    const c = await BinlogConnection.open(source);
+    opened.push(c);
+    await prepareSourceSession(c, timeout);
+    return c;
+  };
+  let comparing = "the catalogs";
+  const sessions = { source, target, name, threads: () => opened.map((c) => c.threadId) };
+  const stopIfAsked = () => {
+    if (run.signal?.aborted) throw new ReplicateError("CHECK_INTERRUPTED", "check --data was interrupted");
+  };
   try {
-    await checkTarget(sql, target);
-    // In openGauss's A compatibility '' reads as NULL and split_part()/lpad() return NULL for '':
-    // every comparison would be noise. Say why instead (README "check": target.compatibility).
-    const problem = await targetCompatibilityProblem(sql, target.dialect);
-    if (problem) {
-      throw new ReplicateError("CHECK_FAILED", `cannot compare with the target: ${problem.found}. Fix: ${problem.fix}`, { kind: "check", where: `${target.host}:${target.port}/${target.database}` });
-    }
-    await prepareSourceSession(walker);
-    const catalog = await readCatalog((q) => walker.query(q), source.databases);
-    const selected = selectTables(catalog.tables, run.tables);
-    const schemas = [...new Set(selected.map((t) => targetSchema(t.database, target.schema_mapping)))];
-    const targetTables = await readTargetTables(sql, schemas);
-    const stats = await tableStats(walker, selected);
-    for (let i = 0; i < laneCount; i++) {
-      const my = await BinlogConnection.open(source);
-      opened.push(my);
-      await prepareSourceSession(my);
-      const pg = await sql.reserve();
-      await prepareTargetSession(pg, target.dialect);
-      lanes.push({ my, pg });
-    }
-    const [v] = await walker.query<{ v: string }>("SELECT VERSION() AS v");
-    const m = /^(\d+)\.(\d+)/.exec(String(v?.v ?? ""));
-    const version = m ? Number(m[1]) * 100 + Number(m[2]) : 0;
-    const options = { flavour: walker.info.flavour, jsonNormalize: walker.info.flavour === "mariadb" && version >= 1007, zeroDateNull: cfg.sink.zero_date === "null", dialect: target.dialect };
-    const activity = async () => `${await sourcePosition(walker)}|${await checkpointMark(lanes[0]!.pg)}`;
-    const reports: TableReport[] = [];
-    const plans = new Map<TableReport, TablePlan>();
-    const repair: string[] = [];
-    const started = Date.now();
-    let total = 0;
-    for (const [n, def] of selected.entries()) {
-      const name = `${def.database}.${def.table}`;
-      const dst = targetTables.get(`${targetSchema(def.database, target.schema_mapping)}.${fitName(def.table)}`);
-      const t0 = Date.now();
-      if (!dst) {
-        reports.push(errorReport(name, `the table does not exist on the target`, t0));
-        continue;
+    return await untilStopped(run.signal, sessions, () => comparing, async () => {
+      const walker = await openSource();
+      await checkTarget(sql, target);
+      // In openGauss's A compatibility '' reads as NULL and split_part()/lpad() return NULL for '':
+      // every comparison would be noise. Say why instead (README "check": target.compatibility).
+      const problem = await targetCompatibilityProblem(sql, target.dialect);
+      if (problem) {
+        throw new ReplicateError("CHECK_FAILED", `cannot compare with the target: ${problem.found}. Fix: ${problem.fix}`, { kind: "check", where: `${target.host}:${target.port}/${target.database}` });
       }
-      const st = stats.get(name) ?? { rows: 0, avgRowBytes: 0 };
-      const progress = new Throughput(cfg.log.progress_seconds, `${name} (table ${n + 1} of ${selected.length})`, st.rows, st.avgRowBytes);
-      let plan: TablePlan | undefined;
-      try {
-        plan = planTable(def, dst, target.schema_mapping, options);
-        const outcome = await compareTable(plan, {
-          lanes,
-          walker,
-          activity,
-          estimatedRows: st.rows,
-          chunkRows: run.chunkRows ?? chunkRowsFor(st.avgRowBytes),
-          maxListedRows: run.maxListedRows,
-          onRows: (r) => progress.add(r),
-          onNote: (msg) => log.info(msg),
-        });
-        total += outcome.rows;
-        const report = tableReport(plan, outcome, t0);
-        reports.push(report);
-        plans.set(report, plan);
-        if (run.repairSql !== undefined && diffSize(outcome.diff) > 0) repair.push(...repairStatements(plan, outcome.diff));
-        if (run.repairSql !== undefined && outcome.unlisted > 0) {
-          repair.push(`-- INCOMPLETE for ${plan.name}: ${outcome.unlisted} more differing chunk(s) were not listed; run the check again after applying this file`);
+      const catalog = await readCatalog((q) => walker.query(q), source.databases);
+      const selected = selectTables(catalog.tables, run.tables);
+      const schemas = [...new Set(selected.map((t) => targetSchema(t.database, target.schema_mapping)))];
+      const targetTables = await readTargetTables(sql, schemas);
+      const stats = await tableStats(walker, selected);
+      for (let i = 0; i < laneCount; i++) {
+        stopIfAsked();
+        const my = await openSource();
+        const pg = await sql.reserve();
+        await prepareTargetSession(pg, target.dialect);
+        lanes.push({ my, pg });
+      }
+      const [v] = await walker.query<{ v: string }>("SELECT VERSION() AS v");
+      const m = /^(\d+)\.(\d+)/.exec(String(v?.v ?? ""));
+      const version = m ? Number(m[1]) * 100 + Number(m[2]) : 0;
+      const options = { flavour: walker.info.flavour, jsonNormalize: walker.info.flavour === "mariadb" && version >= 1007, zeroDateNull: cfg.sink.zero_date === "null", dialect: target.dialect };
+      const activity = async () => `${await sourcePosition(walker)}|${await checkpointMark(lanes[0]!.pg)}`;
+      const reports: TableReport[] = [];
+      const plans = new Map<TableReport, TablePlan>();
+      const repair: string[] = [];
+      const started = Date.now();
+      let total = 0;
+      for (const [n, def] of selected.entries()) {
+        stopIfAsked();
+        const name = `${def.database}.${def.table}`;
+        comparing = name;
+        const dst = targetTables.get(`${targetSchema(def.database, target.schema_mapping)}.${fitName(def.table)}`);
+        const t0 = Date.now();
+        if (!dst) {
+          reports.push(errorReport(name, `the table does not exist on the target`, t0));
+          continue;
         }
-        progress.done();
-      } catch (err) {
-        reports.push(errorReport(name, errorText(err), t0, plan));
+        const st = stats.get(name) ?? { rows: 0, avgRowBytes: 0 };
+        const progress = new Throughput(cfg.log.progress_seconds, `${name} (table ${n + 1} of ${selected.length})`, st.rows, st.avgRowBytes);
+        let plan: TablePlan | undefined;
+        try {
+          plan = planTable(def, dst, target.schema_mapping, options);
+          const outcome = await compareTable(plan, {
+            lanes,
+            walker,
+            activity,
+            estimatedRows: st.rows,
+            chunkRows: run.chunkRows ?? chunkRowsFor(st.avgRowBytes),
+            maxListedRows: run.maxListedRows,
+            onRows: (r) => progress.add(r),
+            onNote: (msg) => log.info(msg),
+          });
+          total += outcome.rows;
+          const report = tableReport(plan, outcome, t0);
+          reports.push(report);
+          plans.set(report, plan);
+          if (run.repairSql !== undefined && diffSize(outcome.diff) > 0) repair.push(...repairStatements(plan, outcome.diff));
+          if (run.repairSql !== undefined && outcome.unlisted > 0) {
+            repair.push(`-- INCOMPLETE for ${plan.name}: ${outcome.unlisted} more differing chunk(s) were not listed; run the check again after applying this file`);
+          }
+          progress.done();
+        } catch (err) {
+          // After a stop, a failure is the stop's (its sessions were ended under it).
+          stopIfAsked();
+          reports.push(errorReport(name, errorText(explainTimeout(err, cfg.check)), t0, plan));
+        }
       }
-    }
-    const secs = Math.max(0.001, (Date.now() - started) / 1000);
-    log.info(`data check: ${total.toLocaleString("en")} rows in ${secs.toFixed(1)} s (${Math.round(total / secs).toLocaleString("en")} rows/s)`);
-    if (run.repairSql !== undefined) writeRepair(run.repairSql, repair);
-    await run.write(scrub(run.json ? renderJson(reports) : renderText(reports, plans), run.secrets));
-    const bad = reports.filter((r) => r.status !== "equal");
-    if (bad.length > 0) {
-      throw new ReplicateError("CHECK_FAILED", `${bad.length} of ${reports.length} table(s) differ or could not be compared: ${bad.map((r) => r.table).join(", ")}`, {
-        kind: "check",
-        where: bad[0]!.table,
-      });
-    }
-    return reports;
+      stopIfAsked();
+      const secs = Math.max(0.001, (Date.now() - started) / 1000);
+      log.info(`data check: ${total.toLocaleString("en")} rows in ${secs.toFixed(1)} s (${Math.round(total / secs).toLocaleString("en")} rows/s)`);
+      if (run.repairSql !== undefined) writeRepair(run.repairSql, repair);
+      await run.write(scrub(run.json ? renderJson(reports) : renderText(reports, plans), run.secrets));
+      const bad = reports.filter((r) => r.status !== "equal");
+      if (bad.length > 0) {
+        throw new ReplicateError("CHECK_FAILED", `${bad.length} of ${reports.length} table(s) differ or could not be compared: ${bad.map((r) => r.table).join(", ")}`, {
+          kind: "check",
+          where: bad[0]!.table,
+        });
+      }
+      return reports;
+    });
+  } catch (err) {
+    throw explainTimeout(err, cfg.check);
   } finally {
     await Promise.all(lanes.map((l) => Promise.resolve(l.pg.release())));
     for (const c of opened) c.close();
-    await sql.end({ timeout: 5 }).catch(() => {});
+    // After a stop the target sessions are already ended, and postgres.js would wait out the
+    // timeout for them: close at once.
+    await sql.end({ timeout: run.signal?.aborted ? 0 : 5 }).catch(() => {});
   }
 }
 

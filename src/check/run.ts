@@ -5,6 +5,7 @@
 
 import type { Config } from "../config/types.ts";
 import { type CheckResult, errorText, fail } from "./report.ts";
+import { targetSessionSettings } from "./data-stop.ts";
 import { checkSchema } from "./schema.ts";
 import { checkSource } from "./source.ts";
 import { checkTargetSide } from "./target.ts";
@@ -14,7 +15,9 @@ export async function runPreflight(config: Config): Promise<CheckResult[]> {
   const source = config.source!;
   // The transport does not depend on the servers; its slow failures (Kafka retries) overlap theirs.
   const transport = config.transport ? guard("transport.kafka", () => checkTransport(config.transport!)) : Promise.resolve([]);
-  const src = await checkSource(source, Object.keys(config.target?.schema_mapping ?? {}));
+  // The check's sessions carry the statement timeout (README "[check]").
+  const timeout = config.check.statement_timeout_seconds;
+  const src = await checkSource(source, Object.keys(config.target?.schema_mapping ?? {}), timeout);
   try {
     const schema = await checkSchema(src.conn, source, config.target?.dialect ?? "opengauss", config.target?.schema_mapping ?? {});
     const databases = schema.catalog
@@ -22,7 +25,7 @@ export async function runPreflight(config: Config): Promise<CheckResult[]> {
       : source.databases.length > 0
         ? source.databases
         : Object.keys(config.target?.schema_mapping ?? {});
-    const target = config.target ? await guard("target.connection", () => checkTargetSide(config.target!, databases, schema.catalog, schema.jsonColumns, schema.foreignKeys)) : [];
+    const target = config.target ? await guard("target.connection", () => checkTargetSide(config.target!, databases, schema.catalog, schema.jsonColumns, schema.foreignKeys, targetSessionSettings(config.check, "gs-replicate check"))) : [];
     return [...src.results, ...schema.results, ...(await transport), ...target];
   } finally {
     src.conn?.close();

@@ -8,6 +8,7 @@ import type { SourceConfig } from "../config/types.ts";
 import { parseStart } from "../config/start.ts";
 import { type CheckResult, errorText, fail, notRun, ok, warn } from "./report.ts";
 import { checkPrivileges } from "./source-grants.ts";
+import { sourceTimeoutStatement } from "./data-stop.ts";
 
 /** Binlog retention below this is reported: a sink stopped over a long weekend must still find its position. */
 export const SHORT_RETENTION_SECONDS = 3 * 86_400;
@@ -35,8 +36,11 @@ export interface SourceCheck {
   conn?: BinlogConnection;
 }
 
-/** `mappingKeys`: the databases named in [target] schema_mapping (checked against lower_case_table_names). */
-export async function checkSource(cfg: SourceConfig, mappingKeys: string[] = []): Promise<SourceCheck> {
+/**
+ * @param mappingKeys the databases named in [target] schema_mapping (checked against lower_case_table_names)
+ * @param timeoutSeconds the session's statement timeout ([check] statement_timeout_seconds; 0: none)
+ */
+export async function checkSource(cfg: SourceConfig, mappingKeys: string[] = [], timeoutSeconds = 0): Promise<SourceCheck> {
   const where = `${cfg.host}:${cfg.port}`;
   let conn: BinlogConnection;
   try {
@@ -47,6 +51,7 @@ export async function checkSource(cfg: SourceConfig, mappingKeys: string[] = [])
     return { results };
   }
   const { version, flavour } = conn.info;
+  if (timeoutSeconds > 0) await conn.query(sourceTimeoutStatement(flavour, timeoutSeconds));
   const results: CheckResult[] = [ok("source.connection", `${flavour === "mariadb" ? "MariaDB" : "MySQL"} ${version} at ${where} as ${cfg.user}`)];
   const vars: Vars = new Map();
   for (const r of await conn.query<{ Variable_name: string; Value: string | null }>(

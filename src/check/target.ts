@@ -22,6 +22,7 @@ const IDS = ["target.compatibility", "target.encoding", "target.schemas", "targe
 /**
  * @param databases the captured MySQL databases (mapped through schema_mapping)
  * @param catalog the source's tables, when the source could be read
+ * @param settings login settings of the session (the statement timeout)
  */
 export async function checkTargetSide(
   t: TargetConfig,
@@ -29,8 +30,9 @@ export async function checkTargetSide(
   catalog: CatalogSnapshot | undefined,
   jsonColumns: ReadonlySet<string> = new Set(),
   foreignKeys?: readonly SourceForeignKey[],
+  settings: Record<string, string> = {},
 ): Promise<CheckResult[]> {
-  const sql = connectTarget(t, 1);
+  const sql = connectTarget(t, 1, settings);
   try {
     try {
       await checkTarget(sql, t);

@@ -10,6 +10,7 @@ import { runPreflight, secretsOf } from "../check/run.ts";
 import { configArg } from "./args.ts";
 import { loadCommandConfig } from "./config.ts";
 import { log } from "./log.ts";
+import { stopSignal } from "./signals.ts";
 
 const args = {
   ...configArg,
@@ -38,7 +39,8 @@ export const checkCommand = defineCommand({
     }
     if (!config.target) throw new ReplicateError("CONFIG_MISSING_KEY", `check --data compares with the target: section [target] is required in ${a.config}`, { kind: "config", where: "target" });
     const tables = a.tables === undefined ? undefined : a.tables.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-    await runDataCheck({ config, tables, repairSql: a["repair-sql"], json: a.json, secrets, write: writeStdout });
+    // A stop ends the comparison's queries on both servers (README "check --data": stopping it).
+    await runDataCheck({ config, tables, repairSql: a["repair-sql"], json: a.json, secrets, write: writeStdout, signal: stopSignal() });
   },
 });
 

@@ -174,6 +174,16 @@ export const SCHEMA: Record<string, SectionSpec> = {
       },
     },
   },
+  check: {
+    doc: "gs-replicate check.",
+    keys: {
+      statement_timeout_seconds: {
+        type: int(0, 604800),
+        default: 3600,
+        doc: "longest a query of check may run on the source or the target before that server stops it (0: no limit); bounds what a check killed with -9 leaves running",
+      },
+    },
+  },
   log: {
     doc: "Logging and progress.",
     keys: {

@@ -67,6 +67,10 @@ export interface SinkConfig {
   untranslatable: "record" | "stop";
 }
 
+export interface CheckConfig {
+  statement_timeout_seconds: number;
+}
+
 export interface LogConfig {
   level: "error" | "warn" | "info" | "debug";
   progress_seconds: number;
@@ -77,5 +81,6 @@ export interface Config {
   transport?: TransportConfig;
   target?: TargetConfig;
   sink: SinkConfig;
+  check: CheckConfig;
   log: LogConfig;
 }

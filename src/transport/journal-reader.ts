@@ -10,10 +10,12 @@ import {
   checkHeader,
   corrupt,
   corruptAt,
+  cutShort,
   FRAME,
   HEADER_BYTES,
   ioError,
   listSegments,
+  markedSegmentGone,
   NEED_MORE,
   openSegment,
   readHeader,
@@ -21,8 +23,10 @@ import {
   type SegmentInfo,
   SegmentScanner,
   syncDir,
+  syncedBytes,
   tornTail,
 } from "./journal-segment.ts";
+import { readMark } from "./journal-mark.ts";
 import type { LogReader, OffsetRecord, ReadOptions } from "./types.ts";
 import { writerRunning } from "./journal-lock.ts";
 
@@ -115,6 +119,9 @@ export class JournalReader implements LogReader {
         const start = idx.floor(Math.max(want, seg.first));
         const sc = new SegmentScanner(fh, seg, start.pos, start.offset);
         let nextSeg = segs[i + 1];
+        // A read that reaches the end of the log checks it against the synced mark (once when
+        // following: a truncation would otherwise look like a writer with nothing new).
+        let endChecked = false;
         for (;;) {
           const step = sc.next();
           if (step === FRAME) {
@@ -139,13 +146,20 @@ export class JournalReader implements LogReader {
           }
           if (nextSeg) {
             if (tornAt >= 0) {
-              throw corruptAt(seg, tornAt, sc.offset, `${problem} in a segment that is not the last`);
+              throw corruptAt(seg, tornAt, sc.offset, `${problem} in a segment that is not the last (the writer syncs a segment before it starts the next)`);
             }
             if (nextSeg.first !== sc.offset) throw gap(this.dir, seg, sc.offset, nextSeg);
             break;
           }
+          if (tornAt < 0 && !endChecked) {
+            if (await this.endBeforeMark(seg, sc)) continue;
+            endChecked = opts.follow;
+          }
           if (tornAt >= 0) {
-            const torn = await tornTail(sc, tornAt, problem);
+            // The mark is read before tornTail reads the bytes again: a record the writer
+            // completes and syncs in between is then seen complete, not as damage before the mark.
+            const synced = syncedBytes(seg, await readMark(this.dir));
+            const torn = await tornTail(sc, tornAt, problem, synced);
             // Bytes after the last good frame may still change (the writer completes a record,
             // or truncates a torn tail on restart), so they are read again rather than kept.
             sc.reset(tornAt, sc.offset);
@@ -155,7 +169,7 @@ export class JournalReader implements LogReader {
             if (!opts.follow && !(await writerRunning(this.dir))) {
               this.onWarning(
                 `journal segment ${seg.path} ends with ${torn} bytes of a damaged or incomplete record at byte ${tornAt} (offset ${sc.offset}, ${problem}): ` +
-                  `read up to offset ${sc.offset} only. A crash or a full disk cut source's last write before it was synced: the next source start discards those bytes and publishes that transaction again, so run source, then the sink`,
+                  `read up to offset ${sc.offset} only. A crash or a full disk cut source's last write before it was synced: the next source start discards those bytes and publishes that transaction again, so run source, then the sink [JOURNAL_TORN_TAIL at ${seg.path} byte ${tornAt}]`,
               );
             }
           }
@@ -179,9 +193,29 @@ export class JournalReader implements LogReader {
     }
   }
 
+  /**
+   * At the clean end of the last segment: JOURNAL_CORRUPT if the writer had synced more than
+   * the file holds, or synced records into a segment that is gone. True when the file grew
+   * meanwhile (read on); the mark is read first, so bytes it names are in the file by then.
+   */
+  private async endBeforeMark(seg: SegmentInfo, sc: SegmentScanner): Promise<boolean> {
+    const reading = await readMark(this.dir);
+    if (reading.kind !== "mark") return false;
+    if ((await sc.fill()) > 0) return true;
+    const m = reading.mark;
+    if (m.segment === seg.first && sc.pos < m.pos) throw cutShort(seg, sc.pos, sc.offset, m);
+    if (m.segment > seg.first) {
+      const segs = await listSegments(this.dir);
+      if (!segs.some((s) => s.first === m.segment)) throw markedSegmentGone(this.dir, m, segs.at(-1));
+    }
+    return false;
+  }
+
   async endOffset(): Promise<bigint> {
+    const reading = await readMark(this.dir);
     const segs = await listSegments(this.dir);
     const seg = segs.at(-1);
+    if (reading.kind === "mark" && (!seg || reading.mark.segment > seg.first)) throw markedSegmentGone(this.dir, reading.mark, seg);
     if (!seg) return 0n;
     const fh = await openSegment(seg, "r");
     try {
@@ -198,7 +232,8 @@ export class JournalReader implements LogReader {
           continue;
         }
         if (step === NEED_MORE && (await sc.fill()) > 0) continue;
-        if (step === BAD || sc.pending > 0) await tornTail(sc, sc.pos, step === BAD ? sc.problem : "truncated record");
+        if (step === BAD || sc.pending > 0) await tornTail(sc, sc.pos, step === BAD ? sc.problem : "truncated record", syncedBytes(seg, reading));
+        else if (reading.kind === "mark" && reading.mark.segment === seg.first && sc.pos < reading.mark.pos) throw cutShort(seg, sc.pos, sc.offset, reading.mark);
         return BigInt(sc.offset);
       }
     } finally {

@@ -4,6 +4,7 @@
 import { type FileHandle, open, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ReplicateError } from "../errors.ts";
+import type { MarkReading, SyncedMark } from "./journal-mark.ts";
 import type { LogRecord } from "./types.ts";
 
 export const HEADER_BYTES = 16;
@@ -229,15 +230,35 @@ export class SegmentScanner {
 }
 
 /**
- * Called at the first bad or incomplete frame (`at`, the scanner's current position) of the
- * last segment. If a valid frame follows, the damage is in the middle: JOURNAL_CORRUPT. If not,
- * the bytes are a torn or unfinished tail; returns how many there are. Returns -1 if the frame
- * at `at` has become complete meanwhile (a reader racing the writer): scan again from `at`.
+ * Bytes of `seg` the synced mark says were durable, so never to be cut: all of it when the mark
+ * is in a later segment, up to the mark in its own segment, none in a later one (its header may
+ * not have been synced yet). null: no mark (a journal of an older version, journal-mark.ts).
  */
-export async function tornTail(sc: SegmentScanner, at: number, problem: string): Promise<number> {
+export function syncedBytes(seg: SegmentInfo, reading: MarkReading): number | null {
+  if (reading.kind !== "mark") return null;
+  const m = reading.mark;
+  if (m.segment > seg.first) return Number.POSITIVE_INFINITY;
+  return m.segment === seg.first ? m.pos : 0;
+}
+
+/**
+ * Called at the first bad or incomplete frame (`at`, the scanner's current position) of the
+ * last segment, with the bytes of it that were synced (read before this call, so that a frame
+ * the writer completes and syncs meanwhile is seen complete here). Damage within the synced
+ * bytes is JOURNAL_CORRUPT; beyond them it is a torn or unfinished tail, even where a valid frame
+ * follows (none of it was synced): returns how many bytes there are. Without a mark (null), a
+ * valid frame further on means damage in the middle (JOURNAL_CORRUPT), as before marks existed.
+ * Returns -1 if the frame at `at` has become complete meanwhile (a reader racing the writer):
+ * scan again from `at`.
+ */
+export async function tornTail(sc: SegmentScanner, at: number, problem: string, synced: number | null): Promise<number> {
   const offset = sc.offset;
   const rest = await sc.rest();
   if (frameProblem(rest, 0, rest.length) === null) return -1;
+  if (synced !== null) {
+    if (at < synced) throw syncedDamage(sc.seg, at, offset, problem, synced);
+    return rest.length;
+  }
   const q = findValidFrame(rest, 1);
   if (q >= 0) {
     throw corruptAt(
@@ -249,6 +270,39 @@ export async function tornTail(sc: SegmentScanner, at: number, problem: string):
     );
   }
   return rest.length;
+}
+
+/** What to do about records that had been synced and are damaged or gone: they are never discarded. */
+export const SYNCED_ADVICE =
+  "Synced records are never discarded (sink may have applied them): restore the journal directory from a copy taken " +
+  "while source was stopped, or start a fresh migration (new full copy, new journal, empty target checkpoint)";
+
+/** JOURNAL_CORRUPT for damage at `at`, before the synced mark: not a torn write. */
+export function syncedDamage(seg: SegmentInfo, at: number, offset: number, problem: string, synced: number): ReplicateError {
+  const upTo = Number.isFinite(synced) ? `up to byte ${synced}` : "all of it: a later segment exists";
+  return corrupt(
+    `journal segment ${seg.path} is damaged at byte ${at} (record offset ${offset}): ${problem}, in records the writer had synced ` +
+      `(${upTo}); a torn write cannot do this, so the disk or someone changed the file. ${SYNCED_ADVICE}`,
+    `${seg.path} byte ${at} offset ${offset}`,
+  );
+}
+
+/** JOURNAL_CORRUPT for a last segment that ends before its synced mark (cut short after the sync). */
+export function cutShort(seg: SegmentInfo, end: number, offset: number, mark: SyncedMark): ReplicateError {
+  return corrupt(
+    `journal segment ${seg.path} ends at byte ${end} (record offset ${offset}), but the writer had synced it up to byte ${mark.pos} ` +
+      `(record offset ${mark.offset}): synced records were cut off. ${SYNCED_ADVICE}`,
+    `${seg.path} byte ${end} offset ${offset}`,
+  );
+}
+
+/** JOURNAL_CORRUPT for a synced mark naming a segment the journal no longer has. */
+export function markedSegmentGone(dir: string, mark: SyncedMark, last: SegmentInfo | undefined): ReplicateError {
+  return corrupt(
+    `journal ${dir} has no segment ${segmentName(mark.segment)}, though the writer had synced records in it up to offset ${mark.offset} ` +
+      `(its last segment is ${last?.name ?? "none"}): segment files were deleted. ${SYNCED_ADVICE}`,
+    `${join(dir, segmentName(mark.segment))} offset ${mark.offset}`,
+  );
 }
 
 /** Sparse offset → file position map of one segment, filled as frames are scanned. */

@@ -5,10 +5,12 @@ import { type FileHandle, mkdir, open, stat } from "node:fs/promises";
 import type { JournalConfig } from "../config/types.ts";
 import { ReplicateError } from "../errors.ts";
 import { lockJournal } from "./journal-lock.ts";
+import { type MarkReading, MarkWriter, readMark } from "./journal-mark.ts";
 import { JournalReader } from "./journal-reader.ts";
 import {
   BAD,
   checkHeader,
+  cutShort,
   encodeFrames,
   encodeHeader,
   FRAME,
@@ -16,6 +18,7 @@ import {
   HEADER_BYTES,
   ioError,
   listSegments,
+  markedSegmentGone,
   MAX_FRAME_BODY,
   openSegment,
   readHeader,
@@ -23,6 +26,8 @@ import {
   SegmentScanner,
   segmentName,
   syncDir,
+  syncedBytes,
+  syncedDamage,
   tornTail,
 } from "./journal-segment.ts";
 import type { LogRecord, LogWriter, OffsetRecord } from "./types.ts";
@@ -57,6 +62,7 @@ export class JournalWriter implements LogWriter {
     bufferBytes: number,
     private readonly release: () => Promise<void>,
     opened: { fh: FileHandle; seg: SegmentInfo; size: number; next: number },
+    private readonly mark: MarkWriter,
   ) {
     this.fh = opened.fh;
     this.seg = opened.seg;
@@ -79,13 +85,31 @@ export class JournalWriter implements LogWriter {
       throw ioError(err, dir, "creating the journal directory");
     }
     const release = await lockJournal(dir, warn);
+    let opened: Opened | undefined;
     try {
+      // The mark is read before the segments: the writer names a segment in it only once the
+      // segment exists.
+      const reading = await readMark(dir);
+      if (reading.kind === "unreadable") {
+        warn(`${reading.why}: damage at the end of the last segment cannot be told from a torn write this once; a new mark is written now`);
+      }
       const segs = await listSegments(dir);
       const last = segs.at(-1);
-      const opened = last ? await repairLast(last, warn) : await createSegment(dir, 0);
+      if (reading.kind === "mark" && (!last || reading.mark.segment > last.first)) throw markedSegmentGone(dir, reading.mark, last);
+      opened = last ? await repairLast(last, warn, reading) : await createSegment(dir, 0);
+      // What the segment holds now is synced (repairLast, createSegment): that is the mark, also
+      // for a journal of an older version, which has none yet.
+      const mark = await MarkWriter.open(dir, reading.kind === "mark" ? reading.seq : undefined);
+      try {
+        await mark.write({ segment: opened.seg.first, pos: opened.size, offset: opened.next });
+      } catch (err) {
+        await mark.close();
+        throw err;
+      }
       const segmentBytes = options.segmentBytes ?? config.segment_mib * 1024 * 1024;
-      return new JournalWriter(dir, segmentBytes, options.bufferBytes ?? 1 << 20, release, opened);
+      return new JournalWriter(dir, segmentBytes, options.bufferBytes ?? 1 << 20, release, opened, mark);
     } catch (err) {
+      await opened?.fh.close().catch(() => undefined);
       await release();
       throw err;
     }
@@ -144,6 +168,7 @@ export class JournalWriter implements LogWriter {
         if (!this.failed) await this.syncNow();
       } finally {
         await this.fh.close().catch(() => undefined);
+        await this.mark.close();
         await this.reader.close();
         await this.release();
       }
@@ -171,6 +196,16 @@ export class JournalWriter implements LogWriter {
       throw this.fail(err, "syncing a journal segment");
     }
     this.unsynced = false;
+    // Only now, with the records durable, may the mark say so.
+    await this.writeMark(this.written);
+  }
+
+  private async writeMark(pos: number): Promise<void> {
+    try {
+      await this.mark.write({ segment: this.seg.first, pos, offset: this.next });
+    } catch (err) {
+      throw this.fail(err, "writing the journal's synced mark");
+    }
   }
 
   private async flush(): Promise<void> {
@@ -224,6 +259,8 @@ export class JournalWriter implements LogWriter {
     this.fh = created.fh;
     this.seg = created.seg;
     this.written = this.size = created.size;
+    // The new header is synced; until this mark, a crash leaves the segment wholly unsynced.
+    await this.writeMark(created.size);
   }
 }
 
@@ -254,12 +291,20 @@ async function createSegment(dir: string, first: number): Promise<Opened> {
   return { fh, seg, size: HEADER_BYTES, next: first };
 }
 
-/** Opens the last segment for appending, truncating a torn tail left by a crash or a full disk. */
-async function repairLast(seg: SegmentInfo, warn: (msg: string) => void): Promise<Opened> {
+/**
+ * Opens the last segment for appending. Bytes beyond what was synced (the mark) are a torn write
+ * left by a crash or a full disk, cut away and reported (JOURNAL_TORN_TAIL); damage within them
+ * is JOURNAL_CORRUPT and nothing is cut. Without a mark (an older version's journal), as before
+ * marks: a bad last record with no valid record after it is taken for a torn write.
+ */
+async function repairLast(seg: SegmentInfo, warn: (msg: string) => void, reading: MarkReading): Promise<Opened> {
+  const synced = syncedBytes(seg, reading);
+  const mark = reading.kind === "mark" && reading.mark.segment === seg.first ? reading.mark : undefined;
   const fh = await openSegment(seg, "r+");
   try {
     const head = await readHeader(fh, seg);
     if (head.length < HEADER_BYTES) {
+      if (mark) throw cutShort(seg, head.length, seg.first, mark);
       // Crashed between creating the file and writing its header
       warn(`journal segment ${seg.path} had an incomplete header (${head.length} bytes); rewrote it`);
       await fh.truncate(0);
@@ -272,8 +317,16 @@ async function repairLast(seg: SegmentInfo, warn: (msg: string) => void): Promis
     let tornAt = -1;
     let why = "";
     for (;;) {
+      const before = sc.pos;
       const step = sc.next();
-      if (step === FRAME) continue;
+      if (step === FRAME) {
+        // Syncs end at record boundaries, and the mark names the record offset there.
+        if (mark && before < mark.pos && sc.pos > mark.pos) throw syncedDamage(seg, before, sc.offset - 1, `a record runs across the synced mark at byte ${mark.pos}`, mark.pos);
+        if (mark && sc.pos === mark.pos && sc.offset !== mark.offset) {
+          throw syncedDamage(seg, before, sc.offset - 1, `the synced mark says record offset ${mark.offset} starts at byte ${mark.pos}, the records say ${sc.offset}`, mark.pos);
+        }
+        continue;
+      }
       if (step === BAD) {
         tornAt = sc.framePos;
         why = sc.problem;
@@ -285,12 +338,22 @@ async function repairLast(seg: SegmentInfo, warn: (msg: string) => void): Promis
       }
       break;
     }
-    if (tornAt < 0) return { fh, seg, size: sc.pos, next: sc.offset };
+    if (tornAt < 0) {
+      if (mark && sc.pos < mark.pos) throw cutShort(seg, sc.pos, sc.offset, mark);
+      // A crash of the process leaves written records unsynced: sync them before marking them.
+      await fh.datasync();
+      return { fh, seg, size: sc.pos, next: sc.offset };
+    }
     // Nobody else writes while we hold the lock, so the bad frame cannot complete meanwhile.
-    const discarded = await tornTail(sc, tornAt, why);
+    const discarded = await tornTail(sc, tornAt, why, synced);
+    const older =
+      synced === null
+        ? " (this journal has no synced mark, as written by a version before marks: damage to its last record cannot be told from a torn write)"
+        : "";
     warn(
       `journal segment ${seg.path}: discarded ${discarded} bytes of an incomplete record at byte ${tornAt} ` +
-        `(offset ${sc.offset}, ${why}), left by a crash or a full disk before it was synced`,
+        `(offset ${sc.offset}, ${why}), written after the last sync${synced === null ? "" : ` (synced up to byte ${synced})`} and torn by a crash or a full disk${older} ` +
+        `[JOURNAL_TORN_TAIL at ${seg.path} byte ${tornAt}]`,
     );
     await fh.truncate(tornAt);
     await fh.datasync();

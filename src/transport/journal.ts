@@ -7,6 +7,8 @@
 //   00000000000000000000.seg   segments, named by the offset of their first record (20 digits)
 //   00000000000000412345.seg
 //   lock                       pid of the writer (journal-lock.ts)
+//   synced                     the synced mark: segment, byte and offset where the last fdatasync
+//                              ended (journal-mark.ts)
 //   cursor                     the reader's saved offset, decimal text, replaced atomically
 //
 // Segment file:
@@ -26,14 +28,21 @@
 // synced after creating it. A segment that is not the last is therefore always complete.
 //
 // Crash safety. A crash (or ENOSPC) can leave the end of the last segment holding part of a
-// record, or garbage where the unsynced record should be. On open the writer scans the last
-// segment; at the first bad frame it looks for any valid frame further on. None: the tail is
-// torn, so it is truncated away and reported through onWarning. One found: something in the
-// middle is damaged, and that is JOURNAL_CORRUPT naming the file, byte position and offset.
-// Corruption is never skipped. The reader applies the same rule (a torn tail in the last
+// record, or garbage where the unsynced record should be, but never damage what an fdatasync
+// had made durable. After each sync the writer records where it ended in the synced mark, and
+// on open it scans the last segment: the first bad frame beyond the mark is a torn tail, cut
+// away and reported through onWarning (JOURNAL_TORN_TAIL), even when valid frames follow (none
+// of them was synced); a bad frame at or before the mark, a segment shorter than the mark, a
+// mark off a record boundary, or a mark naming a segment that is gone is JOURNAL_CORRUPT naming
+// the file, byte position and offset: damage to synced records (a failing disk, a file edited or
+// cut), which no crash causes, and whose records sink may have applied. Corruption is never
+// skipped. A journal without a mark (written before marks existed) keeps the earlier rule: a
+// bad frame with any valid frame further on is JOURNAL_CORRUPT, without one a torn tail, and the
+// writer marks it from then on. The reader applies the same rules (a torn tail in the last
 // segment just ends the read, or is waited on when following, since the writer will repair
-// or complete it) and additionally reports: any bad frame in a non-last segment, a gap or an
-// overlap between segments, and a requested offset older than the oldest segment.
+// or complete it) and additionally reports: any bad frame in a non-last segment (always synced
+// before the next began), a gap or an overlap between segments, and a requested offset older
+// than the oldest segment.
 //
 // Reading. JournalReader reads each segment sequentially in 4 MiB chunks and keeps a sparse
 // offset → position index per segment (one entry per MiB), so read(from) seeks instead of

@@ -4,7 +4,7 @@
 // by hand. None of them applies or writes anything from a wrong place.
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openJournalReader } from "../../src/transport/journal.ts";
@@ -158,6 +158,69 @@ describe.each(TARGETS)("the log lost records under the sink (%s)", (dialect) => 
     expect(first).toContain("was deleted");
     expect(await targetIds(p)).toEqual(applied);
   }, 120_000);
+});
+
+/** Byte positions of the frames of a journal segment (its layout: src/transport/journal.ts). */
+function framesOf(seg: string): Array<{ at: number; end: number }> {
+  const b = readFileSync(seg);
+  const out: Array<{ at: number; end: number }> = [];
+  for (let p = 16; p + 8 <= b.length; ) {
+    const end = p + 8 + b.readUInt32LE(p);
+    out.push({ at: p, end });
+    p = end;
+  }
+  return out;
+}
+
+/** Flips one bit of the byte at `pos` of `file` (calling it again puts the byte back). */
+function flip(file: string, pos: number): void {
+  const b = readFileSync(file);
+  b[pos] = (b[pos] ?? 0) ^ 0x10;
+  writeFileSync(file, b);
+}
+
+describe.each(TARGETS)("a damaged journal (%s, issue 14 item 4)", (dialect) => {
+  test("a flipped byte in a synced record stops source and sink with JOURNAL_CORRUPT, nothing discarded; a torn tail after the last sync is cut with JOURNAL_TORN_TAIL", async () => {
+    const p = await pair(dialect, "jdmg");
+    const j = journal();
+    const cfg = await pipelineConfig(p.db, p.pg, p.name, p.name, await currentPosition(), j.toml, "workers = 2");
+    await insert(p, 0, 20);
+    await ok(["source", "--config", cfg, "--stop-at-end"]);
+    const segs = readdirSync(j.dir).filter((f) => f.endsWith(".seg")).sort();
+    const seg = join(j.dir, segs.at(-1)!);
+    const size = statSync(seg).size;
+    // The last record source wrote (synced: it ended cleanly), damaged inside its value.
+    const last = framesOf(seg).at(-1)!;
+    const at = last.end - 3;
+    flip(seg, at);
+
+    const sink = stopped(await runCli(["sink", "--config", cfg, "--stop-at-end"]), "JOURNAL_CORRUPT");
+    const source = stopped(await runCli(["source", "--config", cfg, "--stop-at-end"]), "JOURNAL_CORRUPT");
+    for (const line of [sink, source]) {
+      expect(line).toContain(`journal segment ${seg} is damaged at byte ${last.at}`);
+      expect(line).toContain("in records the writer had synced");
+      expect(line).toContain("restore the journal directory from a copy");
+    }
+    expect(statSync(seg).size).toBe(size);
+
+    // Restored (the byte put back, as a copy would): nothing was lost, both go on.
+    flip(seg, at);
+    await insert(p, 20, 30);
+    await ok(["source", "--config", cfg, "--stop-at-end"]);
+    await ok(["sink", "--config", cfg, "--stop-at-end"]);
+    expect(await targetIds(p)).toEqual(range(0, 30));
+
+    // Half a record after the last sync (a crash mid-write): cut by the next source start, logged.
+    const synced = statSync(seg).size;
+    const torn = readFileSync(seg).subarray(framesOf(seg).at(-1)!.at, synced);
+    writeFileSync(seg, torn.subarray(0, torn.length - 5), { flag: "a" });
+    await insert(p, 30, 35);
+    const repaired = await ok(["source", "--config", cfg, "--stop-at-end"]);
+    expect(repaired.stderr).toContain(`[JOURNAL_TORN_TAIL at ${seg} byte ${synced}]`);
+    await ok(["sink", "--config", cfg, "--stop-at-end"]);
+    expect(await targetIds(p)).toEqual(range(0, 35));
+    expect(await sameRows(p.db, p.pg, p.name, T)).toBe(true);
+  }, 180_000);
 });
 
 // ENOSPC needs a small filesystem: a tmpfs, which only root with CAP_SYS_ADMIN may mount.

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ReplicateError } from "../../src/errors.ts";
 import { type JournalWriter, openJournalReader, openJournalWriter } from "../../src/transport/journal.ts";
+import { encodeFrames, frameBytes } from "../../src/transport/journal-segment.ts";
 import type { LogRecord, OffsetRecord } from "../../src/transport/types.ts";
 
 const enc = new TextEncoder();
@@ -79,6 +80,20 @@ async function failure(p: Promise<unknown>): Promise<ReplicateError> {
 }
 
 /** Position and offset of the first byte of record `i`'s value in a single-segment journal. */
+/**
+ * Appends the frames of `records` to the last segment by hand, as writes after the last sync
+ * that a crash or a power failure left in the file, less `cut` bytes at the end (a torn write).
+ * Returns the segment's path and its size before.
+ */
+function appendUnsynced(dir: string, records: LogRecord[], cut = 0): { seg: string; synced: number } {
+  const seg = join(dir, segments(dir).at(-1) as string);
+  const synced = statSync(seg).size;
+  const b = Buffer.alloc(records.reduce((n, r) => n + frameBytes(r), 0));
+  encodeFrames(records, b, 0);
+  writeFileSync(seg, b.subarray(0, b.length - cut), { flag: "a" });
+  return { seg, synced };
+}
+
 function valuePosition(i: number): number {
   let pos = 16;
   for (let j = 0; j < i; j++) pos += frameSize(rec(j));
@@ -164,17 +179,17 @@ describe("crash safety", () => {
   test("a torn last record is truncated on open, and appending continues", async () => {
     const dir = journalDir();
     let w = await writer(dir);
-    await writeRange(w, 0, 10);
+    await writeRange(w, 0, 9);
     await w.close();
-    const seg = join(dir, segments(dir)[0] as string);
-    const full = statSync(seg).size;
-    truncateSync(seg, full - 3);
+    // rec(9) written after the last sync, and torn
+    const { seg, synced } = appendUnsynced(dir, [rec(9)], 3);
 
     const warnings: string[] = [];
     w = await writer(dir, { onWarning: (m) => warnings.push(m) });
     expect(w.endOffset()).toBe(9n);
     expect(warnings.join("\n")).toContain(seg);
-    expect(statSync(seg).size).toBe(full - frameSize(rec(9)));
+    expect(warnings.join("\n")).toContain(`[JOURNAL_TORN_TAIL at ${seg} byte ${synced}]`);
+    expect(statSync(seg).size).toBe(synced);
     await w.append([rec(9), rec(10)]);
     await w.close();
     expectRecords(await readAll(dir), 0, 11);
@@ -183,11 +198,12 @@ describe("crash safety", () => {
   test("a read to the end over a damaged last record says so (no writer running), instead of ending as if the log ended there", async () => {
     const dir = journalDir();
     const w = await writer(dir);
-    await writeRange(w, 0, 5);
+    await writeRange(w, 0, 4);
     await w.close();
-    const seg = join(dir, segments(dir)[0] as string);
+    // rec(4) written after the last sync, then damaged: its CRC no longer matches
+    const { seg } = appendUnsynced(dir, [rec(4)]);
     const bytes = readFileSync(seg);
-    bytes.writeUInt8(bytes.readUInt8(bytes.length - 2) ^ 0xff, bytes.length - 2); // the last record's value: its CRC no longer matches
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 2) ^ 0xff, bytes.length - 2);
     writeFileSync(seg, bytes);
     const warnings: string[] = [];
     const r = await openJournalReader({ dir }, { onWarning: (m) => warnings.push(m) });
@@ -338,6 +354,144 @@ describe("crash safety", () => {
   });
 });
 
+describe("synced records are never taken for a torn write (issue 14, item 4)", () => {
+  /** A reader's whole read and its end offset, as JOURNAL_CORRUPT or the records. */
+  async function readerFailures(dir: string): Promise<ReplicateError[]> {
+    const r = await openJournalReader({ dir });
+    try {
+      return [await failure(readAll(dir)), await failure(r.endOffset())];
+    } finally {
+      await r.close();
+    }
+  }
+
+  test("a flipped byte in the last synced record: JOURNAL_CORRUPT for the writer and the reader, and nothing is cut", async () => {
+    const dir = journalDir();
+    const w = await writer(dir);
+    await writeRange(w, 0, 10);
+    await w.close();
+    const seg = join(dir, segments(dir)[0] as string);
+    const bytes = readFileSync(seg);
+    const at = valuePosition(9);
+    bytes[at + 1] = (bytes[at + 1] ?? 0) ^ 0x01;
+    writeFileSync(seg, bytes);
+    const size = statSync(seg).size;
+    const frameStart = at - 12 - (rec(9).key?.length ?? 0);
+    const warnings: string[] = [];
+    for (const err of [await failure(writer(dir, { onWarning: (m) => warnings.push(m) })), ...(await readerFailures(dir))]) {
+      expect(err.code).toBe("JOURNAL_CORRUPT");
+      expect(err.retriable).toBe(false);
+      expect(err.message).toContain(`journal segment ${seg} is damaged at byte ${frameStart} (record offset 9): CRC mismatch, in records the writer had synced`);
+      expect(err.message).toContain("restore the journal directory from a copy");
+      expect(err.where).toBe(`${seg} byte ${frameStart} offset 9`);
+    }
+    expect(warnings.filter((m) => m.includes("discarded"))).toEqual([]);
+    expect(statSync(seg).size).toBe(size);
+    expect(existsSync(join(dir, "lock"))).toBe(false);
+  });
+
+  test("synced records cut off the end (the segment shorter than what was synced): JOURNAL_CORRUPT, at a record boundary too", async () => {
+    const dir = journalDir();
+    const w = await writer(dir);
+    await writeRange(w, 0, 10);
+    await w.close();
+    const seg = join(dir, segments(dir)[0] as string);
+    const full = statSync(seg).size;
+    for (const cut of [3, frameSize(rec(9))]) {
+      truncateSync(seg, full - cut);
+      for (const err of [await failure(writer(dir)), ...(await readerFailures(dir))]) {
+        expect(err.code).toBe("JOURNAL_CORRUPT");
+        expect(err.message).toContain(seg);
+        expect(err.message).toMatch(/synced/);
+      }
+      expect(statSync(seg).size).toBe(full - cut);
+    }
+  });
+
+  test("the last segment deleted: the mark names it, JOURNAL_CORRUPT instead of writing on at its offsets", async () => {
+    const dir = journalDir();
+    const w = await writer(dir, { segmentBytes: 1024 });
+    await writeRange(w, 0, 200, 20);
+    await w.close();
+    const last = segments(dir).at(-1) as string;
+    rmSync(join(dir, last));
+    for (const err of [await failure(writer(dir, { segmentBytes: 1024 })), ...(await readerFailures(dir))]) {
+      expect(err.code).toBe("JOURNAL_CORRUPT");
+      expect(err.message).toContain(`has no segment ${last}, though the writer had synced records in it up to offset 200`);
+    }
+  });
+
+  test("damage after the synced mark, with valid records after it (unsynced writes a power failure left out of order): cut as a torn tail, logged", async () => {
+    const dir = journalDir();
+    let w = await writer(dir);
+    await writeRange(w, 0, 10);
+    await w.close();
+    const { seg, synced } = appendUnsynced(dir, [rec(10), rec(11), rec(12)]);
+    const bytes = readFileSync(seg);
+    bytes[synced + 14] = (bytes[synced + 14] ?? 0) ^ 0xff; // inside rec(10); rec(11) and rec(12) stay valid
+    writeFileSync(seg, bytes);
+    // A reader stops before it, saying so; it is not JOURNAL_CORRUPT.
+    const said: string[] = [];
+    const r = await openJournalReader({ dir }, { onWarning: (m) => said.push(m) });
+    const got: OffsetRecord[] = [];
+    for await (const x of r.read(0n, { follow: false })) got.push(x);
+    expect(await r.endOffset()).toBe(10n);
+    await r.close();
+    expectRecords(got, 0, 10);
+    expect(said.join("\n")).toContain(`[JOURNAL_TORN_TAIL at ${seg} byte ${synced}]`);
+    const warnings: string[] = [];
+    w = await writer(dir, { onWarning: (m) => warnings.push(m) });
+    expect(w.endOffset()).toBe(10n);
+    expect(statSync(seg).size).toBe(synced);
+    expect(warnings.join("\n")).toContain(`(synced up to byte ${synced})`);
+    expect(warnings.join("\n")).toContain(`[JOURNAL_TORN_TAIL at ${seg} byte ${synced}]`);
+    await writeRange(w, 10, 15);
+    await w.close();
+    expectRecords(await readAll(dir), 0, 15);
+  });
+
+  test("a journal of an older version (no synced mark): the last record's damage is repaired as before, saying why; the writer marks it from then on", async () => {
+    const dir = journalDir();
+    let w = await writer(dir);
+    await writeRange(w, 0, 10);
+    await w.close();
+    rmSync(join(dir, "synced"));
+    const seg = join(dir, segments(dir)[0] as string);
+    const bytes = readFileSync(seg);
+    bytes[valuePosition(9) + 1] = (bytes[valuePosition(9) + 1] ?? 0) ^ 0x01;
+    writeFileSync(seg, bytes);
+    const warnings: string[] = [];
+    w = await writer(dir, { onWarning: (m) => warnings.push(m) });
+    expect(w.endOffset()).toBe(9n);
+    expect(warnings.join("\n")).toContain("this journal has no synced mark, as written by a version before marks");
+    await w.close();
+    expect(existsSync(join(dir, "synced"))).toBe(true);
+    // Marked now: the same damage again is corruption.
+    const again = readFileSync(seg);
+    again[valuePosition(8) + 1] = (again[valuePosition(8) + 1] ?? 0) ^ 0x01;
+    writeFileSync(seg, again);
+    expect((await failure(writer(dir))).code).toBe("JOURNAL_CORRUPT");
+  });
+
+  test("a mark torn by a power failure: the other slot, an older mark, is used", async () => {
+    const dir = journalDir();
+    let w = await writer(dir);
+    await writeRange(w, 0, 10, 5);
+    await w.close();
+    const mark = join(dir, "synced");
+    const slots = readFileSync(mark);
+    expect(slots.length).toBe(96);
+    // The newer slot is the one holding the higher sequence number (bytes 8..15 of each slot).
+    const newer = slots.readBigUInt64LE(8) > slots.readBigUInt64LE(56) ? 0 : 48;
+    slots[newer + 20] = (slots[newer + 20] ?? 0) ^ 0xff;
+    writeFileSync(mark, slots);
+    w = await writer(dir);
+    expect(w.endOffset()).toBe(10n);
+    await w.close();
+    expectRecords(await readAll(dir), 0, 10);
+  });
+});
+
 describe("follow mode", () => {
   test("sees records appended after the read started, across segments, and stops on abort", async () => {
     const dir = journalDir();
@@ -389,10 +543,9 @@ describe("follow mode", () => {
   test("a torn tail is waited on, then read once the writer repairs it", async () => {
     const dir = journalDir();
     let w = await writer(dir);
-    await writeRange(w, 0, 4);
+    await writeRange(w, 0, 3);
     await w.close();
-    const seg = join(dir, segments(dir)[0] as string);
-    truncateSync(seg, statSync(seg).size - 5);
+    appendUnsynced(dir, [rec(3)], 5);
     const r = await openJournalReader({ dir }, { pollMs: 20 });
     const stop = new AbortController();
     const got: OffsetRecord[] = [];
