@@ -5,39 +5,15 @@
 //
 //   bun run bench/source.ts [rows=1000000]
 
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMariadb, getKafka, stopAllServers, type MariaDb } from "../test/support/servers.ts";
-import { BINARY, writeConfig } from "../test/support/cli.ts";
+import { writeConfig } from "../test/support/cli.ts";
+import { measureRss } from "./support/rss.ts";
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const work = mkdtempSync(join(tmpdir(), "gsr-bench-source-"));
-
-interface Run {
-  seconds: number;
-  peakRssMiB: number;
-  code: number;
-}
-
-/** Runs the binary and samples its peak RSS (VmHWM) until it exits. */
-async function measure(args: string[]): Promise<Run> {
-  const start = performance.now();
-  const p = Bun.spawn([BINARY, ...args], { stdout: "ignore", stderr: "pipe" });
-  let peak = 0;
-  const sample = () => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.pid}/status`, "utf8"));
-      if (m) peak = Math.max(peak, Number(m[1]) / 1024);
-    } catch {}
-  };
-  const timer = setInterval(sample, 20);
-  const stderr = new Response(p.stderr).text();
-  const code = await p.exited;
-  clearInterval(timer);
-  if (code !== 0) console.error(await stderr);
-  return { seconds: (performance.now() - start) / 1000, peakRssMiB: peak, code };
-}
 
 async function history(db: MariaDb, table: string, rows: number, oneTransaction: boolean): Promise<{ file: string; pos: number }> {
   const c = await db.connect();
@@ -82,11 +58,11 @@ try {
   console.log(`history of ${ROWS.toLocaleString("en")} rows, one rows event each:`);
   const from = await history(db, "many", ROWS, false);
   const events = ROWS; // change events; Begin/End and schema records come on top
-  const journal = await measure(["source", "--config", config(db, from, `[transport]\nkind = "journal"\n[transport.journal]\ndir = "${join(work, "j1")}"`), "--stop-at-end"]);
+  const journal = await measureRss(["source", "--config", config(db, from, `[transport]\nkind = "journal"\n[transport.journal]\ndir = "${join(work, "j1")}"`), "--stop-at-end"]);
   console.log(`  → journal: ${(events / journal.seconds).toFixed(0)} change events/s (${journal.seconds.toFixed(1)} s), peak RSS ${journal.peakRssMiB.toFixed(0)} MiB${journal.code ? `, EXIT ${journal.code}` : ""}`);
   const kafka = getKafka();
   kafka.createTopic("bench_source", 1);
-  const viaKafka = await measure([
+  const viaKafka = await measureRss([
     "source",
     "--config",
     config(db, from, `[transport]\nkind = "kafka"\n[transport.kafka]\nbrokers = ["${kafka.bootstrap}"]\ntopic = "bench_source"`),
@@ -96,7 +72,7 @@ try {
 
   console.log(`one transaction of ${ROWS.toLocaleString("en")} rows:`);
   const bigFrom = await history(db, "big", ROWS, true);
-  const big = await measure(["source", "--config", config(db, bigFrom, `[transport]\nkind = "journal"\n[transport.journal]\ndir = "${join(work, "j2")}"`), "--stop-at-end"]);
+  const big = await measureRss(["source", "--config", config(db, bigFrom, `[transport]\nkind = "journal"\n[transport.journal]\ndir = "${join(work, "j2")}"`), "--stop-at-end"]);
   console.log(
     `  → journal: ${(ROWS / big.seconds).toFixed(0)} change events/s (${big.seconds.toFixed(1)} s), peak RSS ${big.peakRssMiB.toFixed(0)} MiB (target < 300 MiB: ${big.peakRssMiB < 300 ? "met" : "NOT met"})${big.code ? `, EXIT ${big.code}` : ""}`,
   );
