@@ -12,6 +12,7 @@ import {
   checkHeader,
   cutShort,
   encodeFrames,
+  frameHead,
   encodeHeader,
   FRAME,
   frameBytes,
@@ -131,9 +132,18 @@ export class JournalWriter implements LogWriter {
       }
       if (this.stagedLen + bytes > this.staged.length) await this.flush();
       if (bytes > this.staged.length) {
-        const own = Buffer.allocUnsafe(bytes);
-        encodeFrames(records, own, 0);
-        await this.write(own);
+        // Staged in turn, and a record larger than the stage written as its frame's head and
+        // its value, so that a huge value is never copied.
+        for (const r of records) {
+          const n = frameBytes(r);
+          if (n > this.staged.length) {
+            await this.flush();
+            await this.write(frameHead(r), r.value);
+            continue;
+          }
+          if (this.stagedLen + n > this.staged.length) await this.flush();
+          this.stagedLen = encodeFrames([r], this.staged, this.stagedLen);
+        }
       } else {
         this.stagedLen = encodeFrames(records, this.staged, this.stagedLen);
       }
@@ -215,13 +225,17 @@ export class JournalWriter implements LogWriter {
     await this.write(this.staged.subarray(0, len));
   }
 
-  private async write(buf: Buffer): Promise<void> {
+  /** Appends `parts` in order at the end; a failure removes all of them. */
+  private async write(...parts: Uint8Array[]): Promise<void> {
     const start = this.written;
     let done = 0;
     try {
-      while (done < buf.length) {
-        const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, start + done);
-        done += bytesWritten;
+      for (const buf of parts) {
+        for (let at = 0; at < buf.length; ) {
+          const { bytesWritten } = await this.fh.write(buf, at, buf.length - at, start + done);
+          at += bytesWritten;
+          done += bytesWritten;
+        }
       }
     } catch (err) {
       const failure = this.fail(err, "appending to a journal segment");

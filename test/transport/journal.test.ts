@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ReplicateError } from "../../src/errors.ts";
 import { type JournalWriter, openJournalReader, openJournalWriter } from "../../src/transport/journal.ts";
-import { encodeFrames, frameBytes } from "../../src/transport/journal-segment.ts";
+import { encodeFrames, frameBytes, frameHead } from "../../src/transport/journal-segment.ts";
 import type { LogRecord, OffsetRecord } from "../../src/transport/types.ts";
 
 const enc = new TextEncoder();
@@ -132,6 +132,14 @@ describe("journal round trip", () => {
     const got = await readAll(dir);
     expect(got.map((x) => x.record.key)).toEqual([null, new Uint8Array(0), null, new Uint8Array([0, 255, 7])]);
     expect(got.map((x) => [...x.record.value])).toEqual([[97], [], [], [1, 2, 3]]);
+  });
+
+  test("a record written as its frame's head then its value has the bytes encodeFrames gives it", () => {
+    for (const r of [rec(1), rec(3), { key: new Uint8Array(0), value: new Uint8Array(0) }, { key: enc.encode("big"), value: new Uint8Array(70_000).map((_, i) => i & 0xff) }]) {
+      const whole = Buffer.alloc(frameBytes(r));
+      encodeFrames([r], whole, 0);
+      expect(Buffer.concat([frameHead(r), r.value]).equals(whole)).toBe(true);
+    }
   });
 
   test("records larger than the write buffer and the read chunk", async () => {
