@@ -118,6 +118,15 @@ export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
     case "add_primary_key": {
       if (primaryKeyOf(t)) tx.refuse(`ADD PRIMARY KEY to ${t.name}`, "the target table already has a primary key");
       const pk = planIndex(tx, ref, t, op.index)!;
+      // Under zero_date = "null" a date column's NULLs may stand for zero dates, which a key
+      // column holds as -infinity (values.ts). MySQL's ADD PRIMARY KEY succeeded, so the column
+      // held no real NULL: each one is a zero date.
+      if (tx.ctx.zeroDate === "null") {
+        for (const p of pk.parts) {
+          const c = p.column === undefined ? undefined : col(p.column);
+          if (c && !c.notNull && ZERO_DATE_FAMILIES.has(familyOf(c.type))) tx.emit(`UPDATE ${qt} SET ${quoteIdent(c.name)} = '-infinity' WHERE ${quoteIdent(c.name)} IS NULL`);
+        }
+      }
       addIndex(tx, t, pk);
       for (const p of pk.parts) col(p.column!)!.notNull = true;
       t.constraints.push({ name: pk.name, kind: "p", columns: pk.parts.map((p) => p.column!) });

@@ -221,4 +221,29 @@ describe.each(TARGETS)("MySQL zero dates (%s)", (dialect) => {
     expect(k.stderr).not.toContain("DROP NOT NULL");
     expect(k.stderr).not.toContain('set [sink] zero_date = "null"');
   }, 120_000);
+
+  test('zero_date = "null": ADD PRIMARY KEY on a date column that held zero dates (stored as NULL) makes them -infinity; check --data passes', async () => {
+    const db = await getMariadb();
+    const target = await getTarget(dialect);
+    const name = uniqueName("addkey");
+    await target.createDatabase(name);
+    const from = await currentPosition();
+    const c = await db.connect();
+    await c.query(`SET SESSION sql_mode = ''; CREATE DATABASE ${name}; USE ${name};
+      CREATE TABLE visits (store INT NOT NULL, day DATE NOT NULL DEFAULT '0000-00-00', n INT);
+      INSERT INTO visits (store, n) VALUES (1, 5); INSERT INTO visits VALUES (1, '2024-01-02', 7), (2, '0000-00-00', 3);
+      ALTER TABLE visits ADD PRIMARY KEY (store, day);
+      INSERT INTO visits VALUES (3, '0000-00-00', 1); UPDATE visits SET n = 6 WHERE store = 1 AND day = '0000-00-00'`);
+    await c.end();
+    const cfg = await pipelineConfig(db, target, name, name, from, journalTransport().toml, 'zero_date = "null"');
+    expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+    const k = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+    expect({ code: k.code, errors: k.stderr.split("\n").filter((l) => l.includes("ERROR")) }).toEqual({ code: 0, errors: [] });
+    const t = target.sql(name);
+    const rows = await t.unsafe(`SELECT store, day::text AS day, n FROM "${name}".visits ORDER BY store, day`);
+    await t.end();
+    expect(rows.map((r) => `${r.store} ${r.day} ${r.n}`)).toEqual(["1 -infinity 6", "1 2024-01-02 7", "2 -infinity 3", "3 -infinity 1"]);
+    const check = await runCli(["check", "--config", cfg, "--data"]);
+    expect({ code: check.code, out: check.code === 0 ? "" : check.stdout + check.stderr }).toEqual({ code: 0, out: "" });
+  }, 120_000);
 });
