@@ -72,7 +72,7 @@ export function decodeFormatDescription(raw: Uint8Array, where: string): FormatD
       });
     }
     checksumAlg = raw[arrayEnd]!;
-    if (checksumAlg === ChecksumAlg.CRC32) verifyCrc32(raw, where);
+    if (checksumAlg === ChecksumAlg.CRC32) verifyCrc32(withoutInUseFlag(raw), where);
     else if (checksumAlg !== ChecksumAlg.OFF) {
       throw new ReplicateError(
         "BINLOG_UNSUPPORTED",
@@ -90,6 +90,24 @@ export function decodeFormatDescription(raw: Uint8Array, where: string): FormatD
     checksumAlg,
     flavour,
   };
+}
+
+/** LOG_EVENT_BINLOG_IN_USE_F: set in a file's FORMAT_DESCRIPTION while its server has it open. */
+const BINLOG_IN_USE_F = 0x1;
+/** Offset of the common header's flags (u16 little-endian). */
+const FLAGS_OFFSET = 17;
+
+/**
+ * The server computes FORMAT_DESCRIPTION's CRC32 with LOG_EVENT_BINLOG_IN_USE_F cleared and sets
+ * the flag afterwards, clearing it again when it closes the file (MySQL sql/log_event.cc,
+ * Log_event_footer::event_checksum_test; MariaDB the same): a file copied while open has the
+ * flag set over a CRC computed without it. The CRC is checked as the server computed it.
+ */
+function withoutInUseFlag(raw: Uint8Array): Uint8Array {
+  if ((raw[FLAGS_OFFSET]! & BINLOG_IN_USE_F) === 0) return raw;
+  const copy = raw.slice();
+  copy[FLAGS_OFFSET] = copy[FLAGS_OFFSET]! & ~BINLOG_IN_USE_F;
+  return copy;
 }
 
 function checksumAware(version: string, flavour: Flavour): boolean {

@@ -79,6 +79,19 @@ describe("FORMAT_DESCRIPTION", () => {
     expect(d.checksumAlg).toBe(0);
   });
 
+  test("a file copied while its server had it open: LOG_EVENT_BINLOG_IN_USE_F set over a CRC computed without it (MySQL sql/log_event.cc, Log_event_footer::event_checksum_test)", () => {
+    for (const orig of [real(FILE1[0]!), mysqlFormat({ version: "8.0.36" })]) {
+      expect(orig[17]! & 1).toBe(0);
+      const inUse = orig.slice();
+      inUse[17] = inUse[17]! | 1; // flags (u16 LE at 17): LOG_EVENT_BINLOG_IN_USE_F, CRC left as computed
+      const ev = new EventDecoder({ file: "binlog.000001" }).decode(inUse, 4);
+      expect(ev.kind === "format" && ev.checksumAlg).toBe(1);
+      expect(ev.header.flags & 1).toBe(1);
+      // Any other change still fails the CRC, with or without the flag.
+      expect(caught(() => new EventDecoder().decode(flip(inUse, 30))).code).toBe("BINLOG_CHECKSUM");
+    }
+  });
+
   test("its own CRC is verified", () => {
     const raw = flip(mysqlFormat(), 30);
     const err = caught(() => new EventDecoder({ file: "mysql-bin.000009" }).decode(raw));
