@@ -15,6 +15,7 @@ import type { TableMap } from "./events/tablemap.ts";
 import { TransactionAssembler, databaseFilter, type StreamItem } from "./transactions.ts";
 import type { TableInfo } from "./types.ts";
 import type { SchemaHistory } from "./schema.ts";
+import { backoff } from "../backoff.ts";
 
 export interface BinlogSourceOptions {
   config: SourceConfig;
@@ -115,7 +116,7 @@ export class BinlogSource {
           throw await explainPurged(config, err);
         }
         attempt++;
-        const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt - 1, 6));
+        const delay = backoff(attempt, { firstMs: 500, maxMs: 30_000 });
         const at = start.kind === "file" ? `${start.file}:${start.pos}` : start.kind === "gtid" ? `GTID ${start.set}` : "the current position";
         this.opts.onWarning?.(`source connection failed (${(err as Error).message}); reconnecting in ${delay} ms (attempt ${attempt}), resuming at ${at}`);
         this.opts.onWaiting?.(`the source ${config.host}:${config.port} (reconnecting, attempt ${attempt})`);

@@ -25,6 +25,7 @@ import { Progress } from "./progress.ts";
 import { prepareStart } from "./source-start.ts";
 import { afterGrace, sleepUnlessStopped } from "./signals.ts";
 import { TICK, withTicks } from "./ticks.ts";
+import { backoff } from "../backoff.ts";
 
 const BATCH_RECORDS = 4096;
 /** The log is synced at a transaction boundary at most this often: the binlog can always be
@@ -67,7 +68,7 @@ export async function runSource(run: SourceRun): Promise<void> {
           return;
         }
         if (!isRetriable(err) || run.stdout || run.signal.aborted || failures > RESTARTS) throw err;
-        const delay = Math.min(30_000, 1000 * 2 ** (failures - 1));
+        const delay = backoff(failures, { firstMs: 1000, maxMs: 30_000 });
         log.warn(`${describeError(err)}; restarting from the log's tail in ${delay} ms (attempt ${failures} of ${RESTARTS})`);
         wait("restart", `the log or the source to come back (restart ${failures} of ${RESTARTS})`);
         await sleepUnlessStopped(delay, run.signal);

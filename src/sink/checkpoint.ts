@@ -40,6 +40,8 @@
 import type postgres from "postgres";
 import type { ForeignKeyRef, SkippedKind, SkippedObject } from "../dialect/ddl.ts";
 import { ReplicateError } from "../errors.ts";
+import { backoff } from "../backoff.ts";
+import { sleepUnlessStopped } from "../cli/signals.ts";
 
 export const CHECKPOINT_SCHEMA = "gs_replicate";
 /** An empty schema: the marker that the checkpoint existed (see ensureCheckpointTables). */
@@ -165,7 +167,7 @@ export async function claimOwner(sql: postgres.Sql, token: string, onWait: (wait
     }
     if (attempt === 5) onWait(true);
     if (signal?.aborted) throw new ReplicateError("SINK_ALREADY_RUNNING", "stopped while waiting for the transactions of a previous sink to end", { where: OWNER_TABLE });
-    await Bun.sleep(Math.min(1000, 20 * 2 ** Math.min(attempt, 6)));
+    await sleepUnlessStopped(backoff(attempt + 1, { firstMs: 20, maxMs: 1000 }), signal);
   }
 }
 

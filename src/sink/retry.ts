@@ -14,6 +14,7 @@ import { sleepUnlessStopped } from "../cli/signals.ts";
 import { describeLog, openLogReader } from "../transport/open.ts";
 import type { LogReader, OffsetRecord, ReadOptions } from "../transport/types.ts";
 import { connectionLost } from "../dialect/errors.ts";
+import { backoff } from "../backoff.ts";
 
 const ATTEMPTS = 10;
 /** Opening the log: attempts in a row, 1 s doubling to 30 s between them (as `source` restarts). */
@@ -21,9 +22,8 @@ export const OPEN_ATTEMPTS = 10;
 /** An open taking longer than this shows on the progress line (kafkajs retries for ~40 s inside one attempt). */
 const SLOW_OPEN_MS = 2_000;
 
-function backoffMs(attempt: number): number {
-  return Math.min(10_000, 250 * 2 ** attempt);
-}
+/** A statement's retries: 0.5 s doubling to 10 s. */
+const STATEMENT_RETRY = { firstMs: 500, maxMs: 10_000 };
 
 /** What the sink is waiting for, by cause; the progress line shows the set. */
 export class WaitBoard {
@@ -63,7 +63,7 @@ export async function retryTarget<T>(what: string, board: WaitBoard, fn: () => P
         board.clear(key);
         throw err;
       }
-      const delay = backoffMs(attempt);
+      const delay = backoff(attempt, STATEMENT_RETRY);
       log.warn(`${what}: the target is unreachable (${describeError(err)}); trying again in ${delay} ms (attempt ${attempt + 1} of ${ATTEMPTS})`);
       board.set(key, `the target (${what}, attempt ${attempt + 1} of ${ATTEMPTS})`);
       await sleepUnlessStopped(delay, signal);
@@ -105,7 +105,7 @@ export async function* readRetrying(reader: LogReader, from: bigint, opts: ReadO
         throw err;
       }
       attempt++;
-      const delay = backoffMs(attempt);
+      const delay = backoff(attempt, STATEMENT_RETRY);
       log.warn(`reading the log failed (${describeError(err)}); reading again from offset ${next} in ${delay} ms (attempt ${attempt + 1} of ${ATTEMPTS})`);
       board.set("log", `the log at offset ${next} (attempt ${attempt + 1} of ${ATTEMPTS})`);
       await sleepUnlessStopped(delay, opts.signal);
@@ -138,7 +138,7 @@ export async function openLogWaiting(t: TransportConfig, board: WaitBoard, opts:
       // is nothing to wait for in it.
       const noTopic = err instanceof ReplicateError && err.code === "TRANSPORT_TOPIC";
       if (!isRetriable(err) || attempt >= OPEN_ATTEMPTS || (noTopic && !opts.follow)) throw err;
-      const delay = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+      const delay = backoff(attempt, { firstMs: 1000, maxMs: 30_000 });
       log.warn(`${describeError(err)}; trying again in ${delay} ms (attempt ${attempt + 1} of ${OPEN_ATTEMPTS})`);
       const topic = t.kafka?.topic;
       board.set("open", noTopic ? `the topic "${topic}" to be created by gs-replicate source (attempt ${attempt + 1} of ${OPEN_ATTEMPTS})` : `${what} (attempt ${attempt + 1} of ${OPEN_ATTEMPTS})`);

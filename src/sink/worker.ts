@@ -32,6 +32,7 @@ import { applyAsOneQuery, literalChars, MAX_QUERY_CHARS } from "./batch.ts";
 import { CHECKPOINT_SCHEMA, countRecorded, holdStatement, recordApplied } from "./checkpoint.ts";
 import { connectionLost, foreignKeyViolation, uniqueViolationTable } from "../dialect/errors.ts";
 import { applyUnchecked, uncheckedNote, needsUncheckedParents, type RelaxedKey, type UncheckedScope } from "./unchecked.ts";
+import { backoff } from "../backoff.ts";
 
 // 0.2 s doubling to 10 s: about 40 s in all, which covers a target restart with crash recovery.
 const MAX_ATTEMPTS = 10;
@@ -238,7 +239,7 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
         return;
       }
       if (!isRetriable(e) || attempt >= MAX_ATTEMPTS || opts.signal?.aborted) throw e;
-      const delay = Math.min(10_000, 100 * 2 ** attempt);
+      const delay = backoff(attempt, { firstMs: 200, maxMs: 10_000 });
       log.warn(`${e.message}; retrying the whole transaction in ${delay} ms (attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);
       opts.onWait?.(`the target (retrying a transaction, attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);
       await sleepUnlessStopped(delay, opts.signal);

@@ -3,6 +3,7 @@
 // TimeoutNegativeWarning guard. kafka.ts is the only file that imports kafkajs.
 
 import { isRetriable, ReplicateError } from "../errors.ts";
+import { backoff } from "../backoff.ts";
 
 /** Retry schedule handed to kafkajs; ~40 s of attempts before an operation gives up. */
 export interface KafkaRetry {
@@ -221,10 +222,9 @@ export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, wha
   });
 }
 
-/** Exponential backoff with ±20% jitter, capped. */
+/** kafkajs's retry settings as a backoff schedule, ±20% jitter; `attempt` counts from 0. */
 export function backoffMs(attempt: number, r: KafkaRetry): number {
-  const base = Math.min(r.initialRetryTime * 2 ** Math.min(attempt, 20), r.maxRetryTime);
-  return Math.round(base * (0.8 + Math.random() * 0.4));
+  return backoff(attempt + 1, { firstMs: r.initialRetryTime, maxMs: r.maxRetryTime, jitter: 0.2 });
 }
 
 // kafkajs's request queue arms setTimeout with (throttledUntil - now), which is hugely negative
