@@ -30,7 +30,13 @@ describe.each(TARGETS)("a target that stops answering (%s)", (dialect) => {
     expect((await runCli(["source", "--config", direct, "--stop-at-end"])).code).toBe(0);
     const t = pg.sql(name);
     const applied = async () => Number((await t.unsafe(`SELECT coalesce(sum(n), 0)::int AS s FROM "${name}".hot`))[0]!.s);
-    return { db, pg, name, proxy, direct, viaProxy, t, applied };
+    /** A clean run, and every update applied exactly once. */
+    const appliedOnce = async (code: number, stderr: string) => {
+      expect({ code, errors: stderr.split("\n").filter((l) => l.includes("ERROR")) }).toEqual({ code: 0, errors: [] });
+      expect(await sameRows(db, pg, name, HOT_LEDGER)).toBe(true);
+      expect(await applied()).toBe(4000);
+    };
+    return { proxy, direct, viaProxy, t, applied, appliedOnce };
   }
 
   test("silent for a while, then answering again: waited out, every update applied once", async () => {
@@ -45,9 +51,7 @@ describe.each(TARGETS)("a target that stops answering (%s)", (dialect) => {
       const code = await sink.proc.exited;
       const r = await sink.stop();
       show("sink", r.stderr);
-      expect({ code, errors: r.stderr.split("\n").filter((l) => l.includes("ERROR")) }).toEqual({ code: 0, errors: [] });
-      expect(await sameRows(s.db, s.pg, s.name, HOT_LEDGER)).toBe(true);
-      expect(await s.applied()).toBe(4000);
+      await s.appliedOnce(code, r.stderr);
     } finally {
       s.proxy.close();
       await s.t.end();
@@ -71,9 +75,7 @@ describe.each(TARGETS)("a target that stops answering (%s)", (dialect) => {
       expect(r.stderr).toMatch(/a new connection gets none either/);
       s.proxy.release();
       const rest = await runCli(["sink", "--config", s.direct, "--stop-at-end"]);
-      expect({ code: rest.code, errors: rest.stderr.split("\n").filter((l) => l.includes("ERROR")) }).toEqual({ code: 0, errors: [] });
-      expect(await sameRows(s.db, s.pg, s.name, HOT_LEDGER)).toBe(true);
-      expect(await s.applied()).toBe(4000);
+      await s.appliedOnce(rest.code, rest.stderr);
     } finally {
       s.proxy.close();
       await s.t.end();
