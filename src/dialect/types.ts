@@ -169,7 +169,7 @@ export const TYPE_TABLE: readonly TypeRow[] = [
     opengauss: "text",
     dolphin: "tinytext … longtext",
     family: "text",
-    note: "up to 1 GB on the target",
+    note: "up to 1 GB on the target (see \"Large values\" below)",
   },
   { mysql: "BINARY(n), VARBINARY(n)", match: is("binary", "varbinary"), postgresql: "bytea", opengauss: "bytea", dolphin: "binary(n), varbinary(n)", family: "bytes", note: "the bytes as logged (BINARY pads with 0x00 to n)" },
   {
@@ -179,7 +179,7 @@ export const TYPE_TABLE: readonly TypeRow[] = [
     opengauss: "bytea",
     dolphin: "tinyblob … longblob",
     family: "bytes",
-    note: "up to 1 GB on the target",
+    note: "up to 1 GB on the target (see \"Large values\" below)",
   },
   {
     mysql: "ENUM('a',…)",
