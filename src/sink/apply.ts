@@ -144,18 +144,17 @@ function rejected(err: unknown): Promise<never> {
 function chunked(base: PlannedStatement, ch: ChangeMessage, ctx: ApplyContext): PlannedStatement[] {
   const t = ch.table;
   const st = statementsFor(t, ctx.schemaMapping);
-  base.params.forEach((p, i) => {
-    if (hugeParam(p)) refuseTooLarge(p, () => `${t.database}.${t.table}.${t.names[i % t.names.length]} of row ${rowKey(ch)}, ${ctx.describe}`);
-  });
-  if (st.keys.length === 0) return [base];
-  const keyArgs: Param[] = [];
-  params(t, ch.after!, ctx, ch, keyArgs, st.keys);
+  let keyArgs: Param[] | undefined;
   const appends: PlannedStatement[] = [];
+  // The statement's first parameters are the after image's columns (an UPDATE's key follows).
   for (let c = 0; c < t.names.length; c++) {
+    const p = base.params[c]!;
+    if (!hugeParam(p)) continue;
+    refuseTooLarge(p, () => `${t.database}.${t.table}.${t.names[c]} of row ${rowKey(ch)}, ${ctx.describe}`);
     const d = t.descriptors[c]!;
-    const p = base.params[c];
     // jsonb has no append; text and bytea do.
-    if (p === undefined || !hugeParam(p) || d.m === "json" || (d.k !== "string" && d.k !== "bytes")) continue;
+    if (st.keys.length === 0 || d.m === "json" || (d.k !== "string" && d.k !== "bytes")) continue;
+    if (!keyArgs) params(t, ch.after!, ctx, ch, (keyArgs = []), st.keys);
     const [first, ...rest] = chunksOf(p);
     base.params[c] = first!;
     const col = targetIdent(t.names[c]!);

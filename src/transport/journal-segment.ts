@@ -80,17 +80,23 @@ export function frameBytes(r: LogRecord): number {
 export function encodeFrames(records: LogRecord[], out: Buffer, at: number): number {
   let p = at;
   for (const r of records) {
-    const key = r.key;
-    const keyLen = key ? key.length : 0;
-    const body = 4 + keyLen + r.value.length;
-    out.writeUInt32LE(body, p);
-    out.writeInt32LE(key ? keyLen : -1, p + 8);
-    if (key) out.set(key, p + 12);
-    out.set(r.value, p + 12 + keyLen);
+    const head = writeHead(r, out, p);
+    out.set(r.value, p + head);
+    const body = head - 8 + r.value.length;
     out.writeUInt32LE(Bun.hash.crc32(out.subarray(p + 8, p + 8 + body)) >>> 0, p + 4);
     p += 8 + body;
   }
   return p;
+}
+
+/** A frame's fields before its value (length, CRC left to the caller, key length, key) at `at`; returns their size. */
+function writeHead(r: LogRecord, out: Buffer, at: number): number {
+  const key = r.key;
+  const keyLen = key ? key.length : 0;
+  out.writeUInt32LE(4 + keyLen + r.value.length, at);
+  out.writeInt32LE(key ? keyLen : -1, at + 8);
+  if (key) out.set(key, at + 12);
+  return 12 + keyLen;
 }
 
 /**
@@ -99,12 +105,8 @@ export function encodeFrames(records: LogRecord[], out: Buffer, at: number): num
  * covers the same bytes as encodeFrames', computed in two steps.
  */
 export function frameHead(r: LogRecord): Buffer {
-  const key = r.key;
-  const keyLen = key ? key.length : 0;
-  const head = Buffer.allocUnsafe(12 + keyLen);
-  head.writeUInt32LE(4 + keyLen + r.value.length, 0);
-  head.writeInt32LE(key ? keyLen : -1, 8);
-  if (key) head.set(key, 12);
+  const head = Buffer.allocUnsafe(12 + (r.key ? r.key.length : 0));
+  writeHead(r, head, 0);
   head.writeUInt32LE(Bun.hash.crc32(r.value, Bun.hash.crc32(head.subarray(8))) >>> 0, 4);
   return head;
 }
