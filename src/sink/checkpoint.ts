@@ -42,6 +42,7 @@ import type { ForeignKeyRef, SkippedKind, SkippedObject } from "../dialect/ddl.t
 import { ReplicateError } from "../errors.ts";
 import { backoff } from "../backoff.ts";
 import { sleepUnlessStopped } from "../cli/signals.ts";
+import { log } from "../cli/log.ts";
 
 export const CHECKPOINT_SCHEMA = "gs_replicate";
 /** An empty schema: the marker that the checkpoint existed (see ensureCheckpointTables). */
@@ -420,9 +421,18 @@ const LOCK_KEYS = "1735619173, 1886169443";
 export interface LockConn {
   readonly sql: Pick<postgres.ReservedSql, "unsafe" | "release">;
   readonly usable: boolean;
+  whenClosed?(fn: () => void): void;
 }
 
 export class SinkLock {
+  private held = false;
+  private released = false;
+  private keeping: Promise<void> | undefined;
+  private lost: ((err: ReplicateError) => void) | undefined;
+  /** Lost before watch() was called (during the rest of the start-up). */
+  private lostEarly: ReplicateError | undefined;
+  private signal: AbortSignal | undefined;
+
   private constructor(
     private conn: LockConn,
     private readonly reserve: () => Promise<LockConn>,
@@ -439,28 +449,82 @@ export class SinkLock {
       lock.release();
       throw err;
     }
+    lock.arm();
     return lock;
   }
 
   /**
-   * After the target restarted, the lock went with the lock's session: takes it again (or
-   * stops, if another sink took it meanwhile). Costs nothing while the session is alive.
+   * The lock's session can end while the sink is idle (a DBA's pg_terminate_backend, a
+   * target restart, an idle-session timeout): nothing else would notice before the next unit,
+   * and meanwhile a second sink could take the lock and both would look alive. So its close
+   * is acted on at once: the lock is taken again, or `onLost` is told that another sink has
+   * it. A target that is down is tried again until it answers or the sink stops.
+   */
+  watch(onLost: (err: ReplicateError) => void, signal: AbortSignal): void {
+    this.lost = onLost;
+    this.signal = signal;
+    if (this.lostEarly) onLost(this.lostEarly);
+  }
+
+  /**
+   * After the lock's session ended, takes the lock again (or stops, if another sink took it
+   * meanwhile). Costs nothing while the session is alive; callers at once share one attempt.
    */
   async keep(): Promise<void> {
-    if (this.conn.usable) return;
-    this.conn = await this.reserve();
-    await this.claim();
+    if (this.held && this.conn.usable) return;
+    this.keeping ??= this.retakeOnce().finally(() => (this.keeping = undefined));
+    return this.keeping;
   }
 
   /** Hands the session back to the pool, lock and all: it ends, and the lock with it, when the pool closes. */
   release(): void {
+    this.released = true;
     if (this.conn.usable) this.conn.sql.release();
+  }
+
+  private arm(): void {
+    this.conn.whenClosed?.(() => {
+      this.held = false;
+      // Not from inside the close callback: postgres.js calls it before it hands the closed
+      // connection to whoever queued for one, so a reserve() made from here is taken off its
+      // queue by that hand-over and never answered (measured: the retake hung whenever every
+      // other connection was busy).
+      setTimeout(() => void this.retake(), 0);
+    });
+  }
+
+  private async retakeOnce(): Promise<void> {
+    this.held = false;
+    if (this.conn.usable) this.conn.sql.release();
+    this.conn = await this.reserve();
+    this.arm();
+    await this.claim();
+  }
+
+  private async retake(): Promise<void> {
+    for (let attempt = 0; !this.released && !this.signal?.aborted; attempt++) {
+      try {
+        await this.keep();
+        log.warn(`the sink lock's session on ${this.where} ended; the lock is taken again`);
+        return;
+      } catch (err) {
+        if (err instanceof ReplicateError && err.code === "SINK_ALREADY_RUNNING") {
+          if (this.lost) this.lost(err);
+          else this.lostEarly = err;
+          return;
+        }
+        await sleepUnlessStopped(backoff(attempt + 1, { firstMs: 200, maxMs: 5000 }), this.signal);
+      }
+    }
   }
 
   private async claim(): Promise<void> {
     // Taking it again in the same session only counts it twice; the session's end drops all.
     const [row] = await this.conn.sql.unsafe(`SELECT pg_try_advisory_lock(${LOCK_KEYS}) AS ok`);
-    if (row?.ok === true || row?.ok === "t") return;
+    if (row?.ok === true || row?.ok === "t") {
+      this.held = true;
+      return;
+    }
     throw new ReplicateError(
       "SINK_ALREADY_RUNNING",
       `another gs-replicate sink is already replicating into the target database ${this.where}${await this.holder()}: two sinks on one checkpoint would apply the same transactions twice, so this one stops before reading or applying anything. ` +

@@ -134,6 +134,11 @@ export async function runSink(run: SinkRun): Promise<void> {
         void sql.end({ timeout: 0 });
       },
     });
+    // The lock's session ending while idle is noticed at once (checkpoint.ts SinkLock.watch).
+    held.watch((err) => {
+      failure ??= err;
+      dead.abort();
+    }, run.signal);
     const group: SinkTx[] = [];
     let groupItems = 0;
     let skipDdlSeen = false;
@@ -201,7 +206,7 @@ export async function runSink(run: SinkRun): Promise<void> {
       const s = scheduler.stats();
       progress.idle = position.atEnd() && s.waiting + s.ready + s.running === 0 && group.length === 0 && large === undefined;
     };
-    const records = position.track(low.verifyFirst(readRetrying(reader, from, { follow: !run.stopAtEnd, signal: run.signal }, board, describeLog(cfg.transport!))));
+    const records = position.track(low.verifyFirst(readRetrying(reader, from, { follow: !run.stopAtEnd, signal }, board, describeLog(cfg.transport!))));
     for await (const a of withTicks(assemble(records, decoder), IDLE_MS)) {
       if (failure !== undefined || run.signal.aborted) break;
       if (a !== TICK) board.clear("log-end");

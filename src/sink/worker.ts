@@ -40,6 +40,7 @@ const MAX_ATTEMPTS = 10;
 /** A reserved connection and whether it may still be used. */
 export class WorkerConn {
   private closed = false;
+  private onClosed: (() => void) | undefined;
   /** Statements prepared on this connection for the one-query path (batch.ts). */
   readonly prepared = new Map<string, string>();
 
@@ -50,7 +51,14 @@ export class WorkerConn {
   }
 
   markClosed(): void {
+    if (this.closed) return;
     this.closed = true;
+    this.onClosed?.();
+  }
+
+  /** `fn` runs once, when this connection closes (the sink lock's session, checkpoint.ts). */
+  whenClosed(fn: () => void): void {
+    this.onClosed = fn;
   }
 
   /** Throws a retriable error instead of sending on a connection that is gone. */
