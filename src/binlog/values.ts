@@ -404,12 +404,18 @@ function decodeText(r: ByteReader, col: ColumnInfo, n: number, blobTyped: boolea
   return cs.binary ? copyBytes(bytes, padTo) : decodeWith(r, col, cs, bytes);
 }
 
+/** From this size on a value is a view of its event's bytes, not a copy (see copyBytes). */
+const VIEW_FROM_BYTES = 1 << 20;
+
 /**
- * A plain Uint8Array copy, zero-filled up to minLength. Values outlive the event buffer
- * (which the socket layer may reuse), and that buffer is often a Node Buffer whose slice()
- * is a view, so copy explicitly.
+ * A plain Uint8Array, zero-filled up to minLength. A small value is copied so that it does
+ * not keep its whole event buffer (a socket chunk of many events) alive. A value of a MiB or
+ * more is a view: its event buffer is about its own size (mysql2 allocates every packet it
+ * reassembles, and nothing reuses one), and a copy would double the memory a huge BLOB needs
+ * (issue 14 item 3).
  */
 function copyBytes(view: Uint8Array, minLength: number): Uint8Array {
+  if (view.length >= VIEW_FROM_BYTES && view.length >= minLength) return new Uint8Array(view.buffer, view.byteOffset, view.length);
   const out = new Uint8Array(view.length < minLength ? minLength : view.length);
   out.set(view);
   return out;

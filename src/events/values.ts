@@ -222,8 +222,12 @@ export function fromAvro(d: Descriptor, v: AvroValue): BinlogValue {
     case "decimal":
       return formatUnscaled(fromSignedBytes(v as Buffer), d.s ?? 0);
     case "bit":
-    case "bytes":
-      return new Uint8Array(v as Buffer);
+    case "bytes": {
+      // avsc already copied the bytes out of the record: a view, not a second copy (a huge
+      // BLOB would otherwise be held twice, issue 14 item 3).
+      const b = v as Buffer;
+      return new Uint8Array(b.buffer, b.byteOffset, b.length);
+    }
     case "string":
       return v as string;
     case "date":

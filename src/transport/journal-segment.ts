@@ -187,6 +187,9 @@ export class SegmentScanner {
   }
 
   next(): Step {
+    // Past a huge record, the rest of its store (the next few records) moves to a store of the
+    // usual size: the huge one is not kept while those are used (issue 14 item 3).
+    if (this.store.length > 2 * this.chunk && this.cur > this.chunk && this.end - this.cur <= this.chunk) this.moveTo(this.chunk);
     const b = this.store;
     const at = this.cur;
     const avail = this.end - at;
@@ -215,18 +218,24 @@ export class SegmentScanner {
     return FRAME;
   }
 
+  /** The unconsumed bytes into a new store of `size` bytes (frames already returned keep the old one). */
+  private moveTo(size: number): void {
+    const next = Buffer.allocUnsafe(size);
+    this.store.copy(next, 0, this.cur, this.end);
+    this.base += this.cur;
+    this.store = next;
+    this.end -= this.cur;
+    this.cur = 0;
+  }
+
   /** Reads more of the file. Returns the number of new bytes (0 at the current end of file). */
   async fill(): Promise<number> {
     const left = this.end - this.cur;
     const room = this.store.length - this.end;
-    if (room < this.need - left || room < 65536) {
-      const next = Buffer.allocUnsafe(Math.max(this.chunk, this.need + (this.chunk >> 2)));
-      this.store.copy(next, 0, this.cur, this.end);
-      this.base += this.cur;
-      this.store = next;
-      this.cur = 0;
-      this.end = left;
-    }
+    // A store grown for one huge record is not kept for the records after it: it would hold
+    // that record's size for as long as the segment is read (issue 14 item 3).
+    const oversized = this.store.length > 2 * this.chunk && this.need <= this.chunk;
+    if (room < this.need - left || room < 65536 || oversized) this.moveTo(Math.max(this.chunk, this.need + (this.chunk >> 2)));
     let n: number;
     try {
       const r = await this.fh.read(this.store, this.end, this.store.length - this.end, this.base + this.end);

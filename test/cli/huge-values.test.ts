@@ -8,7 +8,7 @@ import { currentPosition } from "../support/binlog.ts";
 import { runCli } from "../support/cli.ts";
 import { journalTransport, pipelineConfig } from "../support/pipeline.ts";
 import { getMariadb, getTarget, TARGETS, uniqueName } from "../support/servers.ts";
-import { VALUE_CHUNK } from "../../src/sink/chunks.ts";
+import { CHUNK_FROM, chunkSize } from "../../src/sink/chunks.ts";
 
 describe.each(TARGETS)("values of many megabytes (%s)", (dialect) => {
   test("BLOB and TEXT values past the chunk size replicate exactly (insert, update, keyless table); check --data passes", async () => {
@@ -21,9 +21,10 @@ describe.each(TARGETS)("values of many megabytes (%s)", (dialect) => {
     await admin.end();
     const from = await currentPosition();
     const c = await db.connect();
-    const blobKiB = Math.ceil((2.5 * VALUE_CHUNK) / 1024);
-    // 'a😀' is 3 UTF-16 units: chunks of 8 Mi units end inside a surrogate pair unless cut before it.
-    const textReps = Math.ceil((2.2 * VALUE_CHUNK) / 3);
+    const blobKiB = Math.ceil((5 * CHUNK_FROM) / 1024);
+    // 'a😀' is 3 UTF-16 units: a chunk size of 2 (mod 3) units ends inside a surrogate pair unless cut before it.
+    let textReps = Math.ceil((4.4 * CHUNK_FROM) / 3);
+    while (chunkSize(3 * textReps) % 3 !== 2) textReps++;
     await c.query(`CREATE DATABASE ${name}; USE ${name};
       CREATE TABLE b (id INT PRIMARY KEY, note VARCHAR(20), v LONGBLOB, t LONGTEXT CHARACTER SET utf8mb4);
       CREATE TABLE k (v LONGBLOB)`);
@@ -43,7 +44,7 @@ describe.each(TARGETS)("values of many megabytes (%s)", (dialect) => {
         `SELECT md5(v) AS v1, md5(convert_to(t, 'UTF8')) AS t1, length(v) AS n, char_length(t) AS chars, note, (SELECT md5(v) FROM "${name}".b WHERE id = 2) AS v2, (SELECT md5(v) FROM "${name}".k) AS k1 FROM "${name}".b WHERE id = 1`,
       );
       expect({ ...(dst as Record<string, unknown>), n: Number(dst!.n), chars: Number(dst!.chars) } as Record<string, unknown>).toEqual({ v1: src.v1, t1: src.t1, n: Number(src.n), chars: Number(src.chars), note: "changed", v2: src.v2, k1: src.k1 });
-      expect(Number(src.n)).toBeGreaterThan(2 * VALUE_CHUNK);
+      expect(Number(src.n)).toBeGreaterThan(4 * CHUNK_FROM);
     } finally {
       await t.end();
     }
