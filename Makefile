@@ -2,7 +2,7 @@
 BUN := $(shell command -v bun 2>/dev/null || echo node_modules/.bin/bun)
 SRC := $(shell find src -name "*.ts") scripts/build.ts package.json
 
-.PHONY: all build test typecheck demo bench clean deps system-deps soak-history
+.PHONY: all build test test-fast typecheck demo bench clean deps system-deps soak-history
 
 all: build
 
@@ -29,6 +29,11 @@ typecheck: node_modules/.installed
 # them, stops them, and prints "N passed, N failed" last.
 test: system-deps build typecheck
 	$(BUN) run test/support/run-tests.ts $(TESTS)
+
+# The edit-test loop: the test files that start no server (decoders, events, config, dialect
+# translation, scheduler), in seconds. `make test` runs everything, as CI does.
+test-fast: node_modules/.installed
+	$(BUN) run test/support/run-tests.ts --fast
 
 # The target is a real openGauss (shared/opengauss beside the repository); TARGET=postgresql
 # runs the same demo on PostgreSQL 15.

@@ -183,9 +183,17 @@ describe("signals", () => {
     const j = journalTransport();
     const cfg = await sourceConfig(db, name, from, j.toml);
     const p = Bun.spawn([BINARY, "source", "--config", cfg], { stdout: "ignore", stderr: "pipe" });
-    await Bun.sleep(1500);
+    // Ready when what was there is in the log (the signal handlers are installed before the
+    // source connects), then following when the next row arrives: no fixed sleeps (issue 15 item 6).
+    const logged = async () => changeRows((await readLog(await openJournalReader({ dir: j.dir }))).transactions).map((r) => r.after!.id);
+    const untilLogged = async (ids: number[]) => {
+      for (const end = Date.now() + 20_000; JSON.stringify(await logged().catch(() => [])) !== JSON.stringify(ids); await Bun.sleep(20)) {
+        if (Date.now() > end || p.exitCode !== null) throw new Error(`the source did not log rows ${ids} (exit ${p.exitCode})`);
+      }
+    };
+    await untilLogged([1, 2]);
     await c.query(`INSERT INTO ${name}.t VALUES (3)`);
-    await Bun.sleep(500);
+    await untilLogged([1, 2, 3]);
     p.kill("SIGTERM");
     const code = await p.exited;
     const stderr = await new Response(p.stderr).text();

@@ -21,6 +21,7 @@ import { checkTarget, connectTarget } from "../../src/dialect/connect.ts";
 import { storedSha256Secret } from "../../src/dialect/opengauss-auth.ts";
 import { describeError, ReplicateError } from "../../src/errors.ts";
 import { runCli, writeConfig } from "../support/cli.ts";
+import { untilRunning } from "../support/running.ts";
 import { authRequest, hbaFirst, md5Secret, openGaussServerOn } from "../support/opengauss.ts";
 import { journalTransport } from "../support/pipeline.ts";
 import { getMariadb, getOpenGauss, uniqueName, type Target } from "../support/servers.ts";
@@ -156,7 +157,8 @@ describe("openGauss logins on the real server", () => {
     try {
       await checkTarget(sql, t);
       const slow = sql`SELECT pg_sleep(30)`.execute();
-      await Bun.sleep(300);
+      const watch = connectTarget(t, 1);
+      await untilRunning(watch, "SELECT pg_sleep(30)").finally(() => watch.end({ timeout: 1 }));
       slow.cancel();
       const err = await slow.then(() => undefined, (e: unknown) => e);
       expect((err as { code?: string }).code).toBe("57014");

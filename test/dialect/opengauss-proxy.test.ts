@@ -25,6 +25,7 @@ import { Secret } from "../../src/config/secret.ts";
 import type { TargetConfig } from "../../src/config/types.ts";
 import { checkTarget, connectTarget } from "../../src/dialect/connect.ts";
 import { describeError, ReplicateError } from "../../src/errors.ts";
+import { untilRunning } from "../support/running.ts";
 import { getPostgres } from "../support/servers.ts";
 
 const PASSWORD = "Gauss@123!secret";
@@ -349,7 +350,7 @@ describe("openGauss login proxy against a fake openGauss", () => {
       expect(fake.answers[0]).toMatch(/^[0-9a-f]{64}$/);
       expect(fake.logins).toBe(1);
       expect(fake.sslRequests).toBe(0);
-      for (let i = 0; i < 50 && fake.terminates < 1; i++) await Bun.sleep(10);
+      for (let i = 0; i < 500 && fake.terminates < 1; i++) await Bun.sleep(10);
       expect(fake.terminates).toBe(1);
     });
   });
@@ -412,7 +413,7 @@ describe("against the real PostgreSQL 15", () => {
       expect(row).toEqual({ x: 42, u: pg.user, app: "gs-replicate" });
       // A CancelRequest goes through the proxy too.
       const slow = sql`SELECT pg_sleep(30)`.execute();
-      await Bun.sleep(300);
+      await untilRunning(sql, "SELECT pg_sleep(30)");
       slow.cancel();
       const err = await slow.then(() => undefined, (e: unknown) => e);
       expect((err as { code?: string }).code).toBe("57014");

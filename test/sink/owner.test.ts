@@ -61,15 +61,19 @@ describe.each(TARGETS)("the checkpoint's owner (%s)", (dialect) => {
       // A unit of the owner in flight (its hold taken, not committed): a claim waits for it.
       let release = () => {};
       const gate = new Promise<void>((r) => (release = r));
+      let held = () => {};
+      const holding = new Promise<void>((r) => (held = r));
       const inFlight = own.begin(async (t) => {
         await t.unsafe(holdStatement("sink-b", 106n));
+        held();
         await gate;
       });
-      await Bun.sleep(300);
+      await holding;
       let waited = false;
       let done = false;
       const claim = claimOwner(own, "sink-c", (w) => (waited ||= w)).then(() => (done = true));
-      await Bun.sleep(1500);
+      // Until the claim says it waits (after a few tries), never a fixed sleep (issue 15 item 6).
+      for (const end = Date.now() + 30_000; !waited && !done && Date.now() < end; ) await Bun.sleep(20);
       expect({ waited, done }).toEqual({ waited: true, done: false });
       release();
       await inFlight;

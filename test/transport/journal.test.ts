@@ -540,7 +540,7 @@ describe("follow mode", () => {
     await Bun.sleep(50);
     const w = await writer(dir);
     await writeRange(w, 0, 3);
-    for (let i = 0; i < 200 && got.length < 3; i++) await Bun.sleep(10);
+    for (let i = 0; i < 1000 && got.length < 3; i++) await Bun.sleep(10);
     stop.abort();
     await reading;
     expect(got).toEqual([0n, 1n, 2n]);
@@ -563,7 +563,7 @@ describe("follow mode", () => {
         if (got.length === 6) stop.abort();
       }
     })();
-    for (let i = 0; i < 200 && got.length < 3; i++) await Bun.sleep(10);
+    for (let i = 0; i < 1000 && got.length < 3; i++) await Bun.sleep(10);
     await Bun.sleep(60); // a few polls over the torn record change nothing
     expect(got.length).toBe(3);
     w = await writer(dir, { onWarning: () => undefined });
