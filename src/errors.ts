@@ -3,54 +3,14 @@
 //   retriable  whether waiting and trying again can help (connection drops, deadlocks)
 //   where      the position or object concerned (binlog file:pos, GTID, db.table, config key)
 //   cause      the underlying error, kept for --debug output
-// The CLI maps `kind` to the process exit code, so the mapping lives in one place.
+// The CLI maps `kind` to the process exit code, so the mapping lives in one place. Each code's
+// meaning, advice and usual exit code are in src/error-codes.ts (README "Error codes").
+
+import { ERROR_CODES, type ErrorCode } from "./error-codes.ts";
 
 export type ErrorKind = "config" | "runtime" | "check";
 
-export type ErrorCode =
-  // configuration and usage (exit 2)
-  | "CONFIG_UNREADABLE"
-  | "CONFIG_SYNTAX"
-  | "CONFIG_MISSING_KEY"
-  | "CONFIG_WRONG_TYPE"
-  | "CONFIG_BAD_VALUE"
-  | "CONFIG_UNKNOWN_KEY"
-  | "CONFIG_SECRET_UNREADABLE"
-  | "USAGE"
-  // binlog reading
-  | "BINLOG_TRUNCATED"
-  | "BINLOG_CHECKSUM"
-  | "BINLOG_UNKNOWN_EVENT"
-  | "BINLOG_BAD_VALUE"
-  | "BINLOG_UNSUPPORTED"
-  | "BINLOG_SCHEMA_MISSING"
-  | "SOURCE_CONNECTION"
-  | "SOURCE_SERVER_ERROR"
-  | "SOURCE_POSITION_PURGED"
-  | "SOURCE_POSITION_UNKNOWN"
-  // events and transports
-  | "AVRO_NAME"
-  | "AVRO_ENCODE"
-  | "TRANSPORT_TOPIC"
-  | "TRANSPORT_KAFKA"
-  | "JOURNAL_CORRUPT"
-  /** Not an error: logged when a torn write after the last sync is cut from the journal's end. */
-  | "JOURNAL_TORN_TAIL"
-  | "JOURNAL_IO"
-  // sink and target
-  | "TARGET_CONNECTION"
-  | "TARGET_UNRESPONSIVE"
-  | "TARGET_AUTH"
-  | "TARGET_DATA"
-  | "TARGET_DDL_INCOMPATIBLE"
-  | "TARGET_CHECKPOINT"
-  | "TARGET_INCOMPATIBLE"
-  | "SINK_LOG_GAP"
-  | "SINK_ALREADY_RUNNING"
-  // check
-  | "CHECK_FAILED"
-  | "CHECK_INTERRUPTED"
-  | "INTERNAL";
+export type { ErrorCode } from "./error-codes.ts";
 
 export interface ErrorOptions {
   retriable?: boolean;
@@ -71,7 +31,8 @@ export class ReplicateError extends Error {
     this.code = code;
     this.retriable = options.retriable ?? false;
     this.where = options.where;
-    this.kind = options.kind ?? (code.startsWith("CONFIG_") || code === "USAGE" ? "config" : "runtime");
+    const exit = ERROR_CODES[code].exit;
+    this.kind = options.kind ?? (exit === EXIT.config ? "config" : exit === EXIT.check ? "check" : "runtime");
   }
 }
 
