@@ -6,7 +6,7 @@ SRC := $(shell find src -name "*.ts") scripts/build.ts package.json
 
 all: build
 
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json $(wildcard patches/*.patch)
 	npm ci --no-audit --no-fund
 	@touch $@
 

@@ -39,7 +39,10 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { freePort, startMariadb, type MariaDb, type TargetDialect } from "../test/support/servers.ts";
-import { BINARY } from "../test/support/cli.ts";
+import { BINARY as BUILT } from "../test/support/cli.ts";
+
+/** GSR_BINARY measures another build (a saved copy, to compare before and after a change). */
+const BINARY = process.env.GSR_BINARY ?? BUILT;
 import { differences, mariadbSums, postgresSums, type Sums } from "./support/sbtest.ts";
 import { startBenchTarget, type BenchTarget } from "./support/targets.ts";
 
