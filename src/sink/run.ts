@@ -26,6 +26,7 @@ import { Progress } from "../cli/progress.ts";
 import { TICK, withTicks } from "../cli/ticks.ts";
 import { assemble, type SinkTx } from "./assembler.ts";
 import { advanceLowWater, saveSchema, type SinkLock } from "./checkpoint.ts";
+import { CursorPublisher } from "./cursor.ts";
 import { applyDdl } from "./ddl.ts";
 import { Scheduler, type LogicalClock } from "./scheduler.ts";
 import { WritesetBuilder } from "./writeset.ts";
@@ -64,6 +65,7 @@ export async function runSink(run: SinkRun): Promise<void> {
   const pool = new WorkerPool(sql, randomUUID());
   let reader: LogReader | null = null;
   let lock: SinkLock | undefined;
+  let cursor: CursorPublisher | undefined;
   // Reports also while the loop below is blocked (all workers retrying, log stalled).
   const reporter = setInterval(() => progress.maybeReport(), 1000);
   // A stop waits TARGET_STOP_GRACE_MS for the units in flight; a target that stopped answering
@@ -89,6 +91,8 @@ export async function runSink(run: SinkRun): Promise<void> {
       return;
     }
     await checkLogEnd(reader, state.lowWater, run.stopAtEnd, board);
+    cursor = new CursorPublisher(reader);
+    cursor.note(state.lowWater);
     const decoder = new LogDecoder();
     for (const s of state.schemas) decoder.register(s);
     const knownSchemas = new Set<string>();
@@ -102,6 +106,7 @@ export async function runSink(run: SinkRun): Promise<void> {
         async () => {
           await held.keep();
           await advanceLowWater(sql, m.offset, m.file, m.pos);
+          cursor?.note(m.offset);
         },
         run.signal,
       );
@@ -306,6 +311,7 @@ export async function runSink(run: SinkRun): Promise<void> {
     clearTimeout(cutOff);
     watch?.stop();
     clearInterval(reporter);
+    await cursor?.finish(run.signal.aborted);
     await reader?.close();
     lock?.release();
     // Statements in flight against a target that is away are not waited for after a stop.

@@ -19,6 +19,7 @@
 // (`<group_id>.read.<uuid>`, so that ACLs on the group_id prefix cover it): nothing else ever
 // joins it, so it never rebalances away, and kafka-reader.ts re-seeks it whenever it (re)joins.
 // A new group costs group.initial.rebalance.delay.ms (3 s by default) before the first record.
+// When the read ends, its consumer leaves and its group is deleted (forgetGroup).
 // The cursor is the committed offset of group_id itself, written through a consumer that joins
 // group_id once, stays paused and only commits; loadCursor reads it back with OffsetFetch.
 // Operators therefore see the sink's position and lag under group_id with the usual tools.
@@ -46,6 +47,8 @@ import type { LogReader, LogRecord, LogWriter } from "./types.ts";
 export type { KafkaOptions } from "./kafka-options.ts";
 
 const FETCH_BYTES = 16 << 20;
+/** How long the end of a read waits for its group to be deleted. */
+const FORGET_GROUP_MS = 3_000;
 const DEFAULT_BATCH_BYTES = 900_000;
 
 /** Opens the topic for appending; see the file header for the producer that is chosen. */
@@ -78,10 +81,12 @@ export async function openKafkaReader(config: KafkaConfig, opts: KafkaOptions = 
   const cursor = new GroupCursor(groupPort(client));
   const port: ReaderPort = {
     ...client.source("read"),
-    saveCursor: (offset) => cursor.save(offset),
+    // A save joins group_id and retries through an outage; like every call, it gives up on a
+    // stop, so that a stopped sink is not held by the brokers being away.
+    saveCursor: (offset) => client.guard(cursor.save(offset), "saving the sink's position"),
     loadCursor: () => cursor.load(),
     close: async () => {
-      await cursor.close();
+      await client.guard(cursor.close(), "closing").catch(() => {});
       await client.close();
     },
   };
@@ -207,8 +212,9 @@ class Client {
   /** A consumer in a group of its own, delivering partition 0 to `target` from target.position(). */
   async fetch(target: FetchTarget, purpose: string): Promise<FetchSession> {
     const { topic } = this;
+    const groupId = `${this.config.group_id}.${purpose}.${randomUUID()}`;
     const consumer = this.kafka.consumer({
-      groupId: `${this.config.group_id}.${purpose}.${randomUUID()}`,
+      groupId,
       allowAutoTopicCreation: false,
       maxBytes: FETCH_BYTES,
       maxBytesPerPartition: FETCH_BYTES,
@@ -226,7 +232,7 @@ class Client {
     consumer.on(consumer.events.GROUP_JOIN, () => seek(target.position()));
     consumer.on(consumer.events.CRASH, (e) => target.onError(kafkaFailure(e.payload.error, `reading topic "${topic}"`, this.brokers)));
     let stopped: Promise<void> | null = null;
-    const stop = (): Promise<void> => (stopped ??= consumer.disconnect().catch(() => {}));
+    const stop = (): Promise<void> => (stopped ??= consumer.disconnect().then(() => this.forgetGroup(groupId), () => {}));
     try {
       await this.guard(consumer.connect(), "starting a consumer");
       await this.guard(consumer.subscribe({ topics: [topic], fromBeginning: false }), "starting a consumer");
@@ -248,6 +254,14 @@ class Client {
       resume: () => guarded(() => consumer.resume(partitions)),
       stop,
     };
+  }
+
+  /**
+   * Deletes a read's own group once its consumer has left (best effort, bounded): otherwise
+   * every read leaves an empty group on the brokers until offsets.retention ends it.
+   */
+  private async forgetGroup(groupId: string): Promise<void> {
+    await Promise.race([this.admin.deleteGroups([groupId]), Bun.sleep(FORGET_GROUP_MS)]).catch(() => {});
   }
 
   async close(): Promise<void> {

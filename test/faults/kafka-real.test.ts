@@ -146,3 +146,33 @@ describe.each(TARGETS)("start-up orders and outages on a real broker (%s)", (dia
     }
   }, 400_000);
 });
+
+// Issue 15 item 4: the sink's position is group_id's committed offset, so Kafka's own tools
+// show its lag; and the consumer groups each read runs in are deleted when the read ends.
+describe.each(TARGETS)("the sink's consumer groups on a real broker (%s)", (dialect) => {
+  test("kafka-consumer-groups.sh --describe shows the sink at the log's end with lag 0; no per-read group is left", async () => {
+    const db = await getMariadb();
+    const pg = await getTarget(dialect);
+    const name = uniqueName("brkgroups");
+    const topic = uniqueName("brkgroups");
+    kafka.createTopic(topic);
+    const from = await hotLedger(db, pg, name);
+    const cfg = await pipelineConfig(db, pg, name, name, from, transport(topic), "workers = 2");
+    expect((await runCli(["source", "--config", cfg, "--stop-at-end"], { timeoutMs: 120_000 })).code).toBe(0);
+    const sink = await runCli(["sink", "--config", cfg, "--stop-at-end"], { timeoutMs: 120_000 });
+    expect({ code: sink.code, errors: sink.stderr.includes("ERROR") }).toEqual({ code: 0, errors: false });
+    expect(await sameRows(db, pg, name, HOT_LEDGER)).toBe(true);
+
+    const end = kafka.run("kafka-run-class.sh", ["kafka.tools.GetOffsetShell", "--broker-list", kafka.bootstrap, "--topic", topic, "--time", "-1"]);
+    const logEnd = Number(end.out.trim().split(":").at(-1));
+    expect(logEnd).toBeGreaterThan(0);
+    const described = kafka.run("kafka-consumer-groups.sh", ["--bootstrap-server", kafka.bootstrap, "--describe", "--group", `${topic}_sink`]);
+    show("describe", described.out);
+    // GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG …
+    const row = described.out.split("\n").find((l) => l.includes(topic) && l.trim().split(/\s+/)[1] === topic);
+    expect(row?.trim().split(/\s+/).slice(1, 6)).toEqual([topic, "0", String(logEnd), String(logEnd), "0"]);
+
+    const listed = kafka.run("kafka-consumer-groups.sh", ["--bootstrap-server", kafka.bootstrap, "--list"]);
+    expect(listed.out.split("\n").filter((g) => g.startsWith(`${topic}_sink.`))).toEqual([]);
+  }, 300_000);
+});
