@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { BinlogConnection } from "../binlog/connection.ts";
 import { readCatalog } from "../binlog/ddl-catalog.ts";
 import type { TableDef } from "../binlog/ddl-apply.ts";
-import { log } from "../cli/log.ts";
+import { log } from "../runtime/log.ts";
 import type { Config } from "../config/types.ts";
 import { targetCompatibilityProblem } from "../dialect/compat.ts";
 import { checkTarget, connectTarget } from "../dialect/connect.ts";

@@ -2,7 +2,7 @@
 
 import { defineCommand } from "citty";
 import { runSource } from "./run-source.ts";
-import { stopSignal } from "./signals.ts";
+import { stopSignal } from "../runtime/signals.ts";
 import { configArg, stopAtEndArg } from "./args.ts";
 import { loadCommandConfig } from "./config.ts";
 

@@ -41,8 +41,8 @@ import type postgres from "postgres";
 import type { ForeignKeyRef, SkippedKind, SkippedObject } from "../dialect/ddl.ts";
 import { ReplicateError } from "../errors.ts";
 import { backoff } from "../backoff.ts";
-import { sleepUnlessStopped } from "../cli/signals.ts";
-import { log } from "../cli/log.ts";
+import { sleepUnlessStopped } from "../runtime/signals.ts";
+import { log } from "../runtime/log.ts";
 
 export const CHECKPOINT_SCHEMA = "gs_replicate";
 /** An empty schema: the marker that the checkpoint existed (see ensureCheckpointTables). */

@@ -5,7 +5,7 @@
 
 import type { TargetConfig } from "../config/types.ts";
 import type postgres from "postgres";
-import { log } from "../cli/log.ts";
+import { log } from "../runtime/log.ts";
 import { checkTarget } from "../dialect/connect.ts";
 import { targetCompatibilityProblem } from "../dialect/compat.ts";
 import { ReplicateError } from "../errors.ts";

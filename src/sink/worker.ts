@@ -24,8 +24,8 @@
 
 import type postgres from "postgres";
 import { isRetriable, ReplicateError } from "../errors.ts";
-import { log } from "../cli/log.ts";
-import { sleepUnlessStopped } from "../cli/signals.ts";
+import { log } from "../runtime/log.ts";
+import { sleepUnlessStopped } from "../runtime/signals.ts";
 import type { SinkTx, TxItem } from "./assembler.ts";
 import { applyChanges, asTargetError, planStatements, type ApplyContext } from "./apply.ts";
 import { applyAsOneQuery, literalChars, MAX_QUERY_CHARS } from "./batch.ts";
