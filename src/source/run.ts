@@ -22,7 +22,7 @@ import { openLogWriter } from "../transport/open.ts";
 import type { LogRecord, LogWriter } from "../transport/types.ts";
 import { log } from "../runtime/log.ts";
 import { Progress } from "../runtime/progress.ts";
-import { prepareStart } from "./source-start.ts";
+import { prepareStart } from "./start.ts";
 import { afterGrace, sleepUnlessStopped } from "../runtime/signals.ts";
 import { TICK, withTicks } from "../runtime/ticks.ts";
 import { backoff } from "../backoff.ts";
