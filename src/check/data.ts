@@ -12,7 +12,7 @@ import { targetCompatibilityProblem } from "../dialect/compat.ts";
 import { checkTarget, connectTarget } from "../dialect/connect.ts";
 import { fitName, targetSchema } from "../dialect/identifiers.ts";
 import { ReplicateError } from "../errors.ts";
-import { CHECKPOINT_SCHEMA } from "../sink/checkpoint.ts";
+import { CHECKPOINT_SCHEMA } from "../checkpoint-names.ts";
 import { planTable, type TablePlan } from "./data-plan.ts";
 import { describeKey, KeyedDiff, keyObject, type MultisetDiff } from "./data-rows.ts";
 import { prepareSourceSession, prepareTargetSession } from "./data-sessions.ts";
