@@ -12,7 +12,7 @@
 import { ReplicateError } from "../errors.ts";
 import type { StreamItem, BeginItem } from "../binlog/transactions.ts";
 import type { BinlogValue, TableInfo } from "../binlog/types.ts";
-import type { LogRecord } from "../transport/types.ts";
+import type { LogRecord } from "../log-contract.ts";
 import type { HistoryRun } from "./decode.ts";
 import { fingerprintHex } from "./fingerprint.ts";
 import { BUILTIN, compile, tableSchema, type BuiltinKind, type CompiledSchema, type TableSchema } from "./schemas.ts";

@@ -5,7 +5,7 @@
 import type avro from "avsc";
 import { ReplicateError } from "../errors.ts";
 import type { BinlogValue } from "../binlog/types.ts";
-import type { LogRecord } from "../transport/types.ts";
+import type { LogRecord } from "../log-contract.ts";
 import { fingerprintHex } from "./fingerprint.ts";
 import { BUILTIN_SCHEMAS } from "./codec.ts";
 import { compile, LEGACY_BUILTIN, type BuiltinKind, type CompiledSchema } from "./schemas.ts";

@@ -31,7 +31,7 @@
 import { splitChange } from "../binlog/ddl-json.ts";
 import { SchemaHistory } from "../binlog/schema.ts";
 import { ReplicateError } from "../errors.ts";
-import type { LogReader, LogRecord } from "../transport/types.ts";
+import type { LogReader, LogRecord } from "../log-contract.ts";
 import type { ChangeEventWriter } from "./codec.ts";
 import { decodeBuiltin, recordKind, type HistoryRun } from "./decode.ts";
 

@@ -37,7 +37,7 @@ import { describeError, isRetriable, type ReplicateError } from "../errors.ts";
 import { ReadPosition } from "./caught-up.ts";
 import { checkLogEnd, startOnTarget } from "./start.ts";
 import { describeLog } from "../transport/open.ts";
-import type { LogReader } from "../transport/types.ts";
+import type { LogReader } from "../log-contract.ts";
 import { LargeTx } from "./large.ts";
 import { TargetWatch } from "./liveness.ts";
 

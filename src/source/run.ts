@@ -19,7 +19,7 @@ import { ChangeEventWriter } from "../events/codec.ts";
 import { LogDecoder } from "../events/decode.ts";
 import { messageToJson } from "../events/json.ts";
 import { openLogWriter } from "../transport/open.ts";
-import type { LogRecord, LogWriter } from "../transport/types.ts";
+import type { LogRecord, LogWriter } from "../log-contract.ts";
 import { log } from "../runtime/log.ts";
 import { Progress } from "../runtime/progress.ts";
 import { prepareStart } from "./start.ts";

@@ -5,7 +5,7 @@ import { type FileHandle, open, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ReplicateError } from "../errors.ts";
 import type { MarkReading, SyncedMark } from "./journal-mark.ts";
-import type { LogRecord } from "./types.ts";
+import type { LogRecord } from "../log-contract.ts";
 
 export const HEADER_BYTES = 16;
 export const FORMAT_VERSION = 1;

@@ -31,7 +31,7 @@ import {
   syncedDamage,
   tornTail,
 } from "./journal-segment.ts";
-import type { LogRecord, LogWriter, OffsetRecord } from "./types.ts";
+import type { LogRecord, LogWriter, OffsetRecord } from "../log-contract.ts";
 
 export interface JournalWriterOptions {
   /** Roll size in bytes; overrides segment_mib (tests use small segments). */
