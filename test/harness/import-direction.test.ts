@@ -113,6 +113,21 @@ describe("imports follow the data flow (ARCHITECTURE.md)", () => {
     }
   });
 
+  test("ARCHITECTURE.md shows the same table", () => {
+    const text = readFileSync(resolve(SRC, "../ARCHITECTURE.md"), "utf8");
+    const start = text.indexOf("| folder | may import");
+    expect(start).toBeGreaterThan(0);
+    const names = (cell: string) => [...cell.matchAll(/`([a-z-]+)\/`/g)].map((m) => m[1]!);
+    const shown: Record<string, string[]> = {};
+    for (const row of text.slice(start).split("\n").slice(2)) {
+      if (!row.startsWith("|")) break;
+      const [, folders = "", may = ""] = row.split("|");
+      const allowed = may.includes("everything") ? ["*"] : names(may);
+      for (const f of names(folders)) shown[f] = allowed.sort();
+    }
+    expect(shown).toEqual(Object.fromEntries(Object.entries(ALLOWED).map(([f, to]) => [f, [...to].sort()])));
+  });
+
   test("no import goes against the table", () => {
     const bad: string[] = [];
     const usedExceptions = new Set<string>();
