@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openJournalReader, openJournalWriter } from "../src/transport/journal.ts";
-import type { LogRecord } from "../src/transport/types.ts";
+import type { LogRecord } from "../src/log-contract.ts";
 
 const total = Number(process.argv[2] ?? 2_000_000);
 const base = process.argv[3] ?? mkdtempSync(join(tmpdir(), "gsr-bench-journal-"));

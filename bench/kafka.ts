@@ -13,7 +13,7 @@
 
 import { openKafkaReader, openKafkaWriter } from "../src/transport/kafka.ts";
 import type { KafkaConfig } from "../src/config/types.ts";
-import type { LogRecord } from "../src/transport/types.ts";
+import type { LogRecord } from "../src/log-contract.ts";
 import { startKafkaMock } from "../test/support/kafka-mock.ts";
 
 const total = Number(process.argv[2] ?? 200_000);

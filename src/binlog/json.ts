@@ -27,9 +27,10 @@
 // magnitudes than JS (1e20 vs 100000000000000000000.0): same number, different digits.
 
 import { ReplicateError } from "../errors.ts";
+import { decodeDecimal } from "./decimal.ts";
 import type { ByteReader } from "./reader.ts";
+import { formatDatetime, formatPackedTime } from "./temporal.ts";
 import { ColumnType } from "./types.ts";
-import { decodeDecimal, formatDatetime, formatPackedTime } from "./values.ts";
 
 const SMALL_OBJECT = 0x00;
 const LARGE_OBJECT = 0x01;

@@ -11,8 +11,10 @@ import { inflateRawSync, inflateSync } from "node:zlib";
 import { ReplicateError } from "../errors.ts";
 import { BINARY, type Charset, charsetOf, UTF8MB4 } from "./charsets.ts";
 import { columnTypeName, MARIADB_BLOB_COMPRESSED, MARIADB_VARCHAR_COMPRESSED } from "./columns.ts";
+import { decodeDecimal } from "./decimal.ts";
 import { jsonBinaryToText } from "./json.ts";
 import type { ByteReader } from "./reader.ts";
+import { D2, formatDatetime, formatPackedTime, formatTimestamp, pad4 } from "./temporal.ts";
 import { type BinlogValue, type ColumnInfo, ColumnType as T } from "./types.ts";
 
 export function decodeValue(r: ByteReader, col: ColumnInfo): BinlogValue {
@@ -115,108 +117,7 @@ export function decodeValue(r: ByteReader, col: ColumnInfo): BinlogValue {
 }
 
 // ---------------------------------------------------------------------------------------
-// NEWDECIMAL: MySQL strings/decimal.cc decimal2bin / bin2decimal.
-//   intg = precision - scale digits before the point, `scale` after.
-//   Each full group of 9 digits is 4 bytes big-endian; a partial group of k digits takes
-//   DIG2BYTES[k] bytes. Order: leading partial integer group, full integer groups, full
-//   fraction groups, trailing partial fraction group (holding its k digits as an integer).
-//   The first byte's top bit is inverted (set = non-negative); a negative number has every
-//   byte XOR 0xFF, so the bytes sort like the values.
-const DIG2BYTES = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4] as const;
-const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000] as const;
-
-/** Binary size of a DECIMAL(precision, scale) value. */
-export function decimalBinSize(precision: number, scale: number): number {
-  const intg = precision - scale;
-  return ((intg / 9) | 0) * 4 + DIG2BYTES[intg % 9]! + ((scale / 9) | 0) * 4 + DIG2BYTES[scale % 9]!;
-}
-
-/** Reads a packed decimal; `what` names the column or JSON value for messages. */
-export function decodeDecimal(r: ByteReader, precision: number, scale: number, what: string): string {
-  if (precision < 1 || precision > 65 || scale > precision) {
-    throw new ReplicateError("BINLOG_BAD_VALUE", `${what}: invalid DECIMAL(${precision},${scale}) metadata`, {
-      where: r.where,
-    });
-  }
-  const size = decimalBinSize(precision, scale);
-  r.need(size, "DECIMAL");
-  const buf = r.buf;
-  const start = r.pos;
-  r.pos += size;
-  const mask = buf[start]! & 0x80 ? 0 : 0xff;
-  let p = start;
-  let nonzero = false;
-  const intg = precision - scale;
-  const intg0 = (intg / 9) | 0;
-  const intg0x = intg % 9;
-  let int = "";
-  if (intg0x > 0) {
-    const k = DIG2BYTES[intg0x]!;
-    const v = beGroup(buf, p, k, mask, 0x80);
-    p += k;
-    if (v >= POW10[intg0x]!) throw corruptDecimal(r, what, v);
-    if (v !== 0) {
-      int = String(v);
-      nonzero = true;
-    }
-  }
-  for (let i = 0; i < intg0; i++, p += 4) {
-    const v = beGroup(buf, p, 4, mask, p === start ? 0x80 : 0);
-    if (v >= 1e9) throw corruptDecimal(r, what, v);
-    if (int !== "") int += padN(v, 9);
-    else if (v !== 0) int = String(v);
-    if (v !== 0) nonzero = true;
-  }
-  if (scale === 0) return mask !== 0 && nonzero ? `-${int || "0"}` : int || "0";
-  let frac = "";
-  const frac0 = (scale / 9) | 0;
-  const frac0x = scale % 9;
-  for (let i = 0; i < frac0; i++, p += 4) {
-    const v = beGroup(buf, p, 4, mask, p === start ? 0x80 : 0);
-    if (v >= 1e9) throw corruptDecimal(r, what, v);
-    if (v !== 0) nonzero = true;
-    frac += padN(v, 9);
-  }
-  if (frac0x > 0) {
-    const v = beGroup(buf, p, DIG2BYTES[frac0x]!, mask, p === start ? 0x80 : 0);
-    if (v >= POW10[frac0x]!) throw corruptDecimal(r, what, v);
-    if (v !== 0) nonzero = true;
-    frac += padN(v, frac0x);
-  }
-  // Minus zero is not a distinct decimal value; print it as zero.
-  return `${mask !== 0 && nonzero ? "-" : ""}${int || "0"}.${frac}`;
-}
-
-/** k bytes big-endian XOR mask; `flip` (0x80 for the value's first byte) undoes the sign bit. */
-function beGroup(buf: Uint8Array, p: number, k: number, mask: number, flip: number): number {
-  let v = buf[p]! ^ mask ^ flip;
-  for (let i = 1; i < k; i++) v = v * 256 + (buf[p + i]! ^ mask);
-  return v;
-}
-
-function corruptDecimal(r: ByteReader, what: string, v: number): ReplicateError {
-  return new ReplicateError("BINLOG_BAD_VALUE", `${what}: corrupt DECIMAL digit group ${v}`, { where: r.where });
-}
-
-function padN(v: number, n: number): string {
-  const s = String(v);
-  return s.length >= n ? s : "000000000".slice(0, n - s.length) + s;
-}
-
-// ---------------------------------------------------------------------------------------
-// Temporal formatting.
-
-const D2: readonly string[] = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
-
-function pad4(n: number): string {
-  return n >= 1000 ? String(n) : n >= 100 ? `0${n}` : n >= 10 ? `00${n}` : `000${n}`;
-}
-
-/** ".fff" with exactly fsp digits of a microsecond count (truncated, never rounded). */
-export function fractionText(us: number, fsp: number): string {
-  if (fsp <= 0) return "";
-  return `.${padN(Math.floor(us / POW10[6 - fsp]!), fsp)}`;
-}
+// Temporal cells (their text forms: temporal.ts).
 
 /**
  * Fractional seconds after a DATETIME2/TIMESTAMP2 value, big-endian, (fsp+1)/2 bytes:
@@ -245,32 +146,6 @@ function readFraction(r: ByteReader, col: ColumnInfo): number {
   }
   if (us > 999999) throw bad(r, col, `fractional seconds ${us} exceed 999999`);
   return us;
-}
-
-/** Formats the 39-bit DATETIME2 integer part (year*13+month, day, hour, minute, second). */
-export function formatDatetime(ymdhms: number, us: number, fsp: number): string {
-  const ymd = Math.floor(ymdhms / 0x20000);
-  const hms = ymdhms % 0x20000;
-  const ym = ymd >> 5;
-  const year = Math.floor(ym / 13);
-  return (
-    `${pad4(year)}-${D2[ym % 13]}-${D2[ymd & 31]} ` +
-    `${D2[(hms >> 12) & 31]}:${D2[(hms >> 6) & 63]}:${D2[hms & 63]}${fractionText(us, fsp)}`
-  );
-}
-
-/**
- * Formats MySQL's in-memory packed TIME (my_time_packed): a signed number whose magnitude is
- * (hour << 12 | minute << 6 | second) * 2^24 + microseconds; 10 bits of hour, so up to 838.
- */
-export function formatPackedTime(packed: number, fsp: number): string | undefined {
-  const neg = packed < 0;
-  const abs = neg ? -packed : packed;
-  const hms = Math.floor(abs / 0x1000000);
-  const us = abs - hms * 0x1000000;
-  if (us > 999999) return undefined;
-  const hour = (hms >> 12) & 1023;
-  return `${neg ? "-" : ""}${hour < 100 ? D2[hour] : String(hour)}:${D2[(hms >> 6) & 63]}:${D2[hms & 63]}${fractionText(us, fsp)}`;
 }
 
 /*
@@ -344,25 +219,6 @@ function decodeDatetimeOld(r: ByteReader, col: ColumnInfo): string {
     `${pad4(Math.floor(date / 10000))}-${D2[Math.floor(date / 100) % 100]}-${D2[date % 100]} ` +
     `${D2[Math.floor(time / 10000)]}:${D2[Math.floor(time / 100) % 100]}:${D2[time % 100]}`
   );
-}
-
-// Rows of one transaction usually share a day: remember the last day's date text.
-let cachedDay = -1;
-let cachedDate = "";
-
-/** TIMESTAMP seconds since the epoch → UTC text; 0 s and 0 µs is MySQL's zero timestamp. */
-export function formatTimestamp(sec: number, us: number, fsp: number): string {
-  if (sec === 0 && us === 0) return `0000-00-00 00:00:00${fractionText(0, fsp)}`;
-  const day = Math.floor(sec / 86400);
-  if (day !== cachedDay) {
-    const d = new Date(day * 86400000);
-    cachedDate = `${pad4(d.getUTCFullYear())}-${D2[d.getUTCMonth() + 1]}-${D2[d.getUTCDate()]}`;
-    cachedDay = day;
-  }
-  const s = sec - day * 86400;
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s - h * 3600) / 60);
-  return `${cachedDate} ${D2[h]}:${D2[m]}:${D2[s % 60]}${fractionText(us, fsp)}`;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@
 
 import { randomBytes } from "node:crypto";
 import { BinlogConnection } from "../binlog/connection.ts";
-import { log } from "../cli/log.ts";
+import { log } from "../runtime/log.ts";
 import type { CheckConfig, SourceConfig, TargetConfig } from "../config/types.ts";
 import { connectTarget } from "../dialect/connect.ts";
 import { causeChain, ReplicateError } from "../errors.ts";

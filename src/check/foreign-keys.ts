@@ -18,7 +18,7 @@ import type { BinlogConnection } from "../binlog/connection.ts";
 import { actionOf } from "../dialect/ddl-catalog.ts";
 import { fitName, foreignKeyName } from "../dialect/ddl-names.ts";
 import { quoteIdent, targetSchema } from "../dialect/identifiers.ts";
-import { CHECKPOINT_SCHEMA } from "../sink/checkpoint.ts";
+import { CHECKPOINT_SCHEMA } from "../checkpoint-names.ts";
 import { type CheckResult, fail, ok, warn } from "./report.ts";
 
 const ID = "target.foreign_keys";

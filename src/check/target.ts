@@ -11,7 +11,7 @@ import { type TargetCompatibility, targetCompatibility } from "../dialect/compat
 import { checkTarget, connectTarget } from "../dialect/connect.ts";
 import { fitName, qualifiedTable, targetSchema } from "../dialect/identifiers.ts";
 import { familyOf, mapType } from "../dialect/types.ts";
-import { CHECKPOINT_SCHEMA } from "../sink/checkpoint.ts";
+import { CHECKPOINT_SCHEMA } from "../checkpoint-names.ts";
 import { type CheckResult, errorText, fail, notRun, ok, warn } from "./report.ts";
 import { foreignKeyChecks, type SourceForeignKey } from "./foreign-keys.ts";
 import { readTargetTables, type TargetTable } from "./target-catalog.ts";

@@ -9,8 +9,8 @@ import { renderJson, renderText } from "../check/report.ts";
 import { runPreflight, secretsOf } from "../check/run.ts";
 import { configArg } from "./args.ts";
 import { loadCommandConfig } from "./config.ts";
-import { log } from "./log.ts";
-import { stopSignal } from "./signals.ts";
+import { log } from "../runtime/log.ts";
+import { stopSignal } from "../runtime/signals.ts";
 
 const args = {
   ...configArg,

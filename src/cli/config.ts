@@ -2,7 +2,7 @@
 
 import { loadConfig, type Command, type LoadOptions } from "../config/load.ts";
 import type { Config } from "../config/types.ts";
-import { log, setLogLevel } from "./log.ts";
+import { log, setLogLevel } from "../runtime/log.ts";
 
 export function loadCommandConfig(path: string, command: Command, opts: LoadOptions = {}): Config {
   const { config, warnings } = loadConfig(path, command, opts);

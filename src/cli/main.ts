@@ -6,7 +6,7 @@
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import pkg from "../../package.json" with { type: "json" };
 import { describeError, exitCodeFor, EXIT, ReplicateError } from "../errors.ts";
-import { log } from "./log.ts";
+import { log } from "../runtime/log.ts";
 import { rejectUnknownFlags } from "./args.ts";
 import { sourceCommand } from "./source.ts";
 import { sinkCommand } from "./sink.ts";

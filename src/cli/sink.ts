@@ -4,7 +4,7 @@ import { defineCommand } from "citty";
 import { runSink } from "../sink/run.ts";
 import { configArg, stopAtEndArg } from "./args.ts";
 import { loadCommandConfig } from "./config.ts";
-import { stopSignal } from "./signals.ts";
+import { stopSignal } from "../runtime/signals.ts";
 
 const args = {
   ...configArg,

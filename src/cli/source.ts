@@ -1,8 +1,8 @@
 // `gs-replicate source`: capture the binlog and publish change events.
 
 import { defineCommand } from "citty";
-import { runSource } from "./run-source.ts";
-import { stopSignal } from "./signals.ts";
+import { runSource } from "../source/run.ts";
+import { stopSignal } from "../runtime/signals.ts";
 import { configArg, stopAtEndArg } from "./args.ts";
 import { loadCommandConfig } from "./config.ts";
 

@@ -15,7 +15,7 @@ import type { Ddl, TableRef } from "../binlog/ddl-model.ts";
 import { targetSchema } from "./identifiers.ts";
 import { fitName, sameName } from "./ddl-names.ts";
 import { targetNames } from "./ddl-target-names.ts";
-import type { SkippedObject } from "./ddl-objects.ts";
+import type { SkippedObject } from "./ddl-skipped.ts";
 import type { PartitionDef, Partitioning } from "./ddl-partitions.ts";
 
 export interface TargetColumn {

@@ -17,33 +17,7 @@ import { sameName } from "./ddl-names.ts";
 import { type PartitionDef, type Partitioning, parseDefinitions, parsePartitioning, partitionCondition } from "./ddl-partitions.ts";
 import { familyOf } from "./types.ts";
 import type { Translation } from "./ddl-state.ts";
-
-export type SkippedKind = "index" | "check" | "partitioning" | "view" | "trigger" | "procedure" | "function" | "event" | "package";
-
-/** One object the target does not have; keyed by kind, schema, table ("" when none) and name. */
-export interface SkippedObject {
-  kind: SkippedKind;
-  /** Target schema. */
-  schema: string;
-  /** Target table of an index, check or trigger; "" for the others. */
-  table: string;
-  /** The source's name. */
-  name: string;
-  /** The source statement (its first 500 characters). */
-  statement: string;
-  reason: string;
-  /** What to do at cutover. */
-  cutover: string;
-  /** partitioning: the partitions as row sets (ddl-partitions.ts), JSON, when they are exact;
-   *  index: {"columns": [...]} (the columns it is on), so that it follows them. */
-  definition?: string;
-  /** Where the source created it: kept when the record is moved (a renamed table). */
-  gtid?: string | null;
-  position?: string;
-}
-
-export const UNTRANSLATABLE_POLICIES = ["record", "stop"] as const;
-export type UntranslatablePolicy = (typeof UNTRANSLATABLE_POLICIES)[number];
+import { sameObject, type SkippedKind, type SkippedObject } from "./ddl-skipped.ts";
 
 /**
  * PARTITION BY (RANGE, LIST, HASH, KEY, with or without COLUMNS/expressions/subpartitions): the
@@ -160,13 +134,6 @@ const CODE: Record<CodeObjectType, { kind: SkippedKind; reason: string; cutover:
     cutover: "disable the event on the source, then schedule an equivalent job for the target (cron, pg_cron or the target's scheduler)",
   },
 };
-
-/** What a record looks like before the sink adds where it came from. */
-export type ObjectRecord = Pick<SkippedObject, "kind" | "table" | "name" | "reason" | "cutover" | "definition">;
-
-export function sameObject(a: Pick<SkippedObject, "kind" | "schema" | "table" | "name">, b: Pick<SkippedObject, "kind" | "schema" | "table" | "name">): boolean {
-  return a.kind === b.kind && a.schema === b.schema && sameName(a.table, b.table) && sameName(a.name, b.name);
-}
 
 /**
  * mysqldump and mariadb-dump create a stand-in for each view before any table, so that views

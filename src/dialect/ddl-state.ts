@@ -5,7 +5,7 @@ import type { Ddl, TableRef } from "../binlog/ddl-model.ts";
 import { ReplicateError } from "../errors.ts";
 import type { TargetCatalog, TargetTable } from "./ddl-catalog.ts";
 import { byteLength, fitName, MAX_IDENTIFIER_BYTES, sameName } from "./ddl-names.ts";
-import { type ObjectRecord, sameObject, type SkippedObject, type UntranslatablePolicy } from "./ddl-objects.ts";
+import { type ObjectRecord, sameObject, type SkippedObject, type UntranslatablePolicy } from "./ddl-skipped.ts";
 import { looksShortened, quoteIdent, targetSchema } from "./identifiers.ts";
 import type { TargetDialect } from "./types.ts";
 

@@ -12,13 +12,18 @@
 import { ReplicateError } from "../errors.ts";
 import type { StreamItem, BeginItem } from "../binlog/transactions.ts";
 import type { BinlogValue, TableInfo } from "../binlog/types.ts";
-import type { LogRecord } from "../transport/types.ts";
-import type { HistoryRun } from "./decode.ts";
+import type { LogRecord } from "../log-contract.ts";
 import { fingerprintHex } from "./fingerprint.ts";
 import { BUILTIN, compile, tableSchema, type BuiltinKind, type CompiledSchema, type TableSchema } from "./schemas.ts";
 import { toAvro, type AvroValue } from "./values.ts";
 
 const CONNECTOR_VERSION = "1";
+
+/** Consecutive log records [first, first + count). */
+export interface HistoryRun {
+  first: bigint;
+  count: number;
+}
 
 const builtins = Object.fromEntries(Object.entries(BUILTIN).map(([k, s]) => [k, compile(s)])) as Record<BuiltinKind, CompiledSchema>;
 

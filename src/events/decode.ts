@@ -5,9 +5,9 @@
 import type avro from "avsc";
 import { ReplicateError } from "../errors.ts";
 import type { BinlogValue } from "../binlog/types.ts";
-import type { LogRecord } from "../transport/types.ts";
+import type { LogRecord } from "../log-contract.ts";
 import { fingerprintHex } from "./fingerprint.ts";
-import { BUILTIN_SCHEMAS } from "./codec.ts";
+import { BUILTIN_SCHEMAS, type HistoryRun } from "./codec.ts";
 import { compile, LEGACY_BUILTIN, type BuiltinKind, type CompiledSchema } from "./schemas.ts";
 import { fromAvro, type AvroValue, type Descriptor } from "./values.ts";
 
@@ -87,11 +87,6 @@ export interface HistoryMessage {
   json: string;
   /** Every part of the history as of this record, this one last; null in the earlier layout. */
   chain: HistoryRun[] | null;
-}
-/** Consecutive log records [first, first + count). */
-export interface HistoryRun {
-  first: bigint;
-  count: number;
 }
 export interface SchemaMessage {
   kind: "schema";

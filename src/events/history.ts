@@ -31,9 +31,10 @@
 import { splitChange } from "../binlog/ddl-json.ts";
 import { SchemaHistory } from "../binlog/schema.ts";
 import { ReplicateError } from "../errors.ts";
-import type { LogReader, LogRecord } from "../transport/types.ts";
+import type { LogReader, LogRecord } from "../log-contract.ts";
 import type { ChangeEventWriter } from "./codec.ts";
-import { decodeBuiltin, recordKind, type HistoryRun } from "./decode.ts";
+import type { HistoryRun } from "./codec.ts";
+import { decodeBuiltin, recordKind } from "./decode.ts";
 
 /**
  * No history record's value is larger than this. Kafka's default message.max.bytes

@@ -4,7 +4,7 @@
 // fragment: an Abort record is appended so every reader sees it closed, and the transaction
 // is read from the binlog again, whole. Nothing is published twice, nothing skipped.
 
-import type { LogWriter } from "../transport/types.ts";
+import type { LogWriter } from "../log-contract.ts";
 import { decodeBuiltin, recordKind } from "./decode.ts";
 
 export interface ResumePoint {

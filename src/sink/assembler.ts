@@ -9,7 +9,7 @@
 
 import { ReplicateError } from "../errors.ts";
 import { LogDecoder, type BeginMessage, type ChangeMessage, type DdlMessage, type EndMessage } from "../events/decode.ts";
-import type { OffsetRecord } from "../transport/types.ts";
+import type { OffsetRecord } from "../log-contract.ts";
 
 export type TxItem = ChangeMessage | DdlMessage;
 

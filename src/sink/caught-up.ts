@@ -3,7 +3,7 @@
 // how long the source has been idle). The log's end is asked at most once at a time, in the
 // background, so a broker outage never holds up a progress line; until the first answer the
 // sink is not considered caught up.
-import type { OffsetRecord } from "../transport/types.ts";
+import type { OffsetRecord } from "../log-contract.ts";
 
 export class ReadPosition {
   private end = -1n;

@@ -8,11 +8,11 @@
 // refuses, quoting the part of it that failed and saying what to do.
 
 import { parseDdl } from "../binlog/ddl.ts";
-import { log } from "../cli/log.ts";
+import { log } from "../runtime/log.ts";
 import { readTargetCatalog, type SkippedObject, translateDdl, type UntranslatablePolicy } from "../dialect/ddl.ts";
 import { ReplicateError } from "../errors.ts";
 import type { ChangeMessage } from "../events/decode.ts";
-import { sleepUnlessStopped } from "../cli/signals.ts";
+import { sleepUnlessStopped } from "../runtime/signals.ts";
 import type { SinkTx } from "./assembler.ts";
 import { applyChanges, asTargetError, statementExcerpt, type ApplyContext } from "./apply.ts";
 import { loadPendingForeignKeys, loadSkippedObjects, recordApplied, savePendingForeignKeys, saveSkippedObjects } from "./checkpoint.ts";

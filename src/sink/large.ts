@@ -11,7 +11,7 @@ import type { TxItem } from "./assembler.ts";
 import { applyChanges, asTargetError, type ApplyContext } from "./apply.ts";
 import { recordApplied } from "./checkpoint.ts";
 import type { WorkerConn, WorkerPool } from "./worker.ts";
-import { log } from "../cli/log.ts";
+import { log } from "../runtime/log.ts";
 import { uncheckedNote, UncheckedKeys } from "./unchecked.ts";
 
 /** Statements of a chunk in flight at once. */

@@ -6,7 +6,7 @@
 
 import { ReplicateError } from "../errors.ts";
 import { decodeBuiltin, recordKind } from "../events/decode.ts";
-import type { OffsetRecord } from "../transport/types.ts";
+import type { OffsetRecord } from "../log-contract.ts";
 
 interface Slot {
   seq: number;

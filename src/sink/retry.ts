@@ -9,10 +9,10 @@
 
 import { describeError, isRetriable, ReplicateError } from "../errors.ts";
 import type { TransportConfig } from "../config/types.ts";
-import { log } from "../cli/log.ts";
-import { sleepUnlessStopped } from "../cli/signals.ts";
+import { log } from "../runtime/log.ts";
+import { sleepUnlessStopped } from "../runtime/signals.ts";
 import { describeLog, openLogReader } from "../transport/open.ts";
-import type { LogReader, OffsetRecord, ReadOptions } from "../transport/types.ts";
+import type { LogReader, OffsetRecord, ReadOptions } from "../log-contract.ts";
 import { connectionLost } from "../dialect/errors.ts";
 import { backoff } from "../backoff.ts";
 

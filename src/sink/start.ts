@@ -5,11 +5,11 @@
 
 import type { TargetConfig } from "../config/types.ts";
 import type postgres from "postgres";
-import { log } from "../cli/log.ts";
+import { log } from "../runtime/log.ts";
 import { checkTarget } from "../dialect/connect.ts";
 import { targetCompatibilityProblem } from "../dialect/compat.ts";
 import { ReplicateError } from "../errors.ts";
-import type { LogReader } from "../transport/types.ts";
+import type { LogReader } from "../log-contract.ts";
 import { type CheckpointState, claimOwner, ensureCheckpointTables, loadCheckpoint, SinkLock } from "./checkpoint.ts";
 import { retryTarget, type WaitBoard } from "./retry.ts";
 import type { WorkerPool } from "./worker.ts";

@@ -24,12 +24,13 @@
 
 import type postgres from "postgres";
 import { isRetriable, ReplicateError } from "../errors.ts";
-import { log } from "../cli/log.ts";
-import { sleepUnlessStopped } from "../cli/signals.ts";
+import { log } from "../runtime/log.ts";
+import { sleepUnlessStopped } from "../runtime/signals.ts";
 import type { SinkTx, TxItem } from "./assembler.ts";
 import { applyChanges, asTargetError, planStatements, type ApplyContext } from "./apply.ts";
 import { applyAsOneQuery, literalChars, MAX_QUERY_CHARS } from "./batch.ts";
-import { CHECKPOINT_SCHEMA, countRecorded, holdStatement, recordApplied } from "./checkpoint.ts";
+import { CHECKPOINT_SCHEMA } from "../checkpoint-names.ts";
+import { countRecorded, holdStatement, recordApplied } from "./checkpoint.ts";
 import { connectionLost, foreignKeyViolation, uniqueViolationTable } from "../dialect/errors.ts";
 import { applyUnchecked, uncheckedNote, needsUncheckedParents, type RelaxedKey, type UncheckedScope } from "./unchecked.ts";
 import { backoff } from "../backoff.ts";

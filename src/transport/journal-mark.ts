@@ -19,25 +19,13 @@
 
 import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
-import { ioError, syncDir } from "./journal-segment.ts";
+import { ioError, type MarkReading, type SyncedMark, syncDir } from "./journal-segment.ts";
 
 export const MARK_FILE = "synced";
 const MAGIC = Buffer.from("GSRM", "latin1");
 const VERSION = 1;
 const SLOT_BYTES = 48;
 const CRC_AT = 40;
-
-export interface SyncedMark {
-  /** First offset of the segment the mark is in (its name). */
-  segment: number;
-  /** Bytes of that segment that were synced: a record boundary. */
-  pos: number;
-  /** Offset of the first record after `pos`. */
-  offset: number;
-}
-
-/** What the directory says about syncs: a mark, none at all (an older journal), or a `synced` file without a valid slot. */
-export type MarkReading = { kind: "mark"; mark: SyncedMark; seq: bigint } | { kind: "none" } | { kind: "unreadable"; why: string };
 
 function encodeSlot(seq: bigint, m: SyncedMark): Buffer {
   const b = Buffer.alloc(SLOT_BYTES);

@@ -27,7 +27,7 @@ import {
   tornTail,
 } from "./journal-segment.ts";
 import { readMark } from "./journal-mark.ts";
-import type { LogReader, OffsetRecord, ReadOptions } from "./types.ts";
+import type { LogReader, OffsetRecord, ReadOptions } from "../log-contract.ts";
 import { writerRunning } from "./journal-lock.ts";
 
 export interface JournalReaderOptions {

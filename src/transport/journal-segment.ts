@@ -4,8 +4,7 @@
 import { type FileHandle, open, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ReplicateError } from "../errors.ts";
-import type { MarkReading, SyncedMark } from "./journal-mark.ts";
-import type { LogRecord } from "./types.ts";
+import type { LogRecord } from "../log-contract.ts";
 
 export const HEADER_BYTES = 16;
 export const FORMAT_VERSION = 1;
@@ -17,6 +16,19 @@ export const MAX_FRAME_BODY = 1 << 30;
 export const READ_CHUNK_BYTES = 4 << 20;
 
 const NAME = /^(\d{20})\.seg$/;
+
+/** The synced mark (journal-mark.ts keeps it in the `synced` file): a record boundary in a segment. */
+export interface SyncedMark {
+  /** First offset of the segment the mark is in (its name). */
+  segment: number;
+  /** Bytes of that segment that were synced: a record boundary. */
+  pos: number;
+  /** Offset of the first record after `pos`. */
+  offset: number;
+}
+
+/** What the directory says about syncs: a mark, none at all (an older journal), or a `synced` file without a valid slot. */
+export type MarkReading = { kind: "mark"; mark: SyncedMark; seq: bigint } | { kind: "none" } | { kind: "unreadable"; why: string };
 
 export interface SegmentInfo {
   /** Offset of the segment's first record (from the file name, checked against the header). */

@@ -5,7 +5,7 @@ import { type FileHandle, mkdir, open, stat } from "node:fs/promises";
 import type { JournalConfig } from "../config/types.ts";
 import { ReplicateError } from "../errors.ts";
 import { lockJournal } from "./journal-lock.ts";
-import { type MarkReading, MarkWriter, readMark } from "./journal-mark.ts";
+import { MarkWriter, readMark } from "./journal-mark.ts";
 import { JournalReader } from "./journal-reader.ts";
 import {
   BAD,
@@ -20,6 +20,7 @@ import {
   ioError,
   listSegments,
   markedSegmentGone,
+  type MarkReading,
   MAX_FRAME_BODY,
   openSegment,
   readHeader,
@@ -31,7 +32,7 @@ import {
   syncedDamage,
   tornTail,
 } from "./journal-segment.ts";
-import type { LogRecord, LogWriter, OffsetRecord } from "./types.ts";
+import type { LogRecord, LogWriter, OffsetRecord } from "../log-contract.ts";
 
 export interface JournalWriterOptions {
   /** Roll size in bytes; overrides segment_mib (tests use small segments). */

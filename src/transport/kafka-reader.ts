@@ -20,7 +20,7 @@
 
 import { isRetriable, ReplicateError } from "../errors.ts";
 import { logGap, sleep } from "./kafka-support.ts";
-import type { LogReader, OffsetRecord, ReadOptions } from "./types.ts";
+import type { LogReader, OffsetRecord, ReadOptions } from "../log-contract.ts";
 
 /** A fetched message as kafkajs hands it over (Buffers are Uint8Arrays). */
 export interface RawMessage {

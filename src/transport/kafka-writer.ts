@@ -18,7 +18,7 @@
 
 import { isRetriable, ReplicateError } from "../errors.ts";
 import { backoffMs, type KafkaRetry, retryHorizonMs, sleep, unexpectedOffset } from "./kafka-support.ts";
-import type { LogRecord, LogWriter, OffsetRecord } from "./types.ts";
+import type { LogRecord, LogWriter, OffsetRecord } from "../log-contract.ts";
 
 export interface ProducerPort {
   readonly topic: string;

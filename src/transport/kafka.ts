@@ -42,7 +42,7 @@ import { readyTopic, type TopicAdmin } from "./kafka-topic.ts";
 import { type KafkaOptions, saslOptions, tlsOptions } from "./kafka-options.ts";
 import { type GroupPort, GroupCursor } from "./kafka-cursor.ts";
 import { KafkaWriter, type ProducerPort } from "./kafka-writer.ts";
-import type { LogReader, LogRecord, LogWriter } from "./types.ts";
+import type { LogReader, LogRecord, LogWriter } from "../log-contract.ts";
 
 export type { KafkaOptions } from "./kafka-options.ts";
 

@@ -4,7 +4,7 @@ import { ReplicateError } from "../errors.ts";
 import type { TransportConfig } from "../config/types.ts";
 import { openJournalReader, openJournalWriter } from "./journal.ts";
 import { openKafkaReader, openKafkaWriter } from "./kafka.ts";
-import type { LogReader, LogWriter } from "./types.ts";
+import type { LogReader, LogWriter } from "../log-contract.ts";
 
 export interface OpenOptions {
   onWarning?: (message: string) => void;

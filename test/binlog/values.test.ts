@@ -8,7 +8,8 @@ import { deflateRawSync, deflateSync } from "node:zlib";
 import { ReplicateError } from "../../src/errors.ts";
 import { ByteReader } from "../../src/binlog/reader.ts";
 import { type BinlogValue, type ColumnInfo, ColumnType as T } from "../../src/binlog/types.ts";
-import { decodeValue, formatTimestamp } from "../../src/binlog/values.ts";
+import { formatTimestamp } from "../../src/binlog/temporal.ts";
+import { decodeValue } from "../../src/binlog/values.ts";
 
 function col(type: number, meta = 0, extra: Partial<ColumnInfo> = {}): ColumnInfo {
   return { name: "c", type, meta, nullable: true, unsigned: false, ...extra };

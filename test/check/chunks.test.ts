@@ -11,7 +11,7 @@ import { KeyedDiff } from "../../src/check/data-rows.ts";
 import { compareTable } from "../../src/check/data-table.ts";
 import { readTargetTables } from "../../src/check/target-catalog.ts";
 import { ReplicateError } from "../../src/errors.ts";
-import { setLogLevel } from "../../src/cli/log.ts";
+import { setLogLevel } from "../../src/runtime/log.ts";
 import { prepareTargetSession } from "../../src/check/data-sessions.ts";
 import { getMariadb, getTarget, type Target, TARGETS, uniqueName } from "../support/servers.ts";
 import { checkConfig } from "./support.ts";

@@ -10,7 +10,7 @@ import { decodeBuiltin, recordKind } from "../../src/events/decode.ts";
 import { HISTORY_RECORD_BYTES } from "../../src/events/history.ts";
 import { openJournalReader } from "../../src/transport/journal.ts";
 import { openKafkaReader } from "../../src/transport/kafka.ts";
-import type { LogReader } from "../../src/transport/types.ts";
+import type { LogReader } from "../../src/log-contract.ts";
 import { runCli, writeConfig } from "../support/cli.ts";
 import { changeRows, readLog } from "../support/log.ts";
 import { journalTransport } from "../support/pipeline.ts";

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runDataCheck, type TableReport } from "../../src/check/data.ts";
-import { setLogLevel } from "../../src/cli/log.ts";
+import { setLogLevel } from "../../src/runtime/log.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { ReplicateError } from "../../src/errors.ts";
 import { currentPosition } from "../support/binlog.ts";

@@ -8,7 +8,7 @@ import { LogDecoder, type ChangeMessage, type LogMessage } from "../../src/event
 import { rabinFingerprint } from "../../src/events/fingerprint.ts";
 import { ReplicateError } from "../../src/errors.ts";
 import type { StreamItem } from "../../src/binlog/transactions.ts";
-import type { LogRecord } from "../../src/transport/types.ts";
+import type { LogRecord } from "../../src/log-contract.ts";
 import { getMariadb, uniqueName } from "../support/servers.ts";
 import { currentPosition, readItems } from "../support/binlog.ts";
 

@@ -14,7 +14,7 @@ import { decodeBuiltin } from "../../src/events/decode.ts";
 import { HISTORY_RECORD_BYTES, HistoryLog, MAX_DELTAS, MAX_PASSES, READ_GAP, readHistory } from "../../src/events/history.ts";
 import { compile, LEGACY_BUILTIN } from "../../src/events/schemas.ts";
 import { openJournalReader, openJournalWriter, type JournalWriter } from "../../src/transport/journal.ts";
-import type { LogRecord } from "../../src/transport/types.ts";
+import type { LogRecord } from "../../src/log-contract.ts";
 
 const temps: string[] = [];
 afterEach(() => {

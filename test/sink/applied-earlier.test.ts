@@ -5,10 +5,11 @@
 // after a crash — while a duplicate key in the user's data, even in a table called "applied",
 // must still stop the sink.
 import { describe, expect, test } from "bun:test";
-import { CHECKPOINT_SCHEMA, ensureCheckpointTables, recordApplied } from "../../src/sink/checkpoint.ts";
+import { CHECKPOINT_SCHEMA } from "../../src/checkpoint-names.ts";
+import { ensureCheckpointTables, recordApplied } from "../../src/sink/checkpoint.ts";
 import { appliedEarlier, applyTransactions, WorkerPool } from "../../src/sink/worker.ts";
 import { ReplicateError } from "../../src/errors.ts";
-import { setLogLevel } from "../../src/cli/log.ts";
+import { setLogLevel } from "../../src/runtime/log.ts";
 import { getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 import { emptyTx } from "../support/sink-tx.ts";
 

@@ -6,10 +6,11 @@
 // low-water mark is applied again (its `applied` row is gone, so its key cannot say so).
 import { describe, expect, test } from "bun:test";
 import type { SinkTx } from "../../src/sink/assembler.ts";
-import { advanceLowWater, CHECKPOINT_SCHEMA, claimOwner, ensureCheckpointTables, holdStatement } from "../../src/sink/checkpoint.ts";
+import { CHECKPOINT_SCHEMA } from "../../src/checkpoint-names.ts";
+import { advanceLowWater, claimOwner, ensureCheckpointTables, holdStatement } from "../../src/sink/checkpoint.ts";
 import { applyTransactions, WorkerPool } from "../../src/sink/worker.ts";
 import { ReplicateError } from "../../src/errors.ts";
-import { setLogLevel } from "../../src/cli/log.ts";
+import { setLogLevel } from "../../src/runtime/log.ts";
 import { getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 import { emptyTx } from "../support/sink-tx.ts";
 

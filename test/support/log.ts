@@ -1,7 +1,7 @@
 // Reads a whole log (journal or Kafka) back into transactions, the way a sink must: a
 // transaction counts only when its End arrives; anything cut short is reported as a fragment.
 import { LogDecoder, type ChangeMessage, type DdlMessage, type LogMessage } from "../../src/events/decode.ts";
-import type { LogReader } from "../../src/transport/types.ts";
+import type { LogReader } from "../../src/log-contract.ts";
 
 export interface LoggedTransaction {
   gtid: string | null;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { ReplicateError } from "../../src/errors.ts";
 import { type JournalWriter, openJournalReader, openJournalWriter } from "../../src/transport/journal.ts";
 import { encodeFrames, frameBytes, frameHead } from "../../src/transport/journal-segment.ts";
-import type { LogRecord, OffsetRecord } from "../../src/transport/types.ts";
+import type { LogRecord, OffsetRecord } from "../../src/log-contract.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -12,7 +12,7 @@ import type { KafkaConfig } from "../../src/config/types.ts";
 import { Secret } from "../../src/config/secret.ts";
 import { describeError, ReplicateError } from "../../src/errors.ts";
 import { type KafkaOptions, openKafkaReader, openKafkaWriter } from "../../src/transport/kafka.ts";
-import type { LogReader, LogRecord, LogWriter, OffsetRecord } from "../../src/transport/types.ts";
+import type { LogReader, LogRecord, LogWriter, OffsetRecord } from "../../src/log-contract.ts";
 import { getKafka, uniqueName } from "../support/servers.ts";
 
 const enc = new TextEncoder();

@@ -2,7 +2,7 @@
 // consola's own reporters read as Markdown and drop.
 import { describe, expect, test } from "bun:test";
 import { createConsola } from "consola";
-import { plainReporter } from "../../src/cli/log.ts";
+import { plainReporter } from "../../src/runtime/log.ts";
 
 function capture(colour = false) {
   const lines: string[] = [];

@@ -1,7 +1,10 @@
 // The ordered-log contract between `source` and `sink`. Two implementations share it: the local
-// journal (journal.ts, one host) and Kafka (one partition). Both behave like a single Kafka
-// partition: records are opaque bytes, offsets are consecutive integers from 0 across the whole
-// log, and order is the order of append().
+// journal (transport/journal.ts, one host) and Kafka (transport/kafka.ts, one partition). Both
+// behave like a single Kafka partition: records are opaque bytes, offsets are consecutive
+// integers from 0 across the whole log, and order is the order of append().
+// It lives beside errors.ts, not in transport/, because events/ (which writes the records,
+// reads the log tail and the schema history) and transport/ (which implements it) both use it,
+// and events/ is to the left of transport/ (ARCHITECTURE.md).
 
 /** One log entry. The transport never looks inside key or value (they are AVRO bytes). */
 export interface LogRecord {

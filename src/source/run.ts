@@ -19,12 +19,12 @@ import { ChangeEventWriter } from "../events/codec.ts";
 import { LogDecoder } from "../events/decode.ts";
 import { messageToJson } from "../events/json.ts";
 import { openLogWriter } from "../transport/open.ts";
-import type { LogRecord, LogWriter } from "../transport/types.ts";
-import { log } from "./log.ts";
-import { Progress } from "./progress.ts";
-import { prepareStart } from "./source-start.ts";
-import { afterGrace, sleepUnlessStopped } from "./signals.ts";
-import { TICK, withTicks } from "./ticks.ts";
+import type { LogRecord, LogWriter } from "../log-contract.ts";
+import { log } from "../runtime/log.ts";
+import { Progress } from "../runtime/progress.ts";
+import { prepareStart } from "./start.ts";
+import { afterGrace, sleepUnlessStopped } from "../runtime/signals.ts";
+import { TICK, withTicks } from "../runtime/ticks.ts";
 import { backoff } from "../backoff.ts";
 
 const BATCH_RECORDS = 4096;

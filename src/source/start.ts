@@ -13,8 +13,8 @@ import type { ChangeEventWriter } from "../events/codec.ts";
 import { HistoryLog, readHistory } from "../events/history.ts";
 import { readTail } from "../events/resume.ts";
 import { openLogReader } from "../transport/open.ts";
-import type { LogWriter } from "../transport/types.ts";
-import { log } from "./log.ts";
+import type { LogWriter } from "../log-contract.ts";
+import { log } from "../runtime/log.ts";
 
 export interface SourceStart {
   start: DumpStart;
