@@ -6,8 +6,8 @@
 // the background. A failure to publish never stops or slows the sink; it is logged once.
 
 import { describeError } from "../errors.ts";
-import { log } from "../cli/log.ts";
-import type { LogReader } from "../transport/types.ts";
+import { log } from "../runtime/log.ts";
+import type { LogReader } from "../log-contract.ts";
 
 const PUBLISH_MS = 5_000;
 /** How long the end of a run waits for the last publication (after a stop: a broker outage
