@@ -3,7 +3,7 @@
 // README's "Faults" table can quote it (source reconnects: 0.5 s doubling to 30 s; pipeline and
 // log-open restarts: 1 s doubling to 30 s; a unit's retries: 0.2 s doubling to 10 s; …).
 
-export interface Schedule {
+interface Schedule {
   /** Delay before the first retry. */
   firstMs: number;
   /** No delay is longer. */

@@ -4,7 +4,7 @@
 // identical; print it with bun -e 'console.log((await import("./src/error-codes.ts")).renderErrorTable())').
 // Codes are a stable interface: runbooks and scripts match them, so they are never renamed.
 
-export interface ErrorCodeInfo {
+interface ErrorCodeInfo {
   /** Exit code of a command that this error stops; null for a code that is only logged. */
   readonly exit: 1 | 2 | 3 | null;
   /** Whether the command waits and tries again by itself before it stops with this code. */

@@ -8,11 +8,11 @@
 
 import { ERROR_CODES, type ErrorCode } from "./error-codes.ts";
 
-export type ErrorKind = "config" | "runtime" | "check";
+type ErrorKind = "config" | "runtime" | "check";
 
 export type { ErrorCode } from "./error-codes.ts";
 
-export interface ErrorOptions {
+interface ErrorOptions {
   retriable?: boolean;
   where?: string;
   cause?: unknown;

@@ -17,13 +17,13 @@ import { explainTlsFailure } from "../config/tls.ts";
 import { MysqlGtidSet } from "./gtid.ts";
 import type { Flavour } from "./events/control.ts";
 
-export const DUMP_FLAG_NON_BLOCK = 0x01;
+const DUMP_FLAG_NON_BLOCK = 0x01;
 /** The client/server protocol's largest packet payload; longer ones come split (0xffffff each). */
 const MAX_PACKET_PAYLOAD = 0xffffff;
 /** MariaDB: send ANNOTATE_ROWS events (the original statement) before row events. */
-export const DUMP_FLAG_SEND_ANNOTATE_ROWS = 0x02;
+const DUMP_FLAG_SEND_ANNOTATE_ROWS = 0x02;
 /** MySQL COM_BINLOG_DUMP_GTID: start from the GTID set (not from file:pos). */
-export const DUMP_FLAG_THROUGH_GTID = 0x04;
+const DUMP_FLAG_THROUGH_GTID = 0x04;
 
 
 export interface ServerInfo {
@@ -43,7 +43,7 @@ export function describeStart(s: DumpStart): string {
   return s.kind === "file" ? `${s.file}:${s.pos}` : `GTID ${s.set}`;
 }
 
-export interface DumpOptions {
+interface DumpOptions {
   start: DumpStart;
   nonBlocking: boolean;
 }

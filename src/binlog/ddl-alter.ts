@@ -8,7 +8,7 @@ import { parseColumnDefinition, parseDefault, parseTableRef, charsetClause, type
 import { parseIndexOrConstraint, parseTableOptions } from "./ddl-table.ts";
 import type { AlterOp, AlterTable, ColumnPosition, TableOptions, TableRef } from "./ddl-model.ts";
 
-export interface AlterHead {
+interface AlterHead {
   table: TableRef;
   ifExists: boolean;
   online: boolean;

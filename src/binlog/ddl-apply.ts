@@ -105,7 +105,7 @@ export function effectiveColumn(env: ApplyEnv, where: string, col: ColumnDef, ta
   return out;
 }
 
-export function maxlen(env: ApplyEnv, charset: string): number {
+function maxlen(env: ApplyEnv, charset: string): number {
   if (charset === "binary") return 1;
   const cs = env.catalog.charset(charset);
   if (!cs) throw new ReplicateError("BINLOG_SCHEMA_MISSING", `character set ${charset} is not one the server listed`);

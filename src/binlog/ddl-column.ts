@@ -3,10 +3,10 @@
 // are in ddl-datatype.ts.
 
 import type { CheckDef, ColumnDef, DefaultValue, ForeignKeyTarget, KeyPart, TableRef } from "./ddl-model.ts";
-import { type Cursor, DdlSyntaxError } from "./ddl-lexer.ts";
+import type { Cursor } from "./ddl-lexer.ts";
 import { charsetClause, parseColumnType } from "./ddl-datatype.ts";
 
-export { charsetClause, isCharacterType, parseColumnType } from "./ddl-datatype.ts";
+export { charsetClause, isCharacterType } from "./ddl-datatype.ts";
 
 export interface ParsedColumn {
   column: ColumnDef;
@@ -204,4 +204,4 @@ export function parseCheck(c: Cursor): CheckDef {
   return name === undefined ? { expression, enforced } : { name, expression, enforced };
 }
 
-export { DdlSyntaxError };
+

@@ -77,8 +77,6 @@ export interface HistoryChangeJson {
   removed: Array<[string, string]>;
 }
 
-export type HistoryPartJson = HistoryBaseJson | HistoryChangeJson;
-
 function factsToJSON(s: SchemaState): FactsJson {
   return {
     flavour: s.flavour,

@@ -36,9 +36,9 @@ export interface LexOptions {
   lowerCaseNames?: boolean;
 }
 
-export type TokenKind = "word" | "ident" | "string" | "number" | "hex" | "bit" | "punct";
+type TokenKind = "word" | "ident" | "string" | "number" | "hex" | "bit" | "punct";
 
-export interface Token {
+interface Token {
   kind: TokenKind;
   /** word: as written; ident: the unquoted name; string: decoded value; hex/bit: the digits; number, punct: as written. */
   text: string;

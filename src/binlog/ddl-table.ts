@@ -12,7 +12,7 @@ import {
 } from "./ddl-column.ts";
 import type { CheckDef, CreateTable, CreateTableLike, ForeignKeyDef, IndexDef, IndexKind, TableOptions, TableRef } from "./ddl-model.ts";
 
-export interface CreateHead {
+interface CreateHead {
   table: TableRef;
   temporary: boolean;
   ifNotExists: boolean;
@@ -81,7 +81,7 @@ type Element =
   | { kind: "period" };
 
 /** One create_definition: a column, an index or key, a foreign key, a check, a period. */
-export function parseTableElement(c: Cursor): Element {
+function parseTableElement(c: Cursor): Element {
   const index = parseIndexOrConstraint(c);
   if (index) return index;
   if (c.isWord("PERIOD") && c.isWordAt(1, "FOR")) {

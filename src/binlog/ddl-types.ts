@@ -52,7 +52,7 @@ export class Catalog {
   }
 }
 
-export const BLOB_LIMITS: Array<[number, string, string]> = [
+const BLOB_LIMITS: Array<[number, string, string]> = [
   [255, "tinyblob", "tinytext"],
   [65535, "blob", "text"],
   [16777215, "mediumblob", "mediumtext"],
@@ -86,7 +86,7 @@ const GEOMETRY = new Set(["geometry", "point", "linestring", "polygon", "multipo
 const BLOB_CODES = new Set<number>([T.TINY_BLOB, T.BLOB, T.MEDIUM_BLOB, T.LONG_BLOB]);
 
 /** Bytes of a SET value with n members (Field_set pack length: 1, 2, 3, 4 or 8). */
-export function setPackLength(n: number): number {
+function setPackLength(n: number): number {
   const len = Math.ceil(n / 8);
   return len > 4 ? 8 : len;
 }

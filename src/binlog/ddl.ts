@@ -310,5 +310,5 @@ function charsetOf(opts: TableOptions): { charset?: string; collation?: string }
   return out;
 }
 
-export { parseColumnType, parseColumnDefinition, isCharacterType } from "./ddl-column.ts";
-export { cursorFor, DdlSyntaxError } from "./ddl-lexer.ts";
+
+

@@ -15,7 +15,7 @@ const DIG2BYTES = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4] as const;
 export const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000] as const;
 
 /** Binary size of a DECIMAL(precision, scale) value. */
-export function decimalBinSize(precision: number, scale: number): number {
+function decimalBinSize(precision: number, scale: number): number {
   const intg = precision - scale;
   return ((intg / 9) | 0) * 4 + DIG2BYTES[intg % 9]! + ((scale / 9) | 0) * 4 + DIG2BYTES[scale % 9]!;
 }

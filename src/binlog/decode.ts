@@ -78,7 +78,7 @@ export type BinlogEvent =
   | IncidentEvent
   | IgnoredEvent;
 
-export interface DecoderOptions {
+interface DecoderOptions {
   /** Binlog file the first events belong to; ROTATE events update it. */
   file?: string;
   /** Checksum algorithm before the first FORMAT_DESCRIPTION (e.g. @@binlog_checksum); by default

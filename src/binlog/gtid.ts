@@ -52,10 +52,6 @@ export class MysqlGtidSet {
     this.sids.set(key, merged);
   }
 
-  contains(uuid: string, gno: bigint): boolean {
-    return (this.sids.get(normalizeUuid(uuid)) ?? []).some(([s, e]) => gno >= s && gno <= e);
-  }
-
   toString(): string {
     return [...this.sids.keys()]
       .sort()
@@ -91,7 +87,7 @@ export class MysqlGtidSet {
   }
 }
 
-export function uuidBytes(uuid: string): Uint8Array {
+function uuidBytes(uuid: string): Uint8Array {
   const hex = uuid.replace(/-/g, "");
   return Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
 }
@@ -103,7 +99,7 @@ function normalizeUuid(uuid: string): string {
 
 // ---------------------------------------------------------------- MariaDB
 
-export interface MariadbGtid {
+interface MariadbGtid {
   domain: number;
   server: number;
   seq: bigint;
@@ -141,11 +137,7 @@ export class MariadbGtidState {
   }
 }
 
-export function formatMariadbGtid(g: MariadbGtid): string {
+function formatMariadbGtid(g: MariadbGtid): string {
   return `${g.domain}-${g.server}-${g.seq}`;
 }
 
-/** MariaDB GTIDs are d-s-n triples; MySQL GTIDs contain a UUID. */
-export function looksLikeMariadbGtidSet(text: string): boolean {
-  return /^\s*(\d+-\d+-\d+\s*)(,\s*\d+-\d+-\d+\s*)*$/.test(text);
-}

@@ -35,10 +35,10 @@ import { baseToJSON, changeToJSON, type HistoryBaseJson, type HistoryChangeJson,
 
 export type { TableDef } from "./ddl-apply.ts";
 export type { Query } from "./ddl-catalog.ts";
-export type { HistoryBaseJson, HistoryChangeJson, SchemaHistoryJson } from "./ddl-json.ts";
+
 
 /** What apply() needs of a DDL item (src/binlog/transactions.ts DdlItem). */
-export interface DdlLike {
+interface DdlLike {
   database: string;
   statement: string;
   sqlMode?: bigint;
@@ -120,10 +120,6 @@ export class SchemaHistory {
   /** The current definition of a table, or undefined when it is not followed. */
   table(database: string, table: string): TableDef | undefined {
     return this.state.tables.get(this.key(database, table));
-  }
-
-  tables(): TableDef[] {
-    return [...this.state.tables.values()];
   }
 
   /** Follows one DDL statement; returns its parsed form. */

@@ -17,7 +17,7 @@ import type { TableInfo } from "./types.ts";
 import type { SchemaHistory } from "./schema.ts";
 import { backoff } from "../backoff.ts";
 
-export interface BinlogSourceOptions {
+interface BinlogSourceOptions {
   config: SourceConfig;
   /** Where to start; "current" asks the server for its end of binlog. */
   start: DumpStart | { kind: "current" };
@@ -38,7 +38,7 @@ export interface BinlogSourceOptions {
   queueHighBytes?: number;
 }
 
-export interface SourcePosition {
+interface SourcePosition {
   file: string;
   pos: number;
   /** GTID of the last committed transaction, when the server has GTIDs. */

@@ -10,7 +10,7 @@ export function pad4(n: number): string {
 }
 
 /** ".fff" with exactly fsp digits of a microsecond count (truncated, never rounded). */
-export function fractionText(us: number, fsp: number): string {
+function fractionText(us: number, fsp: number): string {
   if (fsp <= 0) return "";
   return `.${padN(Math.floor(us / POW10[6 - fsp]!), fsp)}`;
 }

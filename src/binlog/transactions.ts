@@ -23,7 +23,7 @@ import type { TableInfo } from "./types.ts";
 import { SYSTEM_DATABASES } from "./ddl-catalog.ts";
 
 /** Q_FLAGS2 bit of a session with FOREIGN_KEY_CHECKS=0 (MySQL and MariaDB alike, measured on MariaDB 10.11). */
-export const OPTION_NO_FOREIGN_KEY_CHECKS = 1 << 26;
+const OPTION_NO_FOREIGN_KEY_CHECKS = 1 << 26;
 
 export interface LogicalClock {
   /** MySQL: sequence_number of the last transaction this one may not run before (per binlog file). */
@@ -103,7 +103,7 @@ export function databaseFilter(databases: string[], lowerCase = false): (db: str
   return wanted.size > 0 ? (db) => wanted.has(lowerCase ? db.toLowerCase() : db) : (db) => !SYSTEM_DATABASES.has(db);
 }
 
-export interface AssemblerOptions {
+interface AssemblerOptions {
   /** Databases whose rows are kept; empty keeps every non-system database. */
   databases: string[];
 }
@@ -126,10 +126,6 @@ export class TransactionAssembler {
   setLowerCaseNames(on: boolean): void {
     this.lowerCaseNames = on;
     this.keep = databaseFilter(this.opts.databases, on);
-  }
-
-  get inTransaction(): boolean {
-    return this.open !== undefined;
   }
 
   /** Items produced by one event. `endPos` overrides the event's log_pos (payload inner events). */

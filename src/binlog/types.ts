@@ -60,7 +60,6 @@ export const ColumnType = {
   STRING: 254,
   GEOMETRY: 255,
 } as const;
-export type ColumnTypeCode = (typeof ColumnType)[keyof typeof ColumnType];
 
 /**
  * Everything needed to decode one column's cell in a rows event. Built from TABLE_MAP

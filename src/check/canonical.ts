@@ -66,7 +66,7 @@ const INT = new Set(["tinyint", "smallint", "mediumint", "int", "bigint", "year"
 const TEXT = new Set(["char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"]);
 const BYTES = new Set(["binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection"]);
 
-export function kindOf(t: ColumnType): Kind {
+function kindOf(t: ColumnType): Kind {
   if (INT.has(t.name)) return "int";
   if (t.name === "decimal") return "decimal";
   if (t.name === "float") return "float";
@@ -88,7 +88,7 @@ export const pgIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 /** A source column's name on the target (shortened past 63 bytes, identifiers.ts), quoted. */
 export const pgColumn = (name: string) => pgIdent(fitName(name));
 
-export interface ColumnSides {
+interface ColumnSides {
   /** The target column's format_type, to cast it to the mapped type when it differs. */
   targetType: string;
   sourceNotNull: boolean;

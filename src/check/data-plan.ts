@@ -66,7 +66,7 @@ const hexOf = (s: string) => Buffer.from(s, "utf8").toString("hex");
 const pgString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** A float's canonical "[-]DeE" (value 0.D × 10^E) as decimal input text both servers parse. */
-export function floatText(canon: string): string {
+function floatText(canon: string): string {
   if (canon === "0") return "0";
   const m = /^(-?)(\d+)e(-?\d+)$/.exec(canon);
   if (!m) throw new ReplicateError("INTERNAL", `not a canonical float: ${canon}`);
@@ -99,7 +99,7 @@ export function pgLiteral(c: ColumnPlan, canon: string | null, raw?: string | nu
 }
 
 /** The source literal of a canonical value, for key predicates. */
-export function myLiteral(c: ColumnPlan, canon: string | null): string {
+function myLiteral(c: ColumnPlan, canon: string | null): string {
   if (canon === null) return "NULL";
   switch (c.kind) {
     case "int":
@@ -127,7 +127,7 @@ export function myLiteral(c: ColumnPlan, canon: string | null): string {
 
 // ---------------------------------------------------------------- key predicates
 
-export type Side = "my" | "pg";
+type Side = "my" | "pg";
 
 function keyCols(plan: TablePlan, side: Side): string[] {
   return plan.key.map((i) => (side === "my" ? myIdent(plan.columns[i]!.name) : pgColumn(plan.columns[i]!.name)));

@@ -47,9 +47,9 @@ export function toImage(plan: TablePlan, r: Row): RowImage {
   };
 }
 
-export const keyId = (key: readonly Cell[]) => JSON.stringify(key);
+const keyId = (key: readonly Cell[]) => JSON.stringify(key);
 
-export function sameValue(c: ColumnPlan, a: Cell, b: Cell, rawA?: Cell, rawB?: Cell): boolean {
+function sameValue(c: ColumnPlan, a: Cell, b: Cell, rawA?: Cell, rawB?: Cell): boolean {
   if (c.kind === "json") {
     if (a === b && a !== null) return true;
     if (rawA === null || rawB === null || rawA === undefined || rawB === undefined) return rawA === rawB && a === b;
@@ -91,11 +91,11 @@ function deepEqual(x: unknown, y: unknown): boolean {
 }
 
 /** Names of the columns whose values differ. */
-export function differingColumns(plan: TablePlan, s: RowImage, t: RowImage): string[] {
+function differingColumns(plan: TablePlan, s: RowImage, t: RowImage): string[] {
   return plan.columns.filter((c, i) => !sameValue(c, s.values[i]!, t.values[i]!, s.raw[i], t.raw[i])).map((c) => c.name);
 }
 
-export interface Changed {
+interface Changed {
   source: RowImage;
   target: RowImage;
   columns: string[];

@@ -23,7 +23,7 @@ const ADD_OPTIONS = ["display_leading_zero"];
 const DROP_OPTIONS = new Set(["hide_tailing_zero", "truncate_numeric_tail_zero"]);
 
 /** The DBA's behavior_compat_options with the canonical texts' needs applied (order kept). */
-export function compatOptionsFor(current: string): string {
+function compatOptionsFor(current: string): string {
   const kept = current
     .split(",")
     .map((o) => o.trim())

@@ -60,7 +60,7 @@ export function explainTimeout(err: unknown, cfg: CheckConfig): unknown {
   return err;
 }
 
-export interface CheckSessions {
+interface CheckSessions {
   source: SourceConfig;
   target: TargetConfig;
   /** The application_name of the check's target sessions. */

@@ -20,7 +20,7 @@ import { type Cell, cell, KeyedDiff, MultisetDiff, type Row, type RowImage, rowS
 
 export const CHUNK_ROWS = 10_000;
 /** Waits between re-reads of differences while the system is live: about 30 s in all. */
-export const SETTLE_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 15_000];
+const SETTLE_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 15_000];
 const BUCKETS_PER_READ = 8;
 const KEYS_PER_READ = 500;
 
@@ -29,7 +29,7 @@ export interface Lane {
   pg: postgres.ReservedSql;
 }
 
-export interface TableRun {
+interface TableRun {
   lanes: Lane[];
   /** The source connection that walks key boundaries. */
   walker: BinlogConnection;

@@ -23,11 +23,11 @@ import { errorText, scrub } from "./report.ts";
 import { readTargetTables } from "./target-catalog.ts";
 
 /** Parallel chunks per table: each holds one connection on either side. */
-export const LANES = 2;
+const LANES = 2;
 /** Row lines printed per table; the JSON report and the repair file have them all. */
 const ROWS_SHOWN = 100;
 
-export interface DataCheckRun {
+interface DataCheckRun {
   config: Config;
   /** "db.table" names; undefined: every table of the captured databases. */
   tables?: string[];
@@ -183,7 +183,7 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
 }
 
 /** Rows per chunk: 10,000, fewer for wide rows so that a chunk's concatenated text stays small. */
-export function chunkRowsFor(avgRowBytes: number): number {
+function chunkRowsFor(avgRowBytes: number): number {
   return Math.max(100, Math.min(CHUNK_ROWS, Math.floor(8e6 / Math.max(1, 2 * avgRowBytes))));
 }
 

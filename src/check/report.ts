@@ -47,19 +47,19 @@ export function scrub(text: string, secrets: readonly string[]): string {
 const LABEL: Record<CheckStatus, string> = { ok: "ok  ", warn: "warn", fail: "FAIL" };
 
 /** "FAIL source.binlog_format: STATEMENT — fix: …" on one line (newlines in server text are folded). */
-export function renderLine(r: CheckResult, secrets: readonly string[] = []): string {
+function renderLine(r: CheckResult, secrets: readonly string[] = []): string {
   const what = r.object === undefined ? r.id : `${r.id} [${r.object}]`;
   const fix = r.fix !== undefined && r.status !== "ok" ? ` — fix: ${r.fix}` : "";
   return scrub(`${LABEL[r.status]} ${what}: ${r.found}${fix}`, secrets).replace(/\s*\n\s*/g, " ");
 }
 
-export interface Counts {
+interface Counts {
   ok: number;
   warn: number;
   fail: number;
 }
 
-export function countOf(results: readonly CheckResult[]): Counts {
+function countOf(results: readonly CheckResult[]): Counts {
   const c: Counts = { ok: 0, warn: 0, fail: 0 };
   for (const r of results) c[r.status]++;
   return c;

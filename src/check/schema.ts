@@ -18,7 +18,7 @@ import { type CheckResult, errorText, fail, notRun, ok, warn } from "./report.ts
 /** Engines whose tables keep no rows of their own: replaying their row events makes no sense. */
 const NO_ROWS_ENGINES = new Set(["BLACKHOLE", "FEDERATED", "CONNECT", "SPIDER", "MRG_MYISAM", "MERGE", "SEQUENCE"]);
 
-export interface SchemaCheck {
+interface SchemaCheck {
   results: CheckResult[];
   catalog?: CatalogSnapshot;
   /** MariaDB JSON columns ("db.table.column"): LONGTEXT with a json_valid() CHECK to information_schema. */
@@ -72,7 +72,7 @@ export async function checkSchema(conn: BinlogConnection | undefined, cfg: Sourc
 }
 
 /** MariaDB's JSON type is an alias: LONGTEXT plus CHECK (json_valid(`c`)). */
-export async function mariadbJsonColumns(conn: BinlogConnection): Promise<string[]> {
+async function mariadbJsonColumns(conn: BinlogConnection): Promise<string[]> {
   try {
     const rows = await conn.query<{ db: string; tbl: string; cc: string }>(
       "SELECT CONSTRAINT_SCHEMA AS db, TABLE_NAME AS tbl, CHECK_CLAUSE AS cc FROM information_schema.CHECK_CONSTRAINTS WHERE CHECK_CLAUSE LIKE 'json\\_valid(%'",

@@ -9,7 +9,7 @@ import type { BinlogConnection } from "../binlog/connection.ts";
 import type { SourceConfig } from "../config/types.ts";
 import { type CheckResult, errorText, fail, ok, warn } from "./report.ts";
 
-export interface Grants {
+interface Grants {
   /** Privileges on *.*, upper case. */
   global: Set<string>;
   /** Privileges per database (`db`.*), database names as written. */
@@ -39,7 +39,7 @@ function splitPrivileges(text: string): string[] {
 
 const unquote = (s: string) => s.replace(/^[`'"]|[`'"]$/g, "").replace(/``/g, "`");
 
-export function parseGrants(lines: readonly string[]): Grants {
+function parseGrants(lines: readonly string[]): Grants {
   const g: Grants = { global: new Set(), databases: new Map(), narrower: false, roles: [] };
   for (const line of lines) {
     const m = /^GRANT\s+(.+?)\s+ON\s+(?:(?:TABLE|FUNCTION|PROCEDURE|PACKAGE(?: BODY)?)\s+)?(\S+)\s+TO\s/i.exec(line);

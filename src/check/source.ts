@@ -11,7 +11,7 @@ import { checkPrivileges } from "./source-grants.ts";
 import { sourceTimeoutStatement } from "./data-stop.ts";
 
 /** Binlog retention below this is reported: a sink stopped over a long weekend must still find its position. */
-export const SHORT_RETENTION_SECONDS = 3 * 86_400;
+const SHORT_RETENTION_SECONDS = 3 * 86_400;
 
 const IDS = [
   "source.version",
@@ -30,7 +30,7 @@ const IDS = [
 
 type Vars = Map<string, string>;
 
-export interface SourceCheck {
+interface SourceCheck {
   results: CheckResult[];
   /** Open when the source could be reached; the caller closes it. */
   conn?: BinlogConnection;
@@ -227,7 +227,7 @@ function checkRetention(vars: Vars): CheckResult {
   return ok(id, `binlogs are kept ${days} days`);
 }
 
-export function quoteMy(s: string): string {
+function quoteMy(s: string): string {
   return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 }
 

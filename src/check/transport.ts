@@ -9,7 +9,7 @@ import { createTopicCommand } from "../transport/kafka-support.ts";
 import { type CheckResult, errorText, fail, notRun, ok, warn } from "./report.ts";
 
 /** Free space below this is reported: a stopped sink lets the journal grow by the binlog's rate. */
-export const LOW_SPACE_BYTES = 5 * 2 ** 30;
+const LOW_SPACE_BYTES = 5 * 2 ** 30;
 
 export async function checkTransport(t: TransportConfig): Promise<CheckResult[]> {
   if (t.kind === "kafka") {

@@ -18,7 +18,7 @@ const RESERVED_SCHEMA = /^(gs_replicate|gs_replicate_guard|pg_.*|information_sch
 type Table = Record<string, unknown>;
 export type Command = keyof typeof NEEDS;
 
-export interface LoadResult {
+interface LoadResult {
   config: Config;
   /** Non-fatal findings (e.g. a world-readable password_file) for the caller to log. */
   warnings: string[];

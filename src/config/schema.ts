@@ -23,7 +23,7 @@ export interface KeySpec {
   secret?: boolean;
 }
 
-export interface SectionSpec {
+interface SectionSpec {
   doc: string;
   keys: Record<string, KeySpec>;
 }

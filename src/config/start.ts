@@ -1,6 +1,6 @@
 // The `[source] start` value: where a first run begins reading the binlog.
 
-export type StartPosition =
+type StartPosition =
   | { kind: "current" }
   | { kind: "gtid"; set: string }
   | { kind: "file"; file: string; pos: number };

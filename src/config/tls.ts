@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import type { TlsConfig } from "./types.ts";
 
-export interface TlsProblem {
+interface TlsProblem {
   /** The dotted key concerned, e.g. "source.tls.ca". */
   key: string;
   message: string;

@@ -183,7 +183,7 @@ export function primaryKeyOf(t: TargetTable): TargetIndex | undefined {
 }
 
 /** The tables a statement reads or changes (rename targets and LIKE sources included). */
-export function tablesOf(ddl: Ddl): TableRef[] {
+function tablesOf(ddl: Ddl): TableRef[] {
   switch (ddl.kind) {
     case "create_table":
       return [ddl.table, ...ddl.foreignKeys.map((f) => f.target.table), ...ddl.columns.flatMap((c) => (c.references ? [c.references.table] : []))];
@@ -216,7 +216,7 @@ function schemasOf(ddl: Ddl, mapping: Record<string, string>): string[] {
   return [...new Set(dbs.map((d) => targetSchema(d, mapping)))];
 }
 
-export type CatalogRunner = Pick<postgres.Sql, "unsafe">;
+type CatalogRunner = Pick<postgres.Sql, "unsafe">;
 
 /**
  * The target's current state of everything `written` touches (see the file comment; the tables

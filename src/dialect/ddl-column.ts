@@ -91,7 +91,7 @@ export function sequenceFor(tx: Translation, schema: string, table: string, colu
   return `${quoteIdent(schema)}.${quoteIdent(tx.catalog.claimSequence(schema, base))}`;
 }
 
-export function membersCheck(column: string, members: { kind: "enum" | "set"; values: string[] }): string {
+function membersCheck(column: string, members: { kind: "enum" | "set"; values: string[] }): string {
   const c = quoteIdent(column);
   const list = (vs: string[]) => vs.map(literal).join(", ");
   if (members.kind === "enum") return `${c} IN (${list(members.values.includes("") ? members.values : [...members.values, ""])})`;
@@ -109,7 +109,7 @@ const TIME = /^-?\d{1,3}:\d{2}(:\d{2}(\.\d{1,6})?)?$/;
 export const isZeroDate = (v: string): boolean => /^\d{4}-\d{2}-\d{2}/.test(v) && (v.startsWith("0000") || v.slice(5, 7) === "00" || v.slice(8, 10) === "00");
 
 /** What a default is converted for: a column's target family and the sizes literals depend on. */
-export interface DefaultTarget {
+interface DefaultTarget {
   family: TypeFamily;
   members?: { kind: "enum" | "set"; values: string[] };
   /** BIT(n): literals are exactly n digits. */
@@ -118,7 +118,7 @@ export interface DefaultTarget {
   binaryLength?: number;
 }
 
-export function defaultTargetOf(m: MappedType, t: ColumnType): DefaultTarget {
+function defaultTargetOf(m: MappedType, t: ColumnType): DefaultTarget {
   const out: DefaultTarget = { family: m.family };
   if (m.members) out.members = m.members;
   if (t.name === "bit") out.bits = Math.max(1, t.length ?? 1);

@@ -28,7 +28,7 @@ import { byteLength, fitName, MAX_IDENTIFIER_BYTES, sameName } from "./ddl-names
 import type { Translation } from "./ddl-state.ts";
 import { quoteIdent } from "./identifiers.ts";
 
-export interface PlannedForeignKey {
+interface PlannedForeignKey {
   key: ForeignKeyRef;
   constraint: TargetConstraint;
   /** The constraint clause, when the referenced table exists; undefined for a pending key. */
@@ -210,7 +210,7 @@ export function ibfkNumber(table: string, name: string): number | undefined {
 }
 
 /** InnoDB's name for an unnamed foreign key: table_ibfk_N, N one more than the highest in use. */
-export function nextIbfk(tx: Translation, table: TargetTable): string {
+function nextIbfk(tx: Translation, table: TargetTable): string {
   let max = 0;
   const names = [...table.constraints.filter((c) => c.kind === "f").map((c) => c.name), ...tx.catalog.pending.filter((k) => k.schema === table.schema && k.table === table.name).map((k) => k.name)];
   for (const n of names) max = Math.max(max, ibfkNumber(table.name, n) ?? 0);

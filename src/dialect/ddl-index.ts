@@ -28,7 +28,7 @@ function mysqlNames(table: TargetTable): string[] {
 }
 
 /** The MySQL name an unnamed key gets in this table. */
-export function nameFor(table: TargetTable, index: IndexDef): string {
+function nameFor(table: TargetTable, index: IndexDef): string {
   if (index.name !== undefined) return index.name;
   const first = index.parts[0];
   const names = mysqlNames(table);

@@ -11,7 +11,7 @@ import type { Translation } from "./ddl-state.ts";
 /** `json_valid(`c`)` or `json_valid(c)`: the column's name, backquotes undone. */
 const JSON_VALID = /^json_valid\(\s*(?:`((?:[^`]|``)+)`|([A-Za-z0-9_$]+))\s*\)$/i;
 
-export interface JsonAliases {
+interface JsonAliases {
   columns: Set<ColumnDef>;
   checks: Set<CheckDef>;
 }

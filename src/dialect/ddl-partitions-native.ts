@@ -94,7 +94,7 @@ export function alterPartitions(tx: Translation, ddl: AlterTable, t: TargetTable
 }
 
 /** MySQL partition names are case-insensitive: the target's are lower case. */
-export const partitionIdent = (name: string): string => quoteIdent(fitName(name.toLowerCase()));
+const partitionIdent = (name: string): string => quoteIdent(fitName(name.toLowerCase()));
 
 function definitionSql(method: Partitioning["method"], d: PartitionDef): string {
   if ("values" in d) return `PARTITION ${partitionIdent(d.name)} VALUES (${d.values.join(", ")})`;
@@ -113,7 +113,7 @@ const namesOf = (list: string) => list.split(",").map(unquote);
  * A partition maintenance op on a natively partitioned table (t.partitioning); false when
  * openGauss cannot follow it, and the caller makes the table plain first.
  */
-export function nativePartitionOp(tx: Translation, t: TargetTable, text: string): boolean {
+function nativePartitionOp(tx: Translation, t: TargetTable, text: string): boolean {
   const p = t.partitioning!;
   const qt = tx.qualifiedName(t.schema, t.name);
   const has = (n: string) => p.partitions.some((d) => sameName(d.name, n));
@@ -172,7 +172,7 @@ function reorganize(tx: Translation, t: TargetTable, qt: string, names: string[]
 }
 
 /** The table made plain (rebuilt); the partitioning it had, for the caller's record. */
-export function departition(tx: Translation, t: TargetTable, why: string): Partitioning {
+function departition(tx: Translation, t: TargetTable, why: string): Partitioning {
   const had = t.partitioning!;
   rebuild(tx, t, undefined);
   tx.note(`${t.name} is a plain table on the target again (${why}); its rows, indexes and names are kept`);

@@ -87,7 +87,7 @@ export function targetNames(ddl: Ddl): Ddl {
 }
 
 /** A table or column name the statement gives (creates or renames to), as the source spells it. */
-export interface GivenName {
+interface GivenName {
   what: "table" | "column";
   /** "db.table" for a table, "db.table.column" for a column (source spelling). */
   source: string;

@@ -25,8 +25,8 @@ import { type DdlContext, type DdlTranslation, Translation } from "./ddl-state.t
 import { fitName, MAX_IDENTIFIER_BYTES, quoteIdent } from "./identifiers.ts";
 import { givenNames, targetNames } from "./ddl-target-names.ts";
 
-export type { DdlContext, DdlTranslation, SkippedPart } from "./ddl-state.ts";
-export { type SkippedObject, type SkippedKind, type UntranslatablePolicy, UNTRANSLATABLE_POLICIES } from "./ddl-skipped.ts";
+export type { DdlContext, DdlTranslation } from "./ddl-state.ts";
+export { type SkippedObject, type SkippedKind, type UntranslatablePolicy } from "./ddl-skipped.ts";
 export { readTargetCatalog, TargetCatalog, type ForeignKeyRef } from "./ddl-catalog.ts";
 
 /** Schemas a replicated DROP DATABASE never drops: the target's own and this tool's. */

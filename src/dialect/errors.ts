@@ -6,7 +6,7 @@
 
 import { causeChain } from "../errors.ts";
 
-export type ViolatedTable = { schema: string | undefined; table: string } | "unknown" | undefined;
+type ViolatedTable = { schema: string | undefined; table: string } | "unknown" | undefined;
 
 interface ServerError {
   code?: unknown;

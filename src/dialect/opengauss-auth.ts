@@ -30,15 +30,15 @@
 import { createHash, createHmac, pbkdf2, timingSafeEqual } from "node:crypto";
 import { ReplicateError } from "../errors.ts";
 
-export const AUTH_OK = 0;
-export const AUTH_CLEARTEXT = 3;
-export const AUTH_MD5 = 5;
+const AUTH_OK = 0;
+const AUTH_CLEARTEXT = 3;
+const AUTH_MD5 = 5;
 export const AUTH_SHA256 = 10;
 export const AUTH_MD5_SHA256 = 11;
-export const AUTH_SM3 = 13;
+const AUTH_SM3 = 13;
 
 /** Protocol minor from which openGauss stops sending the server signature (PG_PROTOCOL_GAUSS_BASE). */
-export const GAUSS_BASE_MINOR = 50;
+const GAUSS_BASE_MINOR = 50;
 
 /**
  * The server's default `auth_iteration_count` and libpq's ITERATION_COUNT: used when the
@@ -50,7 +50,7 @@ export const DEFAULT_ITERATIONS = 10000;
 const LEGACY_ITERATIONS = 2048;
 
 /** The maximum of the server's `auth_iteration_count`; a bigger count is not from openGauss. */
-export const MAX_ITERATIONS = 134217728;
+const MAX_ITERATIONS = 134217728;
 
 export type AuthRequest =
   | { kind: "ok" }
@@ -134,7 +134,7 @@ function parseSha256(body: Buffer, minor: number, ascii: (from: number, len: num
   return { kind: "sha256", salt, token };
 }
 
-export interface Sha256Keys {
+interface Sha256Keys {
   serverKey: Buffer;
   clientKey: Buffer;
   storedKey: Buffer;

@@ -36,7 +36,7 @@ const CANCEL_REQUEST = 80877102;
 // Login messages are small; a bigger length means the peer is not speaking this protocol.
 const MAX_LOGIN_MESSAGE = 64 * 1024;
 
-export interface LoginTarget {
+interface LoginTarget {
   host: string;
   port: number;
   /** Used for MD5 answers when the StartupMessage names no user. */

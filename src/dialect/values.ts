@@ -68,7 +68,7 @@ function validTemporal(v: string): boolean {
 }
 
 /** MySQL's zero date: '0000-00-00', or a DATETIME/TIMESTAMP whose every part is zero. */
-export const ALL_ZERO_DATE = /^0000-00-00(?: 00:00:00(?:\.0+)?)?$/;
+const ALL_ZERO_DATE = /^0000-00-00(?: 00:00:00(?:\.0+)?)?$/;
 
 /**
  * What the target stores for the all-zero date in a primary-key column under zero_date = "null".

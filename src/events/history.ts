@@ -50,7 +50,7 @@ export const READ_GAP = 16_384n;
 export const MAX_PASSES = 4;
 
 /** The chain of the history in the log, with the value bytes of each run (the write policy's input). */
-export interface HistoryChain {
+interface HistoryChain {
   runs: HistoryRun[];
   bytes: number[];
 }

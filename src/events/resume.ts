@@ -7,7 +7,7 @@
 import type { LogWriter } from "../log-contract.ts";
 import { decodeBuiltin, recordKind } from "./decode.ts";
 
-export interface ResumePoint {
+interface ResumePoint {
   file: string;
   pos: number;
   gtid: string | null;
@@ -15,7 +15,7 @@ export interface ResumePoint {
   historyOffset: bigint | null;
 }
 
-export interface TailState {
+interface TailState {
   /** After the last complete transaction; null when the log holds none. */
   resume: ResumePoint | null;
   /** GTID of a transaction left open at the end of the log (a crash fragment), if any. */

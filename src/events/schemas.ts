@@ -20,7 +20,7 @@ import { describeColumn, fieldType, type AvroSchema, type Descriptor } from "./v
 const NS = "io.gsreplicate";
 
 /** Throws AVRO_NAME naming the identifier (the openGauss tool's documented rule). */
-export function checkAvroName(name: string, what: string): void {
+function checkAvroName(name: string, what: string): void {
   if (!AVRO_NAME.test(name)) {
     throw new ReplicateError(
       "AVRO_NAME",
@@ -32,7 +32,7 @@ export function checkAvroName(name: string, what: string): void {
 
 const optional = (t: AvroSchema) => ["null", t];
 
-export const SOURCE_RECORD = {
+const SOURCE_RECORD = {
   type: "record",
   name: `${NS}.Source`,
   fields: [

@@ -123,7 +123,7 @@ function isBinary(col: ColumnInfo): boolean {
 const decimalType = (p: number, s: number) => ({ type: "bytes", logicalType: "decimal", precision: p, scale: s });
 
 /** The AVRO type of a column (without the null branch). */
-export function avroTypeOf(d: Descriptor): AvroSchema {
+function avroTypeOf(d: Descriptor): AvroSchema {
   switch (d.k) {
     case "int":
     case "year":

@@ -8,7 +8,7 @@
 import { log } from "./log.ts";
 
 /** How long the last log writes may take after a stop before they are given up (a healthy log takes them in milliseconds). */
-export const STOP_GRACE_MS = 1000;
+const STOP_GRACE_MS = 1000;
 
 export function stopSignal(): AbortSignal {
   const ctl = new AbortController();

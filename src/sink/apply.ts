@@ -299,7 +299,7 @@ function matchOne(t: TableDef, target: string, offset: number): string {
   return `SELECT ctid FROM ${target} WHERE ${conds.join(" AND ")} LIMIT 1`;
 }
 
-export function rowKey(ch: ChangeMessage): string {
+function rowKey(ch: ChangeMessage): string {
   const t = ch.table;
   const img = ch.before ?? ch.after ?? [];
   const idx = t.key.length > 0 ? t.key.map((k) => t.names.indexOf(k)) : t.names.map((_, i) => i);

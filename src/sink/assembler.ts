@@ -23,7 +23,7 @@ export interface SinkTx {
   next: bigint;
 }
 
-export type Assembled =
+type Assembled =
   | { kind: "tx"; tx: SinkTx }
   | { kind: "largeBegin"; offset: bigint; begin: BeginMessage; items: TxItem[] }
   | { kind: "largeChunk"; items: TxItem[] }
@@ -31,7 +31,7 @@ export type Assembled =
   | { kind: "largeAbort"; reason: string }
   | { kind: "schema"; fingerprint: string; schema: string };
 
-export const LARGE_ITEMS = 20_000;
+const LARGE_ITEMS = 20_000;
 
 export async function* assemble(records: AsyncIterable<OffsetRecord>, decoder: LogDecoder, largeItems = LARGE_ITEMS): AsyncGenerator<Assembled> {
   let open: { offset: bigint; begin: BeginMessage; items: TxItem[]; streaming: boolean; count: number } | undefined;

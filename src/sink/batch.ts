@@ -28,7 +28,7 @@ import { appliedInsert, type AppliedRecord } from "./checkpoint.ts";
 export const MAX_QUERY_CHARS = 4 << 20;
 
 /** What this file needs of a worker connection (worker.ts WorkerConn). */
-export interface PreparingConn {
+interface PreparingConn {
   readonly sql: postgres.ReservedSql;
   /** Statement text → name of the statement prepared for it on this connection. */
   readonly prepared: Map<string, string>;

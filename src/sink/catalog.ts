@@ -13,7 +13,7 @@ import type { TableDef } from "../events/decode.ts";
 import { fitName, targetSchema } from "../dialect/identifiers.ts";
 import type { KeyPolicy } from "./writeset.ts";
 
-export interface TargetKeys {
+interface TargetKeys {
   /** Per column of `table` (in its order): whether it is in the target table's primary key. */
   targetKey(table: TableDef): readonly boolean[];
 }

@@ -72,7 +72,7 @@ const PENDING_DDL = `CREATE TABLE ${PENDING_TABLE} (
       gtid text, binlog_file text NOT NULL, binlog_pos bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (schema_name, table_name, constraint_name))`;
 
-export const OBJECTS_TABLE = `${CHECKPOINT_SCHEMA}.skipped_objects`;
+const OBJECTS_TABLE = `${CHECKPOINT_SCHEMA}.skipped_objects`;
 const OBJECTS_DDL = `CREATE TABLE ${OBJECTS_TABLE} (
       kind text NOT NULL, schema_name text NOT NULL, table_name text NOT NULL, object_name text NOT NULL,
       statement text NOT NULL, reason text NOT NULL, cutover text NOT NULL, definition text,
@@ -93,7 +93,7 @@ BEGIN
 END
 $$`;
 
-export const OWNER_TABLE = `${CHECKPOINT_SCHEMA}.owner`;
+const OWNER_TABLE = `${CHECKPOINT_SCHEMA}.owner`;
 const OWNER_DDL = [
   `CREATE TABLE ${OWNER_TABLE} (id int PRIMARY KEY CHECK (id = 1), token text NOT NULL, claimed_at timestamptz NOT NULL DEFAULT now())`,
   `INSERT INTO ${OWNER_TABLE} (id, token) VALUES (1, '')`,
@@ -104,9 +104,9 @@ const OWNER_DDL = [
 // once the claim commits, every later unit of the old owner reads the new token and fails.
 // Beside the sink lock's two keys ("gsre" "plic"): "gsre" "plid".
 const BARRIER_KEYS = "1735619173, 1886169444";
-export const HOLD = `${CHECKPOINT_SCHEMA}.hold`;
-export const SINK_REPLACED_PREFIX = "gs_replicate: sink replaced: ";
-export const BELOW_LOW_WATER_PREFIX = "gs_replicate: below low water: ";
+const HOLD = `${CHECKPOINT_SCHEMA}.hold`;
+const SINK_REPLACED_PREFIX = "gs_replicate: sink replaced: ";
+const BELOW_LOW_WATER_PREFIX = "gs_replicate: below low water: ";
 const HOLD_DDL = `CREATE OR REPLACE FUNCTION ${HOLD}(owner_token text, first_offset bigint) RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
   holder text;
@@ -295,7 +295,7 @@ export async function loadCheckpoint(sql: postgres.Sql): Promise<CheckpointState
   };
 }
 
-export type AppliedValue = string | number | null;
+type AppliedValue = string | number | null;
 
 /**
  * The INSERT that records `records` as applied, and its values; `value` writes each value
@@ -415,7 +415,7 @@ export async function saveSkippedObjects(sql: Pick<postgres.Sql, "unsafe">, befo
 const LOCK_KEYS = "1735619173, 1886169443";
 
 /** A reserved connection of the sink (worker.ts's WorkerConn). */
-export interface LockConn {
+interface LockConn {
   readonly sql: Pick<postgres.ReservedSql, "unsafe" | "release">;
   readonly usable: boolean;
   whenClosed?(fn: () => void): void;

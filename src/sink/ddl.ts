@@ -21,7 +21,7 @@ import { appliedEarlier, type WorkerConn, type WorkerPool } from "./worker.ts";
 /** DDL transactions retry lost connections like the workers do (worker.ts). */
 const DDL_ATTEMPTS = 10;
 
-export interface DdlOptions {
+interface DdlOptions {
   dialect: "opengauss" | "postgresql";
   ctx: Omit<ApplyContext, "describe">;
   /** "transaction GTID … at file:pos", for messages. */

@@ -23,7 +23,7 @@ const PROBE_MS = 10_000;
 const TICK_MS = 2_000;
 const KEY = "target-silent";
 
-export interface WatchOptions {
+interface WatchOptions {
   boundMs: number;
   board: WaitBoard;
   /** Units (or a streamed transaction) waiting on the target now. */

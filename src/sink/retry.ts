@@ -18,7 +18,7 @@ import { backoff } from "../backoff.ts";
 
 const ATTEMPTS = 10;
 /** Opening the log: attempts in a row, 1 s doubling to 30 s between them (as `source` restarts). */
-export const OPEN_ATTEMPTS = 10;
+const OPEN_ATTEMPTS = 10;
 /** An open taking longer than this shows on the progress line (kafkajs retries for ~40 s inside one attempt). */
 const SLOW_OPEN_MS = 2_000;
 
@@ -46,7 +46,7 @@ export class WaitBoard {
 }
 
 /** Errors of a statement that another attempt can cure: the target is restarting or unreachable. */
-export function targetTransient(err: unknown): boolean {
+function targetTransient(err: unknown): boolean {
   return connectionLost(err) || (err instanceof ReplicateError && err.retriable && err.code === "TARGET_CONNECTION");
 }
 

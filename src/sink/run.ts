@@ -42,7 +42,7 @@ import type { LogReader } from "../log-contract.ts";
 import { LargeTx } from "./large.ts";
 import { TargetWatch } from "./liveness.ts";
 
-export interface SinkRun {
+interface SinkRun {
   config: Config;
   stopAtEnd: boolean;
   signal: AbortSignal;

@@ -91,7 +91,7 @@ export interface SchedulerOptions {
   maxWindow?: number;
 }
 
-export interface SchedStats {
+interface SchedStats {
   submitted: number;
   committed: number;
   /** Waiting for dependencies. */

@@ -156,7 +156,7 @@ async function reserveWatched(sql: postgres.Sql): Promise<WorkerConn> {
   return conn;
 }
 
-export interface ApplyOptions {
+interface ApplyOptions {
   /** Describes a transaction for messages. */
   describe: (tx: SinkTx) => string;
   ctx: Omit<ApplyContext, "describe">;

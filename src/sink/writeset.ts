@@ -38,21 +38,21 @@ export interface KeyPolicy {
   fkGroup?(table: TableDef): string | null;
 }
 
-export interface Writeset {
+interface Writeset {
   keys: WriteKey[];
   /** Set when some change could not be keyed: the transaction must run alone. */
   barrier: boolean;
 }
 
 /** Above this many distinct keys a transaction becomes a barrier: bounded memory, and a bulk change is serial work anyway. */
-export const DEFAULT_MAX_KEYS = 16_384;
+const DEFAULT_MAX_KEYS = 16_384;
 
 type Plan =
   | { kind: "single"; key: WriteKey }
   | { kind: "rows"; prefix: string; pk: number[]; uniques: Array<{ prefix: string; cols: number[]; required: boolean[] }> };
 
 /** A row change as the scheduler needs it (ChangeMessage fits). */
-export interface RowChange {
+interface RowChange {
   table: TableDef;
   before: readonly BinlogValue[] | null;
   after: readonly BinlogValue[] | null;
@@ -146,7 +146,7 @@ function indexes(t: TableDef, cols: readonly string[]): number[] | null {
 }
 
 /** Table identity: database and table, length-prefixed so "a.b"+"c" ≠ "a"+"b.c". */
-export function tableId(t: { database: string; table: string }): string {
+function tableId(t: { database: string; table: string }): string {
   return str(t.database) + str(t.table);
 }
 

@@ -41,7 +41,7 @@ const SLOW_LOG_MS = 2000;
 /** Pipeline restarts in a row without a transaction written, 1 s doubling to 30 s between them. */
 const RESTARTS = 10;
 
-export interface SourceRun {
+interface SourceRun {
   config: Config;
   stopAtEnd: boolean;
   stdout: boolean;

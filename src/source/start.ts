@@ -16,7 +16,7 @@ import { openLogReader } from "../transport/open.ts";
 import type { LogWriter } from "../log-contract.ts";
 import { log } from "../runtime/log.ts";
 
-export interface SourceStart {
+interface SourceStart {
   start: DumpStart;
   history: SchemaHistory | undefined;
   /** Writes the history's changes to the log; present with `history`. */

@@ -21,7 +21,7 @@ import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
 import { ioError, type MarkReading, type SyncedMark, syncDir } from "./journal-segment.ts";
 
-export const MARK_FILE = "synced";
+const MARK_FILE = "synced";
 const MAGIC = Buffer.from("GSRM", "latin1");
 const VERSION = 1;
 const SLOT_BYTES = 48;

@@ -37,7 +37,7 @@ export interface JournalReaderOptions {
   onWarning?: (message: string) => void;
 }
 
-export function offsetNumber(offset: bigint): number {
+function offsetNumber(offset: bigint): number {
   if (offset < 0n || offset > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new ReplicateError("INTERNAL", `journal offset ${offset} is out of range`);
   }

@@ -7,13 +7,13 @@ import { ReplicateError } from "../errors.ts";
 import type { LogRecord } from "../log-contract.ts";
 
 export const HEADER_BYTES = 16;
-export const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 1;
 const MAGIC = Buffer.from("GSRJ", "latin1");
 /** length u32 + crc u32 + key length i32 */
-export const FRAME_OVERHEAD = 12;
+const FRAME_OVERHEAD = 12;
 /** Far above any change event; a larger length field can only be garbage. */
 export const MAX_FRAME_BODY = 1 << 30;
-export const READ_CHUNK_BYTES = 4 << 20;
+const READ_CHUNK_BYTES = 4 << 20;
 
 const NAME = /^(\d{20})\.seg$/;
 
@@ -147,7 +147,7 @@ function findValidFrame(b: Buffer, from: number): number {
 export const FRAME = 0;
 export const NEED_MORE = 1;
 export const BAD = 2;
-export type Step = typeof FRAME | typeof NEED_MORE | typeof BAD;
+type Step = typeof FRAME | typeof NEED_MORE | typeof BAD;
 
 /**
  * Walks the frames of one segment with large sequential reads. Bytes handed out as key/value
@@ -312,7 +312,7 @@ export async function tornTail(sc: SegmentScanner, at: number, problem: string, 
 }
 
 /** What to do about records that had been synced and are damaged or gone: they are never discarded. */
-export const SYNCED_ADVICE =
+const SYNCED_ADVICE =
   "Synced records are never discarded (sink may have applied them): restore the journal directory from a copy taken " +
   "while source was stopped, or start a fresh migration (new full copy, new journal, empty target checkpoint)";
 

@@ -55,8 +55,8 @@ import type { JournalConfig } from "../config/types.ts";
 import { JournalReader, type JournalReaderOptions } from "./journal-reader.ts";
 import { JournalWriter, type JournalWriterOptions } from "./journal-writer.ts";
 
-export { JournalReader, type JournalReaderOptions } from "./journal-reader.ts";
-export { JournalWriter, type JournalWriterOptions } from "./journal-writer.ts";
+
+export { JournalWriter } from "./journal-writer.ts";
 
 /** Opens the journal for appending; fails with JOURNAL_IO if another writer holds it. */
 export function openJournalWriter(config: JournalConfig, options: JournalWriterOptions = {}): Promise<JournalWriter> {

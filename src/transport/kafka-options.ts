@@ -25,7 +25,7 @@ export interface KafkaOptions {
   signal?: AbortSignal;
 }
 
-export type SaslPassword =
+type SaslPassword =
   | { mechanism: "plain"; username: string; password: string }
   | { mechanism: "scram-sha-256"; username: string; password: string }
   | { mechanism: "scram-sha-512"; username: string; password: string };

@@ -74,14 +74,9 @@ function causeChain(err: unknown): KafkaJsErrorShape[] {
 }
 
 /** The kafkajs protocol error type (e.g. UNKNOWN_TOPIC_OR_PARTITION) anywhere in the cause chain. */
-export function kafkaErrorType(err: unknown): string | undefined {
+function kafkaErrorType(err: unknown): string | undefined {
   for (const e of causeChain(err)) if (typeof e.type === "string") return e.type;
   return undefined;
-}
-
-export function kafkaErrorName(err: unknown): string | undefined {
-  const e = causeChain(err)[0];
-  return typeof e?.name === "string" ? e.name : undefined;
 }
 
 /** Credentials, ACLs, sizes: failures that retrying cannot fix. */

@@ -33,7 +33,7 @@ export interface TopicAdmin {
   brokerCount(): Promise<number>;
 }
 
-export interface TopicPlan {
+interface TopicPlan {
   topic: string;
   brokers: readonly string[];
   /** [transport.kafka] create_topic */

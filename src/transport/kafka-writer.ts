@@ -30,7 +30,7 @@ export interface ProducerPort {
   close(): Promise<void>;
 }
 
-export interface WriterTuning {
+interface WriterTuning {
   /** Upper bound of one produce request's record bytes. */
   batchBytes: number;
   retry: KafkaRetry;

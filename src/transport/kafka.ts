@@ -94,7 +94,7 @@ export async function openKafkaReader(config: KafkaConfig, opts: KafkaOptions = 
 }
 
 /** What `check` needs to know about the topic, read without creating or writing anything. */
-export interface TopicFacts {
+interface TopicFacts {
   brokers: number;
   exists: boolean;
   partitions: number;

@@ -6,7 +6,7 @@ import { openJournalReader, openJournalWriter } from "./journal.ts";
 import { openKafkaReader, openKafkaWriter } from "./kafka.ts";
 import type { LogReader, LogWriter } from "../log-contract.ts";
 
-export interface OpenOptions {
+interface OpenOptions {
   onWarning?: (message: string) => void;
   /** A stop: Kafka calls still waiting for the brokers give up (retriable errors) once it aborts. */
   signal?: AbortSignal;

@@ -4,7 +4,7 @@
 // a client certificate it signs, and an unrelated CA that signed nothing the servers present
 // (and a client certificate no server trusts).
 
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "bun";
@@ -74,4 +74,3 @@ export function makeCerts(): Certs {
   return made;
 }
 
-export const pem = (path: string): string => readFileSync(path, "utf8");

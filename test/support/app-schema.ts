@@ -11,7 +11,7 @@
 // of target.skipped_objects ("table.object", or "object" for views, routines and events, after
 // the schema): it is derived from the same definitions as the statements.
 
-export interface AppSchema {
+interface AppSchema {
   /** Statements in an order that MariaDB accepts with FOREIGN_KEY_CHECKS=0 and sql_mode ''. */
   statements: string[];
   /** Objects the target does not get: their kind, and their name as check --json gives it (without the schema). */
@@ -26,16 +26,16 @@ const ZERO_DT = "'0000-00-00 00:00:00'";
 const ZERO_D = "'0000-00-00'";
 
 /** A 64-byte name: `base` padded; `last` is its 64th byte, so that names differ only there. */
-export const long64 = (base: string, last = "x") => `${base}_`.padEnd(63, "x").slice(0, 63) + last;
+const long64 = (base: string, last = "x") => `${base}_`.padEnd(63, "x").slice(0, 63) + last;
 
 /** 63 bytes, the target's limit: kept as it is. */
-export const LONG_TABLE = "loyalty_membership_tier_history_by_customer_and_calendar_months";
-export const LONG_COLUMN = "points_earned_through_purchases_referrals_and_promotional_bonus";
+const LONG_TABLE = "loyalty_membership_tier_history_by_customer_and_calendar_months";
+const LONG_COLUMN = "points_earned_through_purchases_referrals_and_promotional_bonus";
 
 const MODULES = ["billing", "catalog", "crm", "forum", "hr", "inventory", "logistics", "marketing", "payroll", "reports", "shipping", "support", "warehouse", "wiki"];
 const ENTITIES = ["agents", "batches", "contacts", "documents", "entries", "files", "groups", "items", "jobs", "labels", "lines", "logs", "notes", "periods", "queues", "rules", "tags", "tasks", "types", "votes"];
 const LEVELS = 4;
-export const ROWS = 4;
+const ROWS = 4;
 
 /** `dialect`: openGauss partitions what it can partition exactly, so fewer objects are skipped there. */
 export function appSchema(dialect: "opengauss" | "postgresql"): AppSchema {

@@ -3,7 +3,7 @@
 // server restart or a refused connection does not show.
 import type { Socket, TCPSocketListener } from "bun";
 
-export interface Blackhole {
+interface Blackhole {
   port: number;
   /** Stops forwarding in both directions; bytes are held, connections stay open. */
   hold(): void;

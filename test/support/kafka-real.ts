@@ -30,7 +30,7 @@ export interface RealKafka {
   stop(): void;
 }
 
-export function kafkaScript(): string {
+function kafkaScript(): string {
   return join(sharedDir(), "kafka", "kafka.sh");
 }
 
@@ -41,7 +41,7 @@ async function script(args: string[], what: string): Promise<string> {
   return out;
 }
 
-export async function startRealKafka(): Promise<RealKafka> {
+async function startRealKafka(): Promise<RealKafka> {
   if (!existsSync(kafkaScript())) throw new Error(`real Kafka for tests: ${kafkaScript()} is missing (set GSR_SHARED to the folder holding kafka/kafka.sh)`);
   const reuse = process.env.GSR_KAFKA_DIR;
   let dir: string;

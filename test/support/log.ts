@@ -3,7 +3,7 @@
 import { LogDecoder, type ChangeMessage, type DdlMessage, type LogMessage } from "../../src/events/decode.ts";
 import type { LogReader } from "../../src/log-contract.ts";
 
-export interface LoggedTransaction {
+interface LoggedTransaction {
   gtid: string | null;
   file: string;
   pos: number;
@@ -13,7 +13,7 @@ export interface LoggedTransaction {
   eventCount: number;
 }
 
-export interface LogContents {
+interface LogContents {
   transactions: LoggedTransaction[];
   fragments: number;
   aborts: number;

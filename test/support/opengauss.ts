@@ -33,7 +33,7 @@ export function sharedDir(): string {
   return process.env.GSR_SHARED ?? resolve(import.meta.dir, "../../../shared");
 }
 
-export function openGaussScript(): string {
+function openGaussScript(): string {
   return join(sharedDir(), "opengauss", "opengauss.sh");
 }
 
@@ -239,7 +239,7 @@ async function reloadUntil(server: OpenGaussServer, what: string, done: (sql: po
 
 // ---------------------------------------------------------------- a private server
 
-export interface PrivateOpenGaussOptions {
+interface PrivateOpenGaussOptions {
   /** PEM files: served as server.crt / server.key, and `ca` as cacert.pem (the CA of client certificates). */
   ssl?: { cert: string; key: string; ca?: string };
   /** Addresses to listen on besides 127.0.0.1 (e.g. 127.0.0.2, a name no test certificate lists). */

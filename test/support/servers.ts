@@ -82,7 +82,7 @@ export interface MariaDb {
   stop(): Promise<void>;
 }
 
-export interface MariaDbOptions {
+interface MariaDbOptions {
   /** Replace the binlog options (e.g. [] for a server without binlog, or STATEMENT format). */
   binlogArgs?: string[];
   extraArgs?: string[];
@@ -94,7 +94,7 @@ export interface MariaDbOptions {
   tls?: { cert: string; key: string; ca?: string; requireSecure?: boolean };
 }
 
-export const DEFAULT_BINLOG_ARGS = [
+const DEFAULT_BINLOG_ARGS = [
   "--log-bin=binlog",
   "--binlog-format=ROW",
   "--binlog-row-image=FULL",
@@ -229,7 +229,7 @@ const PG_BIN = (() => {
 })();
 const pgTool = (name: string) => (PG_BIN ? join(PG_BIN, name) : name);
 
-export interface PostgresOptions {
+interface PostgresOptions {
   /**
    * Serve TLS with this certificate and key (PEM files, copied into the cluster's directory
    * because the server reads them as the postgres user and wants the key 0600). The helper's

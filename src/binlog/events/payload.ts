@@ -19,7 +19,7 @@ import { ReplicateError } from "../../errors.ts";
 import { HEADER_LEN, readHeader } from "../header.ts";
 import type { ByteReader } from "../reader.ts";
 
-export const CompressionType = { ZSTD: 0, NONE: 255 } as const;
+const CompressionType = { ZSTD: 0, NONE: 255 } as const;
 
 export interface Payload {
   compressionType: number;

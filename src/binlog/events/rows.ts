@@ -23,7 +23,7 @@ import type { BinlogValue, ColumnInfo, TableInfo } from "../types.ts";
 import { decodeValue } from "../values.ts";
 import { inflateMariadb } from "./mariadb-compress.ts";
 
-export const STMT_END_F = 1;
+const STMT_END_F = 1;
 export const NO_FOREIGN_KEY_CHECKS_F = 2;
 
 /** One value per table column; undefined = not in this image (binlog_row_image MINIMAL/NOBLOB). */

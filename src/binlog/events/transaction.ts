@@ -79,7 +79,7 @@ function commitTimestamp(r: ByteReader): { value: number; more: boolean } {
   return { value: (high & 0x7fffff) * 0x100000000 + low, more: (high & 0x800000) !== 0 };
 }
 
-export const MariadbGtidFlag = {
+const MariadbGtidFlag = {
   STANDALONE: 1,
   GROUP_COMMIT_ID: 2,
   TRANSACTIONAL: 4,
@@ -90,7 +90,7 @@ export const MariadbGtidFlag = {
   COMPLETED_XA: 128,
 } as const;
 
-export const MariadbGtidExtraFlag = { MULTI_ENGINE: 1, START_ALTER: 2, COMMIT_ALTER: 4, ROLLBACK_ALTER: 8 } as const;
+const MariadbGtidExtraFlag = { MULTI_ENGINE: 1, START_ALTER: 2, COMMIT_ALTER: 4, ROLLBACK_ALTER: 8 } as const;
 
 export interface XaXid {
   formatId: number;

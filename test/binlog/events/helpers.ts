@@ -7,7 +7,7 @@ import { ReplicateError } from "../../../src/errors.ts";
 import { HEADER_LEN } from "../../../src/binlog/header.ts";
 import type { RealEvent } from "./mariadb-fixtures.ts";
 
-export type Part = number[] | Uint8Array;
+type Part = number[] | Uint8Array;
 
 export const u8 = (v: number): number[] => [v & 0xff];
 export const u16 = (v: number): number[] => [v & 0xff, (v >> 8) & 0xff];
@@ -60,7 +60,7 @@ export function tlv(type: number, ...value: Part[]): Uint8Array {
   return cat([type], packed(v.length), v);
 }
 
-export interface EventOptions {
+interface EventOptions {
   timestamp?: number;
   serverId?: number;
   /** Start offset of the event; log_pos in the header becomes start + size. 0 keeps log_pos 0. */
