@@ -2,7 +2,7 @@
 BUN := $(shell command -v bun 2>/dev/null || echo node_modules/.bin/bun)
 SRC := $(shell find src -name "*.ts") scripts/build.ts package.json
 
-.PHONY: all build test test-fast typecheck demo bench clean deps system-deps soak-history
+.PHONY: all build test test-fast lint format typecheck demo bench clean deps system-deps soak-history
 
 all: build
 
@@ -34,6 +34,17 @@ test: system-deps build typecheck
 # translation, scheduler), in seconds. `make test` runs everything, as CI does.
 test-fast: node_modules/.installed
 	$(BUN) run test/support/run-tests.ts --fast
+
+# Formatter check, unused exports, import direction (make test runs the same checks as tests:
+# test/harness/lint.test.ts, import-direction.test.ts). `make format` rewrites the tree.
+LINTED := 'src/**/*.ts' 'test/**/*.ts' 'bench/**/*.ts' 'scripts/**/*.ts'
+lint: node_modules/.installed
+	node_modules/.bin/prettier --check $(LINTED)
+	node_modules/.bin/knip --no-progress
+	$(BUN) test test/harness/import-direction.test.ts
+
+format: node_modules/.installed
+	node_modules/.bin/prettier --write --log-level warn $(LINTED)
 
 # The target is a real openGauss (shared/opengauss beside the repository); TARGET=postgresql
 # runs the same demo on PostgreSQL 15.

@@ -14,7 +14,7 @@ rmSync(report, { force: true });
 // `--fast` (make test-fast): only the files that start no server and run no binary, for the
 // edit-test loop (decoders, events, config, dialect translation, scheduler: seconds). Chosen by
 // what each file calls, so a new test file lands on the right side without a list to keep.
-const SERVER_USE = /\b(getMariadb|getTarget|getPostgres|getOpenGauss|getKafka|getRealKafka|startMariadb|startPostgres|runCli|spawnCli|sourceConfigFor|currentPosition)\(|\[BINARY\b|support\/kafka-real\.ts|support\/mariadb-tools\.ts/;
+const SERVER_USE = /\b(getMariadb|getTarget|getPostgres|getOpenGauss|getKafka|getRealKafka|startMariadb|startPostgres|runCli|spawnCli|sourceConfigFor|currentPosition)\(|\[BINARY\b|node_modules\/\.bin\/(knip|prettier)|bin\("(knip|prettier)"\)|support\/kafka-real\.ts|support\/mariadb-tools\.ts/;
 function fastFiles(): string[] {
   const root = join(import.meta.dir, "..");
   const files = [...new Bun.Glob("**/*.test.ts").scanSync({ cwd: root })].sort();
