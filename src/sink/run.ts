@@ -28,7 +28,7 @@ import { assemble, type SinkTx } from "./assembler.ts";
 import { advanceLowWater, saveSchema, type SinkLock } from "./checkpoint.ts";
 import { CursorPublisher } from "./cursor.ts";
 import { applyDdl } from "./ddl.ts";
-import { Scheduler, type LogicalClock } from "./scheduler.ts";
+import { Scheduler, type FileLogicalClock } from "./scheduler.ts";
 import { WritesetBuilder } from "./writeset.ts";
 import { readKeyPolicy } from "./catalog.ts";
 import { LowWater } from "./low-water.ts";
@@ -336,7 +336,7 @@ function stoppedWaiting(run: SinkRun, err: unknown): boolean {
  * waits for the whole unit; last_committed is capped below the unit (members depending on
  * earlier members are satisfied by applying them in order). No clock if any member lacks one.
  */
-function unitClock(txs: SinkTx[]): LogicalClock | null {
+function unitClock(txs: SinkTx[]): FileLogicalClock | null {
   const first = txs[0]!.begin;
   if (first.sequenceNumber === null) return null;
   let lastCommitted = 0;
