@@ -1,4 +1,4 @@
-// Reader side of codec.ts: log record bytes back to typed messages, with every column value
+// Reader side of encode.ts: log record bytes back to typed messages, with every column value
 // back in the binlog layer's exact form (src/binlog/types.ts). Schemas come from SchemaRecords
 // met in the log, or from `register` (a sink restarting mid-log restores the ones it stored).
 
@@ -7,7 +7,7 @@ import { ReplicateError } from "../errors.ts";
 import type { BinlogValue } from "../binlog/types.ts";
 import type { LogRecord } from "../log-contract.ts";
 import { fingerprintHex } from "./fingerprint.ts";
-import { BUILTIN_SCHEMAS, type HistoryRun } from "./codec.ts";
+import { BUILTIN_SCHEMAS, type HistoryRun } from "./encode.ts";
 import { compile, LEGACY_BUILTIN, type BuiltinKind, type CompiledSchema } from "./schemas.ts";
 import { fromAvro, type AvroValue, type Descriptor } from "./values.ts";
 
