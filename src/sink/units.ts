@@ -17,9 +17,9 @@ import type { Scheduler } from "./scheduler.ts";
 import { applyTransactions, type WorkerPool } from "./worker.ts";
 import { WritesetBuilder } from "./writeset.ts";
 
-export type UnitKind = "apply" | "skip" | "ddl" | "skipDdl";
+type UnitKind = "apply" | "skip" | "ddl" | "skipDdl";
 
-export interface UnitDeps {
+interface UnitDeps {
   pool: WorkerPool;
   scheduler: Scheduler;
   low: LowWater;
