@@ -6,7 +6,7 @@
 // Prints figures only; it asserts nothing about speed.
 
 import type { BinlogValue } from "../src/binlog/types.ts";
-import type { TableDef } from "../src/events/decode.ts";
+import type { LoggedTable } from "../src/events/decode.ts";
 import type { Descriptor } from "../src/events/values.ts";
 import { type SchedMode, type SchedTx, Scheduler } from "../src/sink/scheduler.ts";
 import { WritesetBuilder } from "../src/sink/writeset.ts";
@@ -16,7 +16,7 @@ const N = Number(process.argv[2] ?? 1_000_000);
 const WORKERS = 16;
 
 const desc = (k: string): Descriptor => ({ k, m: k, nullable: false }) as Descriptor;
-const tables: TableDef[] = ["sbtest1", "sbtest2", "sbtest3", "sbtest4"].map((table) => ({
+const tables: LoggedTable[] = ["sbtest1", "sbtest2", "sbtest3", "sbtest4"].map((table) => ({
   database: "sbtest",
   table,
   names: ["id", "k", "c"],

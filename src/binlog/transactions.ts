@@ -17,7 +17,7 @@
 
 import { ReplicateError } from "../errors.ts";
 import type { BinlogEvent, QueryEvent } from "./decode.ts";
-import { NO_FOREIGN_KEY_CHECKS_F, type RowChange, type RowsOp } from "./events/rows.ts";
+import { NO_FOREIGN_KEY_CHECKS_F, type BinlogRowChange, type RowsOp } from "./events/rows.ts";
 import type { Flavour } from "./events/control.ts";
 import type { TableInfo } from "./types.ts";
 import { SYSTEM_DATABASES } from "./ddl-catalog.ts";
@@ -51,7 +51,7 @@ export interface RowsItem {
   kind: "rows";
   op: RowsOp;
   table: TableInfo;
-  rows: RowChange[];
+  rows: BinlogRowChange[];
   /** The rows event's NO_FOREIGN_KEY_CHECKS_F: the session wrote them with FOREIGN_KEY_CHECKS=0. */
   noForeignKeyChecks: boolean;
 }

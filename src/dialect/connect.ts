@@ -7,7 +7,7 @@ import type { ConnectionOptions } from "node:tls";
 import type { TargetConfig } from "../config/types.ts";
 import { ReplicateError } from "../errors.ts";
 import { explainTlsFailure } from "../config/tls.ts";
-import { type LoginSocket, loginSockets, OPENGAUSS_PROTOCOL } from "./opengauss-proxy.ts";
+import { type LoginSocket, loginSockets, OPENGAUSS_PROTOCOL } from "./opengauss-login-shim.ts";
 
 /** @param settings more session settings sent at login (the tests' own clients use it for output formats) */
 export function connectTarget(t: TargetConfig, max: number, settings: Record<string, string> = {}): postgres.Sql {
@@ -75,7 +75,7 @@ export async function checkTarget(sql: postgres.Sql, t: TargetConfig): Promise<v
   try {
     await sql.unsafe("SELECT 1");
   } catch (cause) {
-    // The openGauss login proxy already says what went wrong, with the right code.
+    // The openGauss login shim already says what went wrong, with the right code.
     if (cause instanceof ReplicateError) throw cause;
     const e = cause as { code?: string; message?: string };
     const auth = e.code === "28P01" || e.code === "28000";

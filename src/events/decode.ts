@@ -1,4 +1,4 @@
-// Reader side of codec.ts: log record bytes back to typed messages, with every column value
+// Reader side of encode.ts: log record bytes back to typed messages, with every column value
 // back in the binlog layer's exact form (src/binlog/types.ts). Schemas come from SchemaRecords
 // met in the log, or from `register` (a sink restarting mid-log restores the ones it stored).
 
@@ -7,11 +7,12 @@ import { ReplicateError } from "../errors.ts";
 import type { BinlogValue } from "../binlog/types.ts";
 import type { LogRecord } from "../log-contract.ts";
 import { fingerprintHex } from "./fingerprint.ts";
-import { BUILTIN_SCHEMAS, type HistoryRun } from "./codec.ts";
+import { BUILTIN_SCHEMAS, type HistoryRun } from "./encode.ts";
 import { compile, LEGACY_BUILTIN, type BuiltinKind, type CompiledSchema } from "./schemas.ts";
 import { fromAvro, type AvroValue, type Descriptor } from "./values.ts";
 
-export interface TableDef {
+/** A table as the log's schema records describe it (not the source's full definition, binlog/ddl-apply.ts TableDef). */
+export interface LoggedTable {
   database: string;
   table: string;
   names: string[];
@@ -38,7 +39,7 @@ export interface BeginMessage {
 }
 export interface ChangeMessage {
   kind: "change";
-  table: TableDef;
+  table: LoggedTable;
   op: "c" | "u" | "d";
   before: BinlogValue[] | null;
   after: BinlogValue[] | null;
@@ -102,7 +103,7 @@ interface TableEntry {
    *  skips the source block without building objects for it. */
   reader: avro.Type;
   resolver: avro.Resolver;
-  def: TableDef;
+  def: LoggedTable;
 }
 
 interface EnvelopeJson {
@@ -244,7 +245,7 @@ export class LogDecoder {
   }
 }
 
-function image(def: TableDef, rec: Record<string, AvroValue>): BinlogValue[] {
+function image(def: LoggedTable, rec: Record<string, AvroValue>): BinlogValue[] {
   const out = new Array<BinlogValue>(def.names.length);
   for (let i = 0; i < def.names.length; i++) out[i] = fromAvro(def.descriptors[i]!, rec[def.names[i]!] ?? null);
   return out;

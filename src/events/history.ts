@@ -32,8 +32,8 @@ import { splitChange } from "../binlog/ddl-json.ts";
 import { SchemaHistory } from "../binlog/schema.ts";
 import { ReplicateError } from "../errors.ts";
 import type { LogReader, LogRecord } from "../log-contract.ts";
-import type { ChangeEventWriter } from "./codec.ts";
-import type { HistoryRun } from "./codec.ts";
+import type { ChangeEventWriter } from "./encode.ts";
+import type { HistoryRun } from "./encode.ts";
 import { decodeBuiltin, recordKind } from "./decode.ts";
 
 /**

@@ -17,7 +17,7 @@
 
 import type postgres from "postgres";
 import { ReplicateError } from "../errors.ts";
-import type { ChangeMessage, TableDef } from "../events/decode.ts";
+import type { ChangeMessage, LoggedTable } from "../events/decode.ts";
 import { qualifiedTable, targetIdent } from "../dialect/identifiers.ts";
 import { toParam, type Param, type ValueContext } from "../dialect/values.ts";
 import type { TxItem } from "./assembler.ts";
@@ -31,7 +31,7 @@ const MAX_ROWS = 500;
 export interface ApplyContext extends ValueContext {
   schemaMapping: Record<string, string>;
   /** Per column of a table: whether it is in the target table's primary key (catalog.ts); none when absent. */
-  targetKey?: (table: TableDef) => readonly boolean[];
+  targetKey?: (table: LoggedTable) => readonly boolean[];
   /** Describes the transaction for messages: "GTID 0-1-42 (binlog.000003:1234)". */
   describe: string;
 }
@@ -188,9 +188,9 @@ interface Statements {
   remove: string;
 }
 
-const statements = new WeakMap<TableDef, Map<Record<string, string>, Statements>>();
+const statements = new WeakMap<LoggedTable, Map<Record<string, string>, Statements>>();
 
-function statementsFor(t: TableDef, mapping: Record<string, string>): Statements {
+function statementsFor(t: LoggedTable, mapping: Record<string, string>): Statements {
   let perMapping = statements.get(t);
   if (!perMapping) statements.set(t, (perMapping = new Map()));
   let st = perMapping.get(mapping);
@@ -235,7 +235,7 @@ function claimTarget(target: string, database: string, mapping: Record<string, s
   }
 }
 
-function insertText(t: TableDef, st: Statements, rows: number): string {
+function insertText(t: LoggedTable, st: Statements, rows: number): string {
   let text = st.inserts.get(rows);
   if (!text) {
     const n = t.names.length;
@@ -248,7 +248,7 @@ function insertText(t: TableDef, st: Statements, rows: number): string {
 }
 
 /** Converts the image's columns `cols` (all when undefined) onto the end of `out`. */
-function params(t: TableDef, img: readonly unknown[], ctx: ApplyContext, change: ChangeMessage, out: Param[], cols?: number[]): void {
+function params(t: LoggedTable, img: readonly unknown[], ctx: ApplyContext, change: ChangeMessage, out: Param[], cols?: number[]): void {
   const where = (c: number) => `${t.database}.${t.table}.${t.names[c]} of row ${rowKey(change)}, ${ctx.describe}`;
   const key = ctx.targetKey?.(t);
   if (cols) {
@@ -289,7 +289,7 @@ function expectOne(statement: string): string {
 }
 
 /** The first row equal to the before image, column by column ($offset+1 … are its values). */
-function matchOne(t: TableDef, target: string, offset: number): string {
+function matchOne(t: LoggedTable, target: string, offset: number): string {
   const conds = t.names.map((c, i) => {
     const col = targetIdent(c);
     const p = `$${offset + i + 1}`;

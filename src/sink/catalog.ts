@@ -9,13 +9,13 @@
 // (array_length(a, 1) is NULL for an empty array on both).
 
 import type postgres from "postgres";
-import type { TableDef } from "../events/decode.ts";
+import type { LoggedTable } from "../events/decode.ts";
 import { fitName, targetSchema } from "../dialect/identifiers.ts";
 import type { KeyPolicy } from "./writeset.ts";
 
-interface TargetKeys {
+export interface TargetKeys {
   /** Per column of `table` (in its order): whether it is in the target table's primary key. */
-  targetKey(table: TableDef): readonly boolean[];
+  targetKey(table: LoggedTable): readonly boolean[];
 }
 
 export async function readKeyPolicy(sql: postgres.Sql, mapping: Record<string, string>, databases: string[]): Promise<KeyPolicy & TargetKeys> {
@@ -81,9 +81,9 @@ export async function readKeyPolicy(sql: postgres.Sql, mapping: Record<string, s
     linked.add(`${r.cs}.${r.ct}`);
     linked.add(`${r.ps}.${r.pt}`);
   }
-  const name = (t: TableDef) => `${targetSchema(t.database, mapping)}.${fitName(t.table)}`;
+  const name = (t: LoggedTable) => `${targetSchema(t.database, mapping)}.${fitName(t.table)}`;
   // Asked for every row image: computed once per table version.
-  const keyColumns = new WeakMap<TableDef, readonly boolean[]>();
+  const keyColumns = new WeakMap<LoggedTable, readonly boolean[]>();
   return {
     targetKey: (t) => {
       let k = keyColumns.get(t);
@@ -103,7 +103,7 @@ export async function readKeyPolicy(sql: postgres.Sql, mapping: Record<string, s
  * The unique keys of `t` with the source's column names, which the rows carry; the catalog
  * has the target's (identifiers.ts: names over 63 bytes are shortened there).
  */
-function sourceColumns(t: TableDef, keys: Map<string, string[]> | undefined): Map<string, string[]> | null {
+function sourceColumns(t: LoggedTable, keys: Map<string, string[]> | undefined): Map<string, string[]> | null {
   if (!keys) return null;
   if (!t.names.some((c) => fitName(c) !== c)) return keys;
   const byTarget = new Map(t.names.map((c) => [fitName(c), c]));

@@ -1,7 +1,7 @@
 // The sink's main loop: log → whole transactions → units → scheduler → worker connections.
 //
 // One reader (this loop) assembles transactions in log order. Consecutive transactions are
-// gathered into a unit while any unit is being applied (up to [sink] group_transactions or GROUP_ITEMS
+// gathered into a unit while any unit is being applied (up to [sink] group_transactions or GROUP_ITEMS (group.ts)
 // changes, never across a binlog file, a DDL or a transaction already applied); a unit is
 // applied as one target transaction by whichever worker is free once the units it depends on
 // have committed, together with its members' checkpoint rows. When nothing is being applied,
@@ -24,15 +24,13 @@ import { connectTarget } from "../dialect/connect.ts";
 import { log } from "../runtime/log.ts";
 import { Progress } from "../runtime/progress.ts";
 import { TICK, withTicks } from "../runtime/ticks.ts";
-import { assemble, type SinkTx } from "./assembler.ts";
+import { assemble } from "./assembler.ts";
 import { advanceLowWater, saveSchema, type SinkLock } from "./checkpoint.ts";
 import { CursorPublisher } from "./cursor.ts";
-import { applyDdl } from "./ddl.ts";
-import { Scheduler, type LogicalClock } from "./scheduler.ts";
-import { WritesetBuilder } from "./writeset.ts";
+import { Scheduler } from "./scheduler.ts";
 import { readKeyPolicy } from "./catalog.ts";
 import { LowWater } from "./low-water.ts";
-import { WorkerPool, applyTransactions } from "./worker.ts";
+import { WorkerPool } from "./worker.ts";
 import { WaitBoard, openLogWaiting, readRetrying, retryTarget } from "./retry.ts";
 import { describeError, isRetriable, type ReplicateError } from "../errors.ts";
 import { ReadPosition } from "./caught-up.ts";
@@ -41,6 +39,8 @@ import { describeLog } from "../transport/open.ts";
 import type { LogReader } from "../log-contract.ts";
 import { LargeTx } from "./large.ts";
 import { TargetWatch } from "./liveness.ts";
+import { TxGroup } from "./group.ts";
+import { describeBegin, UnitRunner } from "./units.ts";
 
 interface SinkRun {
   config: Config;
@@ -50,7 +50,6 @@ interface SinkRun {
   skipDdl?: string;
 }
 
-const GROUP_ITEMS = 256;
 const IDLE_MS = 5;
 
 export async function runSink(run: SinkRun): Promise<void> {
@@ -111,96 +110,42 @@ export async function runSink(run: SinkRun): Promise<void> {
         run.signal,
       );
     const policy = await keyPolicy();
-    let writeset = new WritesetBuilder(policy);
     const onWait = (key: string) => (what: string | undefined) => (what === undefined ? board.clear(key) : board.set(key, what));
     progress.extra = () => {
       const s = scheduler.stats();
       return `${s.waiting + s.ready} queued, ${s.running}/${workers} workers busy`;
     };
-    // Replaced after each DDL, with the target's primary keys as that DDL left them.
-    let unitCtx = { schemaMapping: target.schema_mapping, zeroDate: cfg.sink.zero_date, targetKey: policy.targetKey };
-    let failure: unknown;
-    const running = new Set<Promise<void>>();
-    let seq = 0;
     let large: LargeTx | undefined;
     let largeCounted = 0;
     // A target silent past [sink] unresponsive_seconds (liveness.ts) ends the waits of the units
     // in flight as a stop would, and is the run's failure.
     const dead = new AbortController();
     const signal = AbortSignal.any([run.signal, dead.signal]);
+    const units = new UnitRunner(
+      { pool, scheduler, low, progress, target, sink: cfg.sink, signal, onWait, answered: () => watch?.done(), keyPolicy, skipDdl: run.skipDdl },
+      policy,
+    );
     watch = new TargetWatch(target, {
       boundMs: cfg.sink.unresponsive_seconds * 1000,
       board,
       busy: () => scheduler.stats().running > 0 || large !== undefined,
       onDead: (err) => {
         unresponsive = err;
-        failure ??= err;
+        units.fail(err);
         dead.abort();
         void sql.end({ timeout: 0 });
       },
     });
     // The lock's session ending while idle is noticed at once (checkpoint.ts SinkLock.watch).
     held.watch((err) => {
-      failure ??= err;
+      units.fail(err);
       dead.abort();
     }, run.signal);
-    const group: SinkTx[] = [];
-    let groupItems = 0;
-    let skipDdlSeen = false;
+    const group = new TxGroup(cfg.sink.group_transactions);
 
-    /** Submits one unit (consecutive transactions applied as one target transaction). */
-    const submit = async (txs: SinkTx[], kind: "apply" | "skip" | "ddl" | "skipDdl") => {
-      const mySeq = seq++;
-      const ctx = unitCtx;
-      const last = txs.at(-1)!;
-      low.add(mySeq, last.next, last.end.file, last.end.pos);
-      await scheduler.room();
-      let keys: string[] = [];
-      let barrier = kind === "ddl" || kind === "skipDdl";
-      if (kind === "apply") {
-        for (const tx of txs) for (const it of tx.items) if (it.kind === "change") writeset.add(it);
-        const ws = writeset.take();
-        keys = ws.keys;
-        barrier = ws.barrier;
-      }
-      const start = scheduler.submit({ seq: mySeq, clock: unitClock(txs), keys, barrier });
-      const p = (async () => {
-        await start;
-        if (kind === "ddl") await applyDdl(pool, txs[0]!, { dialect: target.dialect, ctx, untranslatable: cfg.sink.untranslatable, describe: describeTx(txs[0]!), onWait: onWait(`unit ${mySeq}`), signal });
-        if (kind === "skipDdl") {
-          log.warn(`${describeTx(txs[0]!)}: recorded as applied without running its DDL (--skip-ddl)`);
-          await applyTransactions(pool, [{ ...txs[0]!, items: [] }], { describe: describeTx, ctx, onWait: onWait(`unit ${mySeq}`), signal });
-        }
-        if (kind === "apply") {
-          await applyTransactions(pool, txs, {
-            describe: describeTx,
-            ctx,
-            commitTurn: cfg.sink.preserve_commit_order ? () => scheduler.waitCommitTurn(mySeq) : undefined,
-            onWait: onWait(`unit ${mySeq}`),
-            signal,
-          });
-        }
-        watch?.done();
-        scheduler.committed(mySeq);
-        low.committed(mySeq);
-        progress.transactions += txs.length;
-        for (const tx of txs) progress.events += tx.items.length;
-        progress.position(last.end.gtid ?? `${last.end.file}:${last.end.pos}`, last.end.tsMs);
-      })().catch((err: unknown) => {
-        failure ??= err;
-        scheduler.failed(mySeq, err);
-      });
-      running.add(p);
-      void p.finally(() => running.delete(p));
-      // Wrapped: returning the promise itself would make every `await submit(…)` wait for the
-      // unit to be applied, serialising the whole sink.
-      return { done: p };
-    };
     const flushGroup = async () => {
-      if (group.length === 0) return;
-      const txs = group.splice(0);
-      groupItems = 0;
-      await submit(txs, "apply");
+      if (group.isEmpty()) return;
+      await units.submit(group.take(), "apply");
     };
 
     const from = state.lowWater > 0n ? state.lowWater - 1n : 0n;
@@ -209,11 +154,11 @@ export async function runSink(run: SinkRun): Promise<void> {
     progress.refresh = () => {
       position.refresh();
       const s = scheduler.stats();
-      progress.idle = position.atEnd() && s.waiting + s.ready + s.running === 0 && group.length === 0 && large === undefined;
+      progress.idle = position.atEnd() && s.waiting + s.ready + s.running === 0 && group.isEmpty() && large === undefined;
     };
     const records = position.track(low.verifyFirst(readRetrying(reader, from, { follow: !run.stopAtEnd, signal }, board, describeLog(cfg.transport!))));
     for await (const a of withTicks(assemble(records, decoder), IDLE_MS)) {
-      if (failure !== undefined || run.signal.aborted) break;
+      if (units.failure !== undefined || run.signal.aborted) break;
       if (a !== TICK) board.clear("log-end");
       if (a === TICK) {
         await flushGroup();
@@ -228,32 +173,19 @@ export async function runSink(run: SinkRun): Promise<void> {
         const ddl = tx.items.some((i) => i.kind === "ddl");
         if (skip || ddl) {
           await flushGroup();
-          const skipThis = ddl && !skip && run.skipDdl !== undefined && matches(tx, run.skipDdl);
-          if (skipThis) skipDdlSeen = true;
-          const { done } = await submit([tx], skip ? "skip" : skipThis ? "skipDdl" : "ddl");
-          if (ddl && !skip) {
-            // Later transactions' writesets and values must see the keys this DDL created or dropped.
-            await done;
-            if (failure === undefined) {
-              const next = await keyPolicy();
-              writeset = new WritesetBuilder(next);
-              unitCtx = { ...unitCtx, targetKey: next.targetKey };
-            }
-          }
+          await units.submitAlone(tx, skip, ddl);
         } else {
-          const first = group[0];
-          if (first && (first.begin.file !== tx.begin.file || group.length >= cfg.sink.group_transactions || groupItems + tx.items.length > GROUP_ITEMS)) await flushGroup();
-          group.push(tx);
-          groupItems += tx.items.length;
+          if (group.closesBefore(tx)) await flushGroup();
+          group.add(tx);
           if (scheduler.stats().running === 0) await flushGroup();
         }
       } else if (a.kind === "largeBegin") {
         await flushGroup();
-        const mySeq = seq++;
+        const mySeq = units.nextSeq();
         low.add(mySeq, null, null, null);
         await scheduler.room();
         await scheduler.submit({ seq: mySeq, clock: null, keys: [], barrier: true });
-        large = await LargeTx.open(pool, mySeq, a.offset, a.begin, state.applied.has(a.offset), { ...unitCtx, describe: describeBegin(a.begin) });
+        large = await LargeTx.open(pool, mySeq, a.offset, a.begin, state.applied.has(a.offset), { ...units.ctx, describe: describeBegin(a.begin) });
         await large.apply(a.items);
         // A streamed transaction's events count as they are applied: the progress line moves
         // during the minutes a million-row transaction takes.
@@ -285,20 +217,20 @@ export async function runSink(run: SinkRun): Promise<void> {
       const moved = low.due() ? low.take() : null;
       if (moved) await moveLowWater(moved);
     }
-    if (failure === undefined && !run.signal.aborted) await flushGroup();
+    if (units.failure === undefined && !run.signal.aborted) await flushGroup();
     await large?.rollback();
-    await Promise.allSettled([...running]);
+    await units.settle();
     pool.close();
-    if (failure === undefined) {
+    if (units.failure === undefined) {
       const moved = low.take(true);
       if (moved) await moveLowWater(moved);
     }
-    if (run.skipDdl !== undefined && !skipDdlSeen) {
+    if (run.skipDdl !== undefined && !units.skipDdlSeen) {
       log.warn(`--skip-ddl ${run.skipDdl}: no DDL transaction with that GTID or position was met; nothing was skipped`);
     }
-    if (failure !== undefined && !stoppedWaiting(run, failure)) {
+    if (units.failure !== undefined && !stoppedWaiting(run, units.failure)) {
       progress.report("stopped by an error");
-      throw unresponsive ?? failure;
+      throw unresponsive ?? units.failure;
     }
     progress.report(run.signal.aborted ? "stopped on signal" : "caught up");
   } catch (err) {
@@ -327,36 +259,4 @@ function stoppedWaiting(run: SinkRun, err: unknown): boolean {
   if (!run.signal.aborted || !isRetriable(err)) return false;
   log.info(`stopped while waiting: ${describeError(err)}`);
   return true;
-}
-
-/**
- * The logical clock of a unit: it may start once everything its first member depended on
- * committed and everything any member depended on outside the unit committed. Registered
- * under its first member's sequence_number, so a later transaction depending on any member
- * waits for the whole unit; last_committed is capped below the unit (members depending on
- * earlier members are satisfied by applying them in order). No clock if any member lacks one.
- */
-function unitClock(txs: SinkTx[]): LogicalClock | null {
-  const first = txs[0]!.begin;
-  if (first.sequenceNumber === null) return null;
-  let lastCommitted = 0;
-  for (const tx of txs) {
-    const b = tx.begin;
-    if (b.lastCommitted === null || b.sequenceNumber === null) return null;
-    lastCommitted = Math.max(lastCommitted, Math.min(b.lastCommitted, first.sequenceNumber - 1));
-  }
-  return { file: first.file, lastCommitted, sequenceNumber: first.sequenceNumber };
-}
-
-/** `--skip-ddl` names a transaction by GTID or by the binlog position printed in messages. */
-function matches(tx: SinkTx, id: string): boolean {
-  return tx.begin.gtid === id || `${tx.begin.file}:${tx.begin.pos}` === id;
-}
-
-function describeTx(tx: SinkTx): string {
-  return describeBegin(tx.begin);
-}
-
-function describeBegin(b: { gtid: string | null; file: string; pos: number }): string {
-  return `transaction ${b.gtid ? `GTID ${b.gtid} ` : ""}at ${b.file}:${b.pos}`;
 }

@@ -63,7 +63,8 @@ export type { WriteKey } from "./writeset.ts";
 
 export type SchedMode = "auto" | "clock" | "writeset" | "serial";
 
-export interface LogicalClock {
+/** MySQL's logical clock as the scheduler compares it: only within one binlog file (binlog/transactions.ts LogicalClock is the raw, per-flavour one). */
+export interface FileLogicalClock {
   /** Binlog file the transaction was read from: the clock's values restart in every file. */
   file: string;
   lastCommitted: number;
@@ -73,7 +74,7 @@ export interface LogicalClock {
 export interface SchedTx {
   /** Log order position: 0 for the first submission, then +1 each. */
   seq: number;
-  clock?: LogicalClock | null;
+  clock?: FileLogicalClock | null;
   /** Writeset (writeset.ts); ignored when the clock decides. */
   keys: readonly WriteKey[];
   /** Must run alone: waits for all earlier to commit, all later wait for it. */
@@ -382,7 +383,7 @@ export class Scheduler {
   }
 
   /** Watermark from the logical clock (see ALGORITHM, 1). */
-  private clockWatermark(e: Entry, clock: LogicalClock | null): number {
+  private clockWatermark(e: Entry, clock: FileLogicalClock | null): number {
     const seq = e.seq;
     if (clock === null) {
       this.st.clockFallbacks++;

@@ -26,16 +26,16 @@
 // so no two different value lists encode to the same text.
 
 import type { BinlogValue } from "../binlog/types.ts";
-import type { TableDef } from "../events/decode.ts";
+import type { LoggedTable } from "../events/decode.ts";
 
 /** One element of a writeset: canonical text, compared for equality only (the scheduler hashes it). */
 export type WriteKey = string;
 
 export interface KeyPolicy {
   /** Unique keys besides the primary key, as column-name lists (name → columns). Absent = none. */
-  uniqueKeys?(table: TableDef): ReadonlyMap<string, readonly string[]> | null;
+  uniqueKeys?(table: LoggedTable): ReadonlyMap<string, readonly string[]> | null;
   /** Group of tables that must serialise with each other (FK-linked), or null. */
-  fkGroup?(table: TableDef): string | null;
+  fkGroup?(table: LoggedTable): string | null;
 }
 
 interface Writeset {
@@ -53,14 +53,14 @@ type Plan =
 
 /** A row change as the scheduler needs it (ChangeMessage fits). */
 interface RowChange {
-  table: TableDef;
+  table: LoggedTable;
   before: readonly BinlogValue[] | null;
   after: readonly BinlogValue[] | null;
 }
 
 /** Collects the writeset of one transaction, change by change. */
 export class WritesetBuilder {
-  private readonly plans = new WeakMap<TableDef, Plan>();
+  private readonly plans = new WeakMap<LoggedTable, Plan>();
   private readonly keys = new Set<WriteKey>();
   private barrier = false;
 
@@ -108,7 +108,7 @@ export class WritesetBuilder {
     return true;
   }
 
-  private plan(t: TableDef): Plan {
+  private plan(t: LoggedTable): Plan {
     let p = this.plans.get(t);
     if (!p) {
       p = makePlan(t, this.policy);
@@ -118,7 +118,7 @@ export class WritesetBuilder {
   }
 }
 
-function makePlan(t: TableDef, policy: KeyPolicy): Plan {
+function makePlan(t: LoggedTable, policy: KeyPolicy): Plan {
   const group = policy.fkGroup?.(t) ?? null;
   if (group !== null) return { kind: "single", key: "g" + str(group) };
   const table = tableId(t);
@@ -135,7 +135,7 @@ function makePlan(t: TableDef, policy: KeyPolicy): Plan {
   return { kind: "rows", prefix: "p" + table, pk, uniques };
 }
 
-function indexes(t: TableDef, cols: readonly string[]): number[] | null {
+function indexes(t: LoggedTable, cols: readonly string[]): number[] | null {
   const out: number[] = [];
   for (const c of cols) {
     const i = t.names.indexOf(c);

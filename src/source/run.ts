@@ -15,7 +15,7 @@
 import type { Config } from "../config/types.ts";
 import { describeError, isRetriable } from "../errors.ts";
 import { BinlogSource } from "../binlog/source.ts";
-import { ChangeEventWriter } from "../events/codec.ts";
+import { ChangeEventWriter } from "../events/encode.ts";
 import { LogDecoder } from "../events/decode.ts";
 import { messageToJson } from "../events/json.ts";
 import { openLogWriter } from "../transport/open.ts";

@@ -9,7 +9,7 @@ import { SchemaHistory } from "../binlog/schema.ts";
 import { parseStart } from "../config/start.ts";
 import type { Config } from "../config/types.ts";
 import { ReplicateError } from "../errors.ts";
-import type { ChangeEventWriter } from "../events/codec.ts";
+import type { ChangeEventWriter } from "../events/encode.ts";
 import { HistoryLog, readHistory } from "../events/history.ts";
 import { readTail } from "../events/resume.ts";
 import { openLogReader } from "../transport/open.ts";

@@ -3,7 +3,7 @@
 // position, and a restarted source decodes rows after an ALTER with the schema of their time.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SchemaHistory } from "../../src/binlog/schema.ts";
-import { ChangeEventWriter, singleObject } from "../../src/events/codec.ts";
+import { ChangeEventWriter, singleObject } from "../../src/events/encode.ts";
 import { decodeBuiltin, recordKind } from "../../src/events/decode.ts";
 import { compile, LEGACY_BUILTIN } from "../../src/events/schemas.ts";
 import { openJournalReader, openJournalWriter } from "../../src/transport/journal.ts";

@@ -151,7 +151,7 @@ describe("openGauss logins on the real server", () => {
     expect(await failcount(name)).toBe(0);
   });
 
-  test("a CancelRequest goes through the login proxy to openGauss", async () => {
+  test("a CancelRequest goes through the login shim to openGauss", async () => {
     const t = target(og.user, og.password);
     const sql = connectTarget(t, 1);
     try {

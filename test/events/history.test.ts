@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SchemaHistory } from "../../src/binlog/schema.ts";
 import { ReplicateError } from "../../src/errors.ts";
-import { ChangeEventWriter, singleObject } from "../../src/events/codec.ts";
+import { ChangeEventWriter, singleObject } from "../../src/events/encode.ts";
 import { decodeBuiltin } from "../../src/events/decode.ts";
 import { HISTORY_RECORD_BYTES, HistoryLog, MAX_DELTAS, MAX_PASSES, READ_GAP, readHistory } from "../../src/events/history.ts";
 import { compile, LEGACY_BUILTIN } from "../../src/events/schemas.ts";

@@ -89,7 +89,7 @@ describe("imports follow the data flow (ARCHITECTURE.md)", () => {
   test("the parser sees the imports (guards the test itself)", () => {
     expect(graph.size).toBeGreaterThan(100);
     expect(graph.get("binlog/json.ts")).toContain("binlog/decimal.ts");
-    expect(graph.get("events/codec.ts")).toContain("log-contract.ts"); // import type
+    expect(graph.get("events/encode.ts")).toContain("log-contract.ts"); // import type
     expect(graph.get("dialect/ddl.ts")).toContain("dialect/ddl-skipped.ts"); // export … from
     expect(graph.get("cli/main.ts")?.some((t) => t.endsWith("package.json"))).toBe(true);
   });

@@ -2,13 +2,13 @@
 // names the target has in their shortened form (over 63 bytes): the rows name them as the
 // source does, and must find their unique keys and foreign-key groups all the same.
 import { describe, expect, test } from "bun:test";
-import type { TableDef } from "../../src/events/decode.ts";
+import type { LoggedTable } from "../../src/events/decode.ts";
 import type { Descriptor } from "../../src/events/values.ts";
 import { fitName } from "../../src/dialect/identifiers.ts";
 import { readKeyPolicy } from "../../src/sink/catalog.ts";
 import { getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 
-function def(database: string, table: string, names: string[], key: string[]): TableDef {
+function def(database: string, table: string, names: string[], key: string[]): LoggedTable {
   const descriptors = names.map((n) => ({ k: "int", m: "int", nullable: !key.includes(n) }) as Descriptor);
   return { database, table, names, descriptors, key, version: "0" };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { BinlogValue } from "../../src/binlog/types.ts";
 import { ReplicateError } from "../../src/errors.ts";
-import type { TableDef } from "../../src/events/decode.ts";
+import type { LoggedTable } from "../../src/events/decode.ts";
 import type { Descriptor } from "../../src/events/values.ts";
 import { type SchedTx, Scheduler, type SchedulerOptions } from "../../src/sink/scheduler.ts";
 import { canonicalValue, type KeyPolicy, WritesetBuilder } from "../../src/sink/writeset.ts";
@@ -9,7 +9,7 @@ import { mulberry32 } from "../support/random.ts";
 
 // ------------------------------------------------------------------ helpers
 
-function def(database: string, table: string, names: string[], key: string[], notNull: string[] = key): TableDef {
+function def(database: string, table: string, names: string[], key: string[], notNull: string[] = key): LoggedTable {
   const descriptors = names.map((n) => ({ k: "string", m: "varchar(10)", nullable: !notNull.includes(n) }) as Descriptor);
   return { database, table, names, descriptors, key, version: "0" };
 }
@@ -67,7 +67,7 @@ const POLICY: KeyPolicy = {
 };
 
 interface Change {
-  table: TableDef;
+  table: LoggedTable;
   before: BinlogValue[] | null;
   after: BinlogValue[] | null;
 }
@@ -78,7 +78,7 @@ interface Workload {
   barrier: boolean[];
 }
 
-function row(t: TableDef, r: () => number, hot: number): BinlogValue[] {
+function row(t: LoggedTable, r: () => number, hot: number): BinlogValue[] {
   const i = Math.floor(r() * hot);
   if (t === T1) return [i, `v${i}`];
   if (t === T2) return [`a${i % 3}`, BigInt(i % 4), `u${Math.floor(r() * hot)}`];
@@ -638,7 +638,7 @@ describe("writeset keys", () => {
     b.add(c);
     return b.take();
   };
-  const ins = (table: TableDef, after: BinlogValue[]): Change => ({ table, before: null, after });
+  const ins = (table: LoggedTable, after: BinlogValue[]): Change => ({ table, before: null, after });
 
   test("integers compare by value whatever their JS type; kinds never collide", () => {
     expect(canonicalValue(1)).toBe(canonicalValue(1n));

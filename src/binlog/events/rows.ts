@@ -29,7 +29,8 @@ export const NO_FOREIGN_KEY_CHECKS_F = 2;
 /** One value per table column; undefined = not in this image (binlog_row_image MINIMAL/NOBLOB). */
 export type RowImage = (BinlogValue | undefined)[];
 
-export interface RowChange {
+/** One row of a rows event, as written (not sink/writeset.ts RowChange, the decoded change the scheduler keys). */
+export interface BinlogRowChange {
   before?: RowImage;
   after?: RowImage;
 }
@@ -47,7 +48,7 @@ export interface Rows {
   columnCount: number;
   /** v2 extra data (TLV), as written; empty for v1. */
   extraData: Uint8Array;
-  rows: RowChange[];
+  rows: BinlogRowChange[];
 }
 
 export interface RowsKind {
@@ -113,7 +114,7 @@ export function decodeRows(
     const raw = inflateMariadb(r.rest(), r.where, "compressed rows event");
     data = new ByteReader(raw, r.where);
   }
-  const rows: RowChange[] = [];
+  const rows: BinlogRowChange[] = [];
   const total = cols.length;
   if (kind.op === "insert") {
     while (data.remaining > 0) rows.push({ after: readImage(data, cols, presentBefore, n, total) });

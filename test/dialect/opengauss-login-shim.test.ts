@@ -1,4 +1,4 @@
-// The openGauss login proxy, end to end through connectTarget()/checkTarget() and postgres.js.
+// The openGauss login shim, end to end through connectTarget()/checkTarget() and postgres.js.
 // Every login a real openGauss 7.0 asks for is proven against one: test/dialect/opengauss-login.test.ts
 // (SHA256, MD5_SHA256, MD5, refusals, no password, CancelRequest) and
 // test/security/tls-target-opengauss.test.ts (TLS modes, client certificates, SM3). What is left
@@ -14,7 +14,7 @@
 //        trusts every login);
 //      * that nothing goes out in the clear when the server answers "no TLS" (a real server shows
 //        the refusal, not what the client did not send);
-//  - against the real PostgreSQL 15: dialect "opengauss" through the proxy (PostgreSQL answers
+//  - against the real PostgreSQL 15: dialect "opengauss" through the shim (PostgreSQL answers
 //    3.51 with NegotiateProtocolVersion), dialect "postgresql" directly.
 
 import { describe, expect, test } from "bun:test";
@@ -334,7 +334,7 @@ function expectReplicateError(err: unknown, code: string, ...parts: string[]): R
 
 // ------------------------------------------------------------------ tests
 
-describe("openGauss login proxy against a fake openGauss", () => {
+describe("openGauss login shim against a fake openGauss", () => {
   test("SHA256 (code 10) over protocol 3.51: the startup the server gets, one answer, Terminate on sql.end()", async () => {
     await withFake({ method: "sha256" }, async (fake) => {
       const t = target(fake.port);
@@ -402,7 +402,7 @@ describe("openGauss login proxy against a fake openGauss", () => {
 });
 
 describe("against the real PostgreSQL 15", () => {
-  test('dialect "opengauss": through the proxy; PostgreSQL negotiates 3.51 down to 3.0', async () => {
+  test('dialect "opengauss": through the shim; PostgreSQL negotiates 3.51 down to 3.0', async () => {
     const pg = await getPostgres();
     const t = target(pg.port, { user: pg.user, database: "postgres", password: undefined });
     const sql = connectTarget(t, 2);
@@ -411,7 +411,7 @@ describe("against the real PostgreSQL 15", () => {
       expect((sql.options as unknown as { socket?: unknown }).socket).toBeDefined();
       const [row] = await sql`SELECT ${41}::int + 1 AS x, current_user AS u, current_setting('application_name') AS app`;
       expect(row).toEqual({ x: 42, u: pg.user, app: "gs-replicate" });
-      // A CancelRequest goes through the proxy too.
+      // A CancelRequest goes through the shim too.
       const slow = sql`SELECT pg_sleep(30)`.execute();
       await untilRunning(sql, "SELECT pg_sleep(30)");
       slow.cancel();

@@ -1,4 +1,4 @@
-// Login proxy for dialect "opengauss". postgres.js cannot answer openGauss's SHA256 login (its
+// Login shim for dialect "opengauss". postgres.js cannot answer openGauss's SHA256 login (its
 // code 10 is PostgreSQL's SASL), so it gets a LoginSocket instead of a TCP socket (its `socket`
 // option): an in-process Duplex that
 //   1. takes postgres.js's StartupMessage, swaps in the protocol version openGauss wants

@@ -1,5 +1,5 @@
-// Change events in the log: binlog stream items in, self-identifying AVRO records out, and
-// back. Every record value uses AVRO single-object encoding:
+// Change events in the log: binlog stream items in, self-identifying AVRO records out
+// (decode.ts reads them back). Every record value uses AVRO single-object encoding:
 //   C3 01 | CRC-64-AVRO fingerprint of the writer schema, 8 bytes little-endian | AVRO binary
 // A schema is published in the log itself (a SchemaRecord, whose own schema is built in)
 // before the first record that uses it, so a reader needs nothing but the log.

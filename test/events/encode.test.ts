@@ -2,7 +2,7 @@
 // column type and edge value), follows the AVRO spec's single-object encoding, and names the
 // identifier that breaks the AVRO naming rule.
 import { describe, expect, test } from "bun:test";
-import { ChangeEventWriter, singleObject } from "../../src/events/codec.ts";
+import { ChangeEventWriter, singleObject } from "../../src/events/encode.ts";
 import { compile, LEGACY_BUILTIN } from "../../src/events/schemas.ts";
 import { LogDecoder, type ChangeMessage, type LogMessage } from "../../src/events/decode.ts";
 import { rabinFingerprint } from "../../src/events/fingerprint.ts";
