@@ -35,7 +35,9 @@ try {
   await c.query("FLUSH BINARY LOGS");
   await c.end();
 
-  const files = readdirSync(db.datadir).filter((f) => /^binlog\.\d+$/.test(f)).sort();
+  const files = readdirSync(db.datadir)
+    .filter((f) => /^binlog\.\d+$/.test(f))
+    .sort();
   const file = files.at(-2)!; // the one the workload went to (the last is the fresh empty one)
   const path = join(db.datadir, file);
   const buf = new Uint8Array(readFileSync(path));
@@ -67,7 +69,9 @@ try {
     best = Math.min(best, performance.now() - s);
   }
   const ours = events / (best / 1000);
-  console.log(`gs-replicate decode : ${events} events (${rowsEvents} rows events, ${rows} rows) in ${(best / 1000).toFixed(2)} s = ${Math.round(ours).toLocaleString("en")} events/s, ${Math.round(rowsEvents / (best / 1000)).toLocaleString("en")} rows events/s`);
+  console.log(
+    `gs-replicate decode : ${events} events (${rowsEvents} rows events, ${rows} rows) in ${(best / 1000).toFixed(2)} s = ${Math.round(ours).toLocaleString("en")} events/s, ${Math.round(rowsEvents / (best / 1000)).toLocaleString("en")} rows events/s`,
+  );
 
   const s = performance.now();
   const tool = Bun.spawnSync(["mariadb-binlog", "--no-defaults", "--base64-output=decode-rows", "-vv", path], { stdout: "ignore", stderr: "pipe" });

@@ -85,7 +85,9 @@ async function bench(db: MariaDb, label: string, binary: string, n: number): Pro
   }
   const created = (performance.now() - t0) / 1000;
   const dir = join(work, `journal-${n}`);
-  const cfg = writeConfig(`[source]\nport = ${db.port}\nuser = "root"\npassword = ""\ndatabases = ["${name}"]\nstart = "current"\n[transport]\nkind = "journal"\n[transport.journal]\ndir = "${dir}"\n[log]\nprogress_seconds = 60\n`);
+  const cfg = writeConfig(
+    `[source]\nport = ${db.port}\nuser = "root"\npassword = ""\ndatabases = ["${name}"]\nstart = "current"\n[transport]\nkind = "journal"\n[transport.journal]\ndir = "${dir}"\n[log]\nprogress_seconds = 60\n`,
+  );
   const args = ["source", "--config", cfg, "--stop-at-end"];
   const snapshot = await measure(binary, args);
   // Each statement on another table: the worst case for a history of deltas.

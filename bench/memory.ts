@@ -57,7 +57,9 @@ async function pipeline(cfg: string): Promise<{ source: MeasuredRun; sink: Measu
 const line = (label: string, r: MeasuredRun, goal: number) =>
   `  ${label.padEnd(8)} peak RSS ${r.peakRssMiB.toFixed(0).padStart(5)} MiB (goal ${goal.toFixed(0)} MiB: ${r.peakRssMiB <= goal ? "met" : "NOT met"}), ${r.seconds.toFixed(1)} s${r.code ? `, EXIT ${r.code}` : ""}`;
 
-const db = await startMariadb({ extraArgs: ["--sync-binlog=0", "--innodb-flush-log-at-trx-commit=0", "--max-binlog-size=1073741824", "--max-allowed-packet=1073741824", "--innodb-log-file-size=512M"] });
+const db = await startMariadb({
+  extraArgs: ["--sync-binlog=0", "--innodb-flush-log-at-trx-commit=0", "--max-binlog-size=1073741824", "--max-allowed-packet=1073741824", "--innodb-log-file-size=512M"],
+});
 const target = await startBenchTarget(o.target);
 try {
   console.log(`bench/memory: source and sink peak RSS, target ${target.name}`);

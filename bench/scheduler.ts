@@ -77,10 +77,17 @@ async function run(txs: SchedTx[], mode: SchedMode, preserve: boolean): Promise<
 }
 
 console.log(`${N.toLocaleString("en")} transactions of 4 row changes (4 keys), ${WORKERS} simulated workers, maxInFlight 1024`);
-for (const [name, rows] of [["spread", 1_000_000], ["hot", 1_000]] as const) {
+for (const [name, rows] of [
+  ["spread", 1_000_000],
+  ["hot", 1_000],
+] as const) {
   const { txs, ms } = build(rows, rows);
   console.log(`${name}: writesets built at ${Math.round(N / (ms / 1000)).toLocaleString("en")} tx/s (${Math.round((4 * N) / (ms / 1000)).toLocaleString("en")} row changes/s)`);
-  for (const [mode, preserve] of [["writeset", false], ["writeset", true], ["serial", false]] as const) {
+  for (const [mode, preserve] of [
+    ["writeset", false],
+    ["writeset", true],
+    ["serial", false],
+  ] as const) {
     console.log(`  ${await run(txs, mode, preserve)}`);
   }
 }

@@ -61,7 +61,17 @@ interface Options {
 }
 
 function options(argv: string[]): Options {
-  const o: Options = { events: 20_000, workers: 8, tables: 8, tableSize: 10_000, threads: 8, also: [4, 16], delayUs: 500, networkNativeEvents: 2_000, targets: ["opengauss", "postgresql"] };
+  const o: Options = {
+    events: 20_000,
+    workers: 8,
+    tables: 8,
+    tableSize: 10_000,
+    threads: 8,
+    also: [4, 16],
+    delayUs: 500,
+    networkNativeEvents: 2_000,
+    targets: ["opengauss", "postgresql"],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
@@ -77,11 +87,21 @@ function options(argv: string[]): Options {
       return n;
     };
     switch (flag) {
-      case "--events": o.events = int(); break;
-      case "--workers": o.workers = int(); break;
-      case "--tables": o.tables = int(); break;
-      case "--table-size": o.tableSize = int(); break;
-      case "--threads": o.threads = int(); break;
+      case "--events":
+        o.events = int();
+        break;
+      case "--workers":
+        o.workers = int();
+        break;
+      case "--tables":
+        o.tables = int();
+        break;
+      case "--table-size":
+        o.tableSize = int();
+        break;
+      case "--threads":
+        o.threads = int();
+        break;
       case "--also": {
         const v = value();
         o.also = v === "" || v === "none" ? [] : v.split(",").map((x) => Number(x));
@@ -94,7 +114,9 @@ function options(argv: string[]): Options {
         if (!Number.isInteger(o.delayUs) || o.delayUs < 0) usage(`--delay-us: expected microseconds (0 = no network section), found "${v}"`);
         break;
       }
-      case "--network-native-events": o.networkNativeEvents = int(); break;
+      case "--network-native-events":
+        o.networkNativeEvents = int();
+        break;
       case "--targets": {
         const v = value();
         const list = [...new Set(v.split(","))];
@@ -102,8 +124,12 @@ function options(argv: string[]): Options {
         o.targets = list as TargetDialect[];
         break;
       }
-      case "--help": case "-h": usage(); break;
-      default: usage(`unknown flag ${a}`);
+      case "--help":
+      case "-h":
+        usage();
+        break;
+      default:
+        usage(`unknown flag ${a}`);
     }
   }
   return o;
@@ -111,7 +137,9 @@ function options(argv: string[]): Options {
 
 function usage(message?: string): never {
   if (message) console.error(`bench/sink.ts: ${message}`);
-  console.error("usage: bun run bench/sink.ts [--events 20000] [--workers 8] [--tables 8] [--table-size 10000] [--threads 8] [--also 4,16|none] [--delay-us 500] [--network-native-events 2000] [--targets opengauss,postgresql]");
+  console.error(
+    "usage: bun run bench/sink.ts [--events 20000] [--workers 8] [--tables 8] [--table-size 10000] [--threads 8] [--also 4,16|none] [--delay-us 500] [--network-native-events 2000] [--targets opengauss,postgresql]",
+  );
   process.exit(message ? 2 : 0);
 }
 
@@ -284,18 +312,32 @@ async function measure(t: BenchTarget, port: number, label: string, sourceTx: nu
     const name = `native_${threads}`;
     await cloneTemplate(t, name);
     await setSearchPath(t, name);
-    say(`\n[${label}] native: sysbench oltp_write_only --db-driver=pgsql --threads=${threads} --events=${nativeEvents} --time=0 on fresh schema ${BENCH_DB}.${name} (same template)`);
+    say(
+      `\n[${label}] native: sysbench oltp_write_only --db-driver=pgsql --threads=${threads} --events=${nativeEvents} --time=0 on fresh schema ${BENCH_DB}.${name} (same template)`,
+    );
     const r = must(
       await spawn(
-        ["sysbench", "oltp_write_only", "--db-driver=pgsql", ...t.sysbenchArgs(BENCH_DB, port),
-          `--tables=${opt.tables}`, `--table-size=${opt.tableSize}`, `--threads=${threads}`, `--events=${nativeEvents}`, "--time=0", "run"],
+        [
+          "sysbench",
+          "oltp_write_only",
+          "--db-driver=pgsql",
+          ...t.sysbenchArgs(BENCH_DB, port),
+          `--tables=${opt.tables}`,
+          `--table-size=${opt.tableSize}`,
+          `--threads=${threads}`,
+          `--events=${nativeEvents}`,
+          "--time=0",
+          "run",
+        ],
         false,
       ),
       `sysbench run (${t.name}, ${threads} threads)`,
     );
     const f = sysbenchFigures(r.stdout);
     native.set(threads, { ...f, machineBusy: r.machineBusy });
-    say(`  ${fmt(f.tx)} transactions in ${f.seconds.toFixed(2)} s: ${fmt(f.tps)} tx/s (${f.ignored} ignored errors, retried by sysbench); whole machine ${(100 * r.machineBusy).toFixed(0)}% busy`);
+    say(
+      `  ${fmt(f.tx)} transactions in ${f.seconds.toFixed(2)} s: ${fmt(f.tps)} tx/s (${f.ignored} ignored errors, retried by sysbench); whole machine ${(100 * r.machineBusy).toFixed(0)}% busy`,
+    );
     await dropRun(t, name);
   }
   return { label, results, native };
@@ -420,7 +462,9 @@ async function loadTemplate(t: BenchTarget, source: MariaDb): Promise<void> {
     await tpl.unsafe(`CREATE SCHEMA ${TEMPLATE}`);
     for (const [i, table] of tableNames.entries()) {
       // The columns sysbench's pgsql driver creates (id is SERIAL there; every insert gives it).
-      await tpl.unsafe(`CREATE TABLE ${TEMPLATE}.${table} (id integer NOT NULL, k integer DEFAULT 0 NOT NULL, c char(120) DEFAULT '' NOT NULL, pad char(60) DEFAULT '' NOT NULL, PRIMARY KEY (id))`);
+      await tpl.unsafe(
+        `CREATE TABLE ${TEMPLATE}.${table} (id integer NOT NULL, k integer DEFAULT 0 NOT NULL, c char(120) DEFAULT '' NOT NULL, pad char(60) DEFAULT '' NOT NULL, PRIMARY KEY (id))`,
+      );
       const [rows] = (await my.query(`SELECT id, k, c, pad FROM ${PREPARED}.${table} ORDER BY id`)) as unknown as [Array<{ id: number; k: number; c: string; pad: string }>];
       for (let j = 0; j < rows.length; j += 2000) {
         const chunk = rows.slice(j, j + 2000);
@@ -441,7 +485,9 @@ async function loadTemplate(t: BenchTarget, source: MariaDb): Promise<void> {
 let exitCode = 0;
 try {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run "make build"`);
-  say(`sink benchmark: sysbench oltp_write_only, ${opt.tables} tables × ${fmt(opt.tableSize)} rows, ${fmt(opt.events)} transactions generated by ${opt.threads} threads; replay with ${workerCounts.join(", ")} workers; targets ${opt.targets.join(", ")}`);
+  say(
+    `sink benchmark: sysbench oltp_write_only, ${opt.tables} tables × ${fmt(opt.tableSize)} rows, ${fmt(opt.events)} transactions generated by ${opt.threads} threads; replay with ${workerCounts.join(", ")} workers; targets ${opt.targets.join(", ")}`,
+  );
   const load0 = loadavg()[0]!;
   say(`load average before starting: ${load0.toFixed(2)} (other work on this machine skews every figure below)`);
   say(`starting a throwaway MariaDB (ROW binlog, binlog_row_metadata=FULL, sync_binlog=0, innodb_flush_log_at_trx_commit=0)`);
@@ -469,7 +515,9 @@ try {
   const [[g1]] = (await admin.query("SELECT @@gtid_binlog_pos AS g")) as unknown as [[{ g: string }]];
   const sourceTx = gtidSeq(g1.g) - gtidSeq(g0.g);
   await admin.end();
-  say(`generated the history on MariaDB: ${fmt(genFig.tx)} transactions in ${genFig.seconds.toFixed(1)} s (${fmt(genFig.tps)} tx/s, ${genFig.ignored} ignored errors); ${fmt(sourceTx)} transactions in the binlog (GTID ${g0.g} → ${g1.g})`);
+  say(
+    `generated the history on MariaDB: ${fmt(genFig.tx)} transactions in ${genFig.seconds.toFixed(1)} s (${fmt(genFig.tps)} tx/s, ${genFig.ignored} ignored errors); ${fmt(sourceTx)} transactions in the binlog (GTID ${g0.g} → ${g1.g})`,
+  );
   const sourceSums = await mariadbSums(db, tableNames);
 
   // 3. source → journal

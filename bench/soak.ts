@@ -167,7 +167,9 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 let exitCode = 0;
 try {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run "make build"`);
-  say(`soak: sysbench oltp_write_only for ${opt.seconds} s at ${opt.rate} tx/s on ${opt.tables} tables × ${fmt(opt.tableSize)} rows, Kafka transport, seed ${opt.seed}; logs in ${work}`);
+  say(
+    `soak: sysbench oltp_write_only for ${opt.seconds} s at ${opt.rate} tx/s on ${opt.tables} tables × ${fmt(opt.tableSize)} rows, Kafka transport, seed ${opt.seed}; logs in ${work}`,
+  );
   [db, pg] = await Promise.all([startMariadb({ extraArgs: ["--sync-binlog=0", "--innodb-flush-log-at-trx-commit=2", "--max-connections=300"] }), startPostgres()]);
   kafka = startKafkaMock();
   const topic = "soak_cdc";
@@ -197,10 +199,10 @@ try {
   say(`sysbench prepare done on MariaDB (${opt.tables} tables); source and sink are running`);
 
   // The load, and the faults at random moments during it.
-  const bench = Bun.spawn(
-    ["sysbench", "oltp_write_only", ...mysqlArgs, ...shape, "--threads=4", `--rate=${opt.rate}`, `--time=${opt.seconds}`, "--report-interval=30", "run"],
-    { stdout: "pipe", stderr: "pipe" },
-  );
+  const bench = Bun.spawn(["sysbench", "oltp_write_only", ...mysqlArgs, ...shape, "--threads=4", `--rate=${opt.rate}`, `--time=${opt.seconds}`, "--report-interval=30", "run"], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const benchOut = new Response(bench.stdout).text();
   const loadStart = performance.now();
   const elapsed = () => (performance.now() - loadStart) / 1000;
@@ -275,7 +277,9 @@ try {
   const count = (file: string, re: RegExp) => (readFileSync(join(work, file), "utf8").match(re) ?? []).length;
   console.log("\nsoak summary");
   console.log(`  load:      sysbench oltp_write_only, ${opt.seconds} s at ${opt.rate} tx/s, ${tx ? fmt(Number(tx[1])) : "?"} transactions`);
-  console.log(`  faults:    source kill -9 ×${faults.sourceKills}, sink kill -9 ×${faults.sinkKills}, target crash restart ×${faults.targetRestarts}, broker outage ×${faults.brokerOutages} (15 s)`);
+  console.log(
+    `  faults:    source kill -9 ×${faults.sourceKills}, sink kill -9 ×${faults.sinkKills}, target crash restart ×${faults.targetRestarts}, broker outage ×${faults.brokerOutages} (15 s)`,
+  );
   console.log(`  restarts:  source started ${source.starts} times, sink ${sink.starts} times`);
   console.log(
     `  recovery:  source reconnected to MariaDB ${count("source.log", /reconnecting in \d+ ms/g)}×, restarted its pipeline ${count("source.log", /restarting from the log's tail/g)}×, ` +

@@ -27,13 +27,17 @@ async function history(db: MariaDb, table: string, rows: number, oneTransaction:
   } else {
     await c.query(`CALL b.fill('${table}', ${rows})`);
   }
-  console.log(`  generated ${rows.toLocaleString("en")} rows${oneTransaction ? " in ONE transaction" : " (single-row INSERTs, 100 per transaction)"} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `  generated ${rows.toLocaleString("en")} rows${oneTransaction ? " in ONE transaction" : " (single-row INSERTs, 100 per transaction)"} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   await c.end();
   return { file: pos.File, pos: Number(pos.Position) };
 }
 
 function config(db: MariaDb, from: { file: string; pos: number }, transport: string): string {
-  return writeConfig(`[source]\nport = ${db.port}\nuser = "root"\npassword = ""\ndatabases = ["b"]\nstart = "file:${from.file}:${from.pos}"\n${transport}\n[log]\nprogress_seconds = 5\n`);
+  return writeConfig(
+    `[source]\nport = ${db.port}\nuser = "root"\npassword = ""\ndatabases = ["b"]\nstart = "file:${from.file}:${from.pos}"\n${transport}\n[log]\nprogress_seconds = 5\n`,
+  );
 }
 
 const db = await startMariadb({ extraArgs: ["--sync-binlog=0", "--innodb-flush-log-at-trx-commit=0", "--max-binlog-size=1073741824"] });
@@ -59,7 +63,9 @@ try {
   const from = await history(db, "many", ROWS, false);
   const events = ROWS; // change events; Begin/End and schema records come on top
   const journal = await measureRss(["source", "--config", config(db, from, `[transport]\nkind = "journal"\n[transport.journal]\ndir = "${join(work, "j1")}"`), "--stop-at-end"]);
-  console.log(`  → journal: ${(events / journal.seconds).toFixed(0)} change events/s (${journal.seconds.toFixed(1)} s), peak RSS ${journal.peakRssMiB.toFixed(0)} MiB${journal.code ? `, EXIT ${journal.code}` : ""}`);
+  console.log(
+    `  → journal: ${(events / journal.seconds).toFixed(0)} change events/s (${journal.seconds.toFixed(1)} s), peak RSS ${journal.peakRssMiB.toFixed(0)} MiB${journal.code ? `, EXIT ${journal.code}` : ""}`,
+  );
   const kafka = getKafka();
   kafka.createTopic("bench_source", 1);
   const viaKafka = await measureRss([
@@ -68,7 +74,9 @@ try {
     config(db, from, `[transport]\nkind = "kafka"\n[transport.kafka]\nbrokers = ["${kafka.bootstrap}"]\ntopic = "bench_source"`),
     "--stop-at-end",
   ]);
-  console.log(`  → kafka (mock broker): ${(events / viaKafka.seconds).toFixed(0)} change events/s (${viaKafka.seconds.toFixed(1)} s), peak RSS ${viaKafka.peakRssMiB.toFixed(0)} MiB${viaKafka.code ? `, EXIT ${viaKafka.code}` : ""}`);
+  console.log(
+    `  → kafka (mock broker): ${(events / viaKafka.seconds).toFixed(0)} change events/s (${viaKafka.seconds.toFixed(1)} s), peak RSS ${viaKafka.peakRssMiB.toFixed(0)} MiB${viaKafka.code ? `, EXIT ${viaKafka.code}` : ""}`,
+  );
 
   console.log(`one transaction of ${ROWS.toLocaleString("en")} rows:`);
   const bigFrom = await history(db, "big", ROWS, true);

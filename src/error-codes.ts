@@ -44,7 +44,8 @@ export const ERROR_CODES = {
   CONFIG_BAD_VALUE: {
     exit: 2,
     retried: "no",
-    meaning: "A value has the right type but is not acceptable: out of range, a bad start position or GTID set, an unreadable TLS file, a database the source lacks, colliding schema_mapping.",
+    meaning:
+      "A value has the right type but is not acceptable: out of range, a bad start position or GTID set, an unreadable TLS file, a database the source lacks, colliding schema_mapping.",
     action: "Correct the key named in the message (where) as the message says.",
   },
   CONFIG_UNKNOWN_KEY: {
@@ -93,14 +94,15 @@ export const ERROR_CODES = {
   BINLOG_UNSUPPORTED: {
     exit: 1,
     retried: "no",
-    meaning: "The binlog holds something gs-replicate does not replicate: statement-based DML, XA transactions, tagged GTIDs, an INCIDENT event, an unknown checksum or compression.",
+    meaning:
+      "The binlog holds something gs-replicate does not replicate: statement-based DML, XA transactions, tagged GTIDs, an INCIDENT event, an unknown checksum or compression.",
     action: "Follow the message: e.g. set binlog_format=ROW, commit XA transactions normally; after an INCIDENT compare with check --data and resynchronise the tables.",
   },
   BINLOG_SCHEMA_MISSING: {
     exit: 1,
     retried: "no",
     meaning: "The schema that rows were written with cannot be known (binlog_row_metadata below FULL, and no schema history covers the position).",
-    action: "Set binlog_row_metadata=FULL on the source, or start after the DDL named with a full copy taken after it (see \"Faults\").",
+    action: 'Set binlog_row_metadata=FULL on the source, or start after the DDL named with a full copy taken after it (see "Faults").',
   },
   SOURCE_CONNECTION: {
     exit: 1,
@@ -179,7 +181,8 @@ export const ERROR_CODES = {
   TARGET_UNRESPONSIVE: {
     exit: 1,
     retried: "no",
-    meaning: "The target has answered neither the transactions in flight nor a new connection for [sink] unresponsive_seconds (a network partition); nothing in flight was committed.",
+    meaning:
+      "The target has answered neither the transactions in flight nor a new connection for [sink] unresponsive_seconds (a network partition); nothing in flight was committed.",
     action: "Check the network path and the server, then start the sink again.",
   },
   TARGET_AUTH: {

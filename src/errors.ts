@@ -51,10 +51,7 @@ export function exitCodeFor(err: unknown): number {
 export function isRetriable(err: unknown): boolean {
   if (err instanceof ReplicateError) return err.retriable;
   const code = (err as { code?: unknown } | null)?.code;
-  return (
-    typeof code === "string" &&
-    ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "PROTOCOL_CONNECTION_LOST", "EHOSTUNREACH"].includes(code)
-  );
+  return typeof code === "string" && ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "PROTOCOL_CONNECTION_LOST", "EHOSTUNREACH"].includes(code);
 }
 
 /** The error and the causes it wraps (ReplicateError's `cause`, postgres.js's), nearest first, at most four deep. */

@@ -14,9 +14,9 @@ export async function mariadbSums(db: MariaDb, tables: string[], database = "sbt
     await c.query("SET SESSION group_concat_max_len = 1073741824");
     const out: Sums = new Map();
     for (const t of tables) {
-      const [[r]] = (await c.query(
-        `SELECT COUNT(*) AS n, MD5(GROUP_CONCAT(CONCAT_WS(',', id, k, c, pad) ORDER BY id SEPARATOR '\\n')) AS h FROM ${database}.${t}`,
-      )) as unknown as [[{ n: number; h: string | null }]];
+      const [[r]] = (await c.query(`SELECT COUNT(*) AS n, MD5(GROUP_CONCAT(CONCAT_WS(',', id, k, c, pad) ORDER BY id SEPARATOR '\\n')) AS h FROM ${database}.${t}`)) as unknown as [
+        [{ n: number; h: string | null }],
+      ];
       out.set(t, { rows: Number(r.n), md5: r.h ?? "" });
     }
     return out;

@@ -126,11 +126,7 @@ export function readColumnMeta(r: ByteReader, type: number): { type: number; met
       } else if (byte0 === T.ENUM || byte0 === T.SET || byte0 === T.STRING) {
         return { type: byte0, meta: byte1 };
       }
-      throw new ReplicateError(
-        "BINLOG_BAD_VALUE",
-        `TABLE_MAP metadata of a ${columnTypeName(type)} column names real type ${columnTypeName(byte0)}`,
-        { where: r.where },
-      );
+      throw new ReplicateError("BINLOG_BAD_VALUE", `TABLE_MAP metadata of a ${columnTypeName(type)} column names real type ${columnTypeName(byte0)}`, { where: r.where });
     }
     case T.DECIMAL:
     case T.TINY:
@@ -149,10 +145,6 @@ export function readColumnMeta(r: ByteReader, type: number): { type: number; met
     default:
       // Guessing a width would silently misalign every later column (e.g. MySQL 9 VECTOR,
       // whose metadata width is not documented here), so unknown types stop the reader.
-      throw new ReplicateError(
-        "BINLOG_UNSUPPORTED",
-        `TABLE_MAP column of ${columnTypeName(type)}: its metadata layout is not supported`,
-        { where: r.where },
-      );
+      throw new ReplicateError("BINLOG_UNSUPPORTED", `TABLE_MAP column of ${columnTypeName(type)}: its metadata layout is not supported`, { where: r.where });
   }
 }

@@ -25,7 +25,6 @@ const DUMP_FLAG_SEND_ANNOTATE_ROWS = 0x02;
 /** MySQL COM_BINLOG_DUMP_GTID: start from the GTID set (not from file:pos). */
 const DUMP_FLAG_THROUGH_GTID = 0x04;
 
-
 export interface ServerInfo {
   version: string;
   flavour: Flavour;
@@ -107,11 +106,7 @@ export class BinlogConnection {
     const version = String(row?.v ?? "");
     const detected: Flavour = /mariadb/i.test(version) ? "mariadb" : "mysql";
     const flavour = cfg.flavor === "auto" ? detected : cfg.flavor;
-    return new BinlogConnection(
-      conn,
-      { version, flavour, serverId: Number(row?.id), checksum: String(row?.c ?? "NONE"), lowerCaseTableNames: Number(row?.l ?? 0) },
-      cfg,
-    );
+    return new BinlogConnection(conn, { version, flavour, serverId: Number(row?.id), checksum: String(row?.c ?? "NONE"), lowerCaseTableNames: Number(row?.l ?? 0) }, cfg);
   }
 
   query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
@@ -258,7 +253,9 @@ export async function explainPurged(cfg: SourceConfig, err: unknown): Promise<un
   // take a new copy for a typo or a position from another server.
   const never = (what: string) => new ReplicateError("SOURCE_POSITION_UNKNOWN", `${what} ${server}`, { kind: "runtime", where: at, cause: err.cause });
   if (file !== null && file > newest.file) {
-    return never(`binlog file ${file} of position ${at} does not exist on the source, which has not written it (${range}): check [source] start, and that this is the server the position was taken from`);
+    return never(
+      `binlog file ${file} of position ${at} does not exist on the source, which has not written it (${range}): check [source] start, and that this is the server the position was taken from`,
+    );
   }
   if (file !== null && file >= oldest.file && !logs.some((l) => l.file === file)) {
     return never(`binlog file ${file} of position ${at} does not exist on the source (${range}), though files before and after it do: check the file name in [source] start`);
@@ -290,14 +287,19 @@ async function gtidAhead(cfg: SourceConfig, at: string): Promise<boolean> {
       if (conn.info.flavour === "mariadb") {
         const [row] = await conn.query<{ p?: string }>("SELECT @@global.gtid_binlog_pos AS p");
         const have = new Map<string, bigint>();
-        for (const g of String(row?.p ?? "").split(",").filter(Boolean)) {
+        for (const g of String(row?.p ?? "")
+          .split(",")
+          .filter(Boolean)) {
           const [d, , q] = g.trim().split("-");
           have.set(d!, BigInt(q!));
         }
-        return set.split(",").filter(Boolean).some((g) => {
-          const [d, , q] = g.trim().split("-");
-          return q !== undefined && BigInt(q) > (have.get(d!) ?? -1n);
-        });
+        return set
+          .split(",")
+          .filter(Boolean)
+          .some((g) => {
+            const [d, , q] = g.trim().split("-");
+            return q !== undefined && BigInt(q) > (have.get(d!) ?? -1n);
+          });
       }
       const [row] = await conn.query<{ ok?: number | string }>(`SELECT GTID_SUBSET('${set.replace(/'/g, "")}', @@global.gtid_executed) AS ok`);
       return Number(row?.ok) === 0;

@@ -200,10 +200,7 @@ function position(c: Cursor): ColumnPosition | undefined {
   return undefined;
 }
 
-type ColumnOpHead =
-  | { op: "add_column"; ifNotExists: boolean }
-  | { op: "modify_column"; ifExists: boolean }
-  | { op: "change_column"; oldName: string; ifExists: boolean };
+type ColumnOpHead = { op: "add_column"; ifNotExists: boolean } | { op: "modify_column"; ifExists: boolean } | { op: "change_column"; oldName: string; ifExists: boolean };
 
 /** The column op, then the keys and check written inline on the column, as their own ops. */
 function pushColumn(ops: AlterOp[], head: ColumnOpHead, parsed: ParsedColumn, pos: ColumnPosition | undefined): void {

@@ -83,10 +83,7 @@ export async function readCatalog(query: Query, databases: string[]): Promise<Ca
   const catalog = new Catalog(charsets, collations);
   const env: ApplyEnv = { catalog, flavour: facts.flavour, explicitDefaultsForTimestamp: facts.explicitDefaultsForTimestamp };
 
-  const where = (col: string) =>
-    databases.length === 0
-      ? `${col} NOT IN (${[...SYSTEM_DATABASES].map(lit).join(",")})`
-      : `${col} IN (${databases.map(lit).join(",")})`;
+  const where = (col: string) => (databases.length === 0 ? `${col} NOT IN (${[...SYSTEM_DATABASES].map(lit).join(",")})` : `${col} IN (${databases.map(lit).join(",")})`);
   const databaseDefaults = (
     await query(`SELECT SCHEMA_NAME AS db, DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE ${where("SCHEMA_NAME")}`)
   ).map((r): [string, CharsetPair] => [need(r, "db"), { charset: need(r, "cs"), collation: need(r, "co") }]);

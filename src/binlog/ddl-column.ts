@@ -203,5 +203,3 @@ export function parseCheck(c: Cursor): CheckDef {
   else c.eatWord("ENFORCED");
   return name === undefined ? { expression, enforced } : { name, expression, enforced };
 }
-
-

@@ -74,9 +74,7 @@ export interface ColumnDef {
   references?: ForeignKeyTarget;
 }
 
-export type KeyPart =
-  | { column: string; length?: number; descending?: boolean }
-  | { expression: string; descending?: boolean };
+export type KeyPart = { column: string; length?: number; descending?: boolean } | { expression: string; descending?: boolean };
 
 export type IndexKind = "primary" | "unique" | "index" | "fulltext" | "spatial";
 

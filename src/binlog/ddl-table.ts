@@ -2,14 +2,7 @@
 // options and the partitioning clause (MySQL 8.0 / MariaDB 10.11 "CREATE TABLE Statement").
 
 import { type Cursor } from "./ddl-lexer.ts";
-import {
-  parseCheck,
-  parseColumnDefinition,
-  parseKeyParts,
-  parseNameList,
-  parseReferences,
-  parseTableRef,
-} from "./ddl-column.ts";
+import { parseCheck, parseColumnDefinition, parseKeyParts, parseNameList, parseReferences, parseTableRef } from "./ddl-column.ts";
 import type { CheckDef, CreateTable, CreateTableLike, ForeignKeyDef, IndexDef, IndexKind, TableOptions, TableRef } from "./ddl-model.ts";
 
 interface CreateHead {
@@ -162,11 +155,34 @@ export function indexOptions(c: Cursor, index: IndexDef): void {
 
 // Options whose value may follow without '='; any other NAME = value is kept as written too.
 const VALUE_OPTIONS = new Set([
-  "AVG_ROW_LENGTH", "CHECKSUM", "TABLE_CHECKSUM", "COMPRESSION", "CONNECTION", "DELAY_KEY_WRITE", "ENCRYPTION",
-  "ENCRYPTED", "ENCRYPTION_KEY_ID", "INSERT_METHOD", "KEY_BLOCK_SIZE", "MAX_ROWS", "MIN_ROWS", "PACK_KEYS",
-  "PASSWORD", "STATS_AUTO_RECALC", "STATS_PERSISTENT", "STATS_SAMPLE_PAGES", "PAGE_CHECKSUM", "PAGE_COMPRESSED",
-  "PAGE_COMPRESSION_LEVEL", "TRANSACTIONAL", "IETF_QUOTES", "SEQUENCE", "AUTOEXTEND_SIZE", "SECONDARY_ENGINE",
-  "ENGINE_ATTRIBUTE", "SECONDARY_ENGINE_ATTRIBUTE",
+  "AVG_ROW_LENGTH",
+  "CHECKSUM",
+  "TABLE_CHECKSUM",
+  "COMPRESSION",
+  "CONNECTION",
+  "DELAY_KEY_WRITE",
+  "ENCRYPTION",
+  "ENCRYPTED",
+  "ENCRYPTION_KEY_ID",
+  "INSERT_METHOD",
+  "KEY_BLOCK_SIZE",
+  "MAX_ROWS",
+  "MIN_ROWS",
+  "PACK_KEYS",
+  "PASSWORD",
+  "STATS_AUTO_RECALC",
+  "STATS_PERSISTENT",
+  "STATS_SAMPLE_PAGES",
+  "PAGE_CHECKSUM",
+  "PAGE_COMPRESSED",
+  "PAGE_COMPRESSION_LEVEL",
+  "TRANSACTIONAL",
+  "IETF_QUOTES",
+  "SEQUENCE",
+  "AUTOEXTEND_SIZE",
+  "SECONDARY_ENGINE",
+  "ENGINE_ATTRIBUTE",
+  "SECONDARY_ENGINE_ATTRIBUTE",
 ]);
 
 /**

@@ -28,8 +28,23 @@ export interface ParseOptions extends LexOptions {
 
 /** Objects whose DDL never changes a table's columns or keys. */
 const OTHER_OBJECTS = new Set([
-  "VIEW", "PROCEDURE", "FUNCTION", "TRIGGER", "EVENT", "USER", "ROLE", "SERVER", "TABLESPACE", "LOGFILE",
-  "RESOURCE", "AGGREGATE", "PACKAGE", "INSTANCE", "UNDO", "LIBRARY", "SPATIAL",
+  "VIEW",
+  "PROCEDURE",
+  "FUNCTION",
+  "TRIGGER",
+  "EVENT",
+  "USER",
+  "ROLE",
+  "SERVER",
+  "TABLESPACE",
+  "LOGFILE",
+  "RESOURCE",
+  "AGGREGATE",
+  "PACKAGE",
+  "INSTANCE",
+  "UNDO",
+  "LIBRARY",
+  "SPATIAL",
 ]);
 const OTHER_STATEMENTS = new Set(["GRANT", "REVOKE", "FLUSH", "ANALYZE", "OPTIMIZE", "REPAIR", "INSTALL", "UNINSTALL", "SET", "CHECKSUM", "RESET", "PURGE"]);
 
@@ -246,7 +261,8 @@ function codeObject(c: Cursor, k: number): CodeObject | undefined {
     if (type === "PACKAGE" && c.eatWord("BODY")) type = "PACKAGE BODY";
     if (!c.eatWords("IF", "NOT", "EXISTS")) c.eatWords("IF", "EXISTS");
     const names: TableRef[] = [];
-    do names.push(objectRef(c, type === "VIEW")); while (c.eatPunct(","));
+    do names.push(objectRef(c, type === "VIEW"));
+    while (c.eatPunct(","));
     const object: CodeObject = { type, names };
     if (type === "TRIGGER") {
       while (!c.atEnd() && !c.isWord("ON")) c.next();
@@ -309,6 +325,3 @@ function charsetOf(opts: TableOptions): { charset?: string; collation?: string }
   if (opts.collation !== undefined) out.collation = opts.collation;
   return out;
 }
-
-
-

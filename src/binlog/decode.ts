@@ -41,23 +41,59 @@ interface Base {
   where: string;
 }
 
-export interface FormatEvent extends Base, C.FormatDescription { kind: "format" }
-export interface RotateEvent extends Base, C.Rotate { kind: "rotate" }
-export interface GtidEvent extends Base { kind: "gtid"; gtid: X.MysqlGtid | X.MariadbGtid }
-export interface QueryEvent extends Base, Query { kind: "query" }
-export interface XidEvent extends Base, X.Xid { kind: "xid" }
-export interface XaPrepareEvent extends Base, X.XaPrepare { kind: "xaPrepare" }
-export interface TableMapEvent extends Base, TableMap { kind: "tableMap" }
-export interface RowsEvent extends Base, Rows { kind: "rows" }
-export interface PayloadEvent extends Base, Payload { kind: "payload" }
-export interface HeartbeatEvent extends Base, C.Heartbeat { kind: "heartbeat" }
-export interface PreviousGtidsEvent extends Base, C.PreviousGtids { kind: "previousGtids" }
-export interface GtidListEvent extends Base, C.GtidList { kind: "gtidList" }
-export interface CheckpointEvent extends Base, C.Checkpoint { kind: "checkpoint" }
-export interface RowsQueryEvent extends Base, X.RowsQuery { kind: "rowsQuery" }
-export interface StopEvent extends Base { kind: "stop" }
-export interface IncidentEvent extends Base, C.Incident { kind: "incident" }
-export interface IgnoredEvent extends Base { kind: "ignored"; reason: string }
+export interface FormatEvent extends Base, C.FormatDescription {
+  kind: "format";
+}
+export interface RotateEvent extends Base, C.Rotate {
+  kind: "rotate";
+}
+export interface GtidEvent extends Base {
+  kind: "gtid";
+  gtid: X.MysqlGtid | X.MariadbGtid;
+}
+export interface QueryEvent extends Base, Query {
+  kind: "query";
+}
+export interface XidEvent extends Base, X.Xid {
+  kind: "xid";
+}
+export interface XaPrepareEvent extends Base, X.XaPrepare {
+  kind: "xaPrepare";
+}
+export interface TableMapEvent extends Base, TableMap {
+  kind: "tableMap";
+}
+export interface RowsEvent extends Base, Rows {
+  kind: "rows";
+}
+export interface PayloadEvent extends Base, Payload {
+  kind: "payload";
+}
+export interface HeartbeatEvent extends Base, C.Heartbeat {
+  kind: "heartbeat";
+}
+export interface PreviousGtidsEvent extends Base, C.PreviousGtids {
+  kind: "previousGtids";
+}
+export interface GtidListEvent extends Base, C.GtidList {
+  kind: "gtidList";
+}
+export interface CheckpointEvent extends Base, C.Checkpoint {
+  kind: "checkpoint";
+}
+export interface RowsQueryEvent extends Base, X.RowsQuery {
+  kind: "rowsQuery";
+}
+export interface StopEvent extends Base {
+  kind: "stop";
+}
+export interface IncidentEvent extends Base, C.Incident {
+  kind: "incident";
+}
+export interface IgnoredEvent extends Base {
+  kind: "ignored";
+  reason: string;
+}
 
 export type BinlogEvent =
   | FormatEvent
@@ -148,8 +184,7 @@ export class EventDecoder {
 
   constructor(options: DecoderOptions = {}) {
     this.file = options.file ?? "?";
-    this.checksumAlg =
-      options.checksum === undefined ? undefined : options.checksum === "crc32" ? ChecksumAlg.CRC32 : ChecksumAlg.OFF;
+    this.checksumAlg = options.checksum === undefined ? undefined : options.checksum === "crc32" ? ChecksumAlg.CRC32 : ChecksumAlg.OFF;
     this.flavour = options.flavour ?? "mysql";
     this.onTableMap = options.onTableMap;
     this.keepDatabase = options.keepDatabase;
@@ -242,8 +277,7 @@ export class EventDecoder {
       case E.TABLE_MAP:
         return this.onTableMapEvent(r, base);
       case E.QUERY:
-      case E.QUERY_COMPRESSED:
-      {
+      case E.QUERY_COMPRESSED: {
         const q = decodeQuery(r, this.postHeaderLen(type), type === E.QUERY_COMPRESSED);
         // Anything but BEGIN/COMMIT may be DDL: cached TABLE_MAPs (and the names a schema
         // history gave them) may be stale after it.
@@ -287,12 +321,9 @@ export class EventDecoder {
       case E.PARTIAL_UPDATE_ROWS:
         throw partialUpdateUnsupported(where);
       case E.GTID_TAGGED:
-        throw new ReplicateError(
-          "BINLOG_UNSUPPORTED",
-          "GTID_TAGGED event: the source uses tagged GTIDs (MySQL 8.3+ SET gtid_next='uuid:tag:n'), " +
-            "which are not supported",
-          { where },
-        );
+        throw new ReplicateError("BINLOG_UNSUPPORTED", "GTID_TAGGED event: the source uses tagged GTIDs (MySQL 8.3+ SET gtid_next='uuid:tag:n'), " + "which are not supported", {
+          where,
+        });
     }
     const reason = NO_DATA[type];
     if (reason !== undefined) return { kind: "ignored", ...base, reason };
@@ -301,8 +332,7 @@ export class EventDecoder {
     }
     throw new ReplicateError(
       "BINLOG_UNKNOWN_EVENT",
-      `unknown binlog ${eventTypeName(type)} without the ignorable flag: ` +
-        "this server writes events gs-replicate does not know",
+      `unknown binlog ${eventTypeName(type)} without the ignorable flag: ` + "this server writes events gs-replicate does not know",
       { where },
     );
   }

@@ -55,7 +55,13 @@ export class MysqlGtidSet {
   toString(): string {
     return [...this.sids.keys()]
       .sort()
-      .map((uuid) => `${uuid}:${this.sids.get(uuid)!.map(([s, e]) => (s === e ? `${s}` : `${s}-${e}`)).join(":")}`)
+      .map(
+        (uuid) =>
+          `${uuid}:${this.sids
+            .get(uuid)!
+            .map(([s, e]) => (s === e ? `${s}` : `${s}-${e}`))
+            .join(":")}`,
+      )
       .join(",");
   }
 
@@ -140,4 +146,3 @@ export class MariadbGtidState {
 function formatMariadbGtid(g: MariadbGtid): string {
   return `${g.domain}-${g.server}-${g.seq}`;
 }
-

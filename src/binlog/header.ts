@@ -161,11 +161,7 @@ function hex32(v: number): string {
  * first event: 4 after the magic for a whole file. A final partial event (a file still being
  * written) is not returned; `end` tells where complete events stop.
  */
-export function splitEvents(
-  buf: Uint8Array,
-  fileName: string,
-  start = BINLOG_MAGIC.length,
-): { events: { offset: number; raw: Uint8Array }[]; end: number } {
+export function splitEvents(buf: Uint8Array, fileName: string, start = BINLOG_MAGIC.length): { events: { offset: number; raw: Uint8Array }[]; end: number } {
   if (start === BINLOG_MAGIC.length) {
     for (let i = 0; i < BINLOG_MAGIC.length; i++) {
       if (buf[i] !== BINLOG_MAGIC[i]) {

@@ -31,11 +31,20 @@ import { binlogMismatch, binlogTypeText, Catalog, isNumericType, typeText } from
 import type { TableMap } from "./events/tablemap.ts";
 import { type ColumnInfo, ColumnType, type TableInfo } from "./types.ts";
 import { MARIADB_BLOB_COMPRESSED, MARIADB_VARCHAR_COMPRESSED } from "./columns.ts";
-import { baseToJSON, changeToJSON, type HistoryBaseJson, type HistoryChangeJson, schemaFromJSON, schemaFromParts, type SchemaHistoryJson, type SchemaState, schemaToJSON } from "./ddl-json.ts";
+import {
+  baseToJSON,
+  changeToJSON,
+  type HistoryBaseJson,
+  type HistoryChangeJson,
+  schemaFromJSON,
+  schemaFromParts,
+  type SchemaHistoryJson,
+  type SchemaState,
+  schemaToJSON,
+} from "./ddl-json.ts";
 
 export type { TableDef } from "./ddl-apply.ts";
 export type { Query } from "./ddl-catalog.ts";
-
 
 /** What apply() needs of a DDL item (src/binlog/transactions.ts DdlItem). */
 interface DdlLike {
@@ -302,7 +311,11 @@ export class SchemaHistory {
             ignore: false,
             ops:
               ddl.kind === "create_index"
-                ? [ddl.index.kind === "unique" ? { op: "add_unique" as const, index: ddl.index, ifNotExists: ddl.ifNotExists } : { op: "add_index" as const, index: ddl.index, ifNotExists: ddl.ifNotExists }]
+                ? [
+                    ddl.index.kind === "unique"
+                      ? { op: "add_unique" as const, index: ddl.index, ifNotExists: ddl.ifNotExists }
+                      : { op: "add_index" as const, index: ddl.index, ifNotExists: ddl.ifNotExists },
+                  ]
                 : [ddl.name.toUpperCase() === "PRIMARY" ? { op: "drop_primary_key" as const } : { op: "drop_index" as const, name: ddl.name, ifExists: ddl.ifExists }],
           };
     const next = alterTable(this.env, def, alter, this.databaseDefault(ref.database));
@@ -381,8 +394,15 @@ export class SchemaHistory {
 
 /** Type codes whose cells are text when a collation says so (and bytes under 63 "binary"). */
 const TEXT_CODES = new Set<number>([
-  ColumnType.STRING, ColumnType.VARCHAR, ColumnType.VAR_STRING, ColumnType.BLOB, ColumnType.TINY_BLOB,
-  ColumnType.MEDIUM_BLOB, ColumnType.LONG_BLOB, MARIADB_BLOB_COMPRESSED, MARIADB_VARCHAR_COMPRESSED,
+  ColumnType.STRING,
+  ColumnType.VARCHAR,
+  ColumnType.VAR_STRING,
+  ColumnType.BLOB,
+  ColumnType.TINY_BLOB,
+  ColumnType.MEDIUM_BLOB,
+  ColumnType.LONG_BLOB,
+  MARIADB_BLOB_COMPRESSED,
+  MARIADB_VARCHAR_COMPRESSED,
 ]);
 
 function renameTarget(ddl: Ddl & { kind: "alter_table" }): TableRef | undefined {
@@ -394,7 +414,8 @@ function renameTarget(ddl: Ddl & { kind: "alter_table" }): TableRef | undefined 
 /** What of a TABLE_MAP the merged result depends on. */
 function signature(map: TableMap): string {
   let s = "";
-  for (const c of map.table.columns) s += `${c.type}:${c.meta}:${c.nullable ? 1 : 0}:${c.unsigned ? 1 : 0}:${c.collation ?? ""}:${c.enumValues?.length ?? ""}:${c.setValues?.length ?? ""},`;
+  for (const c of map.table.columns)
+    s += `${c.type}:${c.meta}:${c.nullable ? 1 : 0}:${c.unsigned ? 1 : 0}:${c.collation ?? ""}:${c.enumValues?.length ?? ""}:${c.setValues?.length ?? ""},`;
   const m = map.metadata.missing;
   return `${s}${m.signedness ? 1 : 0}${m.charsets ? 1 : 0}${m.enumSetValues ? 1 : 0}${m.primaryKey ? 1 : 0}:${map.table.primaryKey.join(".")}`;
 }

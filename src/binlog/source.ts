@@ -178,13 +178,16 @@ export class BinlogSource {
       },
     );
     const silenceMs = this.opts.config.heartbeat_seconds * 3000;
-    const watchdog = setInterval(() => {
-      if (!paused && Date.now() - lastData > silenceMs) {
-        failure ??= new ReplicateError("SOURCE_CONNECTION", `no data or heartbeat from the source for ${silenceMs / 1000} s`, { retriable: true });
-        ended = true;
-        notify();
-      }
-    }, Math.min(1000, silenceMs));
+    const watchdog = setInterval(
+      () => {
+        if (!paused && Date.now() - lastData > silenceMs) {
+          failure ??= new ReplicateError("SOURCE_CONNECTION", `no data or heartbeat from the source for ${silenceMs / 1000} s`, { retriable: true });
+          ended = true;
+          notify();
+        }
+      },
+      Math.min(1000, silenceMs),
+    );
     const onAbort = () => {
       ended = true;
       notify();

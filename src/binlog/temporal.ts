@@ -21,10 +21,7 @@ export function formatDatetime(ymdhms: number, us: number, fsp: number): string 
   const hms = ymdhms % 0x20000;
   const ym = ymd >> 5;
   const year = Math.floor(ym / 13);
-  return (
-    `${pad4(year)}-${D2[ym % 13]}-${D2[ymd & 31]} ` +
-    `${D2[(hms >> 12) & 31]}:${D2[(hms >> 6) & 63]}:${D2[hms & 63]}${fractionText(us, fsp)}`
-  );
+  return `${pad4(year)}-${D2[ym % 13]}-${D2[ymd & 31]} ` + `${D2[(hms >> 12) & 31]}:${D2[(hms >> 6) & 63]}:${D2[hms & 63]}${fractionText(us, fsp)}`;
 }
 
 /**

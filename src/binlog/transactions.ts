@@ -92,7 +92,6 @@ export interface HeartbeatItem {
 
 export type StreamItem = BeginItem | RowsItem | DdlItem | CommitItem | RollbackItem | HeartbeatItem;
 
-
 /**
  * `[source] databases` as a predicate: the listed ones, or every non-system database.
  * `lowerCase`: the source stores names in lower case (lower_case_table_names ≠ 0), so the

@@ -64,7 +64,22 @@ export interface PlanOptions {
 
 const INT = new Set(["tinyint", "smallint", "mediumint", "int", "bigint", "year"]);
 const TEXT = new Set(["char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"]);
-const BYTES = new Set(["binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection"]);
+const BYTES = new Set([
+  "binary",
+  "varbinary",
+  "tinyblob",
+  "blob",
+  "mediumblob",
+  "longblob",
+  "geometry",
+  "point",
+  "linestring",
+  "polygon",
+  "multipoint",
+  "multilinestring",
+  "multipolygon",
+  "geometrycollection",
+]);
 
 function kindOf(t: ColumnType): Kind {
   if (INT.has(t.name)) return "int";

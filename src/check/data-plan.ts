@@ -157,7 +157,14 @@ export function keyBound(plan: TablePlan, side: Side, key: readonly (string | nu
 export function keyIn(plan: TablePlan, side: Side, keys: ReadonlyArray<readonly (string | null)[]>): string {
   const cols = keyCols(plan, side);
   if (cols.length === 1) return `${cols[0]} IN (${keys.map((k) => lits(plan, side, k)[0]).join(", ")})`;
-  return `(${keys.map((k) => `(${lits(plan, side, k).map((v, j) => `${cols[j]} = ${v}`).join(" AND ")})`).join(" OR ")})`;
+  return `(${keys
+    .map(
+      (k) =>
+        `(${lits(plan, side, k)
+          .map((v, j) => `${cols[j]} = ${v}`)
+          .join(" AND ")})`,
+    )
+    .join(" OR ")})`;
 }
 
 /** Key columns as an ORDER BY list. */

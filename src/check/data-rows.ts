@@ -197,4 +197,3 @@ export function describeKey(plan: TablePlan, key: readonly Cell[]): string {
 export function keyObject(plan: TablePlan, key: readonly Cell[]): Record<string, Cell> {
   return Object.fromEntries(plan.key.map((i, j) => [plan.columns[i]!.name, key[j] ?? null]));
 }
-

@@ -117,9 +117,7 @@ async function endSessions(s: CheckSessions): Promise<void> {
       Bun.sleep(END_SESSIONS_MS).then(() => {
         throw new Error(`no answer within ${END_SESSIONS_MS / 1000} s`);
       }),
-    ]).catch((err: unknown) =>
-      log.warn(`could not end the check's queries on the ${what} (${errorText(err)}): they end at the latest after [check] statement_timeout_seconds`),
-    );
+    ]).catch((err: unknown) => log.warn(`could not end the check's queries on the ${what} (${errorText(err)}): they end at the latest after [check] statement_timeout_seconds`));
   await Promise.all([bounded("source", () => killSourceThreads(s.source, s.threads())), bounded("target", () => terminateTargetSessions(s.target, s.name))]);
 }
 

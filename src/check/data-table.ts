@@ -172,9 +172,7 @@ async function bucketed(plan: TablePlan, run: TableRun): Promise<Omit<TableOutco
   const pgKey = rowTextPg(keyCols.length > 0 ? keyCols : plan.columns);
   const lane = run.lanes[0]!;
   const [s, t] = await Promise.all([
-    lane.my.query<Row>(
-      `SELECT ${bucketMy(myKey, buckets)} AS b, COUNT(*) AS n, CAST(SUM(${hash60My(rowTextMy(plan.columns))}) AS CHAR) AS s FROM ${plan.myFrom} GROUP BY b`,
-    ),
+    lane.my.query<Row>(`SELECT ${bucketMy(myKey, buckets)} AS b, COUNT(*) AS n, CAST(SUM(${hash60My(rowTextMy(plan.columns))}) AS CHAR) AS s FROM ${plan.myFrom} GROUP BY b`),
     lane.pg.unsafe(`SELECT ${bucketPg(pgKey, buckets)} AS b, count(*)::text AS n, sum(${hash60Pg(rowTextPg(plan.columns))})::text AS s FROM ${plan.pgFrom} GROUP BY 1`),
   ]);
   const sig = (r: Row) => `${Number(r.n)}:${cell(r.s)}`;

@@ -86,91 +86,104 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
     if (run.signal?.aborted) throw new ReplicateError("CHECK_INTERRUPTED", "check --data was interrupted");
   };
   try {
-    return await untilStopped(run.signal, sessions, () => comparing, async () => {
-      const walker = await openSource();
-      await checkTarget(sql, target);
-      // In openGauss's A compatibility '' reads as NULL and split_part()/lpad() return NULL for '':
-      // every comparison would be noise. Say why instead (README "check": target.compatibility).
-      const problem = await targetCompatibilityProblem(sql, target.dialect);
-      if (problem) {
-        throw new ReplicateError("CHECK_FAILED", `cannot compare with the target: ${problem.found}. Fix: ${problem.fix}`, { kind: "check", where: `${target.host}:${target.port}/${target.database}` });
-      }
-      const catalog = await readCatalog((q) => walker.query(q), source.databases);
-      const selected = selectTables(catalog.tables, run.tables);
-      const schemas = [...new Set(selected.map((t) => targetSchema(t.database, target.schema_mapping)))];
-      const targetTables = await readTargetTables(sql, schemas);
-      const stats = await tableStats(walker, selected);
-      for (let i = 0; i < laneCount; i++) {
-        stopIfAsked();
-        const my = await openSource();
-        const pg = await sql.reserve();
-        await prepareTargetSession(pg, target.dialect);
-        lanes.push({ my, pg });
-      }
-      const [v] = await walker.query<{ v: string }>("SELECT VERSION() AS v");
-      const m = /^(\d+)\.(\d+)/.exec(String(v?.v ?? ""));
-      const version = m ? Number(m[1]) * 100 + Number(m[2]) : 0;
-      const options = { flavour: walker.info.flavour, jsonNormalize: walker.info.flavour === "mariadb" && version >= 1007, zeroDateNull: cfg.sink.zero_date === "null", dialect: target.dialect };
-      const activity = async () => `${await sourcePosition(walker)}|${await checkpointMark(lanes[0]!.pg)}`;
-      const reports: TableReport[] = [];
-      const plans = new Map<TableReport, TablePlan>();
-      const repair: string[] = [];
-      const started = Date.now();
-      let total = 0;
-      for (const [n, def] of selected.entries()) {
-        stopIfAsked();
-        const name = `${def.database}.${def.table}`;
-        comparing = name;
-        const dst = targetTables.get(`${targetSchema(def.database, target.schema_mapping)}.${fitName(def.table)}`);
-        const t0 = Date.now();
-        if (!dst) {
-          reports.push(errorReport(name, `the table does not exist on the target`, t0));
-          continue;
-        }
-        const st = stats.get(name) ?? { rows: 0, avgRowBytes: 0 };
-        const progress = new Throughput(cfg.log.progress_seconds, `${name} (table ${n + 1} of ${selected.length})`, st.rows, st.avgRowBytes);
-        let plan: TablePlan | undefined;
-        try {
-          plan = planTable(def, dst, target.schema_mapping, options);
-          const outcome = await compareTable(plan, {
-            lanes,
-            walker,
-            activity,
-            estimatedRows: st.rows,
-            chunkRows: run.chunkRows ?? chunkRowsFor(st.avgRowBytes),
-            maxListedRows: run.maxListedRows,
-            onRows: (r) => progress.add(r),
-            onNote: (msg) => log.info(msg),
+    return await untilStopped(
+      run.signal,
+      sessions,
+      () => comparing,
+      async () => {
+        const walker = await openSource();
+        await checkTarget(sql, target);
+        // In openGauss's A compatibility '' reads as NULL and split_part()/lpad() return NULL for '':
+        // every comparison would be noise. Say why instead (README "check": target.compatibility).
+        const problem = await targetCompatibilityProblem(sql, target.dialect);
+        if (problem) {
+          throw new ReplicateError("CHECK_FAILED", `cannot compare with the target: ${problem.found}. Fix: ${problem.fix}`, {
+            kind: "check",
+            where: `${target.host}:${target.port}/${target.database}`,
           });
-          total += outcome.rows;
-          const report = tableReport(plan, outcome, t0);
-          reports.push(report);
-          plans.set(report, plan);
-          if (run.repairSql !== undefined && diffSize(outcome.diff) > 0) repair.push(...repairStatements(plan, outcome.diff));
-          if (run.repairSql !== undefined && outcome.unlisted > 0) {
-            repair.push(`-- INCOMPLETE for ${plan.name}: ${outcome.unlisted} more differing chunk(s) were not listed; run the check again after applying this file`);
-          }
-          progress.done();
-        } catch (err) {
-          // After a stop, a failure is the stop's (its sessions were ended under it).
-          stopIfAsked();
-          reports.push(errorReport(name, errorText(explainTimeout(err, cfg.check)), t0, plan));
         }
-      }
-      stopIfAsked();
-      const secs = Math.max(0.001, (Date.now() - started) / 1000);
-      log.info(`data check: ${total.toLocaleString("en")} rows in ${secs.toFixed(1)} s (${Math.round(total / secs).toLocaleString("en")} rows/s)`);
-      if (run.repairSql !== undefined) writeRepair(run.repairSql, repair);
-      await run.write(scrub(run.json ? renderJson(reports) : renderText(reports, plans), run.secrets));
-      const bad = reports.filter((r) => r.status !== "equal");
-      if (bad.length > 0) {
-        throw new ReplicateError("CHECK_FAILED", `${bad.length} of ${reports.length} table(s) differ or could not be compared: ${bad.map((r) => r.table).join(", ")}`, {
-          kind: "check",
-          where: bad[0]!.table,
-        });
-      }
-      return reports;
-    });
+        const catalog = await readCatalog((q) => walker.query(q), source.databases);
+        const selected = selectTables(catalog.tables, run.tables);
+        const schemas = [...new Set(selected.map((t) => targetSchema(t.database, target.schema_mapping)))];
+        const targetTables = await readTargetTables(sql, schemas);
+        const stats = await tableStats(walker, selected);
+        for (let i = 0; i < laneCount; i++) {
+          stopIfAsked();
+          const my = await openSource();
+          const pg = await sql.reserve();
+          await prepareTargetSession(pg, target.dialect);
+          lanes.push({ my, pg });
+        }
+        const [v] = await walker.query<{ v: string }>("SELECT VERSION() AS v");
+        const m = /^(\d+)\.(\d+)/.exec(String(v?.v ?? ""));
+        const version = m ? Number(m[1]) * 100 + Number(m[2]) : 0;
+        const options = {
+          flavour: walker.info.flavour,
+          jsonNormalize: walker.info.flavour === "mariadb" && version >= 1007,
+          zeroDateNull: cfg.sink.zero_date === "null",
+          dialect: target.dialect,
+        };
+        const activity = async () => `${await sourcePosition(walker)}|${await checkpointMark(lanes[0]!.pg)}`;
+        const reports: TableReport[] = [];
+        const plans = new Map<TableReport, TablePlan>();
+        const repair: string[] = [];
+        const started = Date.now();
+        let total = 0;
+        for (const [n, def] of selected.entries()) {
+          stopIfAsked();
+          const name = `${def.database}.${def.table}`;
+          comparing = name;
+          const dst = targetTables.get(`${targetSchema(def.database, target.schema_mapping)}.${fitName(def.table)}`);
+          const t0 = Date.now();
+          if (!dst) {
+            reports.push(errorReport(name, `the table does not exist on the target`, t0));
+            continue;
+          }
+          const st = stats.get(name) ?? { rows: 0, avgRowBytes: 0 };
+          const progress = new Throughput(cfg.log.progress_seconds, `${name} (table ${n + 1} of ${selected.length})`, st.rows, st.avgRowBytes);
+          let plan: TablePlan | undefined;
+          try {
+            plan = planTable(def, dst, target.schema_mapping, options);
+            const outcome = await compareTable(plan, {
+              lanes,
+              walker,
+              activity,
+              estimatedRows: st.rows,
+              chunkRows: run.chunkRows ?? chunkRowsFor(st.avgRowBytes),
+              maxListedRows: run.maxListedRows,
+              onRows: (r) => progress.add(r),
+              onNote: (msg) => log.info(msg),
+            });
+            total += outcome.rows;
+            const report = tableReport(plan, outcome, t0);
+            reports.push(report);
+            plans.set(report, plan);
+            if (run.repairSql !== undefined && diffSize(outcome.diff) > 0) repair.push(...repairStatements(plan, outcome.diff));
+            if (run.repairSql !== undefined && outcome.unlisted > 0) {
+              repair.push(`-- INCOMPLETE for ${plan.name}: ${outcome.unlisted} more differing chunk(s) were not listed; run the check again after applying this file`);
+            }
+            progress.done();
+          } catch (err) {
+            // After a stop, a failure is the stop's (its sessions were ended under it).
+            stopIfAsked();
+            reports.push(errorReport(name, errorText(explainTimeout(err, cfg.check)), t0, plan));
+          }
+        }
+        stopIfAsked();
+        const secs = Math.max(0.001, (Date.now() - started) / 1000);
+        log.info(`data check: ${total.toLocaleString("en")} rows in ${secs.toFixed(1)} s (${Math.round(total / secs).toLocaleString("en")} rows/s)`);
+        if (run.repairSql !== undefined) writeRepair(run.repairSql, repair);
+        await run.write(scrub(run.json ? renderJson(reports) : renderText(reports, plans), run.secrets));
+        const bad = reports.filter((r) => r.status !== "equal");
+        if (bad.length > 0) {
+          throw new ReplicateError("CHECK_FAILED", `${bad.length} of ${reports.length} table(s) differ or could not be compared: ${bad.map((r) => r.table).join(", ")}`, {
+            kind: "check",
+            where: bad[0]!.table,
+          });
+        }
+        return reports;
+      },
+    );
   } catch (err) {
     throw explainTimeout(err, cfg.check);
   } finally {
@@ -316,7 +329,9 @@ function renderText(reports: readonly TableReport[], plans: ReadonlyMap<TableRep
       r.key === "none"
         ? `${fmt(r.sourceOnlyRows ?? 0)} row(s) only on the source, ${fmt(r.targetOnlyRows ?? 0)} only on the target`
         : `${fmt(r.missing.length)} missing on the target, ${fmt(r.extra.length)} extra on the target, ${fmt(r.different.length)} different`;
-    const more = r.unlistedChunks ? `; ${fmt(r.unlistedChunks)} more differing ${r.key === "none" ? "bucket(s)" : "chunk(s)"} not listed (over ${fmt(MAX_LISTED_ROWS)} differences: is the full copy loaded?)` : "";
+    const more = r.unlistedChunks
+      ? `; ${fmt(r.unlistedChunks)} more differing ${r.key === "none" ? "bucket(s)" : "chunk(s)"} not listed (over ${fmt(MAX_LISTED_ROWS)} differences: is the full copy loaded?)`
+      : "";
     lines.push(`DIFFERS ${head}: ${counts}${more}${r.unsettled ? " (still changing when the re-check bound ran out)" : ""}`);
     const rows: string[] = [];
     const show = (k: Record<string, string | null>) => (plan ? describeKey(plan, Object.values(k)) : JSON.stringify(k));

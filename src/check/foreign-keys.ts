@@ -56,7 +56,18 @@ const lit = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 /** The foreign keys of the tables in `databases`, columns in key order. */
 export async function readSourceForeignKeys(conn: BinlogConnection, databases: readonly string[]): Promise<SourceForeignKey[]> {
   if (databases.length === 0) return [];
-  const rows = await conn.query<{ db: string; tbl: string; name: string; ref_db: string; ref_tbl: string; del: string; upd: string; col: string; ref_col: string; ref_exists: unknown }>(
+  const rows = await conn.query<{
+    db: string;
+    tbl: string;
+    name: string;
+    ref_db: string;
+    ref_tbl: string;
+    del: string;
+    upd: string;
+    col: string;
+    ref_col: string;
+    ref_exists: unknown;
+  }>(
     `SELECT rc.CONSTRAINT_SCHEMA AS db, rc.TABLE_NAME AS tbl, rc.CONSTRAINT_NAME AS name, k.REFERENCED_TABLE_SCHEMA AS ref_db, k.REFERENCED_TABLE_NAME AS ref_tbl,
             rc.DELETE_RULE AS del, rc.UPDATE_RULE AS upd, k.COLUMN_NAME AS col, k.REFERENCED_COLUMN_NAME AS ref_col,
             EXISTS (SELECT 1 FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = k.REFERENCED_TABLE_SCHEMA AND t.TABLE_NAME = k.REFERENCED_TABLE_NAME) AS ref_exists
@@ -71,7 +82,18 @@ export async function readSourceForeignKeys(conn: BinlogConnection, databases: r
     const key = `${r.db}\0${r.tbl}\0${r.name}`;
     let fk = out.get(key);
     if (!fk) {
-      fk = { database: r.db, table: r.tbl, name: r.name, columns: [], refDatabase: r.ref_db, refTable: r.ref_tbl, refColumns: [], onDelete: r.del, onUpdate: r.upd, refExists: Number(r.ref_exists) === 1 };
+      fk = {
+        database: r.db,
+        table: r.tbl,
+        name: r.name,
+        columns: [],
+        refDatabase: r.ref_db,
+        refTable: r.ref_tbl,
+        refColumns: [],
+        onDelete: r.del,
+        onUpdate: r.upd,
+        refExists: Number(r.ref_exists) === 1,
+      };
       out.set(key, fk);
     }
     fk.columns.push(r.col);
@@ -111,7 +133,9 @@ async function readPending(sql: Pick<postgres.Sql, "unsafe">): Promise<Map<strin
     [CHECKPOINT_SCHEMA],
   );
   if (!has?.e) return new Map();
-  const rows = await sql.unsafe(`SELECT schema_name AS s, table_name AS t, constraint_name AS n, referenced_schema AS rs, referenced_table AS rt FROM ${CHECKPOINT_SCHEMA}.pending_foreign_keys`);
+  const rows = await sql.unsafe(
+    `SELECT schema_name AS s, table_name AS t, constraint_name AS n, referenced_schema AS rs, referenced_table AS rt FROM ${CHECKPOINT_SCHEMA}.pending_foreign_keys`,
+  );
   return new Map(rows.map((r) => [`${r.s}.${r.t}.${r.n}`, `${r.rs}.${r.rt}`]));
 }
 
@@ -122,7 +146,12 @@ const cascades = (k: { onDelete: string; onUpdate: string }) => CASCADING.test(k
 const lower = (xs: string[]) => xs.map((x) => x.toLowerCase()).join(",");
 const actions = (k: { onDelete: string; onUpdate: string }) => `ON DELETE ${norm(k.onDelete)} ON UPDATE ${norm(k.onUpdate)}`;
 
-export async function foreignKeyChecks(sql: Pick<postgres.Sql, "unsafe">, mapping: Record<string, string>, source: readonly SourceForeignKey[], capturedTables: ReadonlySet<string>): Promise<CheckResult[]> {
+export async function foreignKeyChecks(
+  sql: Pick<postgres.Sql, "unsafe">,
+  mapping: Record<string, string>,
+  source: readonly SourceForeignKey[],
+  capturedTables: ReadonlySet<string>,
+): Promise<CheckResult[]> {
   const schemas = [...new Set([...capturedTables].map((t) => targetSchema(t.slice(0, t.indexOf(".")), mapping)))];
   const target = await readTargetForeignKeys(sql, schemas);
   const pending = await readPending(sql);
@@ -139,7 +168,11 @@ export async function foreignKeyChecks(sql: Pick<postgres.Sql, "unsafe">, mappin
     const [table, refTable, columns, refColumns] = [fitName(s.table), fitName(s.refTable), s.columns.map(fitName), s.refColumns.map(fitName)];
     const onChild = target.filter((k) => k.schema === schema && k.table.toLowerCase() === table.toLowerCase() && lower(k.columns) === lower(columns));
     const same = onChild.find(
-      (k) => k.refSchema === targetSchema(s.refDatabase, mapping) && k.refTable.toLowerCase() === refTable.toLowerCase() && lower(k.refColumns) === lower(refColumns) && actions(k) === actions(s),
+      (k) =>
+        k.refSchema === targetSchema(s.refDatabase, mapping) &&
+        k.refTable.toLowerCase() === refTable.toLowerCase() &&
+        lower(k.refColumns) === lower(refColumns) &&
+        actions(k) === actions(s),
     );
     if (same) {
       matched.add(same);
@@ -151,10 +184,30 @@ export async function foreignKeyChecks(sql: Pick<postgres.Sql, "unsafe">, mappin
     const key = foreignKeyName(s.table, s.name);
     const waits = pending.get(`${schema}.${table}.${key}`);
     const sql = `ALTER TABLE ${quoteIdent(schema)}.${quoteIdent(table)} ADD CONSTRAINT ${quoteIdent(key)} FOREIGN KEY (${columns.map(quoteIdent).join(", ")}) REFERENCES ${quoteIdent(targetSchema(s.refDatabase, mapping))}.${quoteIdent(refTable)} (${refColumns.map(quoteIdent).join(", ")}) ${actions(s)}`;
-    const found = onChild.length > 0 ? `${want} is on the target as ${onChild.map((k) => `${k.name} → ${k.refSchema}.${k.refTable} (${k.refColumns.join(", ")}) ${actions(k)}`).join("; ")}` : waits ? `${want} waits in ${CHECKPOINT_SCHEMA}.pending_foreign_keys for table ${waits} (the sink creates it, NOT VALID, with its first DDL statement once the target has that table; one added by hand is then taken as it)` : `${want} is missing on the target`;
-    if (!s.refExists) out.push(warn(ID, `${found}; ${s.refDatabase}.${s.refTable} does not exist on the source either (created with FOREIGN_KEY_CHECKS=0), so nothing cascades yet`, "create it on the target once the referenced table exists", object));
+    const found =
+      onChild.length > 0
+        ? `${want} is on the target as ${onChild.map((k) => `${k.name} → ${k.refSchema}.${k.refTable} (${k.refColumns.join(", ")}) ${actions(k)}`).join("; ")}`
+        : waits
+          ? `${want} waits in ${CHECKPOINT_SCHEMA}.pending_foreign_keys for table ${waits} (the sink creates it, NOT VALID, with its first DDL statement once the target has that table; one added by hand is then taken as it)`
+          : `${want} is missing on the target`;
+    if (!s.refExists)
+      out.push(
+        warn(
+          ID,
+          `${found}; ${s.refDatabase}.${s.refTable} does not exist on the source either (created with FOREIGN_KEY_CHECKS=0), so nothing cascades yet`,
+          "create it on the target once the referenced table exists",
+          object,
+        ),
+      );
     else if (cascades(s) || onChild.some(cascades)) {
-      out.push(fail(ID, `${found}: the source's cascades change rows without logging them, so the target diverges (keeps rows the source deleted or changed)`, `${onChild.length > 0 ? `drop the target's key, then ` : ""}${sql} (add NOT VALID if existing rows may not match)`, object));
+      out.push(
+        fail(
+          ID,
+          `${found}: the source's cascades change rows without logging them, so the target diverges (keeps rows the source deleted or changed)`,
+          `${onChild.length > 0 ? `drop the target's key, then ` : ""}${sql} (add NOT VALID if existing rows may not match)`,
+          object,
+        ),
+      );
     } else out.push(warn(ID, `${found}: replication stays exact (the source enforces it), but the target does not`, `${sql} before cutover`, object));
   }
   for (const k of target) {
@@ -162,10 +215,21 @@ export async function foreignKeyChecks(sql: Pick<postgres.Sql, "unsafe">, mappin
     const what = `target-only foreign key ${k.name} (${k.columns.join(", ")}) → ${k.refSchema}.${k.refTable} ${actions(k)}`;
     const drop = `ALTER TABLE ${quoteIdent(k.schema)}.${quoteIdent(k.table)} DROP CONSTRAINT ${quoteIdent(k.name)}`;
     if (cascades(k)) out.push(fail(ID, `${what}: the target changes rows the source keeps`, `${drop}, or add the same key on the source`, `${k.schema}.${k.table}`));
-    else out.push(warn(ID, `${what}: the target may refuse a row the source accepted, which stops the sink`, `${drop} unless the source enforces the same rule`, `${k.schema}.${k.table}`));
+    else
+      out.push(
+        warn(ID, `${what}: the target may refuse a row the source accepted, which stops the sink`, `${drop} unless the source enforces the same rule`, `${k.schema}.${k.table}`),
+      );
   }
   const valid = notValid > 0 ? `; ${notValid} created NOT VALID (existing rows not checked, as MySQL did under FOREIGN_KEY_CHECKS=0)` : "";
-  if (out.length === 0) out.push(ok(ID, source.length === 0 ? "the captured tables have no foreign keys" : `all ${source.length} foreign key(s) of the source exist on the target with the same columns and actions${valid}`));
+  if (out.length === 0)
+    out.push(
+      ok(
+        ID,
+        source.length === 0
+          ? "the captured tables have no foreign keys"
+          : `all ${source.length} foreign key(s) of the source exist on the target with the same columns and actions${valid}`,
+      ),
+    );
   else if (good > 0) out.unshift(ok(ID, `${good} of ${source.length} foreign key(s) of the source exist on the target with the same columns and actions${valid}`));
   return out;
 }

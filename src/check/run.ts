@@ -25,7 +25,11 @@ export async function runPreflight(config: Config): Promise<CheckResult[]> {
       : source.databases.length > 0
         ? source.databases
         : Object.keys(config.target?.schema_mapping ?? {});
-    const target = config.target ? await guard("target.connection", () => checkTargetSide(config.target!, databases, schema.catalog, schema.jsonColumns, schema.foreignKeys, targetSessionSettings(config.check, "gs-replicate check"))) : [];
+    const target = config.target
+      ? await guard("target.connection", () =>
+          checkTargetSide(config.target!, databases, schema.catalog, schema.jsonColumns, schema.foreignKeys, targetSessionSettings(config.check, "gs-replicate check")),
+        )
+      : [];
     return [...src.results, ...schema.results, ...(await transport), ...target];
   } finally {
     src.conn?.close();

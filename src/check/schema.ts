@@ -122,14 +122,24 @@ function longNames(tables: readonly TableDef[], foreignKeys: readonly SourceFore
     const table = fitName(t.table);
     const key = `${t.database}.${table}`;
     const other = owners.get(key);
-    if (other !== undefined) out.push(fail("schema.long_names", `tables "${other}" and "${t.table}" would both be "${table}" on the target, and their rows would merge`, "rename one of them on the source before migrating", name(t)));
+    if (other !== undefined)
+      out.push(
+        fail(
+          "schema.long_names",
+          `tables "${other}" and "${t.table}" would both be "${table}" on the target, and their rows would merge`,
+          "rename one of them on the source before migrating",
+          name(t),
+        ),
+      );
     owners.set(key, t.table);
     const given: Array<[string, string]> = [["table", t.table], ...t.columns.map((c): [string, string] => ["column", c.name])];
     // [what, name from source names, target name when not fitName(name)]
     const derived: Array<[string, string, string?]> = [
       ...(t.primaryKey.length > 0 ? [["primary key", `${table}_pkey`] as [string, string]] : []),
       ...t.indexes.filter((i) => i.kind !== "fulltext" && i.name !== undefined).map((i): [string, string] => [`index ${i.name}`, `${table}_${i.name}`]),
-      ...foreignKeys.filter((k) => k.database === t.database && k.table === t.table).map((k): [string, string, string] => [`foreign key ${k.name}`, k.name, foreignKeyName(k.table, k.name)]),
+      ...foreignKeys
+        .filter((k) => k.database === t.database && k.table === t.table)
+        .map((k): [string, string, string] => [`foreign key ${k.name}`, k.name, foreignKeyName(k.table, k.name)]),
       ...t.columns.filter((c) => c.type.name === "enum" || c.type.name === "set").map((c): [string, string] => [`the CHECK of ${c.name}`, `${fitName(c.name)}_values`]),
       ...t.columns
         .filter((c) => c.autoIncrement && (dialect === "opengauss" || (c.type.name === "bigint" && c.type.unsigned)))
@@ -138,16 +148,31 @@ function longNames(tables: readonly TableDef[], foreignKeys: readonly SourceFore
     const targets = new Map<string, string>();
     for (const c of t.columns) {
       const seen = targets.get(fitName(c.name));
-      if (seen !== undefined) out.push(fail("schema.long_names", `columns "${seen}" and "${c.name}" would both be "${fitName(c.name)}" on the target`, "rename one of them on the source before migrating", name(t)));
+      if (seen !== undefined)
+        out.push(
+          fail(
+            "schema.long_names",
+            `columns "${seen}" and "${c.name}" would both be "${fitName(c.name)}" on the target`,
+            "rename one of them on the source before migrating",
+            name(t),
+          ),
+        );
       targets.set(fitName(c.name), c.name);
     }
     const long = [...given, ...derived].map(([what, n, target]) => [what, n, target ?? fitName(n)]).filter(([, n, target]) => target !== n);
     if (long.length === 0) continue;
     shortened += long.length;
-    out.push(ok("schema.long_names", `shortened on the target (over ${MAX_IDENTIFIER_BYTES} bytes): ${long.map(([what, n, target]) => `${what} "${n}" is "${target}"`).join("; ")}`, name(t)));
+    out.push(
+      ok(
+        "schema.long_names",
+        `shortened on the target (over ${MAX_IDENTIFIER_BYTES} bytes): ${long.map(([what, n, target]) => `${what} "${n}" is "${target}"`).join("; ")}`,
+        name(t),
+      ),
+    );
   }
   if (out.length === 0) out.push(ok("schema.long_names", `every name fits the target's ${MAX_IDENTIFIER_BYTES} bytes; none is shortened`));
-  else if (shortened > 0 && !out.some((r) => r.status === "fail")) out.unshift(ok("schema.long_names", `${shortened} name(s) shortened with a hash suffix, the same way on every run (listed per table)`));
+  else if (shortened > 0 && !out.some((r) => r.status === "fail"))
+    out.unshift(ok("schema.long_names", `${shortened} name(s) shortened with a hash suffix, the same way on every run (listed per table)`));
   return out;
 }
 
@@ -176,19 +201,34 @@ function types(catalog: CatalogSnapshot, dialect: TargetDialect): CheckResult[] 
       const where = `${name(t)}.${c.name}`;
       const { mapped, row } = mapType(c.type, dialect);
       if (!mapped) {
-        out.push(fail("schema.types", `${typeText(c.type)} has no ${dialect} type: ${row?.note ?? "not in the type mapping"}`, "change the column type on the source, or leave the table out of the migration", where));
+        out.push(
+          fail(
+            "schema.types",
+            `${typeText(c.type)} has no ${dialect} type: ${row?.note ?? "not in the type mapping"}`,
+            "change the column type on the source, or leave the table out of the migration",
+            where,
+          ),
+        );
         continue;
       }
       const collation = c.type.collation?.toLowerCase();
       if (collation && c.type.charset !== "binary") {
         const id = ids.get(collation);
         if (id === undefined || charsetOf(id) === undefined) {
-          out.push(fail("schema.types", `character set ${c.type.charset ?? "?"} (collation ${collation}) cannot be decoded by the source`, "convert the column to utf8mb4 (ALTER TABLE … CONVERT TO CHARACTER SET utf8mb4)", where));
+          out.push(
+            fail(
+              "schema.types",
+              `character set ${c.type.charset ?? "?"} (collation ${collation}) cannot be decoded by the source`,
+              "convert the column to utf8mb4 (ALTER TABLE … CONVERT TO CHARACTER SET utf8mb4)",
+              where,
+            ),
+          );
         }
       }
     }
   }
-  for (const u of catalog.unknown) out.push(fail("schema.types", `${u.reason}`, "leave the table out of the migration (it cannot be followed through the binlog)", `${u.database}.${u.table}`));
+  for (const u of catalog.unknown)
+    out.push(fail("schema.types", `${u.reason}`, "leave the table out of the migration (it cannot be followed through the binlog)", `${u.database}.${u.table}`));
   if (out.length === 0) out.push(ok("schema.types", `every column type maps to ${dialect} (README "Type mapping") and every character set decodes`));
   return out;
 }
@@ -198,7 +238,15 @@ function features(catalog: CatalogSnapshot, partitioned: ReadonlySet<string>, di
   for (const t of catalog.tables) {
     const n = name(t);
     const engine = (t.engine ?? "").toUpperCase();
-    if (NO_ROWS_ENGINES.has(engine)) out.push(fail("schema.features", `ENGINE=${engine} keeps no rows of its own; the sink refuses such tables`, "leave the table out of the migration, or migrate the table it points to", n));
+    if (NO_ROWS_ENGINES.has(engine))
+      out.push(
+        fail(
+          "schema.features",
+          `ENGINE=${engine} keeps no rows of its own; the sink refuses such tables`,
+          "leave the table out of the migration, or migrate the table it points to",
+          n,
+        ),
+      );
     if (partitioned.has(n)) {
       out.push(
         warn(
@@ -222,7 +270,15 @@ function features(catalog: CatalogSnapshot, partitioned: ReadonlySet<string>, di
       }
     }
     const generated = t.columns.filter((c) => c.generated).map((c) => c.name);
-    if (generated.length > 0) out.push(warn("schema.features", `generated column(s) ${generated.join(", ")} become plain columns filled with the source's values`, "recreate the expressions on the target at cutover if the application needs them", n));
+    if (generated.length > 0)
+      out.push(
+        warn(
+          "schema.features",
+          `generated column(s) ${generated.join(", ")} become plain columns filled with the source's values`,
+          "recreate the expressions on the target at cutover if the application needs them",
+          n,
+        ),
+      );
   }
   if (out.length === 0) out.push(ok("schema.features", "no partitioned tables, SPATIAL indexes, generated columns or row-less engines"));
   return out;
@@ -243,6 +299,11 @@ function sharedSchemas(tables: ReadonlyArray<{ database: string; table: string }
     else if (first !== t.database) clashes.push(`${first}.${t.table} and ${t.database}.${t.table} both map to ${key}`);
   }
   if (clashes.length === 0) return [];
-  return [fail("schema.databases", `[target] schema_mapping maps several databases onto one schema, and their tables collide: ${clashes.slice(0, 5).join("; ")}${clashes.length > 5 ? ` (and ${clashes.length - 5} more)` : ""}`, "map each of those databases to a schema of its own (their rows would be merged into one table)")];
+  return [
+    fail(
+      "schema.databases",
+      `[target] schema_mapping maps several databases onto one schema, and their tables collide: ${clashes.slice(0, 5).join("; ")}${clashes.length > 5 ? ` (and ${clashes.length - 5} more)` : ""}`,
+      "map each of those databases to a schema of its own (their rows would be merged into one table)",
+    ),
+  ];
 }
-

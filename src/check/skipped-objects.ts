@@ -23,7 +23,8 @@ export async function skippedObjectsCheck(sql: postgres.Sql): Promise<CheckResul
   } catch (err) {
     return [warn(ID, `cannot read ${CHECKPOINT_SCHEMA}.skipped_objects: ${errorText(err)}`, `GRANT SELECT ON ${CHECKPOINT_SCHEMA}.skipped_objects TO the checking user`)];
   }
-  if (objects.length === 0) return [ok(ID, "no object was left out: every replicated view, trigger, routine, event, CHECK and index exists on the target or was dropped on the source")];
+  if (objects.length === 0)
+    return [ok(ID, "no object was left out: every replicated view, trigger, routine, event, CHECK and index exists on the target or was dropped on the source")];
   const counts = new Map<string, number>();
   for (const o of objects) counts.set(o.kind, (counts.get(o.kind) ?? 0) + 1);
   // By kind name, so that the line reads the same however the records sort.
@@ -32,11 +33,20 @@ export async function skippedObjectsCheck(sql: postgres.Sql): Promise<CheckResul
     .map(([k, n]) => `${n} ${n === 1 ? k : k === "index" ? "indexes" : `${k}s`}`)
     .join(", ");
   return [
-    warn(ID, `${objects.length} object(s) from the source are not on the target (${byKind}); each is listed below`, "before cutover, do what each line says; the list empties as the source drops them"),
+    warn(
+      ID,
+      `${objects.length} object(s) from the source are not on the target (${byKind}); each is listed below`,
+      "before cutover, do what each line says; the list empties as the source drops them",
+    ),
     ...objects.map((o) => {
       const at = o.gtid ? `GTID ${o.gtid} (${o.position})` : o.position;
       const excerpt = o.statement.length > 160 ? `${o.statement.slice(0, 160)}…` : o.statement;
-      return warn(ID, `${o.kind} ${o.name}${o.table === "" ? "" : ` on ${o.table}`} was not created: ${o.reason}; source statement at ${at}: ${excerpt}`, o.cutover, `${o.schema}.${o.table === "" ? o.name : `${o.table}.${o.name}`}`);
+      return warn(
+        ID,
+        `${o.kind} ${o.name}${o.table === "" ? "" : ` on ${o.table}`} was not created: ${o.reason}; source statement at ${at}: ${excerpt}`,
+        o.cutover,
+        `${o.schema}.${o.table === "" ? o.name : `${o.table}.${o.name}`}`,
+      );
     }),
   ];
 }

@@ -77,7 +77,14 @@ function canSelect(g: Grants, database: string): boolean {
   if (hasGlobal(g, "SELECT")) return true;
   for (const [pattern, set] of g.databases) {
     if (!set.has("SELECT") && !set.has("ALL PRIVILEGES") && !set.has("ALL")) continue;
-    const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]]/g, "\\$&").replace(/(?<!\\)%/g, ".*").replace(/(?<!\\)_/g, ".").replace(/\\\\([%_])/g, "$1")}$`, "i");
+    const re = new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]]/g, "\\$&")
+        .replace(/(?<!\\)%/g, ".*")
+        .replace(/(?<!\\)_/g, ".")
+        .replace(/\\\\([%_])/g, "$1")}$`,
+      "i",
+    );
     if (pattern === database || re.test(database)) return true;
   }
   return false;
@@ -104,7 +111,10 @@ export async function checkPrivileges(conn: BinlogConnection, cfg: SourceConfig,
   const user = `'${cfg.user}'@'<host>'`;
   if (missing.length === 0) return ok(id, `REPLICATION SLAVE, ${monitor} and SELECT on ${cfg.databases.length > 0 ? cfg.databases.join(", ") : "every database"} are granted`);
   const found = `missing ${missing.join(", ")}${status ? ` (SHOW BINARY LOGS: ${status})` : ""}`;
-  const fix = `GRANT ${missing.filter((m) => !m.startsWith("SELECT")).concat(noSelect.length > 0 ? ["SELECT"] : []).join(", ")} ON … TO ${user}`;
+  const fix = `GRANT ${missing
+    .filter((m) => !m.startsWith("SELECT"))
+    .concat(noSelect.length > 0 ? ["SELECT"] : [])
+    .join(", ")} ON … TO ${user}`;
   // Privileges may come through roles or table grants this check does not expand.
   if (!status && (g.roles.length > 0 || g.narrower) && missing.every((m) => m.startsWith("SELECT"))) {
     return warn(id, `${found}; table-level grants or roles (${g.roles.join(", ") || "none"}) may cover it`, fix);

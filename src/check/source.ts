@@ -46,7 +46,13 @@ export async function checkSource(cfg: SourceConfig, mappingKeys: string[] = [],
   try {
     conn = await BinlogConnection.open(cfg);
   } catch (err) {
-    const results = [fail("source.connection", `cannot connect to ${where} as ${cfg.user}: ${errorText(err)}`, "check [source] host, port, user, password and TLS, and that the server accepts connections from this host")];
+    const results = [
+      fail(
+        "source.connection",
+        `cannot connect to ${where} as ${cfg.user}: ${errorText(err)}`,
+        "check [source] host, port, user, password and TLS, and that the server accepts connections from this host",
+      ),
+    ];
     for (const id of IDS) results.push(notRun(id, "the source could not be reached", "fix source.connection first"));
     return { results };
   }
@@ -62,7 +68,14 @@ export async function checkSource(cfg: SourceConfig, mappingKeys: string[] = [],
   const checks: Array<() => CheckResult | Promise<CheckResult>> = [
     () => checkVersion(version, flavour),
     () => checkLogBin(vars),
-    () => checkVar(vars, "binlog_format", "ROW", "source.binlog_format", "set binlog_format=ROW in the server configuration (and SET GLOBAL binlog_format='ROW'; existing sessions keep their format until they reconnect)"),
+    () =>
+      checkVar(
+        vars,
+        "binlog_format",
+        "ROW",
+        "source.binlog_format",
+        "set binlog_format=ROW in the server configuration (and SET GLOBAL binlog_format='ROW'; existing sessions keep their format until they reconnect)",
+      ),
     () => checkVar(vars, "binlog_row_image", "FULL", "source.binlog_row_image", "set binlog_row_image=FULL: the sink needs every column of the before and after images"),
     () => checkGtid(vars, flavour),
     () => checkRowMetadata(vars),
@@ -113,18 +126,28 @@ function checkGtid(vars: Vars, flavour: "mysql" | "mariadb"): CheckResult {
     const pos = vars.get("gtid_binlog_pos") ?? "";
     const strict = (vars.get("gtid_strict_mode") ?? "").toUpperCase();
     const found = `MariaDB GTID position ${pos || "(empty: nothing logged yet)"}, gtid_strict_mode=${strict || "?"}; MariaDB logs no commit clock, so parallel replay comes from writesets`;
-    return strict === "ON" ? ok("source.gtid", found) : warn("source.gtid", found, "set gtid_strict_mode=ON so that out-of-order GTIDs are refused by the server instead of met by the sink");
+    return strict === "ON"
+      ? ok("source.gtid", found)
+      : warn("source.gtid", found, "set gtid_strict_mode=ON so that out-of-order GTIDs are refused by the server instead of met by the sink");
   }
   const mode = (vars.get("gtid_mode") ?? "OFF").toUpperCase();
   if (mode === "ON") return ok("source.gtid", "gtid_mode=ON: the logical clock orders parallel replay");
-  return warn("source.gtid", `gtid_mode=${mode}: parallelism then comes from writesets alone, and positions are file:pos`, "set gtid_mode=ON and enforce_gtid_consistency=ON (stepwise: OFF_PERMISSIVE, ON_PERMISSIVE, ON)");
+  return warn(
+    "source.gtid",
+    `gtid_mode=${mode}: parallelism then comes from writesets alone, and positions are file:pos`,
+    "set gtid_mode=ON and enforce_gtid_consistency=ON (stepwise: OFF_PERMISSIVE, ON_PERMISSIVE, ON)",
+  );
 }
 
 function checkRowMetadata(vars: Vars): CheckResult {
   const v = vars.get("binlog_row_metadata");
   if (v === undefined) return ok("source.binlog_row_metadata", "not available on this version: column names and types come from the schema history");
   if (v.toUpperCase() === "FULL") return ok("source.binlog_row_metadata", "FULL");
-  return warn("source.binlog_row_metadata", `${v}: column names and charsets come from the schema history only`, "set binlog_row_metadata=FULL (recommended: each row event then carries its column names, which lets the source verify its schema history)");
+  return warn(
+    "source.binlog_row_metadata",
+    `${v}: column names and charsets come from the schema history only`,
+    "set binlog_row_metadata=FULL (recommended: each row event then carries its column names, which lets the source verify its schema history)",
+  );
 }
 
 function checkChecksum(vars: Vars): CheckResult {
@@ -154,7 +177,11 @@ async function checkServerId(conn: BinlogConnection, vars: Vars, cfg: SourceConf
     .catch(() => -1);
   const threads = dumps < 0 ? "" : `; ${dumps} binlog dump connection(s) visible to this user`;
   if (replicas === undefined) {
-    return warn("source.server_id", `cannot list the registered replicas (${why})${threads}`, `make sure no replica uses server_id ${id}, or grant REPLICATION MASTER ADMIN (MariaDB) / REPLICATION SLAVE (MySQL) so that the check can see them`);
+    return warn(
+      "source.server_id",
+      `cannot list the registered replicas (${why})${threads}`,
+      `make sure no replica uses server_id ${id}, or grant REPLICATION MASTER ADMIN (MariaDB) / REPLICATION SLAVE (MySQL) so that the check can see them`,
+    );
   }
   const ids = replicas.map((r) => Number(r.Server_id ?? r.Server_Id ?? r.server_id));
   if (ids.includes(id)) return fail("source.server_id", `a registered replica already uses server_id ${id}`, `${fix}: the server disconnects one of two replicas with the same id`);
@@ -182,7 +209,11 @@ async function checkStart(conn: BinlogConnection, vars: Vars, cfg: SourceConfig,
     const first = logs[0]?.name ?? "(none)";
     if (!log) {
       const purged = logs.length > 0 && start.file < first;
-      return fail(id, purged ? `${start.file} was purged; the oldest binlog is ${first}` : `${start.file} is not among the server's binlogs (${first} … ${logs.at(-1)?.name ?? ""})`, purged ? newCopy : "correct [source] start");
+      return fail(
+        id,
+        purged ? `${start.file} was purged; the oldest binlog is ${first}` : `${start.file} is not among the server's binlogs (${first} … ${logs.at(-1)?.name ?? ""})`,
+        purged ? newCopy : "correct [source] start",
+      );
     }
     if (start.pos > log.size) return fail(id, `${start.file}:${start.pos} is past the end of that file (${log.size} bytes)`, "correct [source] start");
     return ok(id, `${start.file}:${start.pos} is still in the binlogs (oldest ${first})`);
@@ -209,9 +240,11 @@ async function checkMariadbGtidStart(conn: BinlogConnection, vars: Vars, set: st
   const logged = MariadbGtidState.parse(vars.get("gtid_binlog_state") ?? "");
   for (const g of want.domains.values()) {
     const purged = before.domains.get(g.domain);
-    if (purged && g.seq < purged.seq) return fail(id, `domain ${g.domain}: the start ${g.domain}-${g.server}-${g.seq} is older than the oldest binlog ${first} (which begins after ${list})`, newCopy);
+    if (purged && g.seq < purged.seq)
+      return fail(id, `domain ${g.domain}: the start ${g.domain}-${g.server}-${g.seq} is older than the oldest binlog ${first} (which begins after ${list})`, newCopy);
     const last = logged.domains.get(g.domain);
-    if (last && g.seq > last.seq) return fail(id, `domain ${g.domain}: the start ${g.domain}-${g.server}-${g.seq} is ahead of the server (${vars.get("gtid_binlog_state")})`, "correct [source] start");
+    if (last && g.seq > last.seq)
+      return fail(id, `domain ${g.domain}: the start ${g.domain}-${g.server}-${g.seq} is ahead of the server (${vars.get("gtid_binlog_state")})`, "correct [source] start");
   }
   return ok(id, `gtid ${set} is still in the binlogs (oldest ${first} begins after ${list || "nothing"})`);
 }
@@ -222,7 +255,11 @@ function checkRetention(vars: Vars): CheckResult {
   if (!Number.isFinite(seconds) || seconds <= 0) return ok(id, "binlogs are never purged automatically (watch the disk)");
   const days = (seconds / 86_400).toFixed(1);
   if (seconds < SHORT_RETENTION_SECONDS) {
-    return warn(id, `binlogs are purged after ${days} days: a sink or source stopped longer loses its position`, `raise binlog_expire_logs_seconds (or expire_logs_days) to at least ${SHORT_RETENTION_SECONDS / 86_400} days for the migration`);
+    return warn(
+      id,
+      `binlogs are purged after ${days} days: a sink or source stopped longer loses its position`,
+      `raise binlog_expire_logs_seconds (or expire_logs_days) to at least ${SHORT_RETENTION_SECONDS / 86_400} days for the migration`,
+    );
   }
   return ok(id, `binlogs are kept ${days} days`);
 }

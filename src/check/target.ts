@@ -17,7 +17,16 @@ import { foreignKeyChecks, type SourceForeignKey } from "./foreign-keys.ts";
 import { readTargetTables, type TargetTable } from "./target-catalog.ts";
 import { skippedObjectsCheck } from "./skipped-objects.ts";
 
-const IDS = ["target.compatibility", "target.encoding", "target.schemas", "target.tables", "target.foreign_keys", "target.privileges", "target.checkpoint", "target.skipped_objects"];
+const IDS = [
+  "target.compatibility",
+  "target.encoding",
+  "target.schemas",
+  "target.tables",
+  "target.foreign_keys",
+  "target.privileges",
+  "target.checkpoint",
+  "target.skipped_objects",
+];
 
 /**
  * @param databases the captured MySQL databases (mapped through schema_mapping)
@@ -46,19 +55,34 @@ export async function checkTargetSide(
     const compat = await targetCompatibility(sql, t.dialect);
     // openGauss's version() names neither openGauss nor its release (and server_version says 9.2.4).
     const server = t.dialect === "opengauss" ? `openGauss ${compat.version ?? "(version unknown: no opengauss_version())"}` : (String(info?.v ?? "").split(",")[0] ?? "");
-    const out: CheckResult[] = [ok("target.connection", `${server} at ${t.host}:${t.port}/${t.database} as ${String(info?.u)}`), compatibilityCheck(compat, t.dialect === "opengauss" ? server : "PostgreSQL")];
+    const out: CheckResult[] = [
+      ok("target.connection", `${server} at ${t.host}:${t.port}/${t.database} as ${String(info?.u)}`),
+      compatibilityCheck(compat, t.dialect === "opengauss" ? server : "PostgreSQL"),
+    ];
     const enc = String(info?.enc ?? "");
     out.push(
       enc === "UTF8"
         ? ok("target.encoding", "server_encoding UTF8")
-        : warn("target.encoding", `server_encoding ${enc}: text the source holds may not be storable, and check --data hashes text as UTF-8`, "migrate into a database created with ENCODING 'UTF8'"),
+        : warn(
+            "target.encoding",
+            `server_encoding ${enc}: text the source holds may not be storable, and check --data hashes text as UTF-8`,
+            "migrate into a database created with ENCODING 'UTF8'",
+          ),
     );
     const schemas = [...new Set(databases.map((d) => targetSchema(d, t.schema_mapping)))];
     const present = new Set((await sql.unsafe(`SELECT nspname AS s FROM pg_namespace WHERE nspname = ANY($1::text[])`, [schemas])).map((r) => r.s as string));
     const missing = schemas.filter((s) => !present.has(s));
     if (schemas.length === 0) out.push(ok("target.schemas", "no database to map (the source's databases are unknown)"));
     else if (missing.length === 0) out.push(ok("target.schemas", `schema(s) ${schemas.join(", ")} exist`));
-    for (const s of missing) out.push(fail("target.schemas", `schema "${s}" does not exist`, `CREATE SCHEMA "${s}" (and the tables: the full copy step), or map the database elsewhere with [target] schema_mapping`, s));
+    for (const s of missing)
+      out.push(
+        fail(
+          "target.schemas",
+          `schema "${s}" does not exist`,
+          `CREATE SCHEMA "${s}" (and the tables: the full copy step), or map the database elsewhere with [target] schema_mapping`,
+          s,
+        ),
+      );
     if (catalog) {
       const tables = await readTargetTables(sql, schemas);
       out.push(...tableChecks(catalog.tables, tables, t, jsonColumns));
@@ -95,7 +119,14 @@ function tableChecks(sources: readonly TableDef[], tables: ReadonlyMap<string, T
     const schema = targetSchema(src.database, t.schema_mapping);
     const dst = tables.get(`${schema}.${fitName(src.table)}`);
     if (!dst) {
-      out.push(fail("target.tables", `table ${qualifiedTable(src.database, src.table, t.schema_mapping)} does not exist on the target`, "create it with the mapped column types (README \"Type mapping\") and load the full copy", name));
+      out.push(
+        fail(
+          "target.tables",
+          `table ${qualifiedTable(src.database, src.table, t.schema_mapping)} does not exist on the target`,
+          'create it with the mapped column types (README "Type mapping") and load the full copy',
+          name,
+        ),
+      );
       continue;
     }
     const problems: string[] = [];
@@ -116,10 +147,12 @@ function tableChecks(sources: readonly TableDef[], tables: ReadonlyMap<string, T
       if (col.notNull && c.nullable !== false) problems.push(`${c.name} is NOT NULL on the target but nullable on the source`);
     }
     for (const col of dst.columns) {
-      if (!src.columns.some((c) => fitName(c.name) === col.name) && col.notNull && !col.hasDefault) problems.push(`target-only column ${col.name} is NOT NULL without a default (inserts would fail)`);
+      if (!src.columns.some((c) => fitName(c.name) === col.name) && col.notNull && !col.hasDefault)
+        problems.push(`target-only column ${col.name} is NOT NULL without a default (inserts would fail)`);
     }
-    if (problems.length > 0) out.push(fail("target.tables", problems.join("; "), "alter the target table to match the type mapping (README \"Type mapping\")", name));
-    else if (doubts.length > 0) out.push(warn("target.tables", `${doubts.join("; ")}: replication works while every value fits`, "use the mapped type unless the difference is deliberate", name));
+    if (problems.length > 0) out.push(fail("target.tables", problems.join("; "), 'alter the target table to match the type mapping (README "Type mapping")', name));
+    else if (doubts.length > 0)
+      out.push(warn("target.tables", `${doubts.join("; ")}: replication works while every value fits`, "use the mapped type unless the difference is deliberate", name));
     else good++;
   }
   if (good > 0 || sources.length === 0) out.unshift(ok("target.tables", `${good} of ${sources.length} table(s) exist with the mapped column types`));
@@ -139,9 +172,22 @@ function privilegeChecks(sources: readonly TableDef[], tables: ReadonlyMap<strin
       continue;
     }
     const what = lacking.map((p) => (p === "usage" ? `USAGE on schema "${schema}"` : p.toUpperCase())).join(", ");
-    out.push(fail("target.privileges", `${t.user} lacks ${what}`, `GRANT ${lacking.filter((p) => p !== "usage").map((p) => p.toUpperCase()).join(", ") || "USAGE"} ON ${lacking.includes("usage") ? `SCHEMA "${schema}"` : qualifiedTable(src.database, src.table, t.schema_mapping)} TO "${t.user}"`, `${src.database}.${src.table}`));
+    out.push(
+      fail(
+        "target.privileges",
+        `${t.user} lacks ${what}`,
+        `GRANT ${
+          lacking
+            .filter((p) => p !== "usage")
+            .map((p) => p.toUpperCase())
+            .join(", ") || "USAGE"
+        } ON ${lacking.includes("usage") ? `SCHEMA "${schema}"` : qualifiedTable(src.database, src.table, t.schema_mapping)} TO "${t.user}"`,
+        `${src.database}.${src.table}`,
+      ),
+    );
   }
-  if (out.length === 0) out.push(ok("target.privileges", good > 0 ? `${t.user} may read and write all ${good} existing table(s)` : "no target table exists yet to check (see target.tables)"));
+  if (out.length === 0)
+    out.push(ok("target.privileges", good > 0 ? `${t.user} may read and write all ${good} existing table(s)` : "no target table exists yet to check (see target.tables)"));
   return out;
 }
 
@@ -161,8 +207,17 @@ async function checkpointCheck(sql: postgres.Sql, t: TargetConfig): Promise<Chec
   const fixDb = `GRANT CREATE ON DATABASE "${t.database}" TO "${t.user}" (the sink runs CREATE SCHEMA IF NOT EXISTS ${CHECKPOINT_SCHEMA} at every start)`;
   if (!r?.db_create) return fail(id, `the user may not create schemas in this database`, fixDb);
   if (!r.present) return ok(id, `${CHECKPOINT_SCHEMA} does not exist yet; the user may create it`);
-  if (!r.schema_ok) return fail(id, `${CHECKPOINT_SCHEMA} exists but the user lacks USAGE or CREATE on it`, `GRANT USAGE, CREATE ON SCHEMA ${CHECKPOINT_SCHEMA} TO "${t.user}", or let the sink's user own it`);
-  if (r.unwritable) return fail(id, `the user may not read and write ${CHECKPOINT_SCHEMA} table(s) ${r.unwritable}`, `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${CHECKPOINT_SCHEMA} TO "${t.user}"`);
+  if (!r.schema_ok)
+    return fail(
+      id,
+      `${CHECKPOINT_SCHEMA} exists but the user lacks USAGE or CREATE on it`,
+      `GRANT USAGE, CREATE ON SCHEMA ${CHECKPOINT_SCHEMA} TO "${t.user}", or let the sink's user own it`,
+    );
+  if (r.unwritable)
+    return fail(
+      id,
+      `the user may not read and write ${CHECKPOINT_SCHEMA} table(s) ${r.unwritable}`,
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${CHECKPOINT_SCHEMA} TO "${t.user}"`,
+    );
   return ok(id, `${CHECKPOINT_SCHEMA} exists and is writable`);
 }
-

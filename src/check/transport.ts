@@ -13,10 +13,10 @@ const LOW_SPACE_BYTES = 5 * 2 ** 30;
 
 export async function checkTransport(t: TransportConfig): Promise<CheckResult[]> {
   if (t.kind === "kafka") {
-    if (!t.kafka) return [fail("transport.kafka", "[transport] kind = \"kafka\" without [transport.kafka]", "add the [transport.kafka] section")];
+    if (!t.kafka) return [fail("transport.kafka", '[transport] kind = "kafka" without [transport.kafka]', "add the [transport.kafka] section")];
     return checkKafka(t.kafka);
   }
-  if (!t.journal) return [fail("transport.journal", "[transport] kind = \"journal\" without [transport.journal]", "add the [transport.journal] section")];
+  if (!t.journal) return [fail("transport.journal", '[transport] kind = "journal" without [transport.journal]', "add the [transport.journal] section")];
   return checkJournal(t.journal);
 }
 
@@ -34,13 +34,32 @@ async function checkKafka(k: KafkaConfig): Promise<CheckResult[]> {
   const out = [ok("transport.kafka", `${facts.brokers} broker(s) reachable at ${k.brokers.join(", ")}`)];
   if (facts.exists) {
     if (facts.partitions === 1) out.push(ok("transport.topic", `topic "${k.topic}" has exactly one partition`));
-    else out.push(fail("transport.topic", `topic "${k.topic}" has ${facts.partitions} partitions; exactly 1 is required (Kafka orders records only within a partition)`, `delete it and recreate it with one partition (${createCmd}), or use another topic name`));
+    else
+      out.push(
+        fail(
+          "transport.topic",
+          `topic "${k.topic}" has ${facts.partitions} partitions; exactly 1 is required (Kafka orders records only within a partition)`,
+          `delete it and recreate it with one partition (${createCmd}), or use another topic name`,
+        ),
+      );
   } else if (!k.create_topic) {
-    out.push(fail("transport.topic", `topic "${k.topic}" does not exist and create_topic = false`, `create it with one partition (${createCmd}) or set [transport.kafka] create_topic = true`));
+    out.push(
+      fail(
+        "transport.topic",
+        `topic "${k.topic}" does not exist and create_topic = false`,
+        `create it with one partition (${createCmd}) or set [transport.kafka] create_topic = true`,
+      ),
+    );
   } else if (facts.createRefused === null) {
     out.push(ok("transport.topic", `topic "${k.topic}" does not exist yet; the cluster accepts creating it with one partition (create_topic = true)`));
   } else {
-    out.push(warn("transport.topic", `topic "${k.topic}" does not exist yet, and creating it could not be validated: ${facts.createRefused ?? "unknown reason"}`, `create it by hand with one partition (${createCmd})`));
+    out.push(
+      warn(
+        "transport.topic",
+        `topic "${k.topic}" does not exist yet, and creating it could not be validated: ${facts.createRefused ?? "unknown reason"}`,
+        `create it by hand with one partition (${createCmd})`,
+      ),
+    );
   }
   return out;
 }
@@ -57,7 +76,13 @@ function checkJournal(j: JournalConfig): CheckResult[] {
     rmSync(mkdtempSync(join(existing, ".gsr-check-")), { recursive: true, force: true });
     out.push(ok("transport.journal", existing === j.dir ? `${j.dir} is writable` : `${j.dir} does not exist yet; ${existing} is writable, so it can be created`));
   } catch (err) {
-    out.push(fail("transport.journal", `${j.dir} is not writable: ${errorText(err)}`, `create ${j.dir} owned by the user that runs gs-replicate (chmod 700), or change [transport.journal] dir`));
+    out.push(
+      fail(
+        "transport.journal",
+        `${j.dir} is not writable: ${errorText(err)}`,
+        `create ${j.dir} owned by the user that runs gs-replicate (chmod 700), or change [transport.journal] dir`,
+      ),
+    );
     return out;
   }
   try {
@@ -65,8 +90,16 @@ function checkJournal(j: JournalConfig): CheckResult[] {
     const free = fs.bavail * fs.bsize;
     const segment = j.segment_mib * 2 ** 20;
     const gib = (free / 2 ** 30).toFixed(1);
-    if (free < 2 * segment) out.push(fail("transport.journal_space", `${gib} GiB free, less than two ${j.segment_mib} MiB segments`, `free space on that file system or move [transport.journal] dir`));
-    else if (free < LOW_SPACE_BYTES) out.push(warn("transport.journal_space", `${gib} GiB free: the journal grows at the binlog's rate while the sink is behind`, "give the journal at least 5 GiB, more for a busy source"));
+    if (free < 2 * segment)
+      out.push(fail("transport.journal_space", `${gib} GiB free, less than two ${j.segment_mib} MiB segments`, `free space on that file system or move [transport.journal] dir`));
+    else if (free < LOW_SPACE_BYTES)
+      out.push(
+        warn(
+          "transport.journal_space",
+          `${gib} GiB free: the journal grows at the binlog's rate while the sink is behind`,
+          "give the journal at least 5 GiB, more for a busy source",
+        ),
+      );
     else out.push(ok("transport.journal_space", `${gib} GiB free`));
   } catch (err) {
     out.push(notRun("transport.journal_space", `statfs failed: ${errorText(err)}`, "check the file system of [transport.journal] dir"));

@@ -35,7 +35,10 @@ export function rejectUnknownFlags(rawArgs: string[], defs: ArgsDef): void {
     if (!raw.startsWith("-")) continue;
     const name = raw.replace(/^--?/, "").split("=")[0]!;
     if (!known.has(name)) {
-      const best = closest(name, [...known].filter((k) => k.length > 1));
+      const best = closest(
+        name,
+        [...known].filter((k) => k.length > 1),
+      );
       throw new ReplicateError("USAGE", `unknown option ${raw}${best ? `; did you mean --${best}?` : ""}`, { kind: "config" });
     }
   }

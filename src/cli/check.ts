@@ -37,8 +37,15 @@ export const checkCommand = defineCommand({
       log.info("preflight passed");
       return;
     }
-    if (!config.target) throw new ReplicateError("CONFIG_MISSING_KEY", `check --data compares with the target: section [target] is required in ${a.config}`, { kind: "config", where: "target" });
-    const tables = a.tables === undefined ? undefined : a.tables.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+    if (!config.target)
+      throw new ReplicateError("CONFIG_MISSING_KEY", `check --data compares with the target: section [target] is required in ${a.config}`, { kind: "config", where: "target" });
+    const tables =
+      a.tables === undefined
+        ? undefined
+        : a.tables
+            .split(",")
+            .map((s) => s.trim())
+            .filter((s) => s.length > 0);
     // A stop ends the comparison's queries on both servers (README "check --data": stopping it).
     await runDataCheck({ config, tables, repairSql: a["repair-sql"], json: a.json, secrets, write: writeStdout, signal: stopSignal() });
   },

@@ -102,12 +102,22 @@ export function validate(doc: Table, file: string, command: Command, opts: LoadO
       throw fail("CONFIG_BAD_VALUE", file, "source.start", `expected ${START_FORMS}, found ${describe(values.start)}`);
     }
     if (section === "source" && typeof values.server_name === "string" && !AVRO_NAME.test(values.server_name)) {
-      throw fail("CONFIG_BAD_VALUE", file, "source.server_name", `${describe(values.server_name)} breaks the AVRO naming rule [A-Za-z_][A-Za-z0-9_]*, and it begins every schema name in the log`);
+      throw fail(
+        "CONFIG_BAD_VALUE",
+        file,
+        "source.server_name",
+        `${describe(values.server_name)} breaks the AVRO naming rule [A-Za-z_][A-Za-z0-9_]*, and it begins every schema name in the log`,
+      );
     }
     if (section === "target") {
       for (const [db, schema] of Object.entries((values.schema_mapping ?? {}) as Record<string, string>)) {
         if (RESERVED_SCHEMA.test(schema)) {
-          throw fail("CONFIG_BAD_VALUE", file, "target.schema_mapping", `database ${db} is mapped to schema ${schema}, which belongs to the target or to gs-replicate's checkpoint: map it to a schema of its own`);
+          throw fail(
+            "CONFIG_BAD_VALUE",
+            file,
+            "target.schema_mapping",
+            `database ${db} is mapped to schema ${schema}, which belongs to the target or to gs-replicate's checkpoint: map it to a schema of its own`,
+          );
         }
       }
     }
@@ -134,15 +144,16 @@ function checkUnknown(doc: Table, prefix: string, file: string): void {
         if (innerPath in SCHEMA) {
           checkUnknown({ [inner]: v }, path, file);
         } else if (!(inner in SCHEMA[path]!.keys)) {
-          const candidates = [
-            ...Object.keys(SCHEMA[path]!.keys).map((k) => `${path}.${k}`),
-            ...Object.keys(SCHEMA).filter((s) => s.startsWith(`${path}.`)),
-          ];
+          const candidates = [...Object.keys(SCHEMA[path]!.keys).map((k) => `${path}.${k}`), ...Object.keys(SCHEMA).filter((s) => s.startsWith(`${path}.`))];
           throw unknown(file, innerPath, candidates);
         }
       }
     } else {
-      throw unknown(file, path, Object.keys(SCHEMA).filter((s) => !s.includes(".") || s.startsWith(prefix)));
+      throw unknown(
+        file,
+        path,
+        Object.keys(SCHEMA).filter((s) => !s.includes(".") || s.startsWith(prefix)),
+      );
     }
   }
 }
@@ -177,12 +188,7 @@ function checkType(v: unknown, spec: KeySpec, file: string, key: string): unknow
     case "enum":
       if (typeof v !== "string" || !t.values.includes(v)) {
         const best = typeof v === "string" ? closest(v, [...t.values]) : undefined;
-        throw fail(
-          "CONFIG_BAD_VALUE",
-          file,
-          key,
-          `expected one of ${t.values.map((x) => `"${x}"`).join(", ")}, found ${found}${best ? `; did you mean "${best}"?` : ""}`,
-        );
+        throw fail("CONFIG_BAD_VALUE", file, key, `expected one of ${t.values.map((x) => `"${x}"`).join(", ")}, found ${found}${best ? `; did you mean "${best}"?` : ""}`);
       }
       return v;
     case "map":
@@ -201,7 +207,12 @@ function resolvePassword(values: Table, file: string, section: string, warnings:
     const v = process.env[values.password_env];
     // The key's value is not printed: it may be the password itself, put there by mistake.
     if (v === undefined) {
-      throw fail("CONFIG_SECRET_UNREADABLE", file, `${section}.password_env`, "the environment variable it names is not set (its name is not shown, in case the password itself was put there)");
+      throw fail(
+        "CONFIG_SECRET_UNREADABLE",
+        file,
+        `${section}.password_env`,
+        "the environment variable it names is not set (its name is not shown, in case the password itself was put there)",
+      );
     }
     return new Secret(v);
   }
@@ -213,7 +224,12 @@ function resolvePassword(values: Table, file: string, section: string, warnings:
       if ((statSync(p).mode & 0o004) !== 0) warnings.push(`${file}: [${section}] password_file ${p} is world-readable; chmod 600 it`);
     } catch (cause) {
       const reason = ((cause as { code?: string }).code ?? "unreadable").replace(/^ENOENT$/, "no such file").replace(/^EACCES$/, "permission denied");
-      throw fail("CONFIG_SECRET_UNREADABLE", file, `${section}.password_file`, `cannot read the file it names: ${reason} (its path is not shown, in case the password itself was put there)`);
+      throw fail(
+        "CONFIG_SECRET_UNREADABLE",
+        file,
+        `${section}.password_file`,
+        `cannot read the file it names: ${reason} (its path is not shown, in case the password itself was put there)`,
+      );
     }
     return new Secret(content.split(/\r?\n/)[0] ?? "");
   }
@@ -226,9 +242,7 @@ function assemble(s: Record<string, Table>): Config {
     ? {
         ...s.transport,
         journal: s["transport.journal"],
-        kafka: s["transport.kafka"]
-          ? { ...s["transport.kafka"], sasl: s["transport.kafka.sasl"], tls: s["transport.kafka.tls"] }
-          : undefined,
+        kafka: s["transport.kafka"] ? { ...s["transport.kafka"], sasl: s["transport.kafka.sasl"], tls: s["transport.kafka.tls"] } : undefined,
       }
     : undefined;
   return {

@@ -103,7 +103,11 @@ export const SCHEMA: Record<string, SectionSpec> = {
       brokers: { type: { t: "strings" }, required: true, doc: 'bootstrap brokers, e.g. ["kafka1:9092"]' },
       topic: { type: str, required: true, doc: "the one topic; must have exactly one partition" },
       client_id: { type: str, default: "gs-replicate", doc: "Kafka client id" },
-      group_id: { type: str, default: "gs-replicate-sink", doc: "the consumer group the sink commits its position to, for Kafka's tools (the target's checkpoint decides what is applied)" },
+      group_id: {
+        type: str,
+        default: "gs-replicate-sink",
+        doc: "the consumer group the sink commits its position to, for Kafka's tools (the target's checkpoint decides what is applied)",
+      },
       create_topic: { type: bool, default: true, doc: "`source` creates the topic with one partition when it does not exist (`sink` never creates it: it waits for it)" },
     },
   },

@@ -1,9 +1,6 @@
 // The `[source] start` value: where a first run begins reading the binlog.
 
-type StartPosition =
-  | { kind: "current" }
-  | { kind: "gtid"; set: string }
-  | { kind: "file"; file: string; pos: number };
+type StartPosition = { kind: "current" } | { kind: "gtid"; set: string } | { kind: "file"; file: string; pos: number };
 
 export const START_FORMS = '"current", "gtid:<set>" (MySQL uuid:1-5 or MariaDB domain-server-seq lists) or "file:<name>:<pos>"';
 

@@ -65,8 +65,7 @@ export function explainTlsFailure(err: unknown, who: "source" | "target", t: Tls
   const s = `[${who}.tls]`;
   if (/ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED)/i.test(message)) {
     return (
-      `the ${who} server ${host} refused the TLS handshake (${message}); if it checks client certificates, ` +
-      `set ${s} cert and key to a certificate signed by a CA it trusts`
+      `the ${who} server ${host} refused the TLS handshake (${message}); if it checks client certificates, ` + `set ${s} cert and key to a certificate signed by a CA it trusts`
     );
   }
   if (/altnames|does not match certificate|ERR_TLS_CERT_ALTNAME/i.test(message)) {

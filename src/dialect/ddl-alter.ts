@@ -59,7 +59,10 @@ export function alterTable(tx: Translation, ddl: AlterTable): void {
   for (const op of ddl.ops) {
     if (op.op === "unsupported") tx.refuse(`ALTER TABLE ${ref.table} ${op.text}`, `this alter specification was not understood (${op.reason})`);
     if (op.op === "other" && DATA_CHANGING.test(op.text.trim())) {
-      tx.refuse(`ALTER TABLE ${ref.table} ${op.text}`, "it changes rows without logging them (MySQL deletes or swaps a partition's rows, and the binlog has the statement, not the rows), so the target cannot follow; delete or load the same rows on the target (SHOW CREATE TABLE on the source gives the partition's bounds)");
+      tx.refuse(
+        `ALTER TABLE ${ref.table} ${op.text}`,
+        "it changes rows without logging them (MySQL deletes or swaps a partition's rows, and the binlog has the statement, not the rows), so the target cannot follow; delete or load the same rows on the target (SHOW CREATE TABLE on the source gives the partition's bounds)",
+      );
     }
   }
   if (!tx.current(ref)) {
@@ -68,7 +71,9 @@ export function alterTable(tx: Translation, ddl: AlterTable): void {
   }
   const before = tx.current(ref)!;
   alterPartitions(tx, ddl, before);
-  const ops = alterOpsWithJson(tx, ddl.ops).map((op, i) => ({ op, i })).sort((a, b) => RANK[a.op.op] - RANK[b.op.op] || a.i - b.i);
+  const ops = alterOpsWithJson(tx, ddl.ops)
+    .map((op, i) => ({ op, i }))
+    .sort((a, b) => RANK[a.op.op] - RANK[b.op.op] || a.i - b.i);
   let current = ref;
   for (const { op } of ops) current = applyOp(tx, current, op);
 }
@@ -138,7 +143,10 @@ export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
       const ix = findIndex(t, name);
       if (!ix) {
         const recorded = tx.forget({ kind: "index", schema: t.schema, name }, t.name);
-        tx.skip(`DROP INDEX ${name} of ${t.name}`, recorded ? "the index was never created on the target; its record in gs_replicate.skipped_objects is removed" : "the target has no such index: nothing to drop");
+        tx.skip(
+          `DROP INDEX ${name} of ${t.name}`,
+          recorded ? "the index was never created on the target; its record in gs_replicate.skipped_objects is removed" : "the target has no such index: nothing to drop",
+        );
         break;
       }
       tx.emit(dropIndexSql(qt, t.schema, ix));
@@ -153,7 +161,11 @@ export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
       }
       if (!ix) tx.refuse(`RENAME INDEX ${op.from}`, "the target has no such index");
       const to = indexName(t.name, op.to);
-      tx.emit(ix.constraint ? `ALTER TABLE ${qt} RENAME CONSTRAINT ${quoteIdent(ix.name)} TO ${quoteIdent(to)}` : `ALTER INDEX ${tx.qualifiedName(t.schema, ix.name)} RENAME TO ${quoteIdent(to)}`);
+      tx.emit(
+        ix.constraint
+          ? `ALTER TABLE ${qt} RENAME CONSTRAINT ${quoteIdent(ix.name)} TO ${quoteIdent(to)}`
+          : `ALTER INDEX ${tx.qualifiedName(t.schema, ix.name)} RENAME TO ${quoteIdent(to)}`,
+      );
       ix.name = to;
       break;
     }
@@ -188,7 +200,8 @@ export function applyOp(tx: Translation, ref: TableRef, op: AlterOp): TableRef {
     case "rename_table":
       return renameTable(tx, ref, op.to, false);
     case "convert_charset":
-      if (op.charset === "binary") tx.refuse(`CONVERT TO CHARACTER SET binary of ${t.name}`, "MySQL turns every character column into a byte string; change the columns to bytea by hand");
+      if (op.charset === "binary")
+        tx.refuse(`CONVERT TO CHARACTER SET binary of ${t.name}`, "MySQL turns every character column into a byte string; change the columns to bytea by hand");
       break;
     case "table_options":
       checkTableOptions(tx, ref, op.options);
@@ -245,18 +258,29 @@ function addColumn(tx: Translation, ref: TableRef, t: TargetTable, def: ColumnDe
   const what = `ADD COLUMN ${def.name} to ${t.name}, which has rows`;
   let fill: string | undefined = plan.default;
   if (t.hasRows) {
-    if (plan.auto !== "none") tx.refuse(what, "MySQL numbered the existing rows in its own order, which the log does not carry; add the column on the target with the source's values");
+    if (plan.auto !== "none")
+      tx.refuse(what, "MySQL numbered the existing rows in its own order, which the log does not carry; add the column on the target with the source's values");
     if (def.generated) tx.refuse(what, "MySQL computed the column for the existing rows, which the log does not carry; add it on the target with the source's values");
     if (def.default?.kind === "current_timestamp") fill = fillTime(tx, what, plan, def.default.fsp);
-    else if (zeroDateDefault(def, plan) && tx.ctx.zeroDate === "null") fill = undefined; // the rows' zero dates: NULL, as the sink stores them
-    else if (def.default !== undefined && def.default.kind !== "null" && plan.default === undefined) tx.refuse(what, "MySQL filled the existing rows with the column's DEFAULT, which has no exact target form");
-    if (fill === undefined && plan.notNull) fill = implicitValue(plan) ?? tx.refuse(what, `MySQL filled the existing rows with its implicit value for ${plan.type.name.toUpperCase()} NOT NULL, which the target cannot store`);
+    else if (zeroDateDefault(def, plan) && tx.ctx.zeroDate === "null")
+      fill = undefined; // the rows' zero dates: NULL, as the sink stores them
+    else if (def.default !== undefined && def.default.kind !== "null" && plan.default === undefined)
+      tx.refuse(what, "MySQL filled the existing rows with the column's DEFAULT, which has no exact target form");
+    if (fill === undefined && plan.notNull)
+      fill =
+        implicitValue(plan) ??
+        tx.refuse(what, `MySQL filled the existing rows with its implicit value for ${plan.type.name.toUpperCase()} NOT NULL, which the target cannot store`);
   }
   const c = `${qt} ALTER COLUMN ${quoteIdent(plan.name)}`;
   if (plan.auto === "sequence") {
     // openGauss refuses ADD COLUMN with a nextval() default: the table is empty here, so add, then default.
     const seq = sequenceFor(tx, t.schema, t.name, plan.name);
-    tx.emit(`CREATE SEQUENCE ${seq}`, `ALTER TABLE ${qt} ADD COLUMN ${columnSql({ ...plan, auto: "none" })}`, `ALTER TABLE ${c} SET DEFAULT ${nextval(seq)}`, `ALTER SEQUENCE ${seq} OWNED BY ${qt}.${quoteIdent(plan.name)}`);
+    tx.emit(
+      `CREATE SEQUENCE ${seq}`,
+      `ALTER TABLE ${qt} ADD COLUMN ${columnSql({ ...plan, auto: "none" })}`,
+      `ALTER TABLE ${c} SET DEFAULT ${nextval(seq)}`,
+      `ALTER SEQUENCE ${seq} OWNED BY ${qt}.${quoteIdent(plan.name)}`,
+    );
     t.columns.push(targetColumn(plan, seq));
   } else {
     const add = fill === undefined ? plan : { ...plan, default: fill };
@@ -299,7 +323,8 @@ function dropColumn(tx: Translation, t: TargetTable, name: string): void {
     const unknown = ix.parts.some((p) => p.column === undefined && p.refs === undefined);
     const rest = ix.parts.filter((p) => p.column !== c.name && !(p.refs ?? []).includes(c.name));
     if (rest.length === 0 || rest.length === ix.parts.length) continue;
-    if (unknown || ix.partial) tx.refuse(`DROP COLUMN ${name} of ${t.name}`, `MySQL keeps index ${ix.name} without the column, and the target's definition of it cannot be rebuilt`);
+    if (unknown || ix.partial)
+      tx.refuse(`DROP COLUMN ${name} of ${t.name}`, `MySQL keeps index ${ix.name} without the column, and the target's definition of it cannot be rebuilt`);
     rebuilt.push({ ...ix, parts: rest, columns: ix.columns.filter((x) => x !== c.name) });
   }
   tx.emit(`ALTER TABLE ${qt} DROP COLUMN ${quoteIdent(c.name)}`);
@@ -344,7 +369,11 @@ export function renameTable(tx: Translation, from: TableRef, to: TableRef, ifExi
     if (m === undefined) continue;
     const name = ix.primary ? primaryKeyName(to.table) : indexName(to.table, m);
     if (name === ix.name) continue;
-    tx.emit(ix.constraint ? `ALTER TABLE ${qt} RENAME CONSTRAINT ${quoteIdent(ix.name)} TO ${quoteIdent(name)}` : `ALTER INDEX ${tx.qualifiedName(table.schema, ix.name)} RENAME TO ${quoteIdent(name)}`);
+    tx.emit(
+      ix.constraint
+        ? `ALTER TABLE ${qt} RENAME CONSTRAINT ${quoteIdent(ix.name)} TO ${quoteIdent(name)}`
+        : `ALTER INDEX ${tx.qualifiedName(table.schema, ix.name)} RENAME TO ${quoteIdent(name)}`,
+    );
     for (const k of table.constraints) if (k.name === ix.name && k.kind !== "f") k.name = name;
     ix.name = name;
   }

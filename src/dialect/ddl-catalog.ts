@@ -197,7 +197,13 @@ function tablesOf(ddl: Ddl): TableRef[] {
       return [
         ddl.table,
         ...ddl.ops.flatMap((o) =>
-          o.op === "rename_table" ? [o.to] : o.op === "add_foreign_key" ? [o.foreignKey.target.table] : (o.op === "add_column" || o.op === "modify_column" || o.op === "change_column") && o.column.references ? [o.column.references.table] : [],
+          o.op === "rename_table"
+            ? [o.to]
+            : o.op === "add_foreign_key"
+              ? [o.foreignKey.target.table]
+              : (o.op === "add_column" || o.op === "modify_column" || o.op === "change_column") && o.column.references
+                ? [o.column.references.table]
+                : [],
         ),
       ];
     case "rename_table":
@@ -228,7 +234,11 @@ export async function readTargetCatalog(sql: CatalogRunner, written: Ddl, mappin
   const catalog = await readTables(sql, ddl, mapping, await settleable(sql, pending));
   catalog.pending = structuredClone([...pending]);
   if (ddl.kind === "drop_table" || ddl.kind === "truncate_table") {
-    catalog.referencing = await readReferencing(sql, tablesOf(ddl).map((t) => targetSchema(t.database, mapping)), (s, t) => catalog.table(s, t)?.name === t);
+    catalog.referencing = await readReferencing(
+      sql,
+      tablesOf(ddl).map((t) => targetSchema(t.database, mapping)),
+      (s, t) => catalog.table(s, t)?.name === t,
+    );
   }
   // DROP DATABASE: keys of other schemas' tables into it (those inside go with it).
   if (ddl.kind === "drop_database") {
@@ -252,7 +262,12 @@ async function settleable(sql: CatalogRunner, pending: readonly ForeignKeyRef[])
     [[...new Set(pending.map((k) => k.refSchema))], [...new Set(pending.map((k) => k.refTable.toLowerCase()))]],
   );
   const present = new Set(rows.map((r) => `${r.s}.${r.t}`));
-  return pending.filter((k) => present.has(`${k.refSchema}.${k.refTable.toLowerCase()}`)).flatMap((k) => [{ schema: k.schema, table: k.table }, { schema: k.refSchema, table: k.refTable }]);
+  return pending
+    .filter((k) => present.has(`${k.refSchema}.${k.refTable.toLowerCase()}`))
+    .flatMap((k) => [
+      { schema: k.schema, table: k.table },
+      { schema: k.refSchema, table: k.refTable },
+    ]);
 }
 
 async function readTables(sql: CatalogRunner, ddl: Ddl, mapping: Record<string, string>, extra: ReadonlyArray<{ schema: string; table: string }> = []): Promise<TargetCatalog> {
@@ -260,7 +275,10 @@ async function readTables(sql: CatalogRunner, ddl: Ddl, mapping: Record<string, 
   const names = [...new Set([...tablesOf(ddl).map((t) => t.table.toLowerCase()), ...extra.map((t) => t.table.toLowerCase())])];
   const present = (await sql.unsafe(`SELECT nspname AS s FROM pg_namespace WHERE nspname = ANY($1::text[])`, [schemas])).map((r) => r.s as string);
   const sequences = (
-    await sql.unsafe(`SELECT n.nspname || '.' || c.relname AS q FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = ANY($1::text[])`, [schemas])
+    await sql.unsafe(
+      `SELECT n.nspname || '.' || c.relname AS q FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = ANY($1::text[])`,
+      [schemas],
+    )
   ).map((r) => r.q as string);
   if (names.length === 0) return new TargetCatalog(present, [], sequences);
   const rels = await sql.unsafe(
@@ -319,7 +337,17 @@ async function readTables(sql: CatalogRunner, ddl: Ddl, mapping: Record<string, 
     const t = byOid.get(r.oid)!;
     let ix = t.indexes.find((i) => i.name === r.name);
     if (!ix) {
-      ix = { name: r.name, primary: r.is_primary, unique: r.is_unique, constraint: r.is_constraint, method: r.method, parts: [], columns: r.refs as string[], partial: r.partial, comment: r.comment ?? null };
+      ix = {
+        name: r.name,
+        primary: r.is_primary,
+        unique: r.is_unique,
+        constraint: r.is_constraint,
+        method: r.method,
+        parts: [],
+        columns: r.refs as string[],
+        partial: r.partial,
+        comment: r.comment ?? null,
+      };
       refs.set(ix, r.refs as string[]);
       t.indexes.push(ix);
     }

@@ -54,7 +54,10 @@ export function planColumn(tx: Translation, table: TableRef, col: ColumnDef, opt
     tx.targetName(`the CHECK of ${where}'s members`, `${col.name}_values`);
   }
   if (col.generated) {
-    tx.skip(`${where} AS (${col.generated.expression})`, "generated column expressions are MySQL SQL: the column is a plain column, filled with the values the source computed (the log carries them); recreate the expression by hand before cutover");
+    tx.skip(
+      `${where} AS (${col.generated.expression})`,
+      "generated column expressions are MySQL SQL: the column is a plain column, filled with the values the source computed (the log carries them); recreate the expression by hand before cutover",
+    );
   } else if (col.default !== undefined && auto === "none") {
     const d = defaultSql(tx, where, col.default, defaultTargetOf(mapped, type));
     if (d !== undefined) plan.default = d;
@@ -65,7 +68,11 @@ export function planColumn(tx: Translation, table: TableRef, col: ColumnDef, opt
     plan.notNull = false;
     tx.skip(`NOT NULL of ${where}`, '[sink] zero_date = "null" stores MySQL zero dates as NULL, so the column allows NULL; add NOT NULL at cutover once no NULL is left');
   }
-  if (col.onUpdate) tx.skip(`${where} ON UPDATE CURRENT_TIMESTAMP`, "the target has no ON UPDATE; replicated rows carry the source's values; add a trigger before cutover if the application relies on it");
+  if (col.onUpdate)
+    tx.skip(
+      `${where} ON UPDATE CURRENT_TIMESTAMP`,
+      "the target has no ON UPDATE; replicated rows carry the source's values; add a trigger before cutover if the application relies on it",
+    );
   if (col.invisible) tx.skip(`${where} INVISIBLE`, "the target has no invisible columns: the column is visible (SELECT * lists it)");
   return plan;
 }

@@ -69,7 +69,9 @@ export function planForeignKey(tx: Translation, ref: TableRef, table: TargetTabl
         `(FOREIGN_KEY_CHECKS=1), so it had that table: create it on the target as on the source (the full copy may have missed it) and restart the sink`,
     );
   } else {
-    tx.note(`foreign key ${name} of ${table.schema}.${table.name} waits for table ${refSchema}.${key.refTable}, which does not exist yet (FOREIGN_KEY_CHECKS=0); it is created with that table`);
+    tx.note(
+      `foreign key ${name} of ${table.schema}.${table.name} waits for table ${refSchema}.${key.refTable}, which does not exist yet (FOREIGN_KEY_CHECKS=0); it is created with that table`,
+    );
   }
   const cols = key.columns;
   const leads = (ix: TargetIndex) => cols.every((c, i) => ix.parts[i]?.column !== undefined && sameName(ix.parts[i]!.column!, c));
@@ -88,7 +90,9 @@ export function planForeignKey(tx: Translation, ref: TableRef, table: TargetTabl
  */
 function clauseFor(tx: Translation, key: ForeignKeyRef, parent: TargetTable): string {
   const parentCols = key.refColumns.map((c) => findColumn(parent, c)?.name ?? c);
-  const unique = parent.indexes.some((ix) => ix.unique && !ix.partial && ix.parts.length === parentCols.length && ix.parts.every((p) => p.column !== undefined && parentCols.includes(p.column)));
+  const unique = parent.indexes.some(
+    (ix) => ix.unique && !ix.partial && ix.parts.length === parentCols.length && ix.parts.every((p) => p.column !== undefined && parentCols.includes(p.column)),
+  );
   if (parentCols.length > 0 && !unique) {
     tx.refuse(
       `foreign key ${key.name} of ${key.table}`,
@@ -183,7 +187,10 @@ export function truncateReferenced(tx: Translation, t: TargetTable): void {
   tx.emit(`TRUNCATE TABLE ${qt}`);
   t.hasRows = false;
   for (const fk of children) tx.emit(`ALTER TABLE ${tx.qualifiedName(fk.schema, fk.table)} ADD ${clauseFor(tx, fk, t)} NOT VALID`);
-  if (children.length > 0) tx.note(`TRUNCATE of ${t.schema}.${t.name} with FOREIGN_KEY_CHECKS=0 keeps the rows of ${children.map((k) => `${k.schema}.${k.table}`).join(", ")}, as MySQL does; their foreign keys are added again NOT VALID`);
+  if (children.length > 0)
+    tx.note(
+      `TRUNCATE of ${t.schema}.${t.name} with FOREIGN_KEY_CHECKS=0 keeps the rows of ${children.map((k) => `${k.schema}.${k.table}`).join(", ")}, as MySQL does; their foreign keys are added again NOT VALID`,
+    );
 }
 
 /** The pending key of `t` that MySQL's DROP FOREIGN KEY `name` names, removed; undefined when none. */
@@ -212,7 +219,10 @@ export function ibfkNumber(table: string, name: string): number | undefined {
 /** InnoDB's name for an unnamed foreign key: table_ibfk_N, N one more than the highest in use. */
 function nextIbfk(tx: Translation, table: TargetTable): string {
   let max = 0;
-  const names = [...table.constraints.filter((c) => c.kind === "f").map((c) => c.name), ...tx.catalog.pending.filter((k) => k.schema === table.schema && k.table === table.name).map((k) => k.name)];
+  const names = [
+    ...table.constraints.filter((c) => c.kind === "f").map((c) => c.name),
+    ...tx.catalog.pending.filter((k) => k.schema === table.schema && k.table === table.name).map((k) => k.name),
+  ];
   for (const n of names) max = Math.max(max, ibfkNumber(table.name, n) ?? 0);
   return tx.targetName(`foreign key ${table.name}_ibfk_${max + 1}`, `${table.name}_ibfk_${max + 1}`);
 }

@@ -65,20 +65,39 @@ export function planIndex(tx: Translation, ref: TableRef, table: TargetTable, in
   const what = `${label}${index.kind === "primary" ? "" : ` ${mysqlName}`} of ${ref.table}`;
   const columns = index.parts.flatMap((p) => ("column" in p ? [p.column] : []));
   const record = (part: string, reason: string, cutover: string): undefined => {
-    tx.record(part, table.schema, { kind: "index", table: table.name, name: mysqlName, reason, cutover, ...(columns.length > 0 ? { definition: JSON.stringify({ columns }) } : {}) });
+    tx.record(part, table.schema, {
+      kind: "index",
+      table: table.name,
+      name: mysqlName,
+      reason,
+      cutover,
+      ...(columns.length > 0 ? { definition: JSON.stringify({ columns }) } : {}),
+    });
     return undefined;
   };
   if (index.kind === "spatial") {
-    return record(what, "SPATIAL indexes need PostGIS, which the target is not assumed to have; geometries are stored as bytes (WKB), and the index changes no data", "if the application runs spatial queries on the target, install PostGIS, convert the column to geometry and create a GiST index");
+    return record(
+      what,
+      "SPATIAL indexes need PostGIS, which the target is not assumed to have; geometries are stored as bytes (WKB), and the index changes no data",
+      "if the application runs spatial queries on the target, install PostGIS, convert the column to geometry and create a GiST index",
+    );
   }
   if (index.kind === "fulltext") {
     const parser = hasParser(tx.ddl.statement) ? " (its WITH PARSER plugin, which decides how text is split into words, has no target equivalent)" : "";
-    return record(what, `FULLTEXT indexes are not created${parser}: they change no data, and the target has no MATCH … AGAINST`, "rewrite the application's MATCH … AGAINST queries and create a text-search index for them (e.g. GIN on to_tsvector)");
+    return record(
+      what,
+      `FULLTEXT indexes are not created${parser}: they change no data, and the target has no MATCH … AGAINST`,
+      "rewrite the application's MATCH … AGAINST queries and create a text-search index for them (e.g. GIN on to_tsvector)",
+    );
   }
   const expression = index.parts.find((p) => "expression" in p);
   if (expression && "expression" in expression) {
     if (index.kind !== "index") tx.refuse(`${what} on (${expression.expression})`, "a key on a MySQL expression is MySQL SQL, which is not translated");
-    return record(`${what} on (${expression.expression})`, "functional index expressions are MySQL SQL, which is not translated; the index changes no data", "create an equivalent expression index by hand if queries need it");
+    return record(
+      `${what} on (${expression.expression})`,
+      "functional index expressions are MySQL SQL, which is not translated; the index changes no data",
+      "create an equivalent expression index by hand if queries need it",
+    );
   }
   const parts: IndexPart[] = index.parts.map((p) => partFor(tx, table, p, what));
   if (index.kind === "primary") {

@@ -15,14 +15,19 @@ import { quoteIdent } from "./identifiers.ts";
 import { familyOf, type TypeFamily } from "./types.ts";
 
 export function position(tx: Translation, t: TargetTable, column: string, pos: ColumnPosition | undefined): void {
-  if (pos) tx.skip(`${column} ${"first" in pos ? "FIRST" : `AFTER ${pos.after}`} in ${t.name}`, "the target appends columns; the sink names every column, so order does not matter to replication");
+  if (pos)
+    tx.skip(
+      `${column} ${"first" in pos ? "FIRST" : `AFTER ${pos.after}`} in ${t.name}`,
+      "the target appends columns; the sink names every column, so order does not matter to replication",
+    );
 }
 
 export function renameColumn(tx: Translation, t: TargetTable, c: TargetColumn, to: string): void {
   if (c.name === to) return;
   tx.ident(to, "column");
   const other = findColumn(t, to);
-  if (other && other !== c) tx.refuse(`RENAME COLUMN ${c.name} TO ${to}`, "the target already has a column of that name (renames that swap names within one statement are not translated)");
+  if (other && other !== c)
+    tx.refuse(`RENAME COLUMN ${c.name} TO ${to}`, "the target already has a column of that name (renames that swap names within one statement are not translated)");
   const qt = tx.qualifiedName(t.schema, t.name);
   tx.emit(`ALTER TABLE ${qt} RENAME COLUMN ${quoteIdent(c.name)} TO ${quoteIdent(to)}`);
   const check = t.constraints.find((k) => k.kind === "c" && k.name === membersCheckName(c.name));
@@ -62,7 +67,8 @@ export function restateColumn(tx: Translation, ref: TableRef, t: TargetTable, ol
   const inPk = primaryKeyOf(t)?.parts.some((p) => p.column === c.name) ?? false;
   const plan = planColumn(tx, ref, { ...def, name: c.name }, { inPrimaryKey: inPk });
   position(tx, t, c.name, pos);
-  if (def.generated && t.hasRows) tx.refuse(`MODIFY COLUMN ${c.name} AS (…) of ${t.name}, which has rows`, "MySQL recomputed the column for the existing rows, which the log does not carry");
+  if (def.generated && t.hasRows)
+    tx.refuse(`MODIFY COLUMN ${c.name} AS (…) of ${t.name}, which has rows`, "MySQL recomputed the column for the existing rows, which the log does not carry");
   const col = `${qt} ALTER COLUMN ${quoteIdent(c.name)}`;
   const check = t.constraints.find((k) => k.kind === "c" && k.name === membersCheckName(c.name));
   const wasMembers = check !== undefined;
@@ -129,7 +135,8 @@ function castFor(tx: Translation, t: TargetTable, c: TargetColumn, plan: ColumnP
   const temporal = (f: TypeFamily) => f === "date" || f === "timestamp" || f === "timestamptz" || f === "interval";
   if (from === "other") return `${q}::${T}`;
   if ((from === "timestamptz") !== (to === "timestamptz") && (temporal(from) || from === "text") && (temporal(to) || to === "text")) refuse(TZ);
-  if ((from === "interval" && to !== "interval" && to !== "text") || (to === "interval" && from !== "interval" && from !== "text")) refuse("MySQL converts TIME to and from numbers and dates in ways the target's casts do not reproduce");
+  if ((from === "interval" && to !== "interval" && to !== "text") || (to === "interval" && from !== "interval" && from !== "text"))
+    refuse("MySQL converts TIME to and from numbers and dates in ways the target's casts do not reproduce");
   if ((temporal(from) && numeric(to)) || (numeric(from) && temporal(to))) refuse("MySQL reads dates as YYYYMMDDhhmmss numbers, which the target's casts do not");
   if (wasMembers && numeric(to)) refuse("MySQL converts an ENUM/SET to its member index or bitmask, not its text");
   if (plan.mapped.members && numeric(from)) refuse("MySQL reads a number as an ENUM/SET member index or bitmask");
@@ -143,4 +150,3 @@ function castFor(tx: Translation, t: TargetTable, c: TargetColumn, plan: ColumnP
   }
   return `${q}::${T}`;
 }
-

@@ -43,7 +43,8 @@ export function recordPartitions(tx: Translation, t: TargetTable, exact: Partiti
     table,
     name,
     reason: partitionReason(definition !== undefined),
-    cutover: "if the target should be partitioned, recreate the table partitioned (openGauss: PARTITION BY RANGE/LIST/HASH; PostgreSQL: declarative partitioning) and copy its rows",
+    cutover:
+      "if the target should be partitioned, recreate the table partitioned (openGauss: PARTITION BY RANGE/LIST/HASH; PostgreSQL: declarative partitioning) and copy its rows",
     ...(definition ? { definition } : {}),
   });
 }
@@ -59,7 +60,11 @@ function partitioningOf(tx: Translation, t: TargetTable): SkippedObject | undefi
   return tx.catalog.objects.find((o) => o.kind === "partitioning" && o.schema === t.schema && sameName(o.table, t.name));
 }
 
-const unquote = (name: string) => name.trim().replace(/^`(.*)`$/s, "$1").replace(/``/g, "`");
+const unquote = (name: string) =>
+  name
+    .trim()
+    .replace(/^`(.*)`$/s, "$1")
+    .replace(/``/g, "`");
 
 /**
  * DROP/TRUNCATE PARTITION: a DELETE of exactly the partition's rows when the record has the
@@ -72,8 +77,13 @@ export function deletePartitions(tx: Translation, t: TargetTable, text: string):
   const names = m && /^ALL$/i.test(m[2]!.trim()) ? "ALL" : (m?.[2] ?? "").split(",").map(unquote);
   const condition = m && p ? partitionCondition(p, names) : undefined;
   if (!m || !p || !condition) {
-    const why = !p ? "the sink does not know which rows the partition holds (only RANGE/LIST partitioning on an integer column is followed)" : "the partition is not among those the sink knows for the table";
-    tx.refuse(`ALTER TABLE ${t.name} ${text}`, `it changes rows without logging them (the binlog has the statement, not the rows), and ${why}; delete the same rows on the target (SHOW CREATE TABLE on the source gives the partition's bounds)`);
+    const why = !p
+      ? "the sink does not know which rows the partition holds (only RANGE/LIST partitioning on an integer column is followed)"
+      : "the partition is not among those the sink knows for the table";
+    tx.refuse(
+      `ALTER TABLE ${t.name} ${text}`,
+      `it changes rows without logging them (the binlog has the statement, not the rows), and ${why}; delete the same rows on the target (SHOW CREATE TABLE on the source gives the partition's bounds)`,
+    );
   }
   const statement = `DELETE FROM ${tx.qualifiedName(t.schema, t.name)} WHERE ${condition}`;
   tx.emit(statement);
@@ -176,7 +186,12 @@ export function codeObjectDdl(tx: Translation, ddl: OtherDdl, object: CodeObject
     const to = verb === "ALTER" && object.renameTo ? object.renameTo : name;
     const part = `${ddl.what} ${to.database}.${to.table}`;
     const rec = { kind: spec.kind, table: on, name: to.table, reason: standIn ? STAND_IN_REASON : spec.reason, cutover: spec.cutover };
-    tx.record(part, tx.schemaName(to.database), rec, standIn ? "a dump's stand-in for the view (constant columns, no table read), recorded until the dump creates the view itself, which is reported then" : undefined);
+    tx.record(
+      part,
+      tx.schemaName(to.database),
+      rec,
+      standIn ? "a dump's stand-in for the view (constant columns, no table read), recorded until the dump creates the view itself, which is reported then" : undefined,
+    );
   }
 }
 
@@ -196,10 +211,19 @@ export function moveTable(tx: Translation, from: { schema: string; table: string
 
 /** CREATE TABLE … LIKE: the copy lacks what the original lacks on the target. */
 export function copyTable(tx: Translation, from: { schema: string; table: string }, to: { schema: string; table: string }): void {
-  const copies = tx.catalog.objects.filter((o) => o.schema === from.schema && (o.kind === "index" || o.kind === "check" || o.kind === "partitioning") && sameName(o.table, from.table));
+  const copies = tx.catalog.objects.filter(
+    (o) => o.schema === from.schema && (o.kind === "index" || o.kind === "check" || o.kind === "partitioning") && sameName(o.table, from.table),
+  );
   const what = { index: "index", check: "CHECK", partitioning: "PARTITION BY" } as Record<SkippedKind, string>;
   for (const o of copies) {
-    tx.record(`${what[o.kind]} ${o.name} of ${to.table} (copied by LIKE from ${from.table})`, to.schema, { kind: o.kind, table: to.table, name: o.name, reason: o.reason, cutover: o.cutover, ...(o.definition ? { definition: o.definition } : {}) });
+    tx.record(`${what[o.kind]} ${o.name} of ${to.table} (copied by LIKE from ${from.table})`, to.schema, {
+      kind: o.kind,
+      table: to.table,
+      name: o.name,
+      reason: o.reason,
+      cutover: o.cutover,
+      ...(o.definition ? { definition: o.definition } : {}),
+    });
   }
 }
 
@@ -259,4 +283,3 @@ export function indexRecordsFollow(tx: Translation, schema: string, table: strin
     tx.catalog.objects = tx.catalog.objects.map((x) => (x === o ? { ...o, definition: JSON.stringify({ columns: rest }) } : x));
   }
 }
-

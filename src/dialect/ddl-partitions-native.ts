@@ -55,9 +55,20 @@ const PARTITION_LAYOUT = /^(ADD|REORGANIZE|COALESCE|REBUILD|ANALYZE|CHECK|OPTIMI
 export function alterPartitions(tx: Translation, ddl: AlterTable, t: TargetTable): void {
   const ref = ddl.table;
   // A column this statement restates or drops: openGauss cannot alter a partition key's type.
-  const restated = (column: string) => ddl.ops.some((op) => (op.op === "modify_column" && sameName(op.column.name, column)) || (op.op === "change_column" && sameName(op.oldName, column)) || (op.op === "drop_column" && sameName(op.name, column)));
+  const restated = (column: string) =>
+    ddl.ops.some(
+      (op) =>
+        (op.op === "modify_column" && sameName(op.column.name, column)) ||
+        (op.op === "change_column" && sameName(op.oldName, column)) ||
+        (op.op === "drop_column" && sameName(op.name, column)),
+    );
   const key = t.partitioning?.column;
-  if (key !== undefined && restated(key)) recordPartitions(tx, t, departition(tx, t, `this ALTER TABLE restates the partition key column ${key}, whose type and nullability openGauss cannot change in a partitioned table`));
+  if (key !== undefined && restated(key))
+    recordPartitions(
+      tx,
+      t,
+      departition(tx, t, `this ALTER TABLE restates the partition key column ${key}, whose type and nullability openGauss cannot change in a partitioned table`),
+    );
   if (ddl.partitioning) {
     const parsed = parsePartitioning(ddl.partitioning);
     const native = parsed && !restated(parsed.column) ? nativePartitioning(tx, t, parsed) : undefined;
@@ -106,7 +117,11 @@ export function partitionClause(p: Partitioning): string {
   return `PARTITION BY ${p.method} (${targetIdent(p.column)}) (${p.partitions.map((d) => definitionSql(p.method, d)).join(", ")}) ENABLE ROW MOVEMENT`;
 }
 
-const unquote = (name: string) => name.trim().replace(/^`(.*)`$/s, "$1").replace(/``/g, "`");
+const unquote = (name: string) =>
+  name
+    .trim()
+    .replace(/^`(.*)`$/s, "$1")
+    .replace(/``/g, "`");
 const namesOf = (list: string) => list.split(",").map(unquote);
 
 /**
@@ -126,7 +141,11 @@ function nativePartitionOp(tx: Translation, t: TargetTable, text: string): boole
     }
     const names = namesOf(m[2]!);
     const missing = names.find((n) => !has(n));
-    if (missing !== undefined) tx.refuse(`ALTER TABLE ${t.name} ${text}`, `the target table has no partition "${missing}" (its partitions: ${p.partitions.map((d) => d.name).join(", ")}); it was changed outside replication`);
+    if (missing !== undefined)
+      tx.refuse(
+        `ALTER TABLE ${t.name} ${text}`,
+        `the target table has no partition "${missing}" (its partitions: ${p.partitions.map((d) => d.name).join(", ")}); it was changed outside replication`,
+      );
     for (const n of names) tx.emit(`ALTER TABLE ${qt} ${verb} PARTITION ${partitionIdent(n)} UPDATE GLOBAL INDEX`);
     if (verb === "DROP") p.partitions = p.partitions.filter((d) => !names.some((n) => sameName(n, d.name)));
     return true;

@@ -87,7 +87,10 @@ export class Translation {
    */
   record(part: string, schema: string, rec: ObjectRecord, note?: string): void {
     if (this.ctx.untranslatable === "stop") {
-      this.refuse(part, `${rec.reason}; [sink] untranslatable = "stop" stops at each object the target does not get (with "record", the rest of the statement is applied and the object is listed by gs-replicate check, with what to do at cutover: ${rec.cutover})`);
+      this.refuse(
+        part,
+        `${rec.reason}; [sink] untranslatable = "stop" stops at each object the target does not get (with "record", the rest of the statement is applied and the object is listed by gs-replicate check, with what to do at cutover: ${rec.cutover})`,
+      );
     }
     const statement = this.ddl.statement.length > 500 ? `${this.ddl.statement.slice(0, 500)}…` : this.ddl.statement;
     const object: SkippedObject = { ...rec, schema, statement };
@@ -162,7 +165,10 @@ export class Translation {
   notMerged(ref: TableRef, existing: TargetTable | undefined): void {
     const source = this.given.get(ref.table) ?? ref.table;
     if (!existing || (source === ref.table && !looksShortened(ref.table))) return;
-    const why = source !== ref.table ? `"${source}" is longer than the target's ${MAX_IDENTIFIER_BYTES} bytes and is "${ref.table}" there` : `"${ref.table}" has the form of a shortened name`;
+    const why =
+      source !== ref.table
+        ? `"${source}" is longer than the target's ${MAX_IDENTIFIER_BYTES} bytes and is "${ref.table}" there`
+        : `"${ref.table}" has the form of a shortened name`;
     this.refuse(
       `table ${ref.database}.${source}`,
       `${why}, and the target has a table of that name already (schema ${existing.schema}), so two source tables would share one target table and their rows would merge: ` +

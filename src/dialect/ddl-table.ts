@@ -152,7 +152,8 @@ export function createTableLike(tx: Translation, ddl: CreateTableLike): void {
   tx.ident(schema, "schema");
   tx.ident(ref.table, "table");
   const existing = tx.current(ref);
-  if (existing && ddl.ifNotExists && !ddl.orReplace) return tx.skip(`CREATE TABLE IF NOT EXISTS ${ref.table} LIKE`, "the table exists on the target: nothing to do, as on the source");
+  if (existing && ddl.ifNotExists && !ddl.orReplace)
+    return tx.skip(`CREATE TABLE IF NOT EXISTS ${ref.table} LIKE`, "the table exists on the target: nothing to do, as on the source");
   if (!ddl.orReplace) tx.notMerged(ref, existing);
   const src = tx.existing(ddl.like);
   const qt = tx.qualifiedName(schema, ref.table);

@@ -45,7 +45,10 @@ export function translateDdl(written: Ddl, ctx: DdlContext): DdlTranslation {
   for (const g of givenNames(written)) {
     const target = fitName(g.name);
     tx.given.set(target, g.name);
-    if (target !== g.name) tx.note(`${g.what} ${g.source} is "${target}" on the target: "${g.name}" is longer than the target's ${MAX_IDENTIFIER_BYTES}-byte limit for names (listed by gs-replicate check as schema.long_names)`);
+    if (target !== g.name)
+      tx.note(
+        `${g.what} ${g.source} is "${target}" on the target: "${g.name}" is longer than the target's ${MAX_IDENTIFIER_BYTES}-byte limit for names (listed by gs-replicate check as schema.long_names)`,
+      );
   }
   switch (ddl.kind) {
     case "create_database": {
@@ -69,7 +72,10 @@ export function translateDdl(written: Ddl, ctx: DdlContext): DdlTranslation {
       // MySQL keeps other databases' keys into it dangling under FOREIGN_KEY_CHECKS=0: they
       // wait for their table again (DROP SCHEMA … CASCADE would drop them for good).
       const parents = [...new Set(tx.catalog.referencing.filter((k) => k.refSchema === schema).map((k) => k.refTable))];
-      dropReferences(tx, parents.map((name) => ({ schema, name })));
+      dropReferences(
+        tx,
+        parents.map((name) => ({ schema, name })),
+      );
       tx.emit(dropSchema(tx, ddl.name));
       tx.catalog.dropSchema(schema);
       tx.catalog.pending = tx.catalog.pending.filter((k) => k.schema !== schema);
@@ -143,6 +149,7 @@ export function translateDdl(written: Ddl, ctx: DdlContext): DdlTranslation {
 /** DROP DATABASE: the mapped schema, exactly, with what is in it, as MySQL drops the database's tables. */
 function dropSchema(tx: Translation, database: string): string {
   const schema = tx.schemaName(database);
-  if (PROTECTED_SCHEMA.test(schema)) tx.refuse(`DROP DATABASE ${database}`, `it maps to schema ${schema}, which is not dropped automatically; drop the tables of ${database} by hand`);
+  if (PROTECTED_SCHEMA.test(schema))
+    tx.refuse(`DROP DATABASE ${database}`, `it maps to schema ${schema}, which is not dropped automatically; drop the tables of ${database} by hand`);
   return `DROP SCHEMA ${quoteIdent(schema)} CASCADE`;
 }

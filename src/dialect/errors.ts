@@ -43,7 +43,18 @@ export function uniqueViolationTable(err: unknown): ViolatedTable {
 // opened connection (CONNECT_TIMEOUT: a target that accepts TCP but does not answer), and the
 // SQLSTATEs after which the server closes the session. The sink waits these out (retries);
 // any other error is the transaction's own.
-const LOST_CODES = new Set(["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"]);
+const LOST_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
 
 /** True when the error means the target session is over (or could not be had). */
 export function connectionLost(err: unknown): boolean {
@@ -54,4 +65,3 @@ export function connectionLost(err: unknown): boolean {
   }
   return false;
 }
-

@@ -108,7 +108,10 @@ function parseSha256(body: Buffer, minor: number, ascii: (from: number, len: num
   // PostgreSQL's code 10 is SASL: a list of mechanism names, whose first bytes read as a
   // huge "stored method". Recognising it gives a useful error instead of a parse failure.
   if (method < 0 || method > 3) {
-    const mechanisms = body.toString("utf8", 4).split("\0").filter((m) => m.length > 0);
+    const mechanisms = body
+      .toString("utf8", 4)
+      .split("\0")
+      .filter((m) => m.length > 0);
     return { kind: "sasl", mechanisms };
   }
   if (method === 1) {
@@ -234,7 +237,12 @@ export function md5Answer(user: string, password: string, salt: Buffer): string 
 /** Code 10 with stored method 1 (old servers): "sha256" + sha256(md5(password + user) + salt). */
 export function sha256OfMd5Answer(user: string, password: string, salt: Buffer): string {
   const inner = Buffer.from(md5hex(password + user), "latin1");
-  return "sha256" + createHash("sha256").update(Buffer.concat([inner, salt])).digest("hex");
+  return (
+    "sha256" +
+    createHash("sha256")
+      .update(Buffer.concat([inner, salt]))
+      .digest("hex")
+  );
 }
 
 /**

@@ -16,16 +16,7 @@ import { Duplex } from "node:stream";
 import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
 import type { Secret } from "../config/secret.ts";
 import { ReplicateError } from "../errors.ts";
-import {
-  DEFAULT_ITERATIONS,
-  answerSha256,
-  md5Answer,
-  md5Sha256Answer,
-  parseAuthRequest,
-  passwordMessage,
-  sha256OfMd5Answer,
-  type AuthRequest,
-} from "./opengauss-auth.ts";
+import { DEFAULT_ITERATIONS, answerSha256, md5Answer, md5Sha256Answer, parseAuthRequest, passwordMessage, sha256OfMd5Answer, type AuthRequest } from "./opengauss-auth.ts";
 
 /** Protocol 3.51: openGauss then includes the iteration count in its SHA256 request. */
 export const OPENGAUSS_PROTOCOL = { major: 3, minor: 51 } as const;
@@ -184,7 +175,9 @@ export class LoginSocket extends Duplex {
           reject(err);
           this.destroy(err);
         });
-        socket.once("close", () => reject(new ReplicateError("TARGET_CONNECTION", `the target ${where} closed the connection before the login started`, { where, retriable: true })));
+        socket.once("close", () =>
+          reject(new ReplicateError("TARGET_CONNECTION", `the target ${where} closed the connection before the login started`, { where, retriable: true })),
+        );
       };
       const raw = netConnect({ host, port });
       watch(raw);
@@ -218,9 +211,11 @@ export class LoginSocket extends Duplex {
     }
     this.#fromServer = this.#fromServer.length ? Buffer.concat([this.#fromServer, data]) : data;
     // Answers are computed off the event loop; messages are still handled one at a time, in order.
-    this.#work = this.#work.then(() => this.#readLoginMessages()).catch((err: unknown) => {
-      this.destroy(err instanceof Error ? err : new Error(String(err)));
-    });
+    this.#work = this.#work
+      .then(() => this.#readLoginMessages())
+      .catch((err: unknown) => {
+        this.destroy(err instanceof Error ? err : new Error(String(err)));
+      });
   }
 
   async #readLoginMessages(): Promise<void> {

@@ -25,19 +25,7 @@ import type { ColumnType } from "../binlog/ddl-model.ts";
 export type TargetDialect = "postgresql" | "opengauss";
 
 /** How the translator treats a target type: defaults, casts, implicit values. */
-export type TypeFamily =
-  | "int"
-  | "numeric"
-  | "float"
-  | "bit"
-  | "text"
-  | "bytes"
-  | "date"
-  | "timestamp"
-  | "timestamptz"
-  | "interval"
-  | "json"
-  | "other";
+export type TypeFamily = "int" | "numeric" | "float" | "bit" | "text" | "bytes" | "date" | "timestamp" | "timestamptz" | "interval" | "json" | "other";
 
 export interface TypeRow {
   /** The MySQL type(s), as documented. */
@@ -55,7 +43,10 @@ export interface TypeRow {
   note: string;
 }
 
-const is = (...names: string[]) => (t: ColumnType) => names.includes(t.name);
+const is =
+  (...names: string[]) =>
+  (t: ColumnType) =>
+    names.includes(t.name);
 const signed = (name: string) => (t: ColumnType) => t.name === name && !t.unsigned;
 const unsigned = (name: string) => (t: ColumnType) => t.name === name && t.unsigned;
 
@@ -69,7 +60,15 @@ export const TYPE_TABLE: readonly TypeRow[] = [
     family: "int",
     note: "kept an integer: MySQL booleans are TINYINT and may hold any of -128..127 (boolean would refuse 2)",
   },
-  { mysql: "TINYINT", match: signed("tinyint"), postgresql: "smallint", opengauss: "smallint", dolphin: "tinyint", family: "int", note: "no 1-byte signed type (openGauss core tinyint is unsigned 0..255)" },
+  {
+    mysql: "TINYINT",
+    match: signed("tinyint"),
+    postgresql: "smallint",
+    opengauss: "smallint",
+    dolphin: "tinyint",
+    family: "int",
+    note: "no 1-byte signed type (openGauss core tinyint is unsigned 0..255)",
+  },
   { mysql: "TINYINT UNSIGNED", match: unsigned("tinyint"), postgresql: "smallint", opengauss: "smallint", dolphin: "uint1", family: "int", note: "" },
   { mysql: "SMALLINT", match: signed("smallint"), postgresql: "smallint", opengauss: "smallint", dolphin: "smallint", family: "int", note: "" },
   { mysql: "SMALLINT UNSIGNED", match: unsigned("smallint"), postgresql: "integer", opengauss: "integer", dolphin: "uint2", family: "int", note: "widened: 0..65535" },
@@ -105,7 +104,15 @@ export const TYPE_TABLE: readonly TypeRow[] = [
     family: "float",
     note: "4-byte float; (M,D) rounding was done by the source before logging",
   },
-  { mysql: "DOUBLE, REAL, FLOAT(p>24)", match: is("double"), postgresql: "double precision", opengauss: "double precision", dolphin: "double precision", family: "float", note: "" },
+  {
+    mysql: "DOUBLE, REAL, FLOAT(p>24)",
+    match: is("double"),
+    postgresql: "double precision",
+    opengauss: "double precision",
+    dolphin: "double precision",
+    family: "float",
+    note: "",
+  },
   { mysql: "BIT(n)", match: is("bit"), postgresql: "bit({n})", opengauss: "bit({n})", dolphin: "bit(n)", family: "bit", note: "sent as a bit string of exactly n digits" },
   { mysql: "YEAR", match: is("year"), postgresql: "smallint", opengauss: "smallint", dolphin: "year", family: "int", note: "the zero year is 0" },
   {
@@ -169,9 +176,17 @@ export const TYPE_TABLE: readonly TypeRow[] = [
     opengauss: "text",
     dolphin: "tinytext … longtext",
     family: "text",
-    note: "up to 1 GB on the target (see \"Large values\" below)",
+    note: 'up to 1 GB on the target (see "Large values" below)',
   },
-  { mysql: "BINARY(n), VARBINARY(n)", match: is("binary", "varbinary"), postgresql: "bytea", opengauss: "bytea", dolphin: "binary(n), varbinary(n)", family: "bytes", note: "the bytes as logged (BINARY pads with 0x00 to n)" },
+  {
+    mysql: "BINARY(n), VARBINARY(n)",
+    match: is("binary", "varbinary"),
+    postgresql: "bytea",
+    opengauss: "bytea",
+    dolphin: "binary(n), varbinary(n)",
+    family: "bytes",
+    note: "the bytes as logged (BINARY pads with 0x00 to n)",
+  },
   {
     mysql: "TINYBLOB, BLOB, MEDIUMBLOB, LONGBLOB",
     match: is("tinyblob", "blob", "mediumblob", "longblob"),
@@ -179,7 +194,7 @@ export const TYPE_TABLE: readonly TypeRow[] = [
     opengauss: "bytea",
     dolphin: "tinyblob … longblob",
     family: "bytes",
-    note: "up to 1 GB on the target (see \"Large values\" below)",
+    note: 'up to 1 GB on the target (see "Large values" below)',
   },
   {
     mysql: "ENUM('a',…)",
@@ -280,7 +295,13 @@ export function familyOf(sql: string): TypeFamily {
 
 /** README "Type mapping": the table above as Markdown. */
 export function renderTypeTable(): string {
-  const show = (s: string | null) => (s === null ? "refused" : `\`${s.replace(/\{4n\}/g, "4n").replace(/\{f\}/g, "fsp").replace(/\{(\w+)\}/g, "$1")}\``.replace(" + CHECK`", "` + CHECK"));
+  const show = (s: string | null) =>
+    s === null
+      ? "refused"
+      : `\`${s
+          .replace(/\{4n\}/g, "4n")
+          .replace(/\{f\}/g, "fsp")
+          .replace(/\{(\w+)\}/g, "$1")}\``.replace(" + CHECK`", "` + CHECK");
   const lines = [
     "| MySQL / MariaDB | PostgreSQL | openGauss | openGauss B + dolphin (native) | notes |",
     "| --- | --- | --- | --- | --- |",

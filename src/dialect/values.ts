@@ -89,7 +89,9 @@ function zero(v: string, ctx: ValueContext, where: () => string, inKey: boolean)
     );
   }
   if (ctx.zeroDate === "null") return inKey ? KEY_ZERO_DATE : null;
-  const stored = inKey ? "as -infinity, which sorts first like the zero date (this column is in the target's primary key)" : "as NULL (a target column made by hand must then allow NULL: ALTER TABLE … ALTER COLUMN … DROP NOT NULL; columns the sink creates do)";
+  const stored = inKey
+    ? "as -infinity, which sorts first like the zero date (this column is in the target's primary key)"
+    : "as NULL (a target column made by hand must then allow NULL: ALTER TABLE … ALTER COLUMN … DROP NOT NULL; columns the sink creates do)";
   throw new ReplicateError(
     "TARGET_DATA",
     `MySQL zero or invalid date '${v}' has no equivalent on the target (${where()}); the row is already in the log: set [sink] zero_date = "null" and restart the sink, which stores it ${stored}`,

@@ -161,11 +161,9 @@ export class LogDecoder {
     if (builtin) return this.builtin(builtin.kind, builtin.schema.type.fromBuffer(body) as Record<string, unknown>);
     const table = this.tables.get(fp);
     if (!table) {
-      throw new ReplicateError(
-        "AVRO_ENCODE",
-        `record written with schema ${fingerprintHex(fp)}, which was never published before it: the log was cut or written by another tool`,
-        { where },
-      );
+      throw new ReplicateError("AVRO_ENCODE", `record written with schema ${fingerprintHex(fp)}, which was never published before it: the log was cut or written by another tool`, {
+        where,
+      });
     }
     const env = table.reader.fromBuffer(body, table.resolver) as {
       before: Record<string, AvroValue> | null;

@@ -94,31 +94,35 @@ export class ChangeEventWriter {
       case "ddl": {
         const b = this.open(out);
         this.total++;
-        out.push(this.builtin("ddl", b.gtid, {
-          gtid: b.gtid,
-          database: item.database,
-          statement: item.statement,
-          sql_mode: item.sqlMode ?? null,
-          file: b.file,
-          pos: BigInt(b.pos),
-          ts_ms: BigInt(Math.trunc(b.timestampMs)),
-          lower_case_names: item.lowerCaseNames === true,
-          foreign_key_checks: item.noForeignKeyChecks !== true,
-        }));
+        out.push(
+          this.builtin("ddl", b.gtid, {
+            gtid: b.gtid,
+            database: item.database,
+            statement: item.statement,
+            sql_mode: item.sqlMode ?? null,
+            file: b.file,
+            pos: BigInt(b.pos),
+            ts_ms: BigInt(Math.trunc(b.timestampMs)),
+            lower_case_names: item.lowerCaseNames === true,
+            foreign_key_checks: item.noForeignKeyChecks !== true,
+          }),
+        );
         return;
       }
       case "commit": {
         if (this.written) {
-          out.push(this.builtin("end", item.gtid, {
-            gtid: item.gtid,
-            file: item.file,
-            pos: BigInt(item.pos),
-            ts_ms: BigInt(Math.trunc(item.timestampMs)),
-            event_count: BigInt(this.total),
-            history_offset: this.historyOffset,
-            foreign_key_checks: !this.uncheckedRows,
-            data_collections: [...this.perTable].map(([name, n]) => ({ data_collection: name, event_count: BigInt(n) })),
-          }));
+          out.push(
+            this.builtin("end", item.gtid, {
+              gtid: item.gtid,
+              file: item.file,
+              pos: BigInt(item.pos),
+              ts_ms: BigInt(Math.trunc(item.timestampMs)),
+              event_count: BigInt(this.total),
+              history_offset: this.historyOffset,
+              foreign_key_checks: !this.uncheckedRows,
+              data_collections: [...this.perTable].map(([name, n]) => ({ data_collection: name, event_count: BigInt(n) })),
+            }),
+          );
         }
         this.begin = undefined;
         this.written = false;
@@ -154,18 +158,20 @@ export class ChangeEventWriter {
     if (!b) throw new ReplicateError("INTERNAL", "change outside a transaction");
     if (!this.written) {
       this.written = true;
-      out.push(this.builtin("begin", b.gtid, {
-        gtid: b.gtid,
-        flavour: b.flavour,
-        server_id: BigInt(b.serverId),
-        file: b.file,
-        pos: BigInt(b.pos),
-        ts_ms: BigInt(Math.trunc(b.timestampMs)),
-        last_committed: b.clock.lastCommitted === undefined ? null : BigInt(b.clock.lastCommitted),
-        sequence_number: b.clock.sequenceNumber === undefined ? null : BigInt(b.clock.sequenceNumber),
-        commit_id: b.clock.commitId ?? null,
-        foreign_key_checks: !this.uncheckedRows,
-      }));
+      out.push(
+        this.builtin("begin", b.gtid, {
+          gtid: b.gtid,
+          flavour: b.flavour,
+          server_id: BigInt(b.serverId),
+          file: b.file,
+          pos: BigInt(b.pos),
+          ts_ms: BigInt(Math.trunc(b.timestampMs)),
+          last_committed: b.clock.lastCommitted === undefined ? null : BigInt(b.clock.lastCommitted),
+          sequence_number: b.clock.sequenceNumber === undefined ? null : BigInt(b.clock.sequenceNumber),
+          commit_id: b.clock.commitId ?? null,
+          foreign_key_checks: !this.uncheckedRows,
+        }),
+      );
     }
     return b;
   }
@@ -239,7 +245,10 @@ export class ChangeEventWriter {
     }
     for (const s of ts.key ? [ts.envelope, ts.key] : [ts.envelope]) {
       if (!this.published.has(s.fingerprint)) {
-        out.push({ key: text.encode(`schema:${fingerprintHex(s.fingerprint)}`), value: singleObject(builtins.schema, { fingerprint: fingerprintHex(s.fingerprint), schema: s.text }) });
+        out.push({
+          key: text.encode(`schema:${fingerprintHex(s.fingerprint)}`),
+          value: singleObject(builtins.schema, { fingerprint: fingerprintHex(s.fingerprint), schema: s.text }),
+        });
         this.published.add(s.fingerprint);
       }
     }

@@ -94,7 +94,8 @@ export class HistoryLog {
     let size = 0;
     const records = parts.map((json, i) => {
       const r = this.events.historyRecord(json, [...runs, { first: at, count: i + 1 }]);
-      if (r.value.length > HISTORY_RECORD_BYTES) throw new ReplicateError("INTERNAL", `a schema history record of ${r.value.length} bytes exceeds its bound ${HISTORY_RECORD_BYTES}`);
+      if (r.value.length > HISTORY_RECORD_BYTES)
+        throw new ReplicateError("INTERNAL", `a schema history record of ${r.value.length} bytes exceeds its bound ${HISTORY_RECORD_BYTES}`);
       size += r.value.length;
       return r;
     });
@@ -105,7 +106,9 @@ export class HistoryLog {
 }
 
 function corrupt(offset: bigint, what: string): ReplicateError {
-  return new ReplicateError("JOURNAL_CORRUPT", `the schema history in the log is incomplete: ${what}; restore the log, or start a fresh migration`, { where: `log offset ${offset}` });
+  return new ReplicateError("JOURNAL_CORRUPT", `the schema history in the log is incomplete: ${what}; restore the log, or start a fresh migration`, {
+    where: `log offset ${offset}`,
+  });
 }
 
 /** The passes over the log that read `runs` (ascending): runs at most READ_GAP records apart share one. */
@@ -167,7 +170,8 @@ export async function readHistory(reader: LogReader, offset: bigint): Promise<{ 
   for (const o of offsets) {
     const rec = records.get(o);
     const part = rec ? decodeBuiltin(rec) : undefined;
-    if (!rec || part?.kind !== "history" || part.chain === null) throw corrupt(o, `the part at log offset ${o}, which the history at offset ${offset} is built on, is ${rec ? "not a schema history part" : "missing"}`);
+    if (!rec || part?.kind !== "history" || part.chain === null)
+      throw corrupt(o, `the part at log offset ${o}, which the history at offset ${offset} is built on, is ${rec ? "not a schema history part" : "missing"}`);
     parts.push(part.json);
     while (o >= runs[r]!.first + BigInt(runs[r]!.count)) r++;
     bytes[r]! += rec.value.length;

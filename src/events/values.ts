@@ -24,22 +24,7 @@ import { ReplicateError } from "../errors.ts";
 import { charsetOf } from "../binlog/charsets.ts";
 import { ColumnType as T, type BinlogValue, type ColumnInfo } from "../binlog/types.ts";
 
-export type Kind =
-  | "int"
-  | "uint32"
-  | "int64"
-  | "uint64"
-  | "decimal"
-  | "float"
-  | "double"
-  | "bit"
-  | "year"
-  | "date"
-  | "datetime"
-  | "timestamp"
-  | "time"
-  | "string"
-  | "bytes";
+export type Kind = "int" | "uint32" | "int64" | "uint64" | "decimal" | "float" | "double" | "bit" | "year" | "date" | "datetime" | "timestamp" | "time" | "string" | "bytes";
 
 /** Stored in the schema as field attribute "gs". `m` names the MySQL type family for readers. */
 export interface Descriptor {

@@ -91,7 +91,13 @@ export function planStatements(items: TxItem[], ctx: ApplyContext): PlannedState
  * in one pipeline. Returns the tail's result. The error thrown is the first statement's to
  * fail, in pipeline order (those after it fail only because the transaction is aborted).
  */
-export async function applyChanges(tx: Runner, items: TxItem[], ctx: ApplyContext, lead: Pending[] = [], tail?: () => Pending): Promise<postgres.RowList<postgres.Row[]> | undefined> {
+export async function applyChanges(
+  tx: Runner,
+  items: TxItem[],
+  ctx: ApplyContext,
+  lead: Pending[] = [],
+  tail?: () => Pending,
+): Promise<postgres.RowList<postgres.Row[]> | undefined> {
   const pending: Array<PromiseLike<unknown>> = [...lead];
   const changeAt = new Map<number, ChangeMessage>();
   for (const st of planStatements(items, ctx)) {

@@ -303,7 +303,13 @@ type AppliedValue = string | number | null;
  */
 export function appliedInsert(records: AppliedRecord[], value: (v: AppliedValue, n: number) => string): { text: string; params: AppliedValue[] } {
   const params = records.flatMap((r): AppliedValue[] => [r.offset.toString(), r.gtid, r.file, r.pos, r.endPos]);
-  const rows = records.map((_, i) => `(${params.slice(i * 5, i * 5 + 5).map((v, k) => value(v, i * 5 + k + 1)).join(", ")})`);
+  const rows = records.map(
+    (_, i) =>
+      `(${params
+        .slice(i * 5, i * 5 + 5)
+        .map((v, k) => value(v, i * 5 + k + 1))
+        .join(", ")})`,
+  );
   return { text: `INSERT INTO ${CHECKPOINT_SCHEMA}.applied (log_offset, gtid, binlog_file, binlog_pos, end_pos) VALUES ${rows.join(", ")}`, params };
 }
 
@@ -343,7 +349,9 @@ export async function advanceLowWater(sql: postgres.Sql, offset: bigint, file: s
 
 /** The foreign keys waiting for their referenced table (read inside the DDL's transaction). */
 export async function loadPendingForeignKeys(sql: Pick<postgres.Sql, "unsafe">): Promise<ForeignKeyRef[]> {
-  const rows = await sql.unsafe(`SELECT schema_name, table_name, constraint_name, referenced_schema, referenced_table, definition FROM ${PENDING_TABLE} ORDER BY binlog_file, binlog_pos, constraint_name`);
+  const rows = await sql.unsafe(
+    `SELECT schema_name, table_name, constraint_name, referenced_schema, referenced_table, definition FROM ${PENDING_TABLE} ORDER BY binlog_file, binlog_pos, constraint_name`,
+  );
   return rows.map((r) => {
     const d = JSON.parse(r.definition as string) as Pick<ForeignKeyRef, "columns" | "refColumns" | "onDelete" | "onUpdate">;
     return { ...d, schema: r.schema_name, table: r.table_name, name: r.constraint_name, refSchema: r.referenced_schema, refTable: r.referenced_table };
@@ -351,7 +359,12 @@ export async function loadPendingForeignKeys(sql: Pick<postgres.Sql, "unsafe">):
 }
 
 /** Writes the change from `before` to `after` (a DDL translation's pending keys), in the DDL's transaction. */
-export async function savePendingForeignKeys(sql: Pick<postgres.Sql, "unsafe">, before: ForeignKeyRef[], after: ForeignKeyRef[], at: { gtid: string | null; file: string; pos: number }): Promise<void> {
+export async function savePendingForeignKeys(
+  sql: Pick<postgres.Sql, "unsafe">,
+  before: ForeignKeyRef[],
+  after: ForeignKeyRef[],
+  at: { gtid: string | null; file: string; pos: number },
+): Promise<void> {
   const text = (k: ForeignKeyRef) => JSON.stringify(k);
   const kept = new Set(after.map(text));
   const had = new Set(before.map(text));
@@ -389,7 +402,12 @@ export async function loadSkippedObjects(sql: Pick<postgres.Sql, "unsafe">): Pro
 }
 
 /** Writes the change from `before` to `after` (a DDL translation's objects), in the DDL's transaction. */
-export async function saveSkippedObjects(sql: Pick<postgres.Sql, "unsafe">, before: SkippedObject[], after: SkippedObject[], at: { gtid: string | null; file: string; pos: number }): Promise<void> {
+export async function saveSkippedObjects(
+  sql: Pick<postgres.Sql, "unsafe">,
+  before: SkippedObject[],
+  after: SkippedObject[],
+  at: { gtid: string | null; file: string; pos: number },
+): Promise<void> {
   const text = (o: SkippedObject) => JSON.stringify([o.kind, o.schema, o.table, o.name, o.statement, o.reason, o.cutover, o.definition ?? null]);
   const kept = new Set(after.map(text));
   const had = new Set(before.map(text));

@@ -40,7 +40,7 @@ export function chunksOf(p: string | Buffer): Array<string | Buffer> {
     for (let at = 0; at < p.length; at += size) out.push(p.subarray(at, at + size));
     return out;
   }
-  for (let at = 0; at < p.length; ) {
+  for (let at = 0; at < p.length;) {
     let end = Math.min(p.length, at + size);
     const code = p.charCodeAt(end - 1);
     if (end < p.length && code >= 0xd800 && code <= 0xdbff) end--;

@@ -53,7 +53,9 @@ export class CursorPublisher {
         (err: unknown) => {
           if (this.warned) return;
           this.warned = true;
-          log.warn(`could not publish the sink's position (offset ${offset}) to the log's own cursor; replication goes on, only tools that read that cursor lag behind: ${describeError(err)}`);
+          log.warn(
+            `could not publish the sink's position (offset ${offset}) to the log's own cursor; replication goes on, only tools that read that cursor lag behind: ${describeError(err)}`,
+          );
         },
       )
       .finally(() => {

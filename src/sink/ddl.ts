@@ -86,7 +86,12 @@ async function runDdl(conn: WorkerConn, tx: SinkTx, opts: DdlOptions, hold: stri
     const catalog = await readTargetCatalog(sql, parsed, opts.ctx.schemaMapping, pending);
     const objects = await loadSkippedObjects(sql);
     catalog.objects = structuredClone(objects);
-    const { statements, skipped, notes, catalog: after } = translateDdl(parsed, {
+    const {
+      statements,
+      skipped,
+      notes,
+      catalog: after,
+    } = translateDdl(parsed, {
       dialect: opts.dialect,
       schemaMapping: opts.ctx.schemaMapping,
       gtid: tx.begin.gtid,
@@ -104,14 +109,19 @@ async function runDdl(conn: WorkerConn, tx: SinkTx, opts: DdlOptions, hold: stri
       try {
         await sql.unsafe(statement);
       } catch (err) {
-        throw refusedStatement(err, { ...opts.ctx, describe }, { index: i, count: statements.length, source: item.statement, skipId: tx.begin.gtid ?? `${tx.begin.file}:${tx.begin.pos}` });
+        throw refusedStatement(
+          err,
+          { ...opts.ctx, describe },
+          { index: i, count: statements.length, source: item.statement, skipId: tx.begin.gtid ?? `${tx.begin.file}:${tx.begin.pos}` },
+        );
       }
     }
     await savePendingForeignKeys(sql, pending, after.pending, at);
     await saveSkippedObjects(sql, objects, after.objects, at);
     for (const n of notes) log.info(`${describe}: ${n}`);
     const shown = item.statement.length > 120 ? `${item.statement.slice(0, 120)}…` : item.statement;
-    if (statements.length > 0) log.info(`${describe}: DDL applied${skipped.length > 0 ? ` (${skipped.length} part${skipped.length === 1 ? "" : "s"} not applied, above)` : ""}: ${shown}`);
+    if (statements.length > 0)
+      log.info(`${describe}: DDL applied${skipped.length > 0 ? ` (${skipped.length} part${skipped.length === 1 ? "" : "s"} not applied, above)` : ""}: ${shown}`);
     else log.info(`${describe}: DDL not applied (no target statement): ${shown}`);
   }
   conn.check(describe);

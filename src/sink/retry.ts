@@ -83,7 +83,7 @@ export async function retryTarget<T>(what: string, board: WaitBoard, fn: () => P
 export async function* readRetrying(reader: LogReader, from: bigint, opts: ReadOptions, board: WaitBoard, what = "the log"): AsyncGenerator<OffsetRecord> {
   let next = from;
   const onWaiting = (waiting: boolean): void => (waiting ? board.set("log", what) : board.clear("log"));
-  for (let attempt = 0; ; ) {
+  for (let attempt = 0; ;) {
     try {
       for await (const r of reader.read(next, { ...opts, onWaiting })) {
         if (attempt > 0) {
@@ -141,7 +141,10 @@ export async function openLogWaiting(t: TransportConfig, board: WaitBoard, opts:
       const delay = backoff(attempt, { firstMs: 1000, maxMs: 30_000 });
       log.warn(`${describeError(err)}; trying again in ${delay} ms (attempt ${attempt + 1} of ${OPEN_ATTEMPTS})`);
       const topic = t.kafka?.topic;
-      board.set("open", noTopic ? `the topic "${topic}" to be created by gs-replicate source (attempt ${attempt + 1} of ${OPEN_ATTEMPTS})` : `${what} (attempt ${attempt + 1} of ${OPEN_ATTEMPTS})`);
+      board.set(
+        "open",
+        noTopic ? `the topic "${topic}" to be created by gs-replicate source (attempt ${attempt + 1} of ${OPEN_ATTEMPTS})` : `${what} (attempt ${attempt + 1} of ${OPEN_ATTEMPTS})`,
+      );
       await sleepUnlessStopped(delay, opts.signal);
       if (opts.signal.aborted) {
         board.clear("open");

@@ -75,7 +75,9 @@ export async function runSink(run: SinkRun): Promise<void> {
   let unresponsive: ReplicateError | undefined;
   const onStop = () => {
     cutOff = setTimeout(() => {
-      log.warn(`the target has not finished the transactions in flight within ${TARGET_STOP_GRACE_MS} ms of the stop: closing its connections (nothing of those is committed; the next run applies them)`);
+      log.warn(
+        `the target has not finished the transactions in flight within ${TARGET_STOP_GRACE_MS} ms of the stop: closing its connections (nothing of those is committed; the next run applies them)`,
+      );
       void sql.end({ timeout: 0 });
     }, TARGET_STOP_GRACE_MS);
     cutOff.unref?.();

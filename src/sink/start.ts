@@ -71,4 +71,3 @@ export async function checkLogEnd(reader: LogReader, lowWater: bigint, stopAtEnd
   log.warn(`${what}; waiting for it to reach that offset (if the journal or topic was replaced, stop the sink: it will not apply anything before the log matches its checkpoint)`);
   board.set("log-end", `the log to reach offset ${lowWater} (checkpoint)`);
 }
-

@@ -89,7 +89,15 @@ export class UnitRunner {
     const start = scheduler.submit({ seq: mySeq, clock: unitClock(txs), keys, barrier });
     const p = (async () => {
       await start;
-      if (kind === "ddl") await applyDdl(pool, txs[0]!, { dialect: target.dialect, ctx, untranslatable: sink.untranslatable, describe: describeTx(txs[0]!), onWait: onWait(`unit ${mySeq}`), signal });
+      if (kind === "ddl")
+        await applyDdl(pool, txs[0]!, {
+          dialect: target.dialect,
+          ctx,
+          untranslatable: sink.untranslatable,
+          describe: describeTx(txs[0]!),
+          onWait: onWait(`unit ${mySeq}`),
+          signal,
+        });
       if (kind === "skipDdl") {
         log.warn(`${describeTx(txs[0]!)}: recorded as applied without running its DDL (--skip-ddl)`);
         await applyTransactions(pool, [{ ...txs[0]!, items: [] }], { describe: describeTx, ctx, onWait: onWait(`unit ${mySeq}`), signal });

@@ -222,7 +222,13 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
       return;
     } catch (err) {
       if (conn) await pool.recover(conn, err);
-      if (await appliedEarlier(err, records.map((r) => r.offset), pool)) {
+      if (
+        await appliedEarlier(
+          err,
+          records.map((r) => r.offset),
+          pool,
+        )
+      ) {
         log.info(`${describe} was already applied (its commit's answer was lost); not applying it again`);
         if (attempt > 1) opts.onWait?.(undefined);
         return;

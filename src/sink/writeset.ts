@@ -47,9 +47,7 @@ interface Writeset {
 /** Above this many distinct keys a transaction becomes a barrier: bounded memory, and a bulk change is serial work anyway. */
 const DEFAULT_MAX_KEYS = 16_384;
 
-type Plan =
-  | { kind: "single"; key: WriteKey }
-  | { kind: "rows"; prefix: string; pk: number[]; uniques: Array<{ prefix: string; cols: number[]; required: boolean[] }> };
+type Plan = { kind: "single"; key: WriteKey } | { kind: "rows"; prefix: string; pk: number[]; uniques: Array<{ prefix: string; cols: number[]; required: boolean[] }> };
 
 /** A row change as the scheduler needs it (ChangeMessage fits). */
 interface RowChange {

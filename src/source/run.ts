@@ -59,7 +59,7 @@ export async function runSource(run: SourceRun): Promise<void> {
   // Reports also while the pipeline is blocked on the log or reconnecting.
   const reporter = setInterval(() => progress.maybeReport(), 1000);
   try {
-    for (let failures = 0; ; ) {
+    for (let failures = 0; ;) {
       const before = progress.transactions;
       try {
         await runPipeline(run, progress, wait);

@@ -117,10 +117,16 @@ async function checkDatabases(conn: BinlogConnection, databases: string[], refus
   const hints = missing.map((m) => closest(m, present)).filter((h): h is string => h !== undefined);
   const what = `[source] databases lists ${missing.join(", ")}, which the source ${conn.info.version} does not have${hints.length > 0 ? ` (did you mean ${hints.join(", ")}?)` : ""}`;
   if (refuse) {
-    throw new ReplicateError("CONFIG_BAD_VALUE", `${what}: reading from the current position to the end, nothing of ${missing.length === 1 ? "it" : "them"} can be published. Correct [source] databases, or create the database first`, {
-      kind: "config",
-      where: "source.databases",
-    });
+    throw new ReplicateError(
+      "CONFIG_BAD_VALUE",
+      `${what}: reading from the current position to the end, nothing of ${missing.length === 1 ? "it" : "them"} can be published. Correct [source] databases, or create the database first`,
+      {
+        kind: "config",
+        where: "source.databases",
+      },
+    );
   }
-  log.warn(`${what}: nothing of ${missing.length === 1 ? "it" : "them"} is published unless the binlog holds ${missing.length === 1 ? "it" : "them"} (created later, or dropped since the start position); check [source] databases`);
+  log.warn(
+    `${what}: nothing of ${missing.length === 1 ? "it" : "them"} is published unless the binlog holds ${missing.length === 1 ? "it" : "them"} (created later, or dropped since the start position); check [source] databases`,
+  );
 }

@@ -104,4 +104,3 @@ export async function writerRunning(dir: string): Promise<boolean> {
   const pid = await readPid(join(dir, "lock"));
   return typeof pid === "number" && (pid !== process.pid || heldHere.has(join(dir, "lock"))) && running(pid);
 }
-

@@ -41,7 +41,7 @@ function encodeSlot(seq: bigint, m: SyncedMark): Buffer {
 
 function decodeSlot(b: Buffer): { seq: bigint; mark: SyncedMark } | null {
   if (b.length < SLOT_BYTES || !b.subarray(0, 4).equals(MAGIC) || b.readUInt16LE(4) !== VERSION) return null;
-  if ((Bun.hash.crc32(b.subarray(0, CRC_AT)) >>> 0) !== b.readUInt32LE(CRC_AT)) return null;
+  if (Bun.hash.crc32(b.subarray(0, CRC_AT)) >>> 0 !== b.readUInt32LE(CRC_AT)) return null;
   const n = (at: number) => Number(b.readBigUInt64LE(at));
   const mark = { segment: n(16), pos: n(24), offset: n(32) };
   if (![mark.segment, mark.pos, mark.offset].every(Number.isSafeInteger)) return null;

@@ -131,7 +131,7 @@ function frameProblem(b: Buffer, at: number, end: number): string | null {
   if (end - at < 8 + body) return "truncated record";
   const keyLen = b.readInt32LE(at + 8);
   if (keyLen < -1 || keyLen > body - 4) return `impossible key length ${keyLen}`;
-  if ((Bun.hash.crc32(b.subarray(at + 8, at + 8 + body)) >>> 0) !== b.readUInt32LE(at + 4)) return "CRC mismatch";
+  if (Bun.hash.crc32(b.subarray(at + 8, at + 8 + body)) >>> 0 !== b.readUInt32LE(at + 4)) return "CRC mismatch";
   return null;
 }
 

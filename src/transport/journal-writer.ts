@@ -232,7 +232,7 @@ export class JournalWriter implements LogWriter {
     let done = 0;
     try {
       for (const buf of parts) {
-        for (let at = 0; at < buf.length; ) {
+        for (let at = 0; at < buf.length;) {
           const { bytesWritten } = await this.fh.write(buf, at, buf.length - at, start + done);
           at += bytesWritten;
           done += bytesWritten;
@@ -361,10 +361,7 @@ async function repairLast(seg: SegmentInfo, warn: (msg: string) => void, reading
     }
     // Nobody else writes while we hold the lock, so the bad frame cannot complete meanwhile.
     const discarded = await tornTail(sc, tornAt, why, synced);
-    const older =
-      synced === null
-        ? " (this journal has no synced mark, as written by a version before marks: damage to its last record cannot be told from a torn write)"
-        : "";
+    const older = synced === null ? " (this journal has no synced mark, as written by a version before marks: damage to its last record cannot be told from a torn write)" : "";
     warn(
       `journal segment ${seg.path}: discarded ${discarded} bytes of an incomplete record at byte ${tornAt} ` +
         `(offset ${sc.offset}, ${why}), written after the last sync${synced === null ? "" : ` (synced up to byte ${synced})`} and torn by a crash or a full disk${older} ` +

@@ -55,7 +55,6 @@ import type { JournalConfig } from "../config/types.ts";
 import { JournalReader, type JournalReaderOptions } from "./journal-reader.ts";
 import { JournalWriter, type JournalWriterOptions } from "./journal-writer.ts";
 
-
 export { JournalWriter } from "./journal-writer.ts";
 
 /** Opens the journal for appending; fails with JOURNAL_IO if another writer holds it. */
@@ -64,9 +63,6 @@ export function openJournalWriter(config: JournalConfig, options: JournalWriterO
 }
 
 /** Opens the journal for reading. Readers take no lock; the one `cursor` file assumes one sink per journal. */
-export function openJournalReader(
-  config: Pick<JournalConfig, "dir">,
-  options: JournalReaderOptions = {},
-): Promise<JournalReader> {
+export function openJournalReader(config: Pick<JournalConfig, "dir">, options: JournalReaderOptions = {}): Promise<JournalReader> {
   return JournalReader.open(config.dir, options);
 }

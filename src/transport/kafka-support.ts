@@ -128,8 +128,7 @@ export function createTopicCommand(topic: string, bootstrap: readonly string[], 
 export function topicMissing(topic: string, brokers: readonly string[], command: string): ReplicateError {
   return new ReplicateError(
     "TRANSPORT_TOPIC",
-    `Kafka topic "${topic}" does not exist on ${brokers.join(", ")}: create it with exactly one partition ` +
-      `(${command}) or set [transport.kafka] create_topic = true`,
+    `Kafka topic "${topic}" does not exist on ${brokers.join(", ")}: create it with exactly one partition ` + `(${command}) or set [transport.kafka] create_topic = true`,
     { where: topic },
   );
 }
@@ -137,11 +136,10 @@ export function topicMissing(topic: string, brokers: readonly string[], command:
 /** The sink found no topic yet: `source` creates it (create_topic) when it starts. Retriable: the sink waits. */
 export function topicNotYet(topic: string, brokers: readonly string[], command: string, createTopic: boolean): ReplicateError {
   const how = createTopic ? "start gs-replicate source, which creates it," : `create it with exactly one partition (${command}),`;
-  return new ReplicateError(
-    "TRANSPORT_TOPIC",
-    `Kafka topic "${topic}" does not exist yet on ${brokers.join(", ")}: ${how} or correct [transport.kafka] topic`,
-    { where: topic, retriable: true },
-  );
+  return new ReplicateError("TRANSPORT_TOPIC", `Kafka topic "${topic}" does not exist yet on ${brokers.join(", ")}: ${how} or correct [transport.kafka] topic`, {
+    where: topic,
+    retriable: true,
+  });
 }
 
 export function topicPartitions(topic: string, partitions: number, command: string): ReplicateError {
@@ -154,11 +152,10 @@ export function topicPartitions(topic: string, partitions: number, command: stri
 }
 
 export function topicNotCreated(topic: string, err: unknown, command: string): ReplicateError {
-  return new ReplicateError(
-    "TRANSPORT_TOPIC",
-    `could not create Kafka topic "${topic}" (${chainText(err)}); create it by hand with exactly one partition (${command})`,
-    { where: topic, cause: err },
-  );
+  return new ReplicateError("TRANSPORT_TOPIC", `could not create Kafka topic "${topic}" (${chainText(err)}); create it by hand with exactly one partition (${command})`, {
+    where: topic,
+    cause: err,
+  });
 }
 
 /** A new topic not served yet by the broker asked (creation completes asynchronously across the cluster). */

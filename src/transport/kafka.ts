@@ -116,9 +116,10 @@ export async function describeTopic(config: KafkaConfig, opts: KafkaOptions = {}
     const facts: TopicFacts = { brokers: cluster.brokers.length, exists: false, partitions: 0 };
     if (!(await admin.listTopics()).includes(config.topic)) {
       if (config.create_topic) {
-        facts.createRefused = await admin
-          .createTopics({ topics: [{ topic: config.topic, numPartitions: 1 }], validateOnly: true })
-          .then(() => null, (err: unknown) => kafkaFailure(err, `validating the creation of topic "${config.topic}"`, config.brokers).message);
+        facts.createRefused = await admin.createTopics({ topics: [{ topic: config.topic, numPartitions: 1 }], validateOnly: true }).then(
+          () => null,
+          (err: unknown) => kafkaFailure(err, `validating the creation of topic "${config.topic}"`, config.brokers).message,
+        );
       }
       return facts;
     }
@@ -232,7 +233,11 @@ class Client {
     consumer.on(consumer.events.GROUP_JOIN, () => seek(target.position()));
     consumer.on(consumer.events.CRASH, (e) => target.onError(kafkaFailure(e.payload.error, `reading topic "${topic}"`, this.brokers)));
     let stopped: Promise<void> | null = null;
-    const stop = (): Promise<void> => (stopped ??= consumer.disconnect().then(() => this.forgetGroup(groupId), () => {}));
+    const stop = (): Promise<void> =>
+      (stopped ??= consumer.disconnect().then(
+        () => this.forgetGroup(groupId),
+        () => {},
+      ));
     try {
       await this.guard(consumer.connect(), "starting a consumer");
       await this.guard(consumer.subscribe({ topics: [topic], fromBeginning: false }), "starting a consumer");
@@ -321,9 +326,7 @@ class Sender {
         throw kafkaFailure(err, "connecting the producer", client.brokers);
       }
       const why = kafkaFailure(idempotentErr, "initialising the idempotent producer", client.brokers).message;
-      opts.onWarning?.(
-        `${why}. Writing with a plain producer instead: one request in flight, and the log end checked after every failed send so that nothing is written twice`,
-      );
+      opts.onWarning?.(`${why}. Writing with a plain producer instead: one request in flight, and the log end checked after every failed send so that nothing is written twice`);
       return new Sender(client, plain, false);
     }
   }

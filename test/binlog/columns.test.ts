@@ -80,12 +80,16 @@ describe("readColumnMeta", () => {
     const types = [T.LONG, T.VARCHAR, T.NEWDECIMAL, T.BLOB, T.DATETIME2, T.STRING, T.BIT, T.DOUBLE];
     const block = [
       /* LONG: none */
-      0xff, 0x00, // VARCHAR max length 255
-      12, 4, // NEWDECIMAL precision 12, scale 4
+      0xff,
+      0x00, // VARCHAR max length 255
+      12,
+      4, // NEWDECIMAL precision 12, scale 4
       2, // BLOB 2-byte length
       3, // DATETIME2 fsp 3
-      0xf7, 0x01, // STRING real type ENUM, pack length 1
-      3, 0, // BIT 3 bits, 0 whole bytes
+      0xf7,
+      0x01, // STRING real type ENUM, pack length 1
+      3,
+      0, // BIT 3 bits, 0 whole bytes
       8, // DOUBLE size 8
     ];
     const r = new ByteReader(Uint8Array.from(block), "test");

@@ -8,7 +8,11 @@ import { sourceConfigFor } from "../support/binlog.ts";
 function collect(conn: BinlogConnection, start: { kind: "file"; file: string; pos: number } | { kind: "gtid"; set: string }) {
   return new Promise<Buffer[]>((resolve, reject) => {
     const events: Buffer[] = [];
-    void conn.startDump({ start, nonBlocking: true }, (raw) => events.push(Buffer.from(raw)), (err) => (err ? reject(err) : resolve(events)));
+    void conn.startDump(
+      { start, nonBlocking: true },
+      (raw) => events.push(Buffer.from(raw)),
+      (err) => (err ? reject(err) : resolve(events)),
+    );
   });
 }
 
@@ -65,8 +69,10 @@ describe("replication connection", () => {
         "0100000000000000", // n_sids
         "3e11fa4771ca11e19e33c80aa9429562", // SID
         "0200000000000000", // n_intervals
-        "0100000000000000", "0600000000000000", // [1, 6) — end is exclusive
-        "0700000000000000", "0800000000000000", // [7, 8)
+        "0100000000000000",
+        "0600000000000000", // [1, 6) — end is exclusive
+        "0700000000000000",
+        "0800000000000000", // [7, 8)
       ].join(""),
     );
     expect(set.toString()).toBe("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7");

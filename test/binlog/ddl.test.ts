@@ -130,7 +130,11 @@ describe("CREATE TABLE", () => {
     const ts = table("CREATE TABLE t (ts TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3))").columns[0]!;
     expect(ts).toMatchObject({ nullable: false, default: { kind: "current_timestamp", fsp: 3 }, onUpdate: { fsp: 3 }, type: { fsp: 3 } });
     // An unparenthesised expression is not guessed at.
-    expect(P("CREATE TABLE t (c INT DEFAULT 1 + 1)")).toMatchObject({ kind: "unparsed", reason: expect.stringContaining("unparenthesised DEFAULT"), tables: [{ database: "db", table: "t" }] });
+    expect(P("CREATE TABLE t (c INT DEFAULT 1 + 1)")).toMatchObject({
+      kind: "unparsed",
+      reason: expect.stringContaining("unparenthesised DEFAULT"),
+      tables: [{ database: "db", table: "t" }],
+    });
   });
 
   test("generated, invisible and compressed columns; versioned comments by server version and flavour", () => {
@@ -141,10 +145,19 @@ describe("CREATE TABLE", () => {
     expect(t.columns[4]!.invisible).toBe(true);
     expect(t.columns[5]!.compressed).toBe(true);
     const sql = "CREATE TABLE t (a INT, b INT /*!80023 INVISIBLE */, c VARCHAR(3) /*M!100301 COMPRESSED*/)";
-    expect(table(sql).columns.map((c) => [c.invisible, c.compressed])).toEqual([[false, undefined], [true, undefined], [false, true]]);
-    expect(table(sql, { serverVersion: 80022, flavour: "mysql" }).columns.map((c) => [c.invisible, c.compressed])).toEqual([[false, undefined], [false, undefined], [false, undefined]]);
+    expect(table(sql).columns.map((c) => [c.invisible, c.compressed])).toEqual([
+      [false, undefined],
+      [true, undefined],
+      [false, true],
+    ]);
+    expect(table(sql, { serverVersion: 80022, flavour: "mysql" }).columns.map((c) => [c.invisible, c.compressed])).toEqual([
+      [false, undefined],
+      [false, undefined],
+      [false, undefined],
+    ]);
     // MariaDB runs its own and pre-5.7 versions, never MySQL 5.7+/8 ones (checked on 10.11).
-    const maria = "CREATE TABLE t (a INT /*!50699 INVISIBLE */, b INT /*!50700 INVISIBLE */, c INT /*!80023 INVISIBLE */, d INT /*!101119 INVISIBLE */, e INT /*!101120 INVISIBLE */)";
+    const maria =
+      "CREATE TABLE t (a INT /*!50699 INVISIBLE */, b INT /*!50700 INVISIBLE */, c INT /*!80023 INVISIBLE */, d INT /*!101119 INVISIBLE */, e INT /*!101120 INVISIBLE */)";
     expect(table(maria, { flavour: "mariadb", serverVersion: 101119 }).columns.map((c) => c.invisible)).toEqual([true, false, false, true, false]);
     // Fewer than five digits are not a version: they are body text.
     expect(P("CREATE TABLE t (a INT /*!5070 INVISIBLE */)", { flavour: "mariadb" }).kind).toBe("unparsed");
@@ -220,7 +233,11 @@ describe("CREATE TABLE", () => {
     expect(P("CREATE TABLE t2 (LIKE `x`.`t1`)")).toMatchObject({ kind: "create_table_like", like: { database: "x", table: "t1" } });
     expect(table("CREATE TEMPORARY TABLE t (a INT)").temporary).toBe(true);
     expect(table("CREATE OR REPLACE TABLE t (a INT)").orReplace).toBe(true);
-    expect(P("CREATE TABLE t AS SELECT 1 AS a")).toMatchObject({ kind: "unparsed", reason: expect.stringContaining("CREATE TABLE ... SELECT"), tables: [{ database: "db", table: "t" }] });
+    expect(P("CREATE TABLE t AS SELECT 1 AS a")).toMatchObject({
+      kind: "unparsed",
+      reason: expect.stringContaining("CREATE TABLE ... SELECT"),
+      tables: [{ database: "db", table: "t" }],
+    });
     expect(P("CREATE TABLE t (a INT) SELECT 1 AS a").kind).toBe("unparsed");
     expect(P("CREATE TABLE t (a INT, PERIOD FOR SYSTEM_TIME (s, e)) WITH SYSTEM VERSIONING").kind).toBe("unparsed");
   });
@@ -228,11 +245,20 @@ describe("CREATE TABLE", () => {
 
 describe("ALTER TABLE", () => {
   test("several operations in one statement, in written order, with ALGORITHM and LOCK", () => {
-    const a = only(P("ALTER TABLE `t` CHANGE COLUMN a b VARCHAR(10) FIRST, ADD COLUMN c INT AFTER b, DROP d, MODIFY e BIGINT NOT NULL, ALGORITHM=INPLACE, LOCK=NONE"), "alter_table");
+    const a = only(
+      P("ALTER TABLE `t` CHANGE COLUMN a b VARCHAR(10) FIRST, ADD COLUMN c INT AFTER b, DROP d, MODIFY e BIGINT NOT NULL, ALGORITHM=INPLACE, LOCK=NONE"),
+      "alter_table",
+    );
     expect(a.algorithm).toBe("INPLACE");
     expect(a.lock).toBe("NONE");
     expect(a.ops).toEqual([
-      { op: "change_column", oldName: "a", ifExists: false, column: { name: "b", type: T("varchar", { length: 10 }), autoIncrement: false, invisible: false }, position: { first: true } },
+      {
+        op: "change_column",
+        oldName: "a",
+        ifExists: false,
+        column: { name: "b", type: T("varchar", { length: 10 }), autoIncrement: false, invisible: false },
+        position: { first: true },
+      },
       { op: "add_column", ifNotExists: false, column: { name: "c", type: T("int"), autoIncrement: false, invisible: false }, position: { after: "b" } },
       { op: "drop_column", name: "d", ifExists: false },
       { op: "modify_column", ifExists: false, column: { name: "e", type: T("bigint"), nullable: false, autoIncrement: false, invisible: false } },
@@ -240,7 +266,13 @@ describe("ALTER TABLE", () => {
   });
 
   test("column operations", () => {
-    expect(ops("ALTER TABLE t ADD x INT FIRST, ADD COLUMN IF NOT EXISTS `select` INT, ADD COLUMN (p INT, q CHAR(1))").map((o) => [o.op, "column" in o ? o.column.name : "", "position" in o ? o.position : undefined])).toEqual([
+    expect(
+      ops("ALTER TABLE t ADD x INT FIRST, ADD COLUMN IF NOT EXISTS `select` INT, ADD COLUMN (p INT, q CHAR(1))").map((o) => [
+        o.op,
+        "column" in o ? o.column.name : "",
+        "position" in o ? o.position : undefined,
+      ]),
+    ).toEqual([
       ["add_column", "x", { first: true }],
       ["add_column", "select", undefined],
       ["add_column", "p", undefined],
@@ -268,7 +300,11 @@ describe("ALTER TABLE", () => {
   });
 
   test("index and constraint operations", () => {
-    expect(ops("ALTER TABLE t ADD PRIMARY KEY (a, b), ADD UNIQUE KEY u (c(10)), ADD INDEX i (d) COMMENT 'x', ADD FULLTEXT ft (e), ADD KEY (f), DROP INDEX j, DROP KEY `PRIMARY`, DROP PRIMARY KEY, RENAME INDEX k TO l")).toEqual([
+    expect(
+      ops(
+        "ALTER TABLE t ADD PRIMARY KEY (a, b), ADD UNIQUE KEY u (c(10)), ADD INDEX i (d) COMMENT 'x', ADD FULLTEXT ft (e), ADD KEY (f), DROP INDEX j, DROP KEY `PRIMARY`, DROP PRIMARY KEY, RENAME INDEX k TO l",
+      ),
+    ).toEqual([
       { op: "add_primary_key", index: { name: "PRIMARY", kind: "primary", parts: [{ column: "a" }, { column: "b" }] } },
       { op: "add_unique", ifNotExists: false, index: { name: "u", kind: "unique", parts: [{ column: "c", length: 10 }] } },
       { op: "add_index", ifNotExists: false, index: { name: "i", kind: "index", parts: [{ column: "d" }], comment: "x" } },
@@ -279,7 +315,9 @@ describe("ALTER TABLE", () => {
       { op: "drop_primary_key" },
       { op: "rename_index", from: "k", to: "l" },
     ]);
-    expect(ops("ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES u (id), DROP FOREIGN KEY fk2, ADD CONSTRAINT c1 CHECK (a > 1), DROP CHECK c2, DROP CONSTRAINT IF EXISTS c3")).toEqual([
+    expect(
+      ops("ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES u (id), DROP FOREIGN KEY fk2, ADD CONSTRAINT c1 CHECK (a > 1), DROP CHECK c2, DROP CONSTRAINT IF EXISTS c3"),
+    ).toEqual([
       { op: "add_foreign_key", ifNotExists: false, foreignKey: { name: "fk", columns: ["a"], target: { table: { database: "db", table: "u" }, columns: ["id"] } } },
       { op: "drop_foreign_key", name: "fk2", ifExists: false },
       { op: "add_check", check: { name: "c1", expression: "a > 1", enforced: true } },
@@ -312,7 +350,13 @@ describe("ALTER TABLE", () => {
     ]);
     // A partition operation is the statement's only one (MySQL 8.0 "ALTER TABLE Partition
     // Operations"); its commas separate partition names.
-    for (const text of ["COALESCE PARTITION 2", "ADD PARTITION (PARTITION p3 VALUES LESS THAN (10), PARTITION p4 VALUES LESS THAN (20))", "DROP PARTITION p0, `p1`", "TRUNCATE PARTITION p0, p1", "REORGANIZE PARTITION p0, p1 INTO (PARTITION a VALUES LESS THAN (5))"]) {
+    for (const text of [
+      "COALESCE PARTITION 2",
+      "ADD PARTITION (PARTITION p3 VALUES LESS THAN (10), PARTITION p4 VALUES LESS THAN (20))",
+      "DROP PARTITION p0, `p1`",
+      "TRUNCATE PARTITION p0, p1",
+      "REORGANIZE PARTITION p0, p1 INTO (PARTITION a VALUES LESS THAN (5))",
+    ]) {
       expect(ops(`ALTER TABLE t ${text}`).map((o) => [o.op, "text" in o ? o.text : ""])).toEqual([["other", text]]);
     }
     // Unknown specifications are kept with their reason; the rest of the statement still parses.
@@ -389,13 +433,22 @@ describe("other table statements", () => {
 
   test("views, triggers, routines, events: the names they are about (the sink records them)", () => {
     const object = (sql: string) => (P(sql) as { object?: unknown }).object;
-    expect(object("CREATE OR REPLACE ALGORITHM=MERGE DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW v AS SELECT 1")).toEqual({ type: "VIEW", names: [{ database: "db", table: "v" }] });
+    expect(object("CREATE OR REPLACE ALGORITHM=MERGE DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW v AS SELECT 1")).toEqual({
+      type: "VIEW",
+      names: [{ database: "db", table: "v" }],
+    });
     expect(object("CREATE DEFINER=`root`@`%` TRIGGER IF NOT EXISTS x.tr AFTER INSERT ON x.t FOR EACH ROW INSERT INTO audit VALUES (NEW.a)")).toEqual({
       type: "TRIGGER",
       names: [{ database: "x", table: "tr" }],
       table: { database: "x", table: "t" },
     });
-    expect(object("DROP VIEW IF EXISTS a, o.b")).toEqual({ type: "VIEW", names: [{ database: "db", table: "a" }, { database: "o", table: "b" }] });
+    expect(object("DROP VIEW IF EXISTS a, o.b")).toEqual({
+      type: "VIEW",
+      names: [
+        { database: "db", table: "a" },
+        { database: "o", table: "b" },
+      ],
+    });
     expect(object("CREATE AGGREGATE FUNCTION f(x INT) RETURNS INT BEGIN RETURN 1; END")).toEqual({ type: "FUNCTION", names: [{ database: "db", table: "f" }] });
     expect(object("CREATE PACKAGE BODY pk AS END")).toEqual({ type: "PACKAGE BODY", names: [{ database: "db", table: "pk" }] });
     expect(object("ALTER EVENT e RENAME TO o.e2")).toEqual({ type: "EVENT", names: [{ database: "db", table: "e" }], renameTo: { database: "o", table: "e2" } });

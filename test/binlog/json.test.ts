@@ -57,7 +57,7 @@ describe("scalars at the top level (type byte + value)", () => {
     expect(json(bytes)).toBe(want);
   });
 
-  test("string escapes follow MySQL: \" \\ \\n and \\u00xx for controls, / and é kept", () => {
+  test('string escapes follow MySQL: " \\ \\n and \\u00xx for controls, / and é kept', () => {
     const s = 'a"b\\c\n\x01/é';
     const b = utf8(s);
     expect(json([0x0c, b.length, ...b])).toBe('"a\\"b\\\\c\\n\\u0001/é"');

@@ -87,7 +87,12 @@ const WORKLOAD = (db: string) => [
 ];
 
 const EXPECTED = (db: string) => [
-  { op: "insert", table: `${db}.t1`, before: undefined, after: { id: 1, name: "één", e: "a,b", s: "r,b", u: 200, j: '{"k":1}', v: 2, h: 7, txt: "tëxt", bin: new Uint8Array([0, 255]), uu: expect.any(Uint8Array) } },
+  {
+    op: "insert",
+    table: `${db}.t1`,
+    before: undefined,
+    after: { id: 1, name: "één", e: "a,b", s: "r,b", u: 200, j: '{"k":1}', v: 2, h: 7, txt: "tëxt", bin: new Uint8Array([0, 255]), uu: expect.any(Uint8Array) },
+  },
   { op: "insert", table: `${db}.t1`, before: undefined, after: { id: 2, mid: "m", name: "deux", e: "c'd", s: "g", u: 255, j: null, v: 4, h: 7, txt: null, bin: null, uu: null } },
   { op: "insert", table: `${db}.t1`, before: undefined, after: { id: 3, mid: "m", name: "trois", e: "x\\y", s: null, j: null, v: 6, h: 7, txt: null, bin: null, uu: null } },
   { op: "insert", table: `${db}.t1`, before: undefined, after: { title: "四", id: 4, mid: "m", e: null, s: null, j: null, v: 8, h: 7, txt: null, bin: null, uu: null } },
@@ -317,7 +322,13 @@ const names = (h: SchemaHistory, t: string) => h.table("d", t)?.columns.map((c) 
 /** A TABLE_MAP as a binlog without optional metadata gives it. */
 function mapOf(table: string, cols: Array<[number, number]>, database = "d", have: Partial<TableMap["metadata"]["missing"]> = {}, unsigned: boolean[] = []): TableMap {
   return {
-    table: { tableId: 7n, database, table, columns: cols.map(([type, meta], i) => ({ name: `@${i + 1}`, type, meta, nullable: true, unsigned: unsigned[i] ?? false })), primaryKey: [] },
+    table: {
+      tableId: 7n,
+      database,
+      table,
+      columns: cols.map(([type, meta], i) => ({ name: `@${i + 1}`, type, meta, nullable: true, unsigned: unsigned[i] ?? false })),
+      primaryKey: [],
+    },
     flags: 0,
     namesFromMetadata: false,
     metadata: { missing: { names: true, signedness: true, charsets: true, enumSetValues: true, primaryKey: true, ...have } },
@@ -419,12 +430,32 @@ describe("schema history rules", () => {
     const h = run(history({ lowerCaseTableNames: 1 }), "CREATE TABLE MixedCase (a INT)", "ALTER TABLE MIXEDCASE ADD COLUMN B INT", "CREATE TABLE IF NOT EXISTS mixedcase (z INT)");
     expect(h.table("d", "mixedcase")?.table).toBe("mixedcase");
     expect(names(h, "MixedCase")).toEqual(["a", "B"]);
-    expect(h.resolve(mapOf("mixedcase", [[3, 0], [3, 0]])).columns.map((c) => c.name)).toEqual(["a", "B"]);
+    expect(
+      h
+        .resolve(
+          mapOf("mixedcase", [
+            [3, 0],
+            [3, 0],
+          ]),
+        )
+        .columns.map((c) => c.name),
+    ).toEqual(["a", "B"]);
   });
 
   test("resolve() checks sizes and signedness against the binlog, and takes what the binlog knows", () => {
-    const h = run(history(), "CREATE TABLE t (id INT UNSIGNED PRIMARY KEY, d DECIMAL(10,2), v VARCHAR(5) CHARACTER SET utf8mb4, e ENUM('a','b'), s SET('x','y'), ts TIMESTAMP(3) NULL, j JSON)");
-    const good: Array<[number, number]> = [[3, 0], [246, 10 * 256 + 2], [15, 20], [247, 1], [248, 1], [17, 3], [245, 4]];
+    const h = run(
+      history(),
+      "CREATE TABLE t (id INT UNSIGNED PRIMARY KEY, d DECIMAL(10,2), v VARCHAR(5) CHARACTER SET utf8mb4, e ENUM('a','b'), s SET('x','y'), ts TIMESTAMP(3) NULL, j JSON)",
+    );
+    const good: Array<[number, number]> = [
+      [3, 0],
+      [246, 10 * 256 + 2],
+      [15, 20],
+      [247, 1],
+      [248, 1],
+      [17, 3],
+      [245, 4],
+    ];
     const info = h.resolve(mapOf("t", good));
     expect(info.columns.map((c) => [c.name, c.unsigned, c.collation, c.enumValues ?? c.setValues])).toEqual([
       ["id", true, undefined, undefined],
@@ -437,7 +468,13 @@ describe("schema history rules", () => {
     ]);
     expect(info.primaryKey).toEqual([0]);
     expect(info.tableId).toBe(7n);
-    const bad = (k: number, col: [number, number]) => () => h.resolve(mapOf("t", good.map((c, i) => (i === k ? col : c))));
+    const bad = (k: number, col: [number, number]) => () =>
+      h.resolve(
+        mapOf(
+          "t",
+          good.map((c, i) => (i === k ? col : c)),
+        ),
+      );
     expect(bad(1, [246, 12 * 256 + 4])).toThrow(/column #2 d is DECIMAL\(10,2\) in the history but the binlog writes NEWDECIMAL/);
     expect(bad(2, [15, 5])).toThrow(/column #3 v is VARCHAR\(5\) CHARACTER SET utf8mb4 .* \(5 bytes in the binlog\)/);
     expect(bad(5, [17, 6])).toThrow(/TIMESTAMP\(3\).*fsp 3, binlog 6/);

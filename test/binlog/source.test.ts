@@ -14,7 +14,9 @@ describe("binlog source (MariaDB)", () => {
     const c = await db.connect();
     await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.a (id INT PRIMARY KEY, v VARCHAR(20)); CREATE TABLE ${name}.b (id BIGINT PRIMARY KEY, n INT)`);
     const from = await currentPosition();
-    await c.query(`BEGIN; INSERT INTO ${name}.a VALUES (1,'one'),(2,'two'); INSERT INTO ${name}.b VALUES (10, 100); UPDATE ${name}.a SET v='uno' WHERE id=1; DELETE FROM ${name}.b WHERE id=10; COMMIT`);
+    await c.query(
+      `BEGIN; INSERT INTO ${name}.a VALUES (1,'one'),(2,'two'); INSERT INTO ${name}.b VALUES (10, 100); UPDATE ${name}.a SET v='uno' WHERE id=1; DELETE FROM ${name}.b WHERE id=10; COMMIT`,
+    );
     const [[{ gtid }]] = (await c.query("SELECT @@gtid_binlog_pos AS gtid")) as unknown as [[{ gtid: string }]];
     await c.end();
     const items = await readItems([name], from);

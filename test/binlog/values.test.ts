@@ -116,7 +116,12 @@ describe("NEWDECIMAL (decimal2bin: 9 digits per 4 bytes, sign bit inverted, nega
     expect(dec(d(65, 30), maxBytes)).toBe(nines);
   });
   test("precision 65 scale 30 minimum", () => {
-    expect(dec(d(65, 30), maxBytes.map((b) => b ^ 0xff))).toBe(`-${nines}`);
+    expect(
+      dec(
+        d(65, 30),
+        maxBytes.map((b) => b ^ 0xff),
+      ),
+    ).toBe(`-${nines}`);
   });
   test("precision 65 scale 30 with mixed groups", () => {
     // 12345678 | 000000001 | 0 | 000000020 . 500000000 | 0 | 0 | 007
@@ -269,9 +274,7 @@ describe("YEAR, DATE, TIME, DATETIME, TIMESTAMP", () => {
     expect(dec(col(T.DATETIME2, 0), [0x80, 0, 0, 0, 0])).toBe("0000-00-00 00:00:00");
     expect(dec(col(T.DATETIME2, 3), [0x80, 0, 0, 0, 0, 0, 0])).toBe("0000-00-00 00:00:00.000");
     expect(dec(col(T.DATETIME2, 0), [0x99, 0xb2, 0x00, 0x00, 0x00])).toBe("2024-00-00 00:00:00");
-    expect(dec(col(T.DATETIME2, 6), [0xfe, 0xf3, 0xff, 0x7e, 0xfb, 0x0f, 0x42, 0x3f])).toBe(
-      "9999-12-31 23:59:59.999999",
-    );
+    expect(dec(col(T.DATETIME2, 6), [0xfe, 0xf3, 0xff, 0x7e, 0xfb, 0x0f, 0x42, 0x3f])).toBe("9999-12-31 23:59:59.999999");
   });
   test("DATETIME2 with a fraction above 999999 is corrupt", () => {
     expect(errorOf(col(T.DATETIME2, 6), [...base, 0x0f, 0x42, 0x40]).code).toBe("BINLOG_BAD_VALUE");
@@ -279,9 +282,7 @@ describe("YEAR, DATE, TIME, DATETIME, TIMESTAMP", () => {
 
   test("TIMESTAMP (old): 4 bytes LE epoch seconds, UTC", () => {
     // 1704164645 = 0x65937D25 = 2024-01-02 03:04:05 UTC
-    expect(dec(col(T.TIMESTAMP), [0x25, 0x7d, 0x93, 0x65])).toBe(
-      "2024-01-02 03:04:05",
-    );
+    expect(dec(col(T.TIMESTAMP), [0x25, 0x7d, 0x93, 0x65])).toBe("2024-01-02 03:04:05");
     expect(dec(col(T.TIMESTAMP), [0, 0, 0, 0])).toBe("0000-00-00 00:00:00");
     expect(dec(col(T.TIMESTAMP), [1, 0, 0, 0])).toBe("1970-01-01 00:00:01");
     expect(dec(col(T.TIMESTAMP), [0xff, 0xff, 0xff, 0x7f])).toBe("2038-01-19 03:14:07");

@@ -43,7 +43,15 @@ const ROWS = [
 
 // openGauss databases the tool accepts: PG and B (both keep '' and count characters) and C
 // (bytes, and length(character(n)) counts the padding); A is refused (compat.test.ts).
-const CASES: Array<[TargetDialect, string]> = TARGETS.flatMap((d): Array<[TargetDialect, string]> => (d === "opengauss" ? [[d, "PG"], [d, "B"], [d, "C"]] : [[d, "-"]]));
+const CASES: Array<[TargetDialect, string]> = TARGETS.flatMap((d): Array<[TargetDialect, string]> =>
+  d === "opengauss"
+    ? [
+        [d, "PG"],
+        [d, "B"],
+        [d, "C"],
+      ]
+    : [[d, "-"]],
+);
 
 describe.each(CASES)("canonical texts (%s, compatibility %s)", (dialect, mode) => {
   test("every MySQL type's canonical text, and every row's hashed text, is byte-identical on MariaDB and on the target", async () => {
@@ -77,8 +85,7 @@ describe.each(CASES)("canonical texts (%s, compatibility %s)", (dialect, mode) =
       const src = await my.query<Record<string, unknown>>(`${select("my")} FROM ${plan.myFrom} ORDER BY id`);
       const dstRows = await pg.unsafe(`${select("pg")} FROM ${plan.pgFrom} ORDER BY id`);
       expect(dstRows.length).toBe(ROWS.length);
-      const texts = (rows: ReadonlyArray<Record<string, unknown>>) =>
-        rows.flatMap((r, i) => plan.columns.map((col, j) => `row ${i + 1} ${col.name}: ${cell(r[`c${j}`])}`));
+      const texts = (rows: ReadonlyArray<Record<string, unknown>>) => rows.flatMap((r, i) => plan.columns.map((col, j) => `row ${i + 1} ${col.name}: ${cell(r[`c${j}`])}`));
       expect(texts([...dstRows])).toEqual(texts(src));
       expect([...dstRows].map((r) => cell(r.h))).toEqual(src.map((r) => cell(r.h)));
     } finally {
@@ -124,4 +131,3 @@ describe("JSON_NORMALIZE on the target, in linear time (issue 14, item 7)", () =
     expect(sizes[3]! - sizes[2]!).toBeLessThan(1.5 * (sizes[1]! - sizes[0]!));
   });
 });
-

@@ -44,10 +44,18 @@ describe.each(TARGETS)("check target.foreign_keys (%s)", (dialect) => {
       expect(results.find((r) => r.object === `${name}.gone`)!.fix).toBe(
         `ALTER TABLE "${name}"."gone" ADD CONSTRAINT "gone_fk" FOREIGN KEY ("p") REFERENCES "${name}"."parent" ("id") ON DELETE CASCADE ON UPDATE NO ACTION (add NOT VALID if existing rows may not match)`,
       );
-      expect(by(`${name}.weaker`)[0]).toStartWith(`fail: foreign key weaker_fk (p) → ${name}.parent (id) ON DELETE SET NULL ON UPDATE NO ACTION is on the target as weaker_fk → ${name}.parent (id) ON DELETE NO ACTION ON UPDATE NO ACTION`);
-      expect(by(`${name}.plain`)).toEqual([`warn: foreign key plain_fk (p) → ${name}.parent (id) ON DELETE NO ACTION ON UPDATE NO ACTION is missing on the target: replication stays exact (the source enforces it), but the target does not`]);
-      expect(by(`${name}.dangling`)[0]).toStartWith(`warn: foreign key dangling_fk (p) → ${name}.ghost (id) ON DELETE CASCADE ON UPDATE NO ACTION is missing on the target; ${name}.ghost does not exist on the source either`);
-      expect(by(`${name}.extra`)).toEqual([`fail: target-only foreign key extra_fk (p) → ${name}.parent ON DELETE CASCADE ON UPDATE NO ACTION: the target changes rows the source keeps`]);
+      expect(by(`${name}.weaker`)[0]).toStartWith(
+        `fail: foreign key weaker_fk (p) → ${name}.parent (id) ON DELETE SET NULL ON UPDATE NO ACTION is on the target as weaker_fk → ${name}.parent (id) ON DELETE NO ACTION ON UPDATE NO ACTION`,
+      );
+      expect(by(`${name}.plain`)).toEqual([
+        `warn: foreign key plain_fk (p) → ${name}.parent (id) ON DELETE NO ACTION ON UPDATE NO ACTION is missing on the target: replication stays exact (the source enforces it), but the target does not`,
+      ]);
+      expect(by(`${name}.dangling`)[0]).toStartWith(
+        `warn: foreign key dangling_fk (p) → ${name}.ghost (id) ON DELETE CASCADE ON UPDATE NO ACTION is missing on the target; ${name}.ghost does not exist on the source either`,
+      );
+      expect(by(`${name}.extra`)).toEqual([
+        `fail: target-only foreign key extra_fk (p) → ${name}.parent ON DELETE CASCADE ON UPDATE NO ACTION: the target changes rows the source keeps`,
+      ]);
       expect(by(`${name}.kept`)).toEqual([]);
     } finally {
       await sql.end();

@@ -43,7 +43,6 @@ ${opts.target ?? `[target]\n${s.target.targetToml(s.name)}`}
 `);
 }
 
-
 /**
  * A source database with one table and its mapped copy on the target, in a target database of
  * the same name (openGauss: PG compatibility unless `mode` says otherwise).
@@ -84,17 +83,37 @@ describe.each(TARGETS)("check preflight, target checks (%s)", (dialect) => {
     const r = await runCli(["check", "--config", cfg]);
     expect(r.stdout).not.toContain("FAIL");
     expect(r.code).toBe(0);
-    for (const id of ["source.log_bin", "source.binlog_format", "source.binlog_row_image", "source.gtid", "source.binlog_row_metadata", "source.privileges", "source.server_id", "source.start_position", "source.binlog_retention", "source.lower_case_table_names", "schema.identifiers", "schema.types", "transport.journal"]) {
+    for (const id of [
+      "source.log_bin",
+      "source.binlog_format",
+      "source.binlog_row_image",
+      "source.gtid",
+      "source.binlog_row_metadata",
+      "source.privileges",
+      "source.server_id",
+      "source.start_position",
+      "source.binlog_retention",
+      "source.lower_case_table_names",
+      "schema.identifiers",
+      "schema.types",
+      "transport.journal",
+    ]) {
       expect(lineOf(r.stdout, id)).toMatch(/^(ok {3}|warn )/);
     }
     for (const id of ["target.connection", "target.compatibility", "target.encoding", "target.schemas", "target.tables", "target.privileges", "target.checkpoint"]) {
       expect(lineOf(r.stdout, id)).toMatch(/^ok {3}/);
     }
     if (dialect === "opengauss") {
-      expect(lineOf(r.stdout, "target.connection")).toMatch(new RegExp(`^ok {3}target\\.connection: openGauss 7\\.\\d+\\.\\d+\\S* at 127\\.0\\.0\\.1:${s.target.port}/${s.name} as gsr$`));
-      expect(lineOf(r.stdout, "target.compatibility")).toMatch(/^ok {3}target\.compatibility: openGauss 7\.\d+\.\d+\S*, compatibility PG: '' and NULL stay distinct, lengths count characters$/);
+      expect(lineOf(r.stdout, "target.connection")).toMatch(
+        new RegExp(`^ok {3}target\\.connection: openGauss 7\\.\\d+\\.\\d+\\S* at 127\\.0\\.0\\.1:${s.target.port}/${s.name} as gsr$`),
+      );
+      expect(lineOf(r.stdout, "target.compatibility")).toMatch(
+        /^ok {3}target\.compatibility: openGauss 7\.\d+\.\d+\S*, compatibility PG: '' and NULL stay distinct, lengths count characters$/,
+      );
     } else {
-      expect(lineOf(r.stdout, "target.connection")).toMatch(new RegExp(`^ok {3}target\\.connection: PostgreSQL \\d+\\.\\d+.* at 127\\.0\\.0\\.1:${s.target.port}/${s.name} as postgres$`));
+      expect(lineOf(r.stdout, "target.connection")).toMatch(
+        new RegExp(`^ok {3}target\\.connection: PostgreSQL \\d+\\.\\d+.* at 127\\.0\\.0\\.1:${s.target.port}/${s.name} as postgres$`),
+      );
       expect(lineOf(r.stdout, "target.compatibility")).toBe("ok   target.compatibility: PostgreSQL: no compatibility modes; '' and NULL stay distinct, lengths count characters");
     }
     expect(lineOf(r.stdout, "target.tables")).toBe("ok   target.tables: 1 of 1 table(s) exist with the mapped column types");
@@ -146,7 +165,9 @@ describe.if(TARGETS.includes("opengauss"))("check preflight, openGauss compatibi
     const db = await getMariadb();
     const c = await setup(db, "opengauss", "t", "C");
     const rc = await runCli(["check", "--config", await config(db, c)]);
-    expect(lineOf(rc.stdout, "target.compatibility")).toMatch(/^warn target\.compatibility: openGauss 7\.\S+: database "\w+" is in openGauss compatibility C: '' stays '', but char\(n\)\/varchar\(n\) count bytes.* — fix: keep the mapped column types/);
+    expect(lineOf(rc.stdout, "target.compatibility")).toMatch(
+      /^warn target\.compatibility: openGauss 7\.\S+: database "\w+" is in openGauss compatibility C: '' stays '', but char\(n\)\/varchar\(n\) count bytes.* — fix: keep the mapped column types/,
+    );
     expect(rc.code).toBe(0);
     const b = await setup(db, "opengauss", "t", "B");
     const rb = await runCli(["check", "--config", await config(db, b)]);

@@ -71,10 +71,9 @@ progress_seconds = 1
 async function sourceQueries(db: MariaDb, database: string): Promise<string[]> {
   const c = await db.connect();
   try {
-    const [rows] = (await c.query(
-      "SELECT ID AS id, INFO AS info FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query' AND ID <> CONNECTION_ID() AND INFO LIKE ?",
-      [`%${database}%big%`],
-    )) as unknown as [Array<{ id: number; info: string }>];
+    const [rows] = (await c.query("SELECT ID AS id, INFO AS info FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query' AND ID <> CONNECTION_ID() AND INFO LIKE ?", [
+      `%${database}%big%`,
+    ])) as unknown as [Array<{ id: number; info: string }>];
     return rows.map((r) => `${r.id}: ${r.info.slice(0, 120)}`);
   } finally {
     await c.end();
@@ -85,10 +84,9 @@ async function sourceQueries(db: MariaDb, database: string): Promise<string[]> {
 async function targetQueries(pg: Target, database: string, schema: string): Promise<string[]> {
   const s = pg.sql(database);
   try {
-    const rows = await s.unsafe(
-      `SELECT pid::text AS pid, state, query FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state <> 'idle' AND query LIKE $1`,
-      [`%"${schema}".%big%`],
-    );
+    const rows = await s.unsafe(`SELECT pid::text AS pid, state, query FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state <> 'idle' AND query LIKE $1`, [
+      `%"${schema}".%big%`,
+    ]);
     return rows.map((r) => `${r.pid} ${r.state}: ${String(r.query).slice(0, 120)}`);
   } finally {
     await s.end();
@@ -105,10 +103,15 @@ describe.each(TARGETS)("check --data leaves no query running (%s, issue 14 item 
     const check = spawnCli(["check", "--config", checkToml(db, pg, big, targetDb), "--data"]);
     try {
       // Both scans under way: the moment to interrupt them.
-      await until("the check's scans running on both servers", async () => {
-        if (check.proc.exitCode !== null) throw new Error(`check exited ${check.proc.exitCode} before its scans were seen:\n${check.stderr()}`);
-        return (await sourceQueries(db, big)).length > 0 && (await targetQueries(pg, targetDb, big)).length > 0;
-      }, 120_000, 100);
+      await until(
+        "the check's scans running on both servers",
+        async () => {
+          if (check.proc.exitCode !== null) throw new Error(`check exited ${check.proc.exitCode} before its scans were seen:\n${check.stderr()}`);
+          return (await sourceQueries(db, big)).length > 0 && (await targetQueries(pg, targetDb, big)).length > 0;
+        },
+        120_000,
+        100,
+      );
       const at = Date.now();
       check.proc.kill("SIGTERM");
       const code = await Promise.race([check.proc.exited, Bun.sleep(10_000).then(() => "still running 10 s after SIGTERM")]);
@@ -118,10 +121,15 @@ describe.each(TARGETS)("check --data leaves no query running (%s, issue 14 item 
       // Shortly after the exit, nothing of the check runs on either server (before the fix both
       // scans ran on for many seconds).
       let left: { source: string[]; target: string[] } = { source: [], target: [] };
-      await until("the check's queries to be gone", async () => {
-        left = { source: await sourceQueries(db, big), target: await targetQueries(pg, targetDb, big) };
-        return left.source.length === 0 && left.target.length === 0;
-      }, 3_000, 100).catch(() => undefined);
+      await until(
+        "the check's queries to be gone",
+        async () => {
+          left = { source: await sourceQueries(db, big), target: await targetQueries(pg, targetDb, big) };
+          return left.source.length === 0 && left.target.length === 0;
+        },
+        3_000,
+        100,
+      ).catch(() => undefined);
       expect(left).toEqual({ source: [], target: [] });
       expect({ code, interrupted: r.stderr.includes("CHECK_INTERRUPTED") }).toEqual({ code: 1, interrupted: true });
     } finally {

@@ -30,7 +30,9 @@ describe.each(TARGETS)("sink stops that say what to do (%s)", (dialect) => {
       const stop = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
       expect(stop.code).toBe(1);
       const line = errorLine(stop.stderr);
-      expect(line).toContain(`foreign key child_p of child: it references ${name}.parent, which does not exist on the target (schema ${name}). The source checked foreign keys when it ran the statement (FOREIGN_KEY_CHECKS=1), so it had that table: create it on the target as on the source (the full copy may have missed it) and restart the sink`);
+      expect(line).toContain(
+        `foreign key child_p of child: it references ${name}.parent, which does not exist on the target (schema ${name}). The source checked foreign keys when it ran the statement (FOREIGN_KEY_CHECKS=1), so it had that table: create it on the target as on the source (the full copy may have missed it) and restart the sink`,
+      );
       expect(line).toMatch(/\[TARGET_DDL_INCOMPATIBLE at [^\]]+\]$/);
       await sql.unsafe(`CREATE TABLE "${name}"."parent" (id integer PRIMARY KEY)`);
       const again = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
@@ -52,7 +54,10 @@ describe.each(TARGETS)("sink stops that say what to do (%s)", (dialect) => {
     await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.wide (id INT PRIMARY KEY, ${cols.map((x) => `${x} INT`).join(", ")})`);
     const sql = pg.sql(name);
     // The target copy lacks one column near the end, and has a relation where an index goes.
-    await sql.unsafe(`CREATE SCHEMA "${name}"; CREATE TABLE "${name}".wide (id integer PRIMARY KEY, ${cols.filter((x) => !x.endsWith("37")).map((x) => `${x} integer`).join(", ")});
+    await sql.unsafe(`CREATE SCHEMA "${name}"; CREATE TABLE "${name}".wide (id integer PRIMARY KEY, ${cols
+      .filter((x) => !x.endsWith("37"))
+      .map((x) => `${x} integer`)
+      .join(", ")});
       CREATE TABLE "${name}".items_k (a integer)`);
     const from = await currentPosition();
     await c.query(`CREATE TABLE ${name}.items (a INT, KEY k (a))`);
@@ -62,8 +67,12 @@ describe.each(TARGETS)("sink stops that say what to do (%s)", (dialect) => {
       const ddl = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
       expect(ddl.code).toBe(1);
       const line = errorLine(ddl.stderr);
-      expect(line).toContain(`the target refused statement 2 of 2 translated from the DDL "CREATE TABLE ${name}.items (a INT, KEY k (a))": relation "items_k" already exists; statement: CREATE INDEX "items_k"`);
-      expect(line).toMatch(/Nothing of the transaction was applied\. Make the target able to run it .* and restart the sink, or apply an equivalent change by hand and resume with: gs-replicate sink --config FILE --skip-ddl \S+ \[TARGET_DATA at [^\]]+\]$/);
+      expect(line).toContain(
+        `the target refused statement 2 of 2 translated from the DDL "CREATE TABLE ${name}.items (a INT, KEY k (a))": relation "items_k" already exists; statement: CREATE INDEX "items_k"`,
+      );
+      expect(line).toMatch(
+        /Nothing of the transaction was applied\. Make the target able to run it .* and restart the sink, or apply an equivalent change by hand and resume with: gs-replicate sink --config FILE --skip-ddl \S+ \[TARGET_DATA at [^\]]+\]$/,
+      );
       await sql.unsafe(`DROP TABLE "${name}".items_k`);
 
       await c.query(`INSERT INTO ${name}.wide (id, ${cols.join(", ")}) VALUES (1, ${cols.map((_, i) => i).join(", ")})`);

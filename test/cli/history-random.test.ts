@@ -23,7 +23,15 @@ interface Col {
 
 /** The source's columns as the test changes them (id first is not kept: columns move). */
 class Model {
-  readonly cols = new Map<string, Col[]>(TABLES.map((t) => [t, [{ name: "a", type: "INT" }, { name: "b", type: "VARCHAR(20)" }]]));
+  readonly cols = new Map<string, Col[]>(
+    TABLES.map((t) => [
+      t,
+      [
+        { name: "a", type: "INT" },
+        { name: "b", type: "VARCHAR(20)" },
+      ],
+    ]),
+  );
   private next = 0;
   private ids = new Map<string, number>(TABLES.map((t) => [t, 0]));
   constructor(private readonly rnd: () => number) {}
@@ -103,7 +111,13 @@ async function snapshot(db: MariaDb, target: Target, name: string): Promise<{ sr
     const src: string[] = [];
     const dst: string[] = [];
     const norm = (t: string, r: Record<string, unknown>) =>
-      `${t} ${JSON.stringify(Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k] === null ? null : String(r[k])])))}`;
+      `${t} ${JSON.stringify(
+        Object.fromEntries(
+          Object.keys(r)
+            .sort()
+            .map((k) => [k, r[k] === null ? null : String(r[k])]),
+        ),
+      )}`;
     for (const t of TABLES) {
       const [rows] = (await c.query(`SELECT * FROM ${name}.${t} ORDER BY id`)) as unknown as [Array<Record<string, unknown>>];
       src.push(...rows.map((r) => norm(t, r)));
@@ -125,59 +139,65 @@ const dialect = TARGETS.includes("postgresql") ? "postgresql" : "opengauss";
 
 describe("schema history under random DDL and restarts", () => {
   for (const metadata of ["NO_LOG", "FULL"] as const) {
-    test(`binlog_row_metadata=${metadata}: ${ROUNDS} rounds, the target equals the source after each`, async () => {
-      const db = await startMariadb({ binlogArgs: ["--log-bin=binlog", "--binlog-format=ROW", "--binlog-row-image=FULL", `--binlog-row-metadata=${metadata}`, "--gtid-strict-mode=ON"] });
-      servers.push(db);
-      const target = await getTarget(dialect);
-      const rnd = mulberry32(SEED + (metadata === "FULL" ? 1 : 0));
-      const model = new Model(rnd);
-      const name = uniqueName("hist");
-      await target.createDatabase(name);
-      let c = await db.connect();
-      const [[p]] = (await c.query("SHOW MASTER STATUS")) as unknown as [[{ File: string; Position: number }]];
-      const j = journalTransport();
-      const cfg = await pipelineConfig(db, target, name, name, { file: p.File, pos: p.Position }, j.toml, "workers = 4");
-      // The first start pins the position before the tables exist (the sink creates them); the
-      // database must exist (source refuses a [source] databases entry the server does not have).
-      await c.query(`CREATE DATABASE ${name}`);
-      expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
-      for (const t of TABLES) await c.query(`CREATE TABLE ${name}.${t} (id INT PRIMARY KEY, a INT, b VARCHAR(20))`);
-      const work = async (n: number) => {
-        for (let k = 0; k < n; k++) {
-          for (const s of model.dml(name)) await c.query(s);
-          if (rnd() < 0.5) await c.query(model.ddl(name));
-        }
-      };
-      const log: string[] = [];
-      for (let round = 1; round <= ROUNDS; round++) {
-        const mode = model.pick(["stopped", "kill", "term", "server"] as const);
-        log.push(`round ${round}: ${mode}`);
-        if (mode === "stopped") {
-          await work(4);
-        } else {
-          const src = spawnCli(["source", "--config", cfg]);
-          await Bun.sleep(300 + Math.floor(rnd() * 500));
-          await work(2);
-          if (mode === "server") {
-            await c.end().catch(() => undefined);
-            await db.restart();
-            c = await db.connect();
+    test(
+      `binlog_row_metadata=${metadata}: ${ROUNDS} rounds, the target equals the source after each`,
+      async () => {
+        const db = await startMariadb({
+          binlogArgs: ["--log-bin=binlog", "--binlog-format=ROW", "--binlog-row-image=FULL", `--binlog-row-metadata=${metadata}`, "--gtid-strict-mode=ON"],
+        });
+        servers.push(db);
+        const target = await getTarget(dialect);
+        const rnd = mulberry32(SEED + (metadata === "FULL" ? 1 : 0));
+        const model = new Model(rnd);
+        const name = uniqueName("hist");
+        await target.createDatabase(name);
+        let c = await db.connect();
+        const [[p]] = (await c.query("SHOW MASTER STATUS")) as unknown as [[{ File: string; Position: number }]];
+        const j = journalTransport();
+        const cfg = await pipelineConfig(db, target, name, name, { file: p.File, pos: p.Position }, j.toml, "workers = 4");
+        // The first start pins the position before the tables exist (the sink creates them); the
+        // database must exist (source refuses a [source] databases entry the server does not have).
+        await c.query(`CREATE DATABASE ${name}`);
+        expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
+        for (const t of TABLES) await c.query(`CREATE TABLE ${name}.${t} (id INT PRIMARY KEY, a INT, b VARCHAR(20))`);
+        const work = async (n: number) => {
+          for (let k = 0; k < n; k++) {
+            for (const s of model.dml(name)) await c.query(s);
+            if (rnd() < 0.5) await c.query(model.ddl(name));
           }
-          await work(2);
-          await Bun.sleep(Math.floor(rnd() * 800));
-          if (mode === "kill") src.proc.kill("SIGKILL");
-          const end = await src.stop();
-          if (mode !== "kill") expect({ round, mode, code: end.code, errors: end.stderr.includes("ERROR") ? end.stderr : "" }).toEqual({ round, mode, code: 0, errors: "" });
-          await work(2); // and more while it is stopped
+        };
+        const log: string[] = [];
+        for (let round = 1; round <= ROUNDS; round++) {
+          const mode = model.pick(["stopped", "kill", "term", "server"] as const);
+          log.push(`round ${round}: ${mode}`);
+          if (mode === "stopped") {
+            await work(4);
+          } else {
+            const src = spawnCli(["source", "--config", cfg]);
+            await Bun.sleep(300 + Math.floor(rnd() * 500));
+            await work(2);
+            if (mode === "server") {
+              await c.end().catch(() => undefined);
+              await db.restart();
+              c = await db.connect();
+            }
+            await work(2);
+            await Bun.sleep(Math.floor(rnd() * 800));
+            if (mode === "kill") src.proc.kill("SIGKILL");
+            const end = await src.stop();
+            if (mode !== "kill") expect({ round, mode, code: end.code, errors: end.stderr.includes("ERROR") ? end.stderr : "" }).toEqual({ round, mode, code: 0, errors: "" });
+            await work(2); // and more while it is stopped
+          }
+          const s = await runCli(["source", "--config", cfg, "--stop-at-end"]);
+          expect({ round, source: s.code, err: s.code ? s.stderr : "" }).toEqual({ round, source: 0, err: "" });
+          const k = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
+          expect({ round, sink: k.code, err: k.code ? k.stderr : "" }).toEqual({ round, sink: 0, err: "" });
+          const { src, dst } = await snapshot(db, target, name);
+          expect({ round, modes: log.join("; "), dst }).toEqual({ round, modes: log.join("; "), dst: src });
         }
-        const s = await runCli(["source", "--config", cfg, "--stop-at-end"]);
-        expect({ round, source: s.code, err: s.code ? s.stderr : "" }).toEqual({ round, source: 0, err: "" });
-        const k = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
-        expect({ round, sink: k.code, err: k.code ? k.stderr : "" }).toEqual({ round, sink: 0, err: "" });
-        const { src, dst } = await snapshot(db, target, name);
-        expect({ round, modes: log.join("; "), dst }).toEqual({ round, modes: log.join("; "), dst: src });
-      }
-      await c.end();
-    }, 60_000 + ROUNDS * 30_000);
+        await c.end();
+      },
+      60_000 + ROUNDS * 30_000,
+    );
   }
 });

@@ -32,7 +32,9 @@ describe.each(TARGETS)("values of many megabytes (%s)", (dialect) => {
     await c.query(`UPDATE b SET note = 'changed', v = CONCAT(v, 'tail') WHERE id = 1`);
     await c.query(`UPDATE b SET v = REPEAT(RANDOM_BYTES(512), ${blobKiB * 2}) WHERE id = 2`);
     await c.query(`INSERT INTO k VALUES (REPEAT(RANDOM_BYTES(1024), ${blobKiB}))`);
-    const [[src]] = (await c.query(`SELECT MD5(v) AS v1, MD5(t) AS t1, LENGTH(v) AS n, CHAR_LENGTH(t) AS chars, (SELECT MD5(v) FROM b WHERE id = 2) AS v2, (SELECT MD5(v) FROM k) AS k1 FROM b WHERE id = 1`)) as unknown as [[Record<string, string | number>]];
+    const [[src]] = (await c.query(
+      `SELECT MD5(v) AS v1, MD5(t) AS t1, LENGTH(v) AS n, CHAR_LENGTH(t) AS chars, (SELECT MD5(v) FROM b WHERE id = 2) AS v2, (SELECT MD5(v) FROM k) AS k1 FROM b WHERE id = 1`,
+    )) as unknown as [[Record<string, string | number>]];
     await c.end();
     const cfg = await pipelineConfig(db, pg, name, name, from, journalTransport().toml);
     expect((await runCli(["source", "--config", cfg, "--stop-at-end"], { timeoutMs: 300_000 })).code).toBe(0);
@@ -43,7 +45,15 @@ describe.each(TARGETS)("values of many megabytes (%s)", (dialect) => {
       const [dst] = await t.unsafe(
         `SELECT md5(v) AS v1, md5(convert_to(t, 'UTF8')) AS t1, length(v) AS n, char_length(t) AS chars, note, (SELECT md5(v) FROM "${name}".b WHERE id = 2) AS v2, (SELECT md5(v) FROM "${name}".k) AS k1 FROM "${name}".b WHERE id = 1`,
       );
-      expect({ ...(dst as Record<string, unknown>), n: Number(dst!.n), chars: Number(dst!.chars) } as Record<string, unknown>).toEqual({ v1: src.v1, t1: src.t1, n: Number(src.n), chars: Number(src.chars), note: "changed", v2: src.v2, k1: src.k1 });
+      expect({ ...(dst as Record<string, unknown>), n: Number(dst!.n), chars: Number(dst!.chars) } as Record<string, unknown>).toEqual({
+        v1: src.v1,
+        t1: src.t1,
+        n: Number(src.n),
+        chars: Number(src.chars),
+        note: "changed",
+        v2: src.v2,
+        k1: src.k1,
+      });
       expect(Number(src.n)).toBeGreaterThan(4 * CHUNK_FROM);
     } finally {
       await t.end();

@@ -88,7 +88,9 @@ describe.each(TARGETS)("names over the target's 63 bytes (%s)", (dialect) => {
       const tables = [...(await sql.unsafe(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [name]))].map((r) => r.t as string);
       expect(tables).toEqual([fitName(CHILD), fitName(NO_KEY), fitName(PARENT), fitName(RENAMED), fitName(TABLE_1)].sort());
       const rows = async (table: string, cols: string[]) =>
-        [...(await sql.unsafe(`SELECT ${cols.map((x, i) => `"${fitName(x)}"::text AS c${i}`).join(", ")} FROM "${name}"."${fitName(table)}" ORDER BY 1`))].map((r) => Object.values(r));
+        [...(await sql.unsafe(`SELECT ${cols.map((x, i) => `"${fitName(x)}"::text AS c${i}`).join(", ")} FROM "${name}"."${fitName(table)}" ORDER BY 1`))].map((r) =>
+          Object.values(r),
+        );
       expect(await rows(TABLE_1, ["id", COL_A, COL_B, COL_ADDED])).toEqual([
         ["1", "11", "one-a2", "5"],
         ["4", "40", "one-d", "7"],
@@ -104,7 +106,9 @@ describe.each(TARGETS)("names over the target's 63 bytes (%s)", (dialect) => {
         ["2", "c"],
       ]);
       // The keys named after long tables and columns are the target's, under shortened names.
-      const indexes = [...(await sql.unsafe(`SELECT indexname AS i FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1`, [name, fitName(TABLE_1)]))].map((r) => r.i as string);
+      const indexes = [...(await sql.unsafe(`SELECT indexname AS i FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1`, [name, fitName(TABLE_1)]))].map(
+        (r) => r.i as string,
+      );
       expect(indexes).toEqual([fitName(`${fitName(TABLE_1)}_ix_a`), fitName(`${fitName(TABLE_1)}_pkey`), fitName(`${fitName(TABLE_1)}_uq_b`)].sort());
       const fks = await sql.unsafe(
         `SELECT c.relname AS t, r.relname AS rt, k.confdeltype::text AS del FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class r ON r.oid = k.confrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE k.contype = 'f' AND n.nspname = $1`,
@@ -176,7 +180,10 @@ describe.each(TARGETS)("names over the target's 63 bytes (%s)", (dialect) => {
       const run = await runCli(["sink", "--config", cfg, "--stop-at-end"]);
       expect(run.stderr).not.toContain("ERROR");
       expect(run.code).toBe(0);
-      for (const [t, row] of [[TABLE_1, "1:10"], [TABLE_2, "2:20"]] as const) {
+      for (const [t, row] of [
+        [TABLE_1, "1:10"],
+        [TABLE_2, "2:20"],
+      ] as const) {
         expect([...(await sql.unsafe(`SELECT string_agg(id || ':' || v, ',') AS r FROM "${name}"."${fitName(t)}"`))][0]!.r).toBe(row);
       }
     } finally {

@@ -58,10 +58,16 @@ describe.each(TARGETS)("partitioned tables (%s)", (dialect) => {
       "INSERT INTO q VALUES (3, 'three'), (30, 'thirty')",
     );
     const partitionsOf = async (table: string) =>
-      ((await c.query(`SELECT PARTITION_NAME AS p FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND PARTITION_NAME IS NOT NULL ORDER BY PARTITION_ORDINAL_POSITION`, [name, table])) as unknown as [Array<{ p: string }>])[0].map((x) => x.p.toLowerCase());
+      (
+        (await c.query(
+          `SELECT PARTITION_NAME AS p FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND PARTITION_NAME IS NOT NULL ORDER BY PARTITION_ORDINAL_POSITION`,
+          [name, table],
+        )) as unknown as [Array<{ p: string }>]
+      )[0].map((x) => x.p.toLowerCase());
     const mariadbParts = { r2: await partitionsOf("r2"), q2: await partitionsOf("q2") };
     expect(mariadbParts).toEqual({ r2: ["p0", "a", "b", "pmax"], q2: ["q0", "q1"] });
-    const rowsOf = async (table: string) => ((await c.query(`SELECT * FROM ${table} ORDER BY 1, 2`)) as unknown as [Array<Record<string, unknown>>])[0].map((x) => JSON.stringify(Object.values(x)));
+    const rowsOf = async (table: string) =>
+      ((await c.query(`SELECT * FROM ${table} ORDER BY 1, 2`)) as unknown as [Array<Record<string, unknown>>])[0].map((x) => JSON.stringify(Object.values(x)));
     const source = { r: await rowsOf("r"), r2: await rowsOf("r2"), l: await rowsOf("l"), q: await rowsOf("q"), q2: await rowsOf("q2") };
     await c.end();
 
@@ -71,19 +77,30 @@ describe.each(TARGETS)("partitioned tables (%s)", (dialect) => {
     expect({ code: sink.code, errors: sink.stderr.split("\n").filter((l) => /ERROR/.test(l)) }).toEqual({ code: 0, errors: [] });
     const sql = target.sql(name);
     try {
-      const rowsOn = async (table: string) => [...(await sql.unsafe(`SELECT * FROM "${name}"."${table}" ORDER BY 1, 2`))].map((x) => JSON.stringify(Object.values(x).map((v) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v))));
+      const rowsOn = async (table: string) =>
+        [...(await sql.unsafe(`SELECT * FROM "${name}"."${table}" ORDER BY 1, 2`))].map((x) =>
+          JSON.stringify(Object.values(x).map((v) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v))),
+        );
       expect({ r: await rowsOn("r"), r2: await rowsOn("r2"), l: await rowsOn("l"), q: await rowsOn("q"), q2: await rowsOn("q2") }).toEqual(source);
-      const recorded = [...(await sql.unsafe(`SELECT table_name || ' ' || object_name AS k FROM gs_replicate.skipped_objects WHERE schema_name = $1 AND kind = 'partitioning' ORDER BY 1`, [name]))].map((x) => x.k as string);
+      const recorded = [
+        ...(await sql.unsafe(`SELECT table_name || ' ' || object_name AS k FROM gs_replicate.skipped_objects WHERE schema_name = $1 AND kind = 'partitioning' ORDER BY 1`, [name])),
+      ].map((x) => x.k as string);
       if (dialect === "opengauss") {
         expect(recorded).toEqual(["l LIST", "r RANGE"]);
         const onTarget = async (table: string) =>
-          [...(await sql.unsafe(`SELECT p.relname AS p, p.boundaries::text AS b FROM pg_partition p WHERE p.parentid = '"${name}"."${table}"'::regclass AND p.parttype = 'p'`))].map((x) => x.p as string);
+          [
+            ...(await sql.unsafe(`SELECT p.relname AS p, p.boundaries::text AS b FROM pg_partition p WHERE p.parentid = '"${name}"."${table}"'::regclass AND p.parttype = 'p'`)),
+          ].map((x) => x.p as string);
         expect({ r2: (await onTarget("r2")).sort(), q2: (await onTarget("q2")).sort() }).toEqual({ r2: [...mariadbParts.r2].sort(), q2: [...mariadbParts.q2].sort() });
         // Made plain again: no partitions, and the indexes, key and AUTO_INCREMENT default kept.
         for (const table of ["r", "l", "q"]) expect(await onTarget(table).catch(() => [])).toEqual([]);
         const indexes = [...(await sql.unsafe(`SELECT indexname AS i FROM pg_indexes WHERE schemaname = $1 AND tablename = 'r' ORDER BY 1`, [name]))].map((x) => x.i as string);
         expect(indexes).toEqual(["r_kv", "r_pkey"]);
-        const def = [...(await sql.unsafe(`SELECT column_default AS d, data_type AS t FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'r' AND column_name = 'id'`, [name]))][0]!;
+        const def = [
+          ...(await sql.unsafe(`SELECT column_default AS d, data_type AS t FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'r' AND column_name = 'id'`, [
+            name,
+          ])),
+        ][0]!;
         expect(def.t).toBe("bigint");
         expect(def.d as string).toContain("nextval");
       } else {

@@ -26,13 +26,17 @@ describe.each(TARGETS)("progress line while idle (%s)", (dialect) => {
     await until("the target equal to the source", () => sameRows(db, pg, name, HOT_LEDGER), 60_000, 300);
     // progress_seconds = 1: three more lines each, all of them idle.
     const seen = { source: progressLines(source.stderr(), "source").length, sink: progressLines(sink.stderr(), "sink").length };
-    await until("three idle progress lines from each", () =>
-      progressLines(source.stderr(), "source").length >= seen.source + 4 && progressLines(sink.stderr(), "sink").length >= seen.sink + 4,
+    await until(
+      "three idle progress lines from each",
+      () => progressLines(source.stderr(), "source").length >= seen.source + 4 && progressLines(sink.stderr(), "sink").length >= seen.sink + 4,
     );
     const so = await terminate(source);
     const si = await terminate(sink);
     if (process.env.SHOW) console.log(so.stderr, si.stderr);
-    for (const [who, r, n] of [["source", so, seen.source], ["sink", si, seen.sink]] as const) {
+    for (const [who, r, n] of [
+      ["source", so, seen.source],
+      ["sink", si, seen.sink],
+    ] as const) {
       // The first line after may still cover the last transaction; the ones after are idle.
       const idle = progressLines(r.stderr, who).slice(n + 1, n + 4);
       expect(idle.length).toBe(3);

@@ -63,7 +63,12 @@ describe.each(TARGETS)("an application's schema dump loaded while source and sin
       await c.query(`CALL restock(3, 5)`);
       await c.query(`CREATE TABLE zz_done (id INT PRIMARY KEY); INSERT INTO zz_done VALUES (1)`);
       // zz_done's CREATE is a barrier: once its row is there, everything before it is applied.
-      await until("the sink to apply the marker row", async () => (await target.unsafe(`SELECT 1 FROM "${name}"."zz_done" WHERE id = 1`).catch(() => [])).length === 1 || sink.proc.exitCode !== null, 600_000, 500);
+      await until(
+        "the sink to apply the marker row",
+        async () => (await target.unsafe(`SELECT 1 FROM "${name}"."zz_done" WHERE id = 1`).catch(() => [])).length === 1 || sink.proc.exitCode !== null,
+        600_000,
+        500,
+      );
       const so = await source.stop();
       const si = await sink.stop();
       expect({ code: so.code, errors: errors(so.stderr) }).toEqual({ code: 0, errors: [] });
@@ -91,7 +96,12 @@ describe.each(TARGETS)("an application's schema dump loaded while source and sin
       const counted = [...kinds].map(([kind, n]) => `${n} ${kind}${n === 1 ? "" : kind.endsWith("x") ? "es" : "s"}`);
       expect(listed[0]!.found).toStartWith(`${schema.skipped.length} object(s) from the source are not on the target (`);
       expect(counted.filter((k) => !listed[0]!.found.includes(k))).toEqual([]);
-      expect(listed.slice(1).map((r) => r.object).sort()).toEqual(schema.skipped.map((o) => `${name}.${o.object}`).sort());
+      expect(
+        listed
+          .slice(1)
+          .map((r) => r.object)
+          .sort(),
+      ).toEqual(schema.skipped.map((o) => `${name}.${o.object}`).sort());
     } finally {
       await c.query(`DROP DATABASE IF EXISTS ${stage}`);
       await c.end();

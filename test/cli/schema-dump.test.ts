@@ -67,7 +67,9 @@ test("the binlog's session flags say which DDL ran with FOREIGN_KEY_CHECKS=0 (Q_
   const c = await db.connect();
   await c.query(`CREATE DATABASE ${name}`);
   const from = await currentPosition();
-  await c.query(`USE ${name}; SET FOREIGN_KEY_CHECKS = 0; CREATE TABLE a (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES b (id)); SET FOREIGN_KEY_CHECKS = 1; CREATE TABLE b (id INT PRIMARY KEY); SET unique_checks = 0; CREATE TABLE c (id INT)`);
+  await c.query(
+    `USE ${name}; SET FOREIGN_KEY_CHECKS = 0; CREATE TABLE a (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES b (id)); SET FOREIGN_KEY_CHECKS = 1; CREATE TABLE b (id INT PRIMARY KEY); SET unique_checks = 0; CREATE TABLE c (id INT)`,
+  );
   await c.end();
   const ddl = (await readItems([name], from)).flatMap((i) => (i.kind === "ddl" ? [{ statement: i.statement.slice(0, 14), off: i.noForeignKeyChecks === true }] : []));
   expect(ddl).toEqual([
@@ -108,8 +110,12 @@ describe.each(TARGETS)("a schema dump with forward foreign keys (%s)", (dialect)
       expect({ code: k1.code, errors: k1.stderr.split("\n").filter((l) => l.includes("ERROR")) }).toEqual({ code: 0, errors: [] });
       const [waiting] = await target.unsafe(`SELECT count(*)::int AS n FROM gs_replicate.pending_foreign_keys WHERE schema_name = $1`, [name]);
       expect(waiting!.n).toBeGreaterThan(10);
-      expect(k1.stderr).toMatch(/foreign key fk1_t_0\d\d_t_1\d\d_x+_[0-9a-f]{8} of dump_\w+\.t_0\d\d waits for table dump_\w+\.t_1\d\d, which does not exist yet \(FOREIGN_KEY_CHECKS=0\)/);
-      expect(k1.stderr).toMatch(/foreign key fk1_t_\d+_t_\d+_x+ of t_\d+ is "fk1_t_\d+_t_\d+_x+_[0-9a-f]{8}" on the target: "fk1_t_\d+_t_\d+_x{17,}" is longer than the target's 63-byte limit for names/);
+      expect(k1.stderr).toMatch(
+        /foreign key fk1_t_0\d\d_t_1\d\d_x+_[0-9a-f]{8} of dump_\w+\.t_0\d\d waits for table dump_\w+\.t_1\d\d, which does not exist yet \(FOREIGN_KEY_CHECKS=0\)/,
+      );
+      expect(k1.stderr).toMatch(
+        /foreign key fk1_t_\d+_t_\d+_x+ of t_\d+ is "fk1_t_\d+_t_\d+_x+_[0-9a-f]{8}" on the target: "fk1_t_\d+_t_\d+_x{17,}" is longer than the target's 63-byte limit for names/,
+      );
 
       // The second half while both run, then deletes on parents (level 0) and in the tree.
       const source = spawnCli(["source", "--config", cfg]);
@@ -124,7 +130,12 @@ describe.each(TARGETS)("a schema dump with forward foreign keys (%s)", (dialect)
       expect(before - (await rowCount(c, name))).toBeGreaterThan(roots.length * 2 + 1 + 50);
       await c.query(`CREATE TABLE ${name}.zz_done (id INT PRIMARY KEY); INSERT INTO ${name}.zz_done VALUES (1)`);
       // zz_done's CREATE is a barrier: once its row is there, everything before it is applied.
-      await until("the sink to apply the marker row", async () => (await target.unsafe(`SELECT 1 FROM "${name}"."zz_done" WHERE id = 1`).catch(() => [])).length === 1, 300_000, 500);
+      await until(
+        "the sink to apply the marker row",
+        async () => (await target.unsafe(`SELECT 1 FROM "${name}"."zz_done" WHERE id = 1`).catch(() => [])).length === 1,
+        300_000,
+        500,
+      );
       const so = await source.stop();
       const si = await sink.stop();
       expect({ code: so.code, errors: so.stderr.split("\n").filter((l) => l.includes("ERROR")) }).toEqual({ code: 0, errors: [] });
@@ -159,7 +170,9 @@ describe.each(TARGETS)("a schema dump with forward foreign keys (%s)", (dialect)
       // The mapping of the shortened names is listed per table.
       const names = report.checks.filter((r) => r.id === "schema.long_names");
       expect(names[0]!.found).toMatch(/^\d+ name\(s\) shortened with a hash suffix/);
-      expect(names.find((r) => r.found.includes(`foreign key ${fkName(1, "t_tree", "t_tree")} "${fkName(1, "t_tree", "t_tree")}" is "${fitName(fkName(1, "t_tree", "t_tree"))}"`))).toBeDefined();
+      expect(
+        names.find((r) => r.found.includes(`foreign key ${fkName(1, "t_tree", "t_tree")} "${fkName(1, "t_tree", "t_tree")}" is "${fitName(fkName(1, "t_tree", "t_tree"))}"`)),
+      ).toBeDefined();
     } finally {
       await c.query(`DROP DATABASE IF EXISTS ${stage}`);
       await c.end();
@@ -202,7 +215,10 @@ describe.each(TARGETS)("a dump loaded again, and TRUNCATE under FOREIGN_KEY_CHEC
       const rows = async (q: string) => [...(await target.unsafe(q))].map((r) => Object.values(r).map(String).join(":"));
       expect(await rows(`SELECT id, p FROM "${name}".a_child ORDER BY id`)).toEqual(["20:2", "30:3"]);
       expect(await rows(`SELECT id, coalesce(child::text, 'null') FROM "${name}".c_note ORDER BY id`)).toEqual(["100:null", "200:20"]);
-      expect(await rows(`SELECT conname FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE n.nspname = '${name}' AND contype = 'f' ORDER BY 1`)).toEqual(["a_child_p", "c_note_child"]);
+      expect(await rows(`SELECT conname FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE n.nspname = '${name}' AND contype = 'f' ORDER BY 1`)).toEqual([
+        "a_child_p",
+        "c_note_child",
+      ]);
       const data = await runCli(["check", "--config", cfg, "--data"]);
       expect({ code: data.code, out: data.code === 0 ? "" : data.stdout + data.stderr }).toEqual({ code: 0, out: "" });
     } finally {
@@ -240,7 +256,8 @@ describe.each(TARGETS)("a pending foreign key whose referenced table is made on 
     try {
       expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
       expect((await runCli(["sink", "--config", cfg, "--stop-at-end"])).code).toBe(0);
-      const pending = async () => [...(await target.unsafe(`SELECT constraint_name AS n FROM gs_replicate.pending_foreign_keys WHERE schema_name = $1 ORDER BY 1`, [name]))].map((r) => r.n as string);
+      const pending = async () =>
+        [...(await target.unsafe(`SELECT constraint_name AS n FROM gs_replicate.pending_foreign_keys WHERE schema_name = $1 ORDER BY 1`, [name]))].map((r) => r.n as string);
       expect(await pending()).toEqual(["fk_a", "fk_b"]);
       // The referenced tables made on the target by hand (not replicated), and fk_b added by hand too.
       await target.unsafe(`CREATE TABLE "${name}".parent_a (id integer PRIMARY KEY); CREATE TABLE "${name}".parent_b (id integer PRIMARY KEY)`);
@@ -253,7 +270,10 @@ describe.each(TARGETS)("a pending foreign key whose referenced table is made on 
       expect(sink.stderr).toContain(`foreign key fk_a of ${name}.child_a, pending since FOREIGN_KEY_CHECKS=0, is created now that ${name}.parent_a exists`);
       expect(sink.stderr).toContain(`foreign key fk_b of ${name}.child_b, pending since FOREIGN_KEY_CHECKS=0, is on the target already (added by hand): no longer pending`);
       expect(await pending()).toEqual([]);
-      const keys = await target.unsafe(`SELECT c.relname || '.' || k.conname AS k FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND k.contype = 'f' ORDER BY 1`, [name]);
+      const keys = await target.unsafe(
+        `SELECT c.relname || '.' || k.conname AS k FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND k.contype = 'f' ORDER BY 1`,
+        [name],
+      );
       expect(keys.map((r) => r.k as string)).toEqual(["child_a.fk_a", "child_b.fk_b"]);
     } finally {
       await c.end();

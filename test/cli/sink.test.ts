@@ -26,7 +26,9 @@ describe.each(TARGETS)("source → journal → sink → %s", (dialect) => {
     for (let i = 1; i <= 20; i++) await c.query(`INSERT INTO ${name}.acct VALUES (${i}, 'owner ${i}', 100.00, '2024-01-01 00:00:00.000001')`);
     for (let i = 0; i < 200; i++) {
       const a = 1 + (i % 7);
-      await c.query(`BEGIN; UPDATE ${name}.acct SET balance = balance - 1.25, updated = NOW(6) WHERE id = ${a}; INSERT INTO ${name}.log (acct, amount, note) VALUES (${a}, -1.25, 'tx ${i}'); COMMIT`);
+      await c.query(
+        `BEGIN; UPDATE ${name}.acct SET balance = balance - 1.25, updated = NOW(6) WHERE id = ${a}; INSERT INTO ${name}.log (acct, amount, note) VALUES (${a}, -1.25, 'tx ${i}'); COMMIT`,
+      );
       if (i % 10 === 0) await c.query(`INSERT INTO ${name}.nokey VALUES (${i}, 'x'), (${i}, 'x')`);
       if (i % 25 === 0) await c.query(`DELETE FROM ${name}.nokey WHERE a = ${i} LIMIT 1`);
       if (i % 40 === 0) await c.query(`DELETE FROM ${name}.log WHERE id = ${i + 1}`);

@@ -47,7 +47,8 @@ describe.each(TARGETS)("objects the target does not get (%s)", (dialect) => {
     expect(stop.stderr).toContain("SPATIAL index sp of place");
     expect(stop.stderr).toContain('[sink] untranslatable = "stop"');
     const sql = target.sql(name);
-    const tables = async () => [...(await sql.unsafe(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [name]))].map((r) => r.t as string);
+    const tables = async () =>
+      [...(await sql.unsafe(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [name]))].map((r) => r.t as string);
     expect(await tables()).toEqual(["audit"]);
     expect([...(await sql.unsafe(`SELECT count(*)::int AS n FROM gs_replicate.skipped_objects`))][0]!.n).toBe(0);
 
@@ -62,10 +63,19 @@ describe.each(TARGETS)("objects the target does not get (%s)", (dialect) => {
     expect(run.stderr).not.toMatch(/DDL applied: CREATE DEFINER=\S+ TRIGGER/);
     expect(await tables()).toEqual(["audit", "place"]);
     // The trigger is not on the target, and its audit rows arrived once, from the binlog.
-    expect([...(await sql.unsafe(`SELECT count(*)::int AS n FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = $1 AND NOT g.tgisinternal`, [name]))][0]!.n).toBe(0);
+    expect(
+      [
+        ...(await sql.unsafe(
+          `SELECT count(*)::int AS n FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = $1 AND NOT g.tgisinternal`,
+          [name],
+        )),
+      ][0]!.n,
+    ).toBe(0);
     expect([...(await sql.unsafe(`SELECT string_agg(place_id::text, ',' ORDER BY id) AS a FROM "${name}".audit`))][0]!.a).toBe("1,2");
     const recorded = async () =>
-      [...(await sql.unsafe(`SELECT kind || ' ' || table_name || ' ' || object_name AS k, gtid FROM gs_replicate.skipped_objects WHERE schema_name = $1 ORDER BY 1`, [name]))].map((r) => ({ k: r.k as string, gtid: r.gtid as string }));
+      [...(await sql.unsafe(`SELECT kind || ' ' || table_name || ' ' || object_name AS k, gtid FROM gs_replicate.skipped_objects WHERE schema_name = $1 ORDER BY 1`, [name]))].map(
+        (r) => ({ k: r.k as string, gtid: r.gtid as string }),
+      );
     expect((await recorded()).map((r) => r.k)).toEqual(["index place ft", "index place sp", "procedure  touch", "trigger place place_audit", "view  place_names"]);
     expect((await recorded()).find((r) => r.k.startsWith("trigger"))!.gtid).toBe(triggerGtid);
 
@@ -74,7 +84,12 @@ describe.each(TARGETS)("objects the target does not get (%s)", (dialect) => {
     const listed = doc.checks.filter((x) => x.id === "target.skipped_objects");
     expect(listed[0]!.status).toBe("warn");
     expect(listed[0]!.found).toContain("5 object(s)");
-    expect(listed.slice(1).map((x) => x.object).sort()).toEqual([`${name}.place.ft`, `${name}.place.place_audit`, `${name}.place.sp`, `${name}.place_names`, `${name}.touch`]);
+    expect(
+      listed
+        .slice(1)
+        .map((x) => x.object)
+        .sort(),
+    ).toEqual([`${name}.place.ft`, `${name}.place.place_audit`, `${name}.place.sp`, `${name}.place_names`, `${name}.touch`]);
     const trigger = listed.find((x) => x.object === `${name}.place.place_audit`)!;
     expect(trigger.found).toContain(`GTID ${triggerGtid}`);
     expect(trigger.fix).toContain("caught up");
@@ -144,7 +159,10 @@ describe.each(TARGETS)("objects the target does not get (%s)", (dialect) => {
     expect(run.code).toBe(0);
     expect(run.stderr).not.toContain("recorded, not applied");
     const sql = target.sql(name);
-    const types = await sql.unsafe(`SELECT column_name || ' ' || data_type AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'd' ORDER BY ordinal_position`, [name]);
+    const types = await sql.unsafe(
+      `SELECT column_name || ' ' || data_type AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'd' ORDER BY ordinal_position`,
+      [name],
+    );
     const recorded = await sql.unsafe(`SELECT count(*)::int AS n FROM gs_replicate.skipped_objects WHERE schema_name = $1`, [name]);
     await sql.end();
     expect(types.map((r) => r.c as string)).toEqual(["id integer", "a jsonb", "doc jsonb", "attrs jsonb"]);
@@ -200,10 +218,11 @@ describe.each(TARGETS)("objects the target does not get (%s)", (dialect) => {
     expect(await ids()).toEqual(source.map((r) => r.id));
     expect(await ids()).toEqual([2, 120, 250]);
     expect(await years()).toEqual(["2019", "2021"]);
-    expect([...(await sql.unsafe(`SELECT kind, table_name, object_name FROM gs_replicate.skipped_objects WHERE schema_name = $1 ORDER BY table_name`, [name]))].map((r) => `${r.kind} ${r.table_name} ${r.object_name}`)).toEqual([
-      ...(dialect === "opengauss" ? [] : ["partitioning m RANGE"]),
-      "partitioning y RANGE",
-    ]);
+    expect(
+      [...(await sql.unsafe(`SELECT kind, table_name, object_name FROM gs_replicate.skipped_objects WHERE schema_name = $1 ORDER BY table_name`, [name]))].map(
+        (r) => `${r.kind} ${r.table_name} ${r.object_name}`,
+      ),
+    ).toEqual([...(dialect === "opengauss" ? [] : ["partitioning m RANGE"]), "partitioning y RANGE"]);
     if (dialect === "opengauss") {
       const parts = await sql.unsafe(`SELECT p.relname AS n FROM pg_partition p WHERE p.parentid = '"${name}".m'::regclass AND p.parttype = 'p' ORDER BY 1`);
       expect(parts.map((r) => r.n as string)).toEqual(["p0", "p2"]);

@@ -133,14 +133,24 @@ describe("source with a schema history (no column names in the binlog)", () => {
     await c.query("INSERT INTO h5.t VALUES (1, 10, 20); CREATE TABLE h5.n (id INT PRIMARY KEY); INSERT INTO h5.n VALUES (7)");
     const start = `start = "file:${p.File}:${p.Position}"`;
     const good = journalTransport();
-    const ok = await runCli(["source", "--config", writeConfig(`[source]\nport = ${db.port}\nuser = "root"\npassword = ""\ndatabases = ["h5"]\n${start}\n${good.toml}\n`), "--stop-at-end"]);
+    const ok = await runCli([
+      "source",
+      "--config",
+      writeConfig(`[source]\nport = ${db.port}\nuser = "root"\npassword = ""\ndatabases = ["h5"]\n${start}\n${good.toml}\n`),
+      "--stop-at-end",
+    ]);
     expect(ok.stderr).not.toContain("ERROR");
     expect(changeRows((await readLog(await openJournalReader({ dir: good.dir }))).transactions).map((r) => r.after)).toEqual([{ id: 1, a: 10, b: 20 }, { id: 7 }]);
 
     await c.query("ALTER TABLE h5.t MODIFY b INT AFTER id");
     await c.end();
     const bad = journalTransport();
-    const r = await runCli(["source", "--config", writeConfig(`[source]\nport = ${db.port}\nuser = "root"\npassword = ""\ndatabases = ["h5"]\n${start}\n${bad.toml}\n`), "--stop-at-end"]);
+    const r = await runCli([
+      "source",
+      "--config",
+      writeConfig(`[source]\nport = ${db.port}\nuser = "root"\npassword = ""\ndatabases = ["h5"]\n${start}\n${bad.toml}\n`),
+      "--stop-at-end",
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("ALTER TABLE h5.t MODIFY b INT AFTER id");
     expect(r.stderr).toMatch(/start at a position after that statement.*\[BINLOG_SCHEMA_MISSING at binlog\.\d+:\d+\]/);

@@ -24,7 +24,9 @@ describe("gs-replicate source → journal", () => {
     const db = await getMariadb();
     const name = uniqueName("src");
     const c = await db.connect();
-    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.a (id INT PRIMARY KEY, v VARCHAR(20), d DECIMAL(8,2)); CREATE TABLE ${name}.b (k BIGINT UNSIGNED PRIMARY KEY, t DATETIME(6))`);
+    await c.query(
+      `CREATE DATABASE ${name}; CREATE TABLE ${name}.a (id INT PRIMARY KEY, v VARCHAR(20), d DECIMAL(8,2)); CREATE TABLE ${name}.b (k BIGINT UNSIGNED PRIMARY KEY, t DATETIME(6))`,
+    );
     const from = await currentPosition();
     await c.query(`INSERT INTO ${name}.a VALUES (1,'x',1.50),(2,'y',-2.25)`);
     await c.query(`BEGIN; UPDATE ${name}.a SET v='z' WHERE id=1; INSERT INTO ${name}.b VALUES (18446744073709551615, '2024-01-02 03:04:05.000006'); COMMIT`);

@@ -34,7 +34,9 @@ describe.each(TARGETS)("rows written with FOREIGN_KEY_CHECKS=0 (%s)", (dialect) 
       SET FOREIGN_KEY_CHECKS = 1`);
     // With checks on again: MySQL cascades this delete (not in the binlog), the target must too.
     await c.query(`DELETE FROM parent WHERE id = 3; INSERT INTO tree VALUES (9, 7)`);
-    const [source] = await c.query(`SELECT 'tree' AS t, id, up AS ref FROM tree UNION ALL SELECT 'child', id, p FROM child UNION ALL SELECT 'note', id, p FROM note UNION ALL SELECT 'parent', id, NULL FROM parent ORDER BY 1, 2`);
+    const [source] = await c.query(
+      `SELECT 'tree' AS t, id, up AS ref FROM tree UNION ALL SELECT 'child', id, p FROM child UNION ALL SELECT 'note', id, p FROM note UNION ALL SELECT 'parent', id, NULL FROM parent ORDER BY 1, 2`,
+    );
     await c.end();
     const cfg = await pipelineConfig(db, target, name, name, from, journalTransport().toml);
     expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);
@@ -52,7 +54,10 @@ describe.each(TARGETS)("rows written with FOREIGN_KEY_CHECKS=0 (%s)", (dialect) 
       // The source kept child 10 and 20 (no cascade under checks off) and lost child 30 (cascaded).
       expect(rows.filter((r) => r.t === "child").map((r) => Number(r.id))).toEqual([10, 20, 40]);
       // Every key is still there, with its action, and still refuses a new orphan.
-      const keys = await sql.unsafe(`SELECT k.conname AS name, k.confdeltype::text AS del FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE n.nspname = $1 AND k.contype = 'f' ORDER BY 1`, [name]);
+      const keys = await sql.unsafe(
+        `SELECT k.conname AS name, k.confdeltype::text AS del FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE n.nspname = $1 AND k.contype = 'f' ORDER BY 1`,
+        [name],
+      );
       expect(keys.map((r) => [r.name, r.del])).toEqual([
         ["child_p", "c"],
         ["note_p", "a"],
@@ -143,7 +148,10 @@ ${target.targetToml(name)}
     expect(k.stderr).toMatch(/foreign key child_p of dropdb_\w+_b\.child waits for table dropdb_\w+_a\.parent again: it was dropped with FOREIGN_KEY_CHECKS=0/);
     const sql = target.sql(name);
     try {
-      const keys = await sql.unsafe(`SELECT k.conname AS name, k.confdeltype::text AS del FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE n.nspname = $1 AND k.contype = 'f'`, [b]);
+      const keys = await sql.unsafe(
+        `SELECT k.conname AS name, k.confdeltype::text AS del FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE n.nspname = $1 AND k.contype = 'f'`,
+        [b],
+      );
       expect(keys.map((r) => [r.name, r.del])).toEqual([["child_p", "c"]]);
       const child = await sql.unsafe(`SELECT id FROM "${b}".child ORDER BY id`);
       expect(child.map((r) => Number(r.id))).toEqual([10]);

@@ -70,7 +70,9 @@ describe.each(TARGETS)("MySQL zero dates (%s)", (dialect) => {
     const c = await db.connect();
     await c.query(`SET SESSION sql_mode = ''; CREATE DATABASE ${name}; USE ${name}; ${POSTS}`);
     await c.query(`INSERT INTO posts (post_title, published) VALUES ('draft', '0000-00-00')`);
-    await c.query(`INSERT INTO posts (post_date, post_modified, post_title, published, stamp) VALUES ('2024-05-01 10:00:00', '2024-05-02 11:00:00', 'hello', '2024-05-01', '2024-05-01 10:00:00')`);
+    await c.query(
+      `INSERT INTO posts (post_date, post_modified, post_title, published, stamp) VALUES ('2024-05-01 10:00:00', '2024-05-02 11:00:00', 'hello', '2024-05-01', '2024-05-01 10:00:00')`,
+    );
     await c.query(`ALTER TABLE posts ADD COLUMN post_date_gmt DATETIME NOT NULL DEFAULT '0000-00-00 00:00:00' AFTER post_date`);
     await c.query(`UPDATE posts SET post_modified = '0000-00-00 00:00:00', post_date_gmt = '2024-05-01 08:00:00' WHERE post_title = 'hello'`);
     await c.end();
@@ -134,7 +136,10 @@ describe.each(TARGETS)("MySQL zero dates (%s)", (dialect) => {
     expect(again.code).toBe(0);
     const rows = await sql.unsafe(`SELECT id, to_char(d, 'YYYY-MM-DD') AS d FROM "${name}".t ORDER BY id`);
     await sql.end();
-    expect(rows.map((r) => ({ ...r }) as Record<string, unknown>)).toEqual([{ id: 1, d: null }, { id: 2, d: "2024-01-02" }]);
+    expect(rows.map((r) => ({ ...r }) as Record<string, unknown>)).toEqual([
+      { id: 1, d: null },
+      { id: 2, d: "2024-01-02" },
+    ]);
   }, 120_000);
 
   test('zero_date = "null": a zero date in a primary-key column is stored as -infinity; updates and deletes by that key apply; check --data counts it as the zero date', async () => {
@@ -210,7 +215,9 @@ describe.each(TARGETS)("MySQL zero dates (%s)", (dialect) => {
     await target.createDatabase(name);
     const from = await currentPosition();
     const c = await db.connect();
-    await c.query(`SET SESSION sql_mode = 'ALLOW_INVALID_DATES'; CREATE DATABASE ${name}; USE ${name}; CREATE TABLE t (d DATE NOT NULL PRIMARY KEY, v INT); INSERT INTO t VALUES ('2024-02-30', 1)`);
+    await c.query(
+      `SET SESSION sql_mode = 'ALLOW_INVALID_DATES'; CREATE DATABASE ${name}; USE ${name}; CREATE TABLE t (d DATE NOT NULL PRIMARY KEY, v INT); INSERT INTO t VALUES ('2024-02-30', 1)`,
+    );
     await c.end();
     const cfg = await pipelineConfig(db, target, name, name, from, journalTransport().toml, 'zero_date = "null"');
     expect((await runCli(["source", "--config", cfg, "--stop-at-end"])).code).toBe(0);

@@ -72,7 +72,9 @@ describe("FOREIGN_KEY_CHECKS=0: a key to a table created later waits for it", ()
     const renamed = run([CHILD, "CREATE TABLE other (id INT PRIMARY KEY)", "ALTER TABLE child ADD COLUMN n INT", "RENAME TABLE other TO parent"], dump);
     expect(renamed[1]!.catalog.pending).toHaveLength(1);
     expect(renamed[2]!.catalog.pending).toHaveLength(1);
-    expect(renamed[3]!.statements.at(-1)).toBe('ALTER TABLE "shop"."child" ADD CONSTRAINT "fk_p" FOREIGN KEY ("p") REFERENCES "shop"."parent" ("id") ON DELETE CASCADE ON UPDATE SET NULL NOT VALID');
+    expect(renamed[3]!.statements.at(-1)).toBe(
+      'ALTER TABLE "shop"."child" ADD CONSTRAINT "fk_p" FOREIGN KEY ("p") REFERENCES "shop"."parent" ("id") ON DELETE CASCADE ON UPDATE SET NULL NOT VALID',
+    );
     const like = last(["CREATE TABLE tmpl (id INT PRIMARY KEY)", CHILD, "CREATE TABLE parent LIKE tmpl"], dump);
     expect(like.statements.at(-1)).toContain('ADD CONSTRAINT "fk_p" FOREIGN KEY ("p") REFERENCES "shop"."parent" ("id")');
     expect(like.catalog.pending).toEqual([]);
@@ -84,7 +86,9 @@ describe("FOREIGN_KEY_CHECKS=0: a key to a table created later waits for it", ()
     expect(waiting.statements).toEqual(['CREATE INDEX "c_fk" ON "shop"."c" ("p")']);
     expect(waiting.catalog.pending.map((k) => k.name)).toEqual(["fk"]);
     const add = "ALTER TABLE c ADD CONSTRAINT fk FOREIGN KEY (p) REFERENCES parent (id)";
-    expect(last([PARENT, ...base, add], dump, ["c"]).statements[0]).toBe('ALTER TABLE "shop"."c" ADD CONSTRAINT "fk" FOREIGN KEY ("p") REFERENCES "shop"."parent" ("id") NOT VALID');
+    expect(last([PARENT, ...base, add], dump, ["c"]).statements[0]).toBe(
+      'ALTER TABLE "shop"."c" ADD CONSTRAINT "fk" FOREIGN KEY ("p") REFERENCES "shop"."parent" ("id") NOT VALID',
+    );
     expect(last([PARENT, ...base, add], {}, ["c"]).statements[0]).toBe('ALTER TABLE "shop"."c" ADD CONSTRAINT "fk" FOREIGN KEY ("p") REFERENCES "shop"."parent" ("id")');
     expect(last([PARENT, ...base, add], dump).statements[0]).toBe('ALTER TABLE "shop"."c" ADD CONSTRAINT "fk" FOREIGN KEY ("p") REFERENCES "shop"."parent" ("id")');
   });
@@ -92,7 +96,14 @@ describe("FOREIGN_KEY_CHECKS=0: a key to a table created later waits for it", ()
   test("unnamed keys are numbered like InnoDB, pending ones counted; DROP FOREIGN KEY of a pending key only forgets it", () => {
     const t = last(["CREATE TABLE c (a INT, b INT, FOREIGN KEY (a) REFERENCES p1 (id), FOREIGN KEY (b) REFERENCES p2 (id))"], dump);
     expect(t.catalog.pending.map((k) => k.name)).toEqual(["c_ibfk_1", "c_ibfk_2"]);
-    const dropped = last(["CREATE TABLE c (a INT, b INT, FOREIGN KEY (a) REFERENCES p1 (id), FOREIGN KEY (b) REFERENCES p2 (id))", "ALTER TABLE c DROP FOREIGN KEY c_ibfk_1", PARENT.replace("parent", "p1")], dump);
+    const dropped = last(
+      [
+        "CREATE TABLE c (a INT, b INT, FOREIGN KEY (a) REFERENCES p1 (id), FOREIGN KEY (b) REFERENCES p2 (id))",
+        "ALTER TABLE c DROP FOREIGN KEY c_ibfk_1",
+        PARENT.replace("parent", "p1"),
+      ],
+      dump,
+    );
     expect(dropped.catalog.pending.map((k) => k.name)).toEqual(["c_ibfk_2"]);
     expect(dropped.statements.join("\n")).not.toContain("FOREIGN KEY");
   });
@@ -101,7 +112,9 @@ describe("FOREIGN_KEY_CHECKS=0: a key to a table created later waits for it", ()
     expect(last([CHILD, "DROP TABLE child"], dump).catalog.pending).toEqual([]);
     expect(last([CHILD, "DROP DATABASE shop"], { ...dump, catalog: new TargetCatalog(["shop"], []) }).catalog.pending).toEqual([]);
     const moved = last([CHILD, "RENAME TABLE child TO kid", "ALTER TABLE kid RENAME COLUMN p TO parent_id", PARENT], dump);
-    expect(moved.statements.at(-1)).toBe('ALTER TABLE "shop"."kid" ADD CONSTRAINT "fk_p" FOREIGN KEY ("parent_id") REFERENCES "shop"."parent" ("id") ON DELETE CASCADE ON UPDATE SET NULL NOT VALID');
+    expect(moved.statements.at(-1)).toBe(
+      'ALTER TABLE "shop"."kid" ADD CONSTRAINT "fk_p" FOREIGN KEY ("parent_id") REFERENCES "shop"."parent" ("id") ON DELETE CASCADE ON UPDATE SET NULL NOT VALID',
+    );
   });
 
   test("DROP TABLE of a parent: its children's keys are dropped and wait for it again, as MySQL leaves them dangling", () => {
@@ -124,7 +137,9 @@ describe("FOREIGN_KEY_CHECKS=0: a key to a table created later waits for it", ()
 describe("TRUNCATE under FOREIGN_KEY_CHECKS=0", () => {
   test("TRUNCATE of a referenced table: with checks off the children keep their rows and their keys come back NOT VALID; with checks on it is refused", () => {
     const t = run([PARENT, CHILD])[1]!;
-    t.catalog.referencing = [{ schema: "shop", table: "child", name: "fk_p", columns: ["p"], refSchema: "shop", refTable: "parent", refColumns: ["id"], onDelete: "CASCADE", onUpdate: "SET NULL" }];
+    t.catalog.referencing = [
+      { schema: "shop", table: "child", name: "fk_p", columns: ["p"], refSchema: "shop", refTable: "parent", refColumns: ["id"], onDelete: "CASCADE", onUpdate: "SET NULL" },
+    ];
     expect(last(["TRUNCATE TABLE parent"], { ...dump, catalog: t.catalog }).statements).toEqual([
       'ALTER TABLE "shop"."child" DROP CONSTRAINT "fk_p"',
       'TRUNCATE TABLE "shop"."parent"',
@@ -148,14 +163,23 @@ describe("never weaker than the source", () => {
   });
 
   test("a referenced table without a unique key on the referenced columns is refused (MySQL needs only an index)", () => {
-    const e = refusal(["CREATE TABLE parent (id INT, code INT, PRIMARY KEY (id), KEY (code))", "CREATE TABLE child (c INT, FOREIGN KEY (c) REFERENCES parent (code) ON DELETE CASCADE)"]);
-    expect(e.message).toContain('the target needs a primary or unique key on exactly (code) of shop.parent, which MySQL does not require; if those values are unique, add a unique key on them on the target (CREATE UNIQUE INDEX … ON "shop"."parent" ("code"))');
+    const e = refusal([
+      "CREATE TABLE parent (id INT, code INT, PRIMARY KEY (id), KEY (code))",
+      "CREATE TABLE child (c INT, FOREIGN KEY (c) REFERENCES parent (code) ON DELETE CASCADE)",
+    ]);
+    expect(e.message).toContain(
+      'the target needs a primary or unique key on exactly (code) of shop.parent, which MySQL does not require; if those values are unique, add a unique key on them on the target (CREATE UNIQUE INDEX … ON "shop"."parent" ("code"))',
+    );
     // Also when the key was pending: the parent's CREATE is the statement refused.
-    expect(refusal(["CREATE TABLE child (c INT, FOREIGN KEY (c) REFERENCES parent (code))", "CREATE TABLE parent (id INT PRIMARY KEY, code INT)"], dump).message).toContain("CREATE TABLE parent");
+    expect(refusal(["CREATE TABLE child (c INT, FOREIGN KEY (c) REFERENCES parent (code))", "CREATE TABLE parent (id INT PRIMARY KEY, code INT)"], dump).message).toContain(
+      "CREATE TABLE parent",
+    );
   });
 
   test("self-references and every action are kept", () => {
-    expect(last(["CREATE TABLE tree (id INT PRIMARY KEY, up INT, CONSTRAINT up_fk FOREIGN KEY (up) REFERENCES tree (id) ON DELETE SET NULL ON UPDATE CASCADE)"]).statements[0]).toBe(
+    expect(
+      last(["CREATE TABLE tree (id INT PRIMARY KEY, up INT, CONSTRAINT up_fk FOREIGN KEY (up) REFERENCES tree (id) ON DELETE SET NULL ON UPDATE CASCADE)"]).statements[0],
+    ).toBe(
       'CREATE TABLE "shop"."tree" ("id" integer NOT NULL, "up" integer, CONSTRAINT "tree_pkey" PRIMARY KEY ("id"), CONSTRAINT "up_fk" FOREIGN KEY ("up") REFERENCES "shop"."tree" ("id") ON DELETE SET NULL ON UPDATE CASCADE)',
     );
   });
@@ -187,13 +211,17 @@ describe("names over the target's 63 bytes", () => {
     const base = [PARENT, `CREATE TABLE ${table60} (a INT, b INT, FOREIGN KEY (a) REFERENCES parent (id))`];
     const second = last([...base, `ALTER TABLE ${table60} ADD FOREIGN KEY (b) REFERENCES parent (id)`]);
     expect(second.statements[0]).toBe(`ALTER TABLE "shop"."${table60}" ADD CONSTRAINT "${fitName(`${table60}_ibfk_2`)}" FOREIGN KEY ("b") REFERENCES "shop"."parent" ("id")`);
-    expect(last([...base, `ALTER TABLE ${table60} DROP FOREIGN KEY ${table60}_ibfk_1`]).statements).toEqual([`ALTER TABLE "shop"."${table60}" DROP CONSTRAINT "${fitName(`${table60}_ibfk_1`)}"`]);
+    expect(last([...base, `ALTER TABLE ${table60} DROP FOREIGN KEY ${table60}_ibfk_1`]).statements).toEqual([
+      `ALTER TABLE "shop"."${table60}" DROP CONSTRAINT "${fitName(`${table60}_ibfk_1`)}"`,
+    ]);
   });
 
   test("sequences and ENUM checks named after long names are noted too", () => {
     const col = "c".repeat(58);
     const t = last([`CREATE TABLE ${table60} (id INT AUTO_INCREMENT PRIMARY KEY, ${col} ENUM('a','b'))`], { dialect: "opengauss" });
-    expect(t.notes).toContain(`the AUTO_INCREMENT sequence of column ${table60}.id is "${fitName(`${table60}_id_seq`)}" on the target: "${table60}_id_seq" is longer than the target's 63-byte limit for names`);
+    expect(t.notes).toContain(
+      `the AUTO_INCREMENT sequence of column ${table60}.id is "${fitName(`${table60}_id_seq`)}" on the target: "${table60}_id_seq" is longer than the target's 63-byte limit for names`,
+    );
     expect(t.notes.some((n) => n.startsWith(`the CHECK of column ${table60}.${col}'s members is "${fitName(`${col}_values`)}"`))).toBe(true);
   });
 });

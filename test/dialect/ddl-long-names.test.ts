@@ -93,13 +93,17 @@ describe("table and column names over 63 bytes", () => {
     expect(last([parent, child]).statements[0]).toContain(`CONSTRAINT "fk" FOREIGN KEY (${q(R)}) REFERENCES "shop".${q(P)} ("id") ON DELETE CASCADE`);
     const pending = run([child, parent], { foreignKeyChecks: false });
     expect(pending[0]!.catalog.pending.map((k) => [k.table, k.columns, k.refTable])).toEqual([[fitName(T1), [fitName(R)], fitName(P)]]);
-    expect(pending[1]!.statements.at(-1)).toBe(`ALTER TABLE "shop".${q(T1)} ADD CONSTRAINT "fk" FOREIGN KEY (${q(R)}) REFERENCES "shop".${q(P)} ("id") ON DELETE CASCADE NOT VALID`);
+    expect(pending[1]!.statements.at(-1)).toBe(
+      `ALTER TABLE "shop".${q(T1)} ADD CONSTRAINT "fk" FOREIGN KEY (${q(R)}) REFERENCES "shop".${q(P)} ("id") ON DELETE CASCADE NOT VALID`,
+    );
     const renamed = last([parent, child, `RENAME TABLE ${T1} TO ${T2}`]);
     expect(renamed.statements).toEqual([
       `ALTER TABLE "shop".${q(T1)} RENAME CONSTRAINT ${q(`${fitName(T1)}_pkey`)} TO ${q(`${fitName(T2)}_pkey`)}`,
       `ALTER TABLE "shop".${q(T1)} RENAME TO ${q(T2)}`,
     ]);
-    expect(renamed.notes).toContain(`table shop.${T2} is "${fitName(T2)}" on the target: "${T2}" is longer than the target's 63-byte limit for names (listed by gs-replicate check as schema.long_names)`);
+    expect(renamed.notes).toContain(
+      `table shop.${T2} is "${fitName(T2)}" on the target: "${T2}" is longer than the target's 63-byte limit for names (listed by gs-replicate check as schema.long_names)`,
+    );
     expect(last([parent, child, `TRUNCATE TABLE ${T1}`]).statements).toEqual([`TRUNCATE TABLE "shop".${q(T1)}`]);
     expect(last([parent, child, `DROP TABLE ${T1}, ${P}`]).statements).toEqual([`DROP TABLE IF EXISTS "shop".${q(T1)}, "shop".${q(P)}`]);
   });
@@ -124,7 +128,9 @@ describe("table and column names over 63 bytes", () => {
     expect(both.catalog.table("shop", fitName(T1))).toBeDefined();
     const first = refusal([`CREATE TABLE ${fitName(T1)} (id INT)`, `CREATE TABLE ${T1} (id INT)`]);
     expect(first.code).toBe("TARGET_DDL_INCOMPATIBLE");
-    expect(first.message).toContain(`table shop.${T1}: "${T1}" is longer than the target's 63 bytes and is "${fitName(T1)}" there, and the target has a table of that name already (schema shop), so two source tables would share one target table and their rows would merge: rename one of the two tables on the source`);
+    expect(first.message).toContain(
+      `table shop.${T1}: "${T1}" is longer than the target's 63 bytes and is "${fitName(T1)}" there, and the target has a table of that name already (schema shop), so two source tables would share one target table and their rows would merge: rename one of the two tables on the source`,
+    );
     const second = refusal([`CREATE TABLE ${T1} (id INT)`, `CREATE TABLE ${fitName(T1)} (id INT)`]);
     expect(second.message).toContain(`"${fitName(T1)}" has the form of a shortened name, and the target has a table of that name already`);
     expect(refusal([`CREATE TABLE ${T1} (id INT)`, `CREATE TABLE t (id INT)`, `RENAME TABLE t TO ${fitName(T1)}`]).message).toContain("the target already has that table");

@@ -40,7 +40,12 @@ describe("CREATE TABLE with indexes the target cannot have", () => {
     expect(sp.reason).toContain("PostGIS");
     expect(sp.cutover).toContain("GiST");
     expect(sp.statement).toBe(GEO);
-    expect(t.skipped.filter((s) => s.object).map((s) => s.part)).toEqual(["SPATIAL index sp of geo", "FULLTEXT index ft of geo", "index fx of geo on (id + 1)", "CHECK (id > 0) of geo"]);
+    expect(t.skipped.filter((s) => s.object).map((s) => s.part)).toEqual([
+      "SPATIAL index sp of geo",
+      "FULLTEXT index ft of geo",
+      "index fx of geo on (id + 1)",
+      "CHECK (id > 0) of geo",
+    ]);
   });
 
   test("FULLTEXT … WITH PARSER and ALTER TABLE ADD SPATIAL INDEX are recorded too", () => {
@@ -77,7 +82,8 @@ describe("CREATE TABLE with indexes the target cannot have", () => {
 describe("MariaDB's JSON as SHOW CREATE TABLE and mariadb-dump write it", () => {
   // MariaDB's JSON is an alias: LONGTEXT … CHECK (json_valid(`c`)), which is how a dump spells
   // a column created as JSON. The check is the type, not a constraint of the application's.
-  const dumped = "CREATE TABLE d (id INT PRIMARY KEY, attrs longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(`attrs`)), note LONGTEXT, CHECK (note <> ''))";
+  const dumped =
+    "CREATE TABLE d (id INT PRIMARY KEY, attrs longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(`attrs`)), note LONGTEXT, CHECK (note <> ''))";
 
   test("is the same jsonb column as one created as JSON, with nothing recorded for it", () => {
     const t = chain([dumped]);
@@ -104,7 +110,10 @@ describe("MariaDB's JSON as SHOW CREATE TABLE and mariadb-dump write it", () => 
       expect({ alias, recorded: keys(t.catalog.objects) }).toEqual({ alias, recorded: [] });
       return t;
     };
-    const added = same("ALTER TABLE d ADD COLUMN attrs longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(`attrs`))", "ALTER TABLE d ADD COLUMN attrs JSON");
+    const added = same(
+      "ALTER TABLE d ADD COLUMN attrs longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(`attrs`))",
+      "ALTER TABLE d ADD COLUMN attrs JSON",
+    );
     expect(added.statements.join("; ")).toContain('"attrs" jsonb');
     same("ALTER TABLE d ADD extra LONGTEXT CHECK (json_valid(extra)) AFTER id", "ALTER TABLE d ADD extra JSON AFTER id");
     const modified = same("ALTER TABLE d MODIFY a LONGTEXT CHECK (json_valid(`a`))", "ALTER TABLE d MODIFY a JSON");
@@ -195,11 +204,32 @@ describe("records follow their table", () => {
   test("an unnamed CHECK is recorded under the name the source gives it, so DROP CONSTRAINT by that name removes it", () => {
     const created = ["CREATE TABLE c (a INT CHECK (a > 0), b INT, CHECK (b > 1), CONSTRAINT named CHECK (a < 100), CHECK (b < 50))", "ALTER TABLE c ADD CHECK (a <> 5)"];
     // MariaDB 10.11 (measured: information_schema.CHECK_CONSTRAINTS): the column's name, then CONSTRAINT_n.
-    expect(keys(chain(created).catalog.objects)).toEqual(["check shop.c.CONSTRAINT_1", "check shop.c.CONSTRAINT_2", "check shop.c.CONSTRAINT_3", "check shop.c.a", "check shop.c.named"]);
-    expect(keys(chain([...created, "ALTER TABLE c DROP CONSTRAINT CONSTRAINT_2, DROP CONSTRAINT a"]).catalog.objects)).toEqual(["check shop.c.CONSTRAINT_1", "check shop.c.CONSTRAINT_3", "check shop.c.named"]);
+    expect(keys(chain(created).catalog.objects)).toEqual([
+      "check shop.c.CONSTRAINT_1",
+      "check shop.c.CONSTRAINT_2",
+      "check shop.c.CONSTRAINT_3",
+      "check shop.c.a",
+      "check shop.c.named",
+    ]);
+    expect(keys(chain([...created, "ALTER TABLE c DROP CONSTRAINT CONSTRAINT_2, DROP CONSTRAINT a"]).catalog.objects)).toEqual([
+      "check shop.c.CONSTRAINT_1",
+      "check shop.c.CONSTRAINT_3",
+      "check shop.c.named",
+    ]);
     // MySQL 8: <table>_chk_n for every unnamed one.
-    expect(keys(chain(created, { flavour: "mysql" }).catalog.objects)).toEqual(["check shop.c.c_chk_1", "check shop.c.c_chk_2", "check shop.c.c_chk_3", "check shop.c.c_chk_4", "check shop.c.named"]);
-    expect(keys(chain([...created, "ALTER TABLE c DROP CHECK c_chk_4"], { flavour: "mysql" }).catalog.objects)).toEqual(["check shop.c.c_chk_1", "check shop.c.c_chk_2", "check shop.c.c_chk_3", "check shop.c.named"]);
+    expect(keys(chain(created, { flavour: "mysql" }).catalog.objects)).toEqual([
+      "check shop.c.c_chk_1",
+      "check shop.c.c_chk_2",
+      "check shop.c.c_chk_3",
+      "check shop.c.c_chk_4",
+      "check shop.c.named",
+    ]);
+    expect(keys(chain([...created, "ALTER TABLE c DROP CHECK c_chk_4"], { flavour: "mysql" }).catalog.objects)).toEqual([
+      "check shop.c.c_chk_1",
+      "check shop.c.c_chk_2",
+      "check shop.c.c_chk_3",
+      "check shop.c.named",
+    ]);
   });
 
   test("a recorded index follows its columns: renamed with them, gone with the last one, as MySQL's own index", () => {
@@ -214,9 +244,21 @@ describe("records follow their table", () => {
 
   test("RENAME TABLE moves the table's records; LIKE copies its indexes and checks; DROP TABLE and DROP DATABASE remove them", () => {
     const moved = chain([...setup, "CREATE DATABASE arch", "RENAME TABLE geo TO arch.geo_old"]);
-    expect(keys(moved.catalog.objects)).toEqual(["check arch.geo_old.CONSTRAINT_1", "index arch.geo_old.ft", "index arch.geo_old.fx", "index arch.geo_old.sp", "trigger arch.geo_old.tr", "view shop.v"]);
+    expect(keys(moved.catalog.objects)).toEqual([
+      "check arch.geo_old.CONSTRAINT_1",
+      "index arch.geo_old.ft",
+      "index arch.geo_old.fx",
+      "index arch.geo_old.sp",
+      "trigger arch.geo_old.tr",
+      "view shop.v",
+    ]);
     const like = chain([...setup, "CREATE TABLE geo2 LIKE geo"]);
-    expect(keys(like.catalog.objects).filter((k) => k.includes("geo2"))).toEqual(["check shop.geo2.CONSTRAINT_1", "index shop.geo2.ft", "index shop.geo2.fx", "index shop.geo2.sp"]);
+    expect(keys(like.catalog.objects).filter((k) => k.includes("geo2"))).toEqual([
+      "check shop.geo2.CONSTRAINT_1",
+      "index shop.geo2.ft",
+      "index shop.geo2.fx",
+      "index shop.geo2.sp",
+    ]);
     expect(keys(chain([...setup, "DROP TABLE geo"]).catalog.objects)).toEqual(["view shop.v"]);
     expect(chain([...setup, "DROP DATABASE shop"]).catalog.objects).toEqual([]);
   });
@@ -245,7 +287,11 @@ describe("partitioned tables", () => {
     const removed = chain([RANGE, "ALTER TABLE c REMOVE PARTITIONING"]);
     expect(removed.catalog.objects).toEqual([]);
     expect(removed.skipped[0]!.reason).toContain("is removed");
-    for (const op of ["ADD PARTITION (PARTITION p2 VALUES LESS THAN (300))", "REORGANIZE PARTITION p1 INTO (PARTITION p1 VALUES LESS THAN (200), PARTITION p2 VALUES LESS THAN MAXVALUE)", "COALESCE PARTITION 2"]) {
+    for (const op of [
+      "ADD PARTITION (PARTITION p2 VALUES LESS THAN (300))",
+      "REORGANIZE PARTITION p1 INTO (PARTITION p1 VALUES LESS THAN (200), PARTITION p2 VALUES LESS THAN MAXVALUE)",
+      "COALESCE PARTITION 2",
+    ]) {
       const t = chain([RANGE, `ALTER TABLE c ${op}`]);
       expect(t.statements).toEqual([]);
       expect(t.skipped.map((s) => s.reason)).toEqual(["the target table is not partitioned, and this moves no row in or out of the table"]);
@@ -260,7 +306,8 @@ describe("partitioned tables", () => {
 
 describe("DROP/TRUNCATE PARTITION on the plain target table", () => {
   const where = (sqls: string[]) => chain(sqls).statements.map((s) => s.replace(/^DELETE FROM "shop"."c" WHERE /, ""));
-  const R3 = "CREATE TABLE c (id BIGINT PRIMARY KEY) PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN (-5) ENGINE = InnoDB, PARTITION p1 VALUES LESS THAN (100), PARTITION p2 VALUES LESS THAN MAXVALUE)";
+  const R3 =
+    "CREATE TABLE c (id BIGINT PRIMARY KEY) PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN (-5) ENGINE = InnoDB, PARTITION p1 VALUES LESS THAN (100), PARTITION p2 VALUES LESS THAN MAXVALUE)";
 
   test("RANGE: the partition's rows, NULL in the first, by the partitions as they are after earlier DDL", () => {
     expect(where([R3, "ALTER TABLE c TRUNCATE PARTITION p0"])).toEqual(['("id" IS NULL OR "id" < -5)']);
@@ -271,7 +318,9 @@ describe("DROP/TRUNCATE PARTITION on the plain target table", () => {
     expect(where([R3, "ALTER TABLE c DROP PARTITION p0", "ALTER TABLE c TRUNCATE PARTITION p1"])).toEqual(['("id" IS NULL OR "id" < 100)']);
     const two = "CREATE TABLE c (id INT PRIMARY KEY) PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN (10))";
     expect(where([two, "ALTER TABLE c ADD PARTITION (PARTITION p1 VALUES LESS THAN (20))", "ALTER TABLE c DROP PARTITION p1"])).toEqual(['("id" >= 10 AND "id" < 20)']);
-    expect(where([R3, "ALTER TABLE c REORGANIZE PARTITION p1 INTO (PARTITION a VALUES LESS THAN (0), PARTITION b VALUES LESS THAN (100))", "ALTER TABLE c TRUNCATE PARTITION b"])).toEqual(['("id" >= 0 AND "id" < 100)']);
+    expect(
+      where([R3, "ALTER TABLE c REORGANIZE PARTITION p1 INTO (PARTITION a VALUES LESS THAN (0), PARTITION b VALUES LESS THAN (100))", "ALTER TABLE c TRUNCATE PARTITION b"]),
+    ).toEqual(['("id" >= 0 AND "id" < 100)']);
     expect(chain([R3, "ALTER TABLE c DROP PARTITION p1"]).notes[0]).toContain("the partition's rows are deleted");
   });
 

@@ -16,7 +16,8 @@ function chain(sqls: string[], over: Partial<DdlContext> = {}): DdlTranslation {
   return last!;
 }
 
-const RANGE = "CREATE TABLE c (id INT NOT NULL AUTO_INCREMENT, v INT, KEY kv (v), PRIMARY KEY (id)) PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN (100), PARTITION P1 VALUES LESS THAN (200), PARTITION pmax VALUES LESS THAN MAXVALUE)";
+const RANGE =
+  "CREATE TABLE c (id INT NOT NULL AUTO_INCREMENT, v INT, KEY kv (v), PRIMARY KEY (id)) PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN (100), PARTITION P1 VALUES LESS THAN (200), PARTITION pmax VALUES LESS THAN MAXVALUE)";
 const LIST = "CREATE TABLE l (id INT NOT NULL, r TINYINT NOT NULL, PRIMARY KEY (id, r)) PARTITION BY LIST (r) (PARTITION north VALUES IN (1, 2), PARTITION south VALUES IN (3))";
 const kinds = (t: DdlTranslation) => t.catalog.objects.map((o) => `${o.kind} ${o.table} ${o.name}`);
 
@@ -63,7 +64,10 @@ describe("openGauss partitioned tables for MySQL RANGE/LIST on a NOT NULL intege
   });
 
   test("REORGANIZE of RANGE partitions: merged into one, then split at the new bounds", () => {
-    expect(chain([RANGE, "ALTER TABLE c REORGANIZE PARTITION p0, p1 INTO (PARTITION a VALUES LESS THAN (50), PARTITION b VALUES LESS THAN (120), PARTITION p1 VALUES LESS THAN (200))"]).statements).toEqual([
+    expect(
+      chain([RANGE, "ALTER TABLE c REORGANIZE PARTITION p0, p1 INTO (PARTITION a VALUES LESS THAN (50), PARTITION b VALUES LESS THAN (120), PARTITION p1 VALUES LESS THAN (200))"])
+        .statements,
+    ).toEqual([
       'ALTER TABLE "shop"."c" MERGE PARTITIONS "p0", "p1" INTO PARTITION "gsr_reorganize" UPDATE GLOBAL INDEX',
       'ALTER TABLE "shop"."c" SPLIT PARTITION "gsr_reorganize" INTO (PARTITION "a" VALUES LESS THAN (50), PARTITION "b" VALUES LESS THAN (120), PARTITION "p1" VALUES LESS THAN (200)) UPDATE GLOBAL INDEX',
     ]);
@@ -105,6 +109,8 @@ describe("openGauss partitioned tables for MySQL RANGE/LIST on a NOT NULL intege
     expect(t.statements).toContain('INSERT INTO "shop"."c" ("id") SELECT "id" FROM "shop"."c_gsr_rebuilt"');
     expect(t.catalog.objects).toEqual([]);
     const like = chain([RANGE, "CREATE TABLE c2 LIKE c"]);
-    expect(like.statements[0]).toEndWith('PARTITION BY RANGE ("id") (PARTITION "p0" VALUES LESS THAN (100), PARTITION "p1" VALUES LESS THAN (200), PARTITION "pmax" VALUES LESS THAN (MAXVALUE)) ENABLE ROW MOVEMENT');
+    expect(like.statements[0]).toEndWith(
+      'PARTITION BY RANGE ("id") (PARTITION "p0" VALUES LESS THAN (100), PARTITION "p1" VALUES LESS THAN (200), PARTITION "pmax" VALUES LESS THAN (MAXVALUE)) ENABLE ROW MOVEMENT',
+    );
   });
 });

@@ -172,7 +172,11 @@ describe("MD5-based answers", () => {
   });
 
   test("code 10 with stored method 1 (old servers): 'sha256' + sha256(md5(password + user) + salt)", () => {
-    const want = "sha256" + createHash("sha256").update(Buffer.concat([Buffer.from(md5(PASSWORD + "gsr")), salt])).digest("hex");
+    const want =
+      "sha256" +
+      createHash("sha256")
+        .update(Buffer.concat([Buffer.from(md5(PASSWORD + "gsr")), salt]))
+        .digest("hex");
     expect(sha256OfMd5Answer("gsr", PASSWORD, salt)).toBe(want);
   });
 

@@ -271,7 +271,12 @@ async function startFake(o: FakeOptions): Promise<Fake> {
 
 /** postgres.js asks for the array types first (pg_type), then the test's SELECT 1. */
 function columnsOf(sql: string): [string, number][] {
-  return sql.includes("pg_type") ? [["oid", 26], ["typarray", 26]] : [["?column?", 23]];
+  return sql.includes("pg_type")
+    ? [
+        ["oid", 26],
+        ["typarray", 26],
+      ]
+    : [["?column?", 23]];
 }
 function rowDescription(sql: string): Buffer {
   const cols = columnsOf(sql);
@@ -415,7 +420,10 @@ describe("against the real PostgreSQL 15", () => {
       const slow = sql`SELECT pg_sleep(30)`.execute();
       await untilRunning(sql, "SELECT pg_sleep(30)");
       slow.cancel();
-      const err = await slow.then(() => undefined, (e: unknown) => e);
+      const err = await slow.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect((err as { code?: string }).code).toBe("57014");
     } finally {
       await sql.end({ timeout: 5 });

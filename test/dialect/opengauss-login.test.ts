@@ -44,7 +44,16 @@ afterAll(async () => {
 });
 
 function target(user: string, password: string | undefined): TargetConfig {
-  return { host: og.host, port: og.port, user, password: password === undefined ? undefined : new Secret(password), database: "postgres", dialect: "opengauss", schema_mapping: {}, tls: { mode: "disabled" } };
+  return {
+    host: og.host,
+    port: og.port,
+    user,
+    password: password === undefined ? undefined : new Secret(password),
+    database: "postgres",
+    dialect: "opengauss",
+    schema_mapping: {},
+    tls: { mode: "disabled" },
+  };
 }
 
 /** connectTarget + checkTarget; the session's user, or the error. */
@@ -160,7 +169,10 @@ describe("openGauss logins on the real server", () => {
       const watch = connectTarget(t, 1);
       await untilRunning(watch, "SELECT pg_sleep(30)").finally(() => watch.end({ timeout: 1 }));
       slow.cancel();
-      const err = await slow.then(() => undefined, (e: unknown) => e);
+      const err = await slow.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect((err as { code?: string }).code).toBe("57014");
     } finally {
       await sql.end({ timeout: 1 });

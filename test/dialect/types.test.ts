@@ -96,7 +96,22 @@ describe("the table", () => {
   });
 
   test("families of target types as the catalog spells them", () => {
-    const f = ["smallint", "numeric(20,0)", "double precision", "bit(3)", "character(4)", "nvarchar2(9)", "text", "bytea", "date", "timestamp(0) without time zone", "timestamp(3) with time zone", "interval(6)", "jsonb", "uint4"].map(familyOf);
+    const f = [
+      "smallint",
+      "numeric(20,0)",
+      "double precision",
+      "bit(3)",
+      "character(4)",
+      "nvarchar2(9)",
+      "text",
+      "bytea",
+      "date",
+      "timestamp(0) without time zone",
+      "timestamp(3) with time zone",
+      "interval(6)",
+      "jsonb",
+      "uint4",
+    ].map(familyOf);
     expect(f).toEqual(["int", "numeric", "float", "bit", "text", "text", "text", "bytes", "date", "timestamp", "timestamptz", "interval", "json", "other"]);
   });
 
@@ -147,7 +162,14 @@ const COLUMNS: Array<{ name: string; type: string; values: string[]; my: string;
   },
   { name: "f", type: "FLOAT", values: ["3.40282e38", "-1.17549e-38"], my: "CAST(f AS DOUBLE)", pg: "f::float8::text", as: "float32" },
   { name: "d", type: "DOUBLE", values: ["1.7976931348623157e308", "-2.2250738585072014e-308"], my: "CAST(d AS CHAR)", pg: "d::text", as: "number" },
-  { name: "b64", type: "BIT(64)", values: ["b'1111111111111111111111111111111111111111111111111111111111111111'", "b'1'"], my: "CAST(b64 + 0 AS CHAR)", pg: "b64::bigint::numeric % 18446744073709551616 + CASE WHEN b64::bigint < 0 THEN 18446744073709551616 ELSE 0 END", as: "bigint" },
+  {
+    name: "b64",
+    type: "BIT(64)",
+    values: ["b'1111111111111111111111111111111111111111111111111111111111111111'", "b'1'"],
+    my: "CAST(b64 + 0 AS CHAR)",
+    pg: "b64::bigint::numeric % 18446744073709551616 + CASE WHEN b64::bigint < 0 THEN 18446744073709551616 ELSE 0 END",
+    as: "bigint",
+  },
   { name: "b3", type: "BIT(3)", values: ["b'101'", "b'000'"], my: "CAST(b3 + 0 AS CHAR)", pg: "b3::integer::text", as: "bigint" },
   { name: "y", type: "YEAR", values: ["1901", "2155"], my: "CAST(y AS CHAR)", pg: "y::text", as: "bigint" },
   { name: "dt", type: "DATE", values: ["'1000-01-01'", "'9999-12-31'"], my: SECONDS("dt"), pg: PG_SECONDS("dt::timestamp"), as: "micros" },
@@ -178,7 +200,14 @@ const COLUMNS: Array<{ name: string; type: string; values: string[]; my: string;
   { name: "e", type: "ENUM('red','green','blue')", values: ["'blue'", "'red'"], my: "e", pg: "e", as: "text" },
   { name: "s", type: "SET('a','b','c')", values: ["'c,a'", "''"], my: "s", pg: "s", as: "text" },
   { name: "j", type: "JSON", values: [`'{"a": [1, 2.5, "x\\\\u00e9"], "b": null, "c": {"d": true}}'`, "'[]'"], my: "CAST(j AS CHAR)", pg: "j::text", as: "json" },
-  { name: "g", type: "GEOMETRY", values: ["ST_GeomFromText('POINT(1 2)', 4326)", "ST_GeomFromText('LINESTRING(0 0, 1 1.5)')"], my: "HEX(g)", pg: "upper(encode(g, 'hex'))", as: "text" },
+  {
+    name: "g",
+    type: "GEOMETRY",
+    values: ["ST_GeomFromText('POINT(1 2)', 4326)", "ST_GeomFromText('LINESTRING(0 0, 1 1.5)')"],
+    my: "HEX(g)",
+    pg: "upper(encode(g, 'hex'))",
+    as: "text",
+  },
 ];
 
 /** Decimal seconds ("-1.5", "1.500000") or "seconds|microseconds" → integer microseconds. */

@@ -29,7 +29,16 @@ describe("AVRO fingerprint and framing", () => {
 
 describe("built-in record layouts", () => {
   test("a DDL record carries lower_case_table_names and FOREIGN_KEY_CHECKS; the layouts written before those fields still decode", () => {
-    const begin: StreamItem = { kind: "begin", flavour: "mariadb", gtid: "0-1-9", clock: {}, file: "binlog.000001", pos: 4, timestampMs: 1_700_000_000_000, serverId: 1 } as StreamItem;
+    const begin: StreamItem = {
+      kind: "begin",
+      flavour: "mariadb",
+      gtid: "0-1-9",
+      clock: {},
+      file: "binlog.000001",
+      pos: 4,
+      timestampMs: 1_700_000_000_000,
+      serverId: 1,
+    } as StreamItem;
     const ddl: StreamItem = { kind: "ddl", database: "Shop", statement: "CREATE TABLE MyTable (Id INT)", lowerCaseNames: true };
     const dump: StreamItem = { kind: "ddl", database: "Shop", statement: "CREATE TABLE c (p INT REFERENCES later (id))", noForeignKeyChecks: true };
     const { messages } = roundTrip([begin, ddl, dump]);
@@ -63,7 +72,9 @@ describe("rows written with FOREIGN_KEY_CHECKS=0", () => {
     const db = await getMariadb();
     const name = uniqueName("fkrows");
     const c = await db.connect();
-    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.p (id INT PRIMARY KEY); CREATE TABLE ${name}.k (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES ${name}.p (id))`);
+    await c.query(
+      `CREATE DATABASE ${name}; CREATE TABLE ${name}.p (id INT PRIMARY KEY); CREATE TABLE ${name}.k (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES ${name}.p (id))`,
+    );
     const from = await currentPosition();
     // A dump's data: a child row before its parent, under FOREIGN_KEY_CHECKS=0; then a checked one.
     await c.query(`SET FOREIGN_KEY_CHECKS = 0; INSERT INTO ${name}.k VALUES (1, 7); SET FOREIGN_KEY_CHECKS = 1; INSERT INTO ${name}.p VALUES (7)`);

@@ -38,8 +38,18 @@ function empty(lowerCaseTableNames = 0): SchemaHistory {
     explicitDefaultsForTimestamp: true,
     server: { charset: "latin1", collation: "latin1_swedish_ci" },
     databases: ["d"],
-    charsets: [["latin1", "latin1_swedish_ci", 1], ["utf8mb4", "utf8mb4_general_ci", 4], ["binary", "binary", 1]],
-    collations: [["latin1_swedish_ci", 8, "latin1"], ["latin1_bin", 47, "latin1"], ["utf8mb4_general_ci", 45, "utf8mb4"], ["utf8mb4_bin", 46, "utf8mb4"], ["binary", 63, "binary"]],
+    charsets: [
+      ["latin1", "latin1_swedish_ci", 1],
+      ["utf8mb4", "utf8mb4_general_ci", 4],
+      ["binary", "binary", 1],
+    ],
+    collations: [
+      ["latin1_swedish_ci", 8, "latin1"],
+      ["latin1_bin", 47, "latin1"],
+      ["utf8mb4_general_ci", 45, "utf8mb4"],
+      ["utf8mb4_bin", 46, "utf8mb4"],
+      ["binary", 63, "binary"],
+    ],
     databaseDefaults: [["d", "utf8mb4", "utf8mb4_general_ci"]],
     tables: [],
     unknown: [],
@@ -60,9 +70,7 @@ function schema(tables: number): SchemaHistory {
 function canonical(h: SchemaHistory): unknown {
   const j = h.toJSON();
   const by = (a: { database: string; table: string }, b: { database: string; table: string }) => `${a.database}.${a.table}`.localeCompare(`${b.database}.${b.table}`);
-  return JSON.parse(
-    JSON.stringify({ ...j, version: 0, tables: [...j.tables].sort(by), unknown: [...j.unknown].sort(), databaseDefaults: [...j.databaseDefaults].sort() }),
-  );
+  return JSON.parse(JSON.stringify({ ...j, version: 0, tables: [...j.tables].sort(by), unknown: [...j.unknown].sort(), databaseDefaults: [...j.databaseDefaults].sort() }));
 }
 
 /** Records of other kinds between history writes, as a transaction's rows would be. */
@@ -147,7 +155,6 @@ describe("schema history parts in the log", () => {
     const next = new HistoryLog(events2, last.chain).records(last.history, 10_000_000n);
     expect(next.length).toBe(1);
     expect(decodeBuiltin(next[0]!)).toMatchObject({ kind: "history", chain: [...last.chain!.runs, { first: 10_000_000n, count: 1 }] });
-
   }, 60_000);
 
   test("DROP DATABASE removes its tables in one delta; the database created again loads with its new default", async () => {
@@ -160,7 +167,16 @@ describe("schema history parts in the log", () => {
     expect(h.changed).toBe(true);
     const drop = log.records(h, w.endOffset());
     const m = decodeBuiltin(drop[0]!);
-    expect(m.kind === "history" && JSON.parse(m.json)).toMatchObject({ part: "change", droppedDatabases: ["d"], removed: [["d", "t0"], ["d", "t1"], ["d", "t2"]], tables: [] });
+    expect(m.kind === "history" && JSON.parse(m.json)).toMatchObject({
+      part: "change",
+      droppedDatabases: ["d"],
+      removed: [
+        ["d", "t0"],
+        ["d", "t1"],
+        ["d", "t2"],
+      ],
+      tables: [],
+    });
     await w.append(drop);
     const dropped = { offset: events.historyOffset!, state: canonical(h) };
     h.apply({ database: "d", statement: "CREATE DATABASE d CHARACTER SET latin1" });

@@ -104,7 +104,10 @@ describe("pipes and SIGHUP (issue 14, item 6)", () => {
     await c.end();
     const cfg = await sourceConfig(db, name, from, "");
     const at = Date.now();
-    const p = Bun.spawn(["bash", "-c", `set -o pipefail; "$0" source --config "$1" --stdout --stop-at-end | head -n 1 > /dev/null`, BINARY, cfg], { stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn(["bash", "-c", `set -o pipefail; "$0" source --config "$1" --stdout --stop-at-end | head -n 1 > /dev/null`, BINARY, cfg], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const timer = setTimeout(() => p.kill("SIGKILL"), 60_000);
     const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
     clearTimeout(timer);
@@ -146,7 +149,11 @@ describe.each(TARGETS)("a target that stops answering (%s, issue 14 item 6)", (d
       await Bun.sleep(1500);
       const r = await terminate(sink);
       show("sink, target silent", `${r.ms} ms\n${r.stderr}`);
-      expect({ code: r.code, clean: r.stderr.includes("SIGTERM: stopping cleanly"), again: r.stderr.includes("again: exiting now") }).toEqual({ code: 0, clean: true, again: false });
+      expect({ code: r.code, clean: r.stderr.includes("SIGTERM: stopping cleanly"), again: r.stderr.includes("again: exiting now") }).toEqual({
+        code: 0,
+        clean: true,
+        again: false,
+      });
       proxy.release();
       const rest = await runCli(["sink", "--config", direct, "--stop-at-end"]);
       expect({ code: rest.code, errors: rest.stderr.includes("ERROR") }).toEqual({ code: 0, errors: false });

@@ -30,11 +30,15 @@ async function insertRange(db: MariaDb, from: number, to: number): Promise<void>
 
 /** PURGE BINARY LOGS TO `file`, again until it took: MariaDB keeps a binlog until its binlog checkpoint passed it. */
 async function purgeTo(c: Connection, file: string): Promise<void> {
-  await until(`binlogs purged up to ${file}`, async () => {
-    await c.query(`PURGE BINARY LOGS TO '${file}'`);
-    const [logs] = (await c.query("SHOW BINARY LOGS")) as unknown as [Array<{ Log_name: string }>];
-    return logs[0]?.Log_name === file;
-  }, 30_000);
+  await until(
+    `binlogs purged up to ${file}`,
+    async () => {
+      await c.query(`PURGE BINARY LOGS TO '${file}'`);
+      const [logs] = (await c.query("SHOW BINARY LOGS")) as unknown as [Array<{ Log_name: string }>];
+      return logs[0]?.Log_name === file;
+    },
+    30_000,
+  );
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
@@ -159,7 +163,13 @@ describe("source: a start position the server never had (issue 14, item 5)", () 
       const r = await runCli(["source", "--config", writeConfig(text), "--stop-at-end"]);
       const line = errorLine(r.stderr);
       if (process.env.SHOW) console.log(r.stderr);
-      expect({ start, code: r.code, unknown: line.includes("[SOURCE_POSITION_UNKNOWN"), said: line.includes(said), purge: /new full copy|purged/.test(line) }).toEqual({ start, code: 1, unknown: true, said: true, purge: false });
+      expect({ start, code: r.code, unknown: line.includes("[SOURCE_POSITION_UNKNOWN"), said: line.includes(said), purge: /new full copy|purged/.test(line) }).toEqual({
+        start,
+        code: 1,
+        unknown: true,
+        said: true,
+        purge: false,
+      });
     }
   }, 120_000);
 });

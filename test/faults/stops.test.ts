@@ -136,7 +136,9 @@ describe.each(TARGETS)("the log lost records under the sink (%s)", (dialect) => 
       await insert(p, round * 500, (round + 1) * 500, 20, PAD);
       await ok(["source", "--config", cfg, "--stop-at-end"]);
     }
-    const segs = readdirSync(j.dir).filter((f) => f.endsWith(".seg")).sort();
+    const segs = readdirSync(j.dir)
+      .filter((f) => f.endsWith(".seg"))
+      .sort();
     expect(segs.length).toBeGreaterThanOrEqual(4);
 
     rmSync(join(j.dir, segs[2]!));
@@ -164,7 +166,7 @@ describe.each(TARGETS)("the log lost records under the sink (%s)", (dialect) => 
 function framesOf(seg: string): Array<{ at: number; end: number }> {
   const b = readFileSync(seg);
   const out: Array<{ at: number; end: number }> = [];
-  for (let p = 16; p + 8 <= b.length; ) {
+  for (let p = 16; p + 8 <= b.length;) {
     const end = p + 8 + b.readUInt32LE(p);
     out.push({ at: p, end });
     p = end;
@@ -186,7 +188,9 @@ describe.each(TARGETS)("a damaged journal (%s, issue 14 item 4)", (dialect) => {
     const cfg = await pipelineConfig(p.db, p.pg, p.name, p.name, await currentPosition(), j.toml, "workers = 2");
     await insert(p, 0, 20);
     await ok(["source", "--config", cfg, "--stop-at-end"]);
-    const segs = readdirSync(j.dir).filter((f) => f.endsWith(".seg")).sort();
+    const segs = readdirSync(j.dir)
+      .filter((f) => f.endsWith(".seg"))
+      .sort();
     const seg = join(j.dir, segs.at(-1)!);
     const size = statSync(seg).size;
     // The last record source wrote (synced: it ended cleanly), damaged inside its value.
@@ -235,33 +239,37 @@ const canMount = (() => {
 })();
 
 describe.each(TARGETS)("disk full under the journal (%s)", (dialect) => {
-  test.skipIf(!canMount)("source stops with JOURNAL_IO (ENOSPC, what to do); after space is freed it resumes with nothing lost or doubled", async () => {
-    const p = await pair(dialect, "enospc");
-    const mnt = mkdtempSync(join(tmpdir(), "gsr-enospc-"));
-    expect(spawnSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt]).status).toBe(0);
-    try {
-      const dir = join(mnt, "j");
-      const transport = `[transport]\nkind = "journal"\n[transport.journal]\ndir = "${dir}"`;
-      const cfg = await pipelineConfig(p.db, p.pg, p.name, p.name, await currentPosition(), transport, "workers = 2");
-      await insert(p, 0, 400, 4, 1_000); // about 500 KB of events
-      const full = await runCli(["source", "--config", cfg, "--stop-at-end"]);
-      const line = stopped(full, "JOURNAL_IO");
-      expect(line).toContain("ENOSPC");
-      expect(line).toContain("the filesystem is full: free space");
-      expect(line).toContain(dir);
+  test.skipIf(!canMount)(
+    "source stops with JOURNAL_IO (ENOSPC, what to do); after space is freed it resumes with nothing lost or doubled",
+    async () => {
+      const p = await pair(dialect, "enospc");
+      const mnt = mkdtempSync(join(tmpdir(), "gsr-enospc-"));
+      expect(spawnSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt]).status).toBe(0);
+      try {
+        const dir = join(mnt, "j");
+        const transport = `[transport]\nkind = "journal"\n[transport.journal]\ndir = "${dir}"`;
+        const cfg = await pipelineConfig(p.db, p.pg, p.name, p.name, await currentPosition(), transport, "workers = 2");
+        await insert(p, 0, 400, 4, 1_000); // about 500 KB of events
+        const full = await runCli(["source", "--config", cfg, "--stop-at-end"]);
+        const line = stopped(full, "JOURNAL_IO");
+        expect(line).toContain("ENOSPC");
+        expect(line).toContain("the filesystem is full: free space");
+        expect(line).toContain(dir);
 
-      expect(spawnSync("mount", ["-o", "remount,size=16m", mnt]).status).toBe(0);
-      await ok(["source", "--config", cfg, "--stop-at-end"]);
-      const log = await readLog(await openJournalReader({ dir }));
-      expect(changeRows(log.transactions).map((r) => Number(r.after!.id))).toEqual(range(0, 400));
-      expect(log.fragments).toBe(log.aborts);
-      await ok(["sink", "--config", cfg, "--stop-at-end"]);
-      expect(await sameRows(p.db, p.pg, p.name, T)).toBe(true);
-    } finally {
-      spawnSync("umount", [mnt]);
-      rmSync(mnt, { recursive: true, force: true });
-    }
-  }, 120_000);
+        expect(spawnSync("mount", ["-o", "remount,size=16m", mnt]).status).toBe(0);
+        await ok(["source", "--config", cfg, "--stop-at-end"]);
+        const log = await readLog(await openJournalReader({ dir }));
+        expect(changeRows(log.transactions).map((r) => Number(r.after!.id))).toEqual(range(0, 400));
+        expect(log.fragments).toBe(log.aborts);
+        await ok(["sink", "--config", cfg, "--stop-at-end"]);
+        expect(await sameRows(p.db, p.pg, p.name, T)).toBe(true);
+      } finally {
+        spawnSync("umount", [mnt]);
+        rmSync(mnt, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
 });
 
 describe.each(TARGETS)("checkpoint dropped by hand (%s)", (dialect) => {

@@ -109,11 +109,15 @@ export async function hotLedger(db: MariaDb, pg: Target, name: string): Promise<
 
 /** Waits until `run`'s stderr matches `re`; fails at once, with its stderr, if the process exited instead. */
 export async function untilLine(run: Running, re: RegExp, what: string, ms = 120_000): Promise<void> {
-  await until(what, () => {
-    if (re.test(run.stderr())) return true;
-    if (run.proc.exitCode !== null) throw new Error(`waiting for ${what}, the process exited ${run.proc.exitCode}:\n${run.stderr()}`);
-    return false;
-  }, ms);
+  await until(
+    what,
+    () => {
+      if (re.test(run.stderr())) return true;
+      if (run.proc.exitCode !== null) throw new Error(`waiting for ${what}, the process exited ${run.proc.exitCode}:\n${run.stderr()}`);
+      return false;
+    },
+    ms,
+  );
 }
 
 /** One SIGTERM; the exit code and stderr (stop() sends SIGKILL after 20 s, which shows as a code other than 0). */

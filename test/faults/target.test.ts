@@ -16,7 +16,9 @@ async function workload(db: MariaDb, name: string, from: number, count: number):
       for (let i = from + s; i < from + count; i += conns.length) {
         // two hot rows locked in id order, so that the source itself never deadlocks
         const [a, b] = [i % 10, (i * 7 + 3) % 10].sort((x, y) => x - y) as [number, number];
-        await c.query(`BEGIN; UPDATE ${name}.hot SET n = n + 1 WHERE id = ${a}; UPDATE ${name}.hot SET n = n - 1 WHERE id = ${b}; INSERT INTO ${name}.ledger VALUES (${i}, ${a}); COMMIT`);
+        await c.query(
+          `BEGIN; UPDATE ${name}.hot SET n = n + 1 WHERE id = ${a}; UPDATE ${name}.hot SET n = n - 1 WHERE id = ${b}; INSERT INTO ${name}.ledger VALUES (${i}, ${a}); COMMIT`,
+        );
       }
     }),
   );
@@ -46,7 +48,11 @@ describe.each(TARGETS)("target restarts under the sink (%s)", (dialect) => {
           await s.end({ timeout: 1 }).catch(() => undefined);
         }
       };
-      for (const [mark, down] of [[800, 0], [2_000, 0], [3_500, 5_000]] as const) {
+      for (const [mark, down] of [
+        [800, 0],
+        [2_000, 0],
+        [3_500, 5_000],
+      ] as const) {
         await until(`${mark} ledger rows applied`, async () => (await applied()) >= mark, 60_000, 20).catch((e: Error) => {
           throw new Error(`${e.message}; sink stderr:\n${sink.stderr()}`);
         });

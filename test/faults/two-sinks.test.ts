@@ -110,7 +110,12 @@ describe.each(TARGETS)("two sinks at once, many rounds (%s)", (dialect) => {
 
         // Caught up and idle: only the lock's session ending tells the sink.
         const idle = spawnCli(["sink", "--config", cfg]);
-        await until("the idle sink to hold the lock", async () => (await admin.unsafe(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 1735619173 AND objid = 1886169443`)).length === 1, 30_000, 100);
+        await until(
+          "the idle sink to hold the lock",
+          async () => (await admin.unsafe(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 1735619173 AND objid = 1886169443`)).length === 1,
+          30_000,
+          100,
+        );
         await killLockSession();
         const other = spawnCli(["sink", "--config", cfg]);
         await oneStops([idle, other], round, "lock session killed while idle");

@@ -11,10 +11,16 @@ test("the postgres.js this process loads carries every line the patch adds", () 
   const entry = Bun.resolveSync("postgres", root);
   const connection = readFileSync(join(dirname(entry), "connection.js"), "utf8");
   const patch = readFileSync(join(root, "patches/postgres+3.4.9.patch"), "utf8");
-  const added = patch.split("\n").filter((l) => l.startsWith("+") && !l.startsWith("+++")).map((l) => l.slice(1));
+  const added = patch
+    .split("\n")
+    .filter((l) => l.startsWith("+") && !l.startsWith("+++"))
+    .map((l) => l.slice(1));
   expect(added.length).toBeGreaterThan(0);
   for (const line of added) expect(connection).toContain(line);
-  const removed = patch.split("\n").filter((l) => l.startsWith("-") && !l.startsWith("---")).map((l) => l.slice(1));
+  const removed = patch
+    .split("\n")
+    .filter((l) => l.startsWith("-") && !l.startsWith("---"))
+    .map((l) => l.slice(1));
   for (const line of removed) expect(connection).not.toContain(line);
 });
 

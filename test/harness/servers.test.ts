@@ -49,7 +49,13 @@ describe("test harness", () => {
     const client = new Kafka({ brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING, clientId: "harness" });
     const producer = client.producer();
     await producer.connect();
-    await producer.send({ topic, messages: [{ key: "k", value: "one" }, { key: "k", value: "two" }] });
+    await producer.send({
+      topic,
+      messages: [
+        { key: "k", value: "one" },
+        { key: "k", value: "two" },
+      ],
+    });
     await producer.disconnect();
     const consumer = client.consumer({ groupId: uniqueName("g") });
     await consumer.connect();

@@ -17,11 +17,7 @@ describe("log lines", () => {
     c.warn("table `a`.`b`: no primary key");
     c.error("stopped: %s at %d", "GTID 0-1-7", 42);
     c.debug("not shown at level info");
-    expect(lines).toEqual([
-      "ℹ DDL applied: ALTER TABLE `shop`.`order` ADD COLUMN `x` INT\n",
-      "WARN table `a`.`b`: no primary key\n",
-      "ERROR stopped: GTID 0-1-7 at 42\n",
-    ]);
+    expect(lines).toEqual(["ℹ DDL applied: ALTER TABLE `shop`.`order` ADD COLUMN `x` INT\n", "WARN table `a`.`b`: no primary key\n", "ERROR stopped: GTID 0-1-7 at 42\n"]);
   });
 
   test("a terminal gets coloured tags, the text stays as written", () => {

@@ -13,13 +13,7 @@ import { runCli, writeConfig } from "../support/cli.ts";
 import { journalTransport } from "../support/pipeline.ts";
 import { getMariadb, getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 
-const HOSTILE_SCHEMAS = [
-  'x"; DROP TABLE t; --',
-  "it's\\ a'; DROP SCHEMA canary CASCADE; --",
-  'canary"."t',
-  "select",
-  ' spaced  "" name ',
-];
+const HOSTILE_SCHEMAS = ['x"; DROP TABLE t; --', "it's\\ a'; DROP SCHEMA canary CASCADE; --", 'canary"."t', "select", ' spaced  "" name '];
 
 /** TOML basic string. */
 const toml = (s: string) => JSON.stringify(s);
@@ -100,7 +94,9 @@ ${j.toml}
 
 [target]
 ${pg.targetToml(pgdb)}
-schema_mapping = { ${Object.entries(mapping).map(([k, v]) => `${k} = ${toml(v)}`).join(", ")} }
+schema_mapping = { ${Object.entries(mapping)
+      .map(([k, v]) => `${k} = ${toml(v)}`)
+      .join(", ")} }
 `);
     const s = await runCli(["source", "--config", cfg, "--stop-at-end"]);
     expect(s.stderr).not.toContain("ERROR");
@@ -131,9 +127,7 @@ schema_mapping = { ${Object.entries(mapping).map(([k, v]) => `${k} = ${toml(v)}`
       [quoted, "table", mapping[quoted]!, ["primary", "values"]],
     ];
     for (const [mdb, table, schema, cols] of compare) {
-      const [src] = (await c.query(`SELECT ${cols.map((x) => `CAST(\`${x}\` AS CHAR)`).join(", ")} FROM \`${mdb}\`.\`${table}\``)) as unknown as [
-        Array<Record<string, unknown>>,
-      ];
+      const [src] = (await c.query(`SELECT ${cols.map((x) => `CAST(\`${x}\` AS CHAR)`).join(", ")} FROM \`${mdb}\`.\`${table}\``)) as unknown as [Array<Record<string, unknown>>];
       const dst = await target.unsafe(`SELECT ${cols.map((x) => `${quoteIdent(x)}::text`).join(", ")} FROM ${quoteIdent(schema)}.${quoteIdent(table)}`);
       const norm = (rows: Array<Record<string, unknown>>) => rows.map((r) => JSON.stringify(Object.values(r))).sort();
       expect(src.length).toBeGreaterThan(0);
@@ -148,7 +142,11 @@ schema_mapping = { ${Object.entries(mapping).map(([k, v]) => `${k} = ${toml(v)}`
       ["select", "order", "user", "it's; DROP TABLE t; --"],
       [mapping[shop]!, "grant", "order", "\\'; --"],
     ] as const) {
-      const [d] = await target.unsafe(`SELECT column_default AS d FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = $3`, [schema, table, column]);
+      const [d] = await target.unsafe(`SELECT column_default AS d FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = $3`, [
+        schema,
+        table,
+        column,
+      ]);
       const [v] = await target.unsafe(`SELECT (${d?.d as string})::text AS v`);
       expect(v?.v).toBe(value);
     }
@@ -176,4 +174,3 @@ async function tableNames(sql: postgres.Sql): Promise<string[]> {
 function literalRegclass(schema: string, table: string): string {
   return `'${`${quoteIdent(schema)}.${quoteIdent(table)}`.replace(/'/g, "''")}'::regclass`;
 }
-

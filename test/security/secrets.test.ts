@@ -93,8 +93,20 @@ async function passwordTarget(dialect: TargetDialect): Promise<PasswordTarget> {
     const admin = pg.sql();
     for (const via of VIAS) await admin.unsafe(`CREATE ROLE ${user(via)} LOGIN PASSWORD '${SECRETS.target}'`);
     await admin.end();
-    await owned((d) => pg.sql(d), (d) => pg.createDatabase(d));
-    return { dialect, host: pg.host, port: pg.port, user, database, refusal: (v) => `password authentication failed for user "${user(v)}"`, sql: (d) => pg.sql(d), stop: () => pg.stop() };
+    await owned(
+      (d) => pg.sql(d),
+      (d) => pg.createDatabase(d),
+    );
+    return {
+      dialect,
+      host: pg.host,
+      port: pg.port,
+      user,
+      database,
+      refusal: (v) => `password authentication failed for user "${user(v)}"`,
+      sql: (d) => pg.sql(d),
+      stop: () => pg.stop(),
+    };
   }
   const og = await getOpenGauss();
   const server = openGaussServerOn(og.port);
@@ -103,7 +115,10 @@ async function passwordTarget(dialect: TargetDialect): Promise<PasswordTarget> {
   await admin.unsafe(`CREATE USER ${user("password_env")} PASSWORD '${SECRETS.target}'`);
   await admin.unsafe(`CREATE USER ${user("password_file")} PASSWORD '${md5Secret(user("password_file"), SECRETS.target)}'`);
   const undoHba = await hbaFirst(server, [`host all ${user("password_env")} 127.0.0.1/32 md5`, `host all ${user("password_file")} 127.0.0.1/32 md5`]);
-  await owned((d) => og.sql(d), (d) => og.createDatabase(d));
+  await owned(
+    (d) => og.sql(d),
+    (d) => og.createDatabase(d),
+  );
   return {
     dialect,
     host: og.host,
@@ -232,7 +247,10 @@ describe.each(TARGETS)("passwords never appear in output (target %s)", (dialect)
       expectNoSecret(data, `${via} check --json --data`);
       expect([0, 3]).toContain(data.code);
       const bad = setup(t, via, { source: SECRETS.wrongSource, target: SECRETS.wrongTarget });
-      for (const args of [["check", "--config", bad.config, "--json"], ["check", "--config", bad.config, "--json", "--data"]]) {
+      for (const args of [
+        ["check", "--config", bad.config, "--json"],
+        ["check", "--config", bad.config, "--json", "--data"],
+      ]) {
         const r = await runCli(args, { env: bad.env });
         expectNoSecret(r, `${via} ${args.join(" ")}, wrong passwords`);
         expect(r.code).not.toBe(0);
@@ -274,7 +292,6 @@ describe.each(TARGETS)("passwords never appear in output (target %s)", (dialect)
       }
     }
   });
-
 });
 
 describe("passwords never appear in output", () => {

@@ -83,11 +83,14 @@ async function openError(t: TlsConfig, host = "127.0.0.1"): Promise<ReplicateErr
 }
 
 describe("[source.tls] against MariaDB with a test CA", () => {
-  test('verify-full with the right CA: `source --stdout --stop-at-end` replicates every change', async () => {
+  test("verify-full with the right CA: `source --stdout --stop-at-end` replicates every change", async () => {
     const r = await runCli(["source", "--config", config({ mode: "verify-full", ca: certs.ca }), "--stdout", "--stop-at-end"]);
     expect(r.stderr).not.toContain("ERROR");
     expect(r.code).toBe(0);
-    const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; after?: { v?: string } });
+    const events = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; after?: { v?: string } });
     expect(events.filter((e) => e.type === "change").map((e) => e.after?.v)).toEqual(["over-tls-1", "over-tls-2", "over-tls-3"]);
     expect(await cipherThrough({ mode: "verify-full", ca: certs.ca })).not.toBe("");
     // The DNS name in the certificate is checked as well as its IP address.

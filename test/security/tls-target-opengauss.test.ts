@@ -217,7 +217,10 @@ describe("passwords set under other server settings (this private server only)",
     // The iteration count's encoding comes last, after the MD5 secret.
     const sha = await storedSha256Secret(PASSWORD, stored.slice(6, 70), 10000);
     expect(stored).toBe(sha.slice(0, -11) + md5Secret(user, PASSWORD) + sha.slice(-11));
-    for (const [method, asked] of [["md5", { code: 5 }], ["sha256", { code: 10, method: 2 }]] as const) {
+    for (const [method, asked] of [
+      ["md5", { code: 5 }],
+      ["sha256", { code: 10, method: 2 }],
+    ] as const) {
       const undo = await hbaFirst(og, [`host all ${user} 127.0.0.1/32 ${method}`]);
       try {
         expect(await authRequest(og.port, user)).toEqual(asked);

@@ -202,7 +202,12 @@ describe("[target.tls] against PostgreSQL with a test CA", () => {
       for (let i = 0; i < 50 && !(await done()); i++) await Bun.sleep(100);
     };
     try {
-      await reload(certs.wrongNameCert, certs.wrongNameKey, () => sslThrough(full).then(() => false, () => true));
+      await reload(certs.wrongNameCert, certs.wrongNameKey, () =>
+        sslThrough(full).then(
+          () => false,
+          () => true,
+        ),
+      );
       for (const dialect of ["postgresql", "opengauss"] as const) {
         for (const host of ["127.0.0.1", "localhost"]) {
           const e = await connectError(target({ mode: "verify-full", ca: certs.ca }, host, dialect));

@@ -40,6 +40,8 @@ test("only values past CHUNK_FROM are huge", () => {
 
 test("a value past the target's 1 GB per field is refused naming where it is, before anything is sent", () => {
   const where = () => "shop.files.body of row id=7, transaction GTID 0-1-9";
-  expect(() => refuseTooLarge(Buffer.allocUnsafe(MAX_FIELD_BYTES + 1), where)).toThrow(/larger than the 1073741824 bytes one field of the target can hold \(shop\.files\.body of row id=7/);
+  expect(() => refuseTooLarge(Buffer.allocUnsafe(MAX_FIELD_BYTES + 1), where)).toThrow(
+    /larger than the 1073741824 bytes one field of the target can hold \(shop\.files\.body of row id=7/,
+  );
   expect(() => refuseTooLarge(Buffer.allocUnsafe(MAX_FIELD_BYTES), where)).not.toThrow();
 });

@@ -74,7 +74,7 @@ describe.each(TARGETS)("the checkpoint's owner (%s)", (dialect) => {
       let done = false;
       const claim = claimOwner(own, "sink-c", (w) => (waited ||= w)).then(() => (done = true));
       // Until the claim says it waits (after a few tries), never a fixed sleep (issue 15 item 6).
-      for (const end = Date.now() + 30_000; !waited && !done && Date.now() < end; ) await Bun.sleep(20);
+      for (const end = Date.now() + 30_000; !waited && !done && Date.now() < end;) await Bun.sleep(20);
       expect({ waited, done }).toEqual({ waited: true, done: false });
       release();
       await inFlight;

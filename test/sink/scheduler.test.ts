@@ -185,7 +185,9 @@ async function replay(w: Workload, r: () => number, opts: SchedulerOptions): Pro
   const watchdog = setTimeout(() => fail(new Error(`stalled: ${JSON.stringify(s.stats())}`)), 20_000);
   for (const tx of w.txs) {
     await s.room();
-    s.submit(tx).then(() => run(tx.seq)).catch(fail);
+    s.submit(tx)
+      .then(() => run(tx.seq))
+      .catch(fail);
     trace.peakKeys = Math.max(trace.peakKeys, s.stats().keys);
     if (r() < 0.2) await null;
   }
@@ -287,7 +289,15 @@ describe("logical clock", () => {
   test("manual-style example: group commit, last_committed ≤ low-water mark, rotation barrier", async () => {
     const s = sched();
     const d = driver(s);
-    for (const [lc, sn] of [[0, 1], [0, 2], [0, 3], [2, 4], [2, 5], [5, 6]] as const) d.submit({ ...NONE, clock: clk("binlog.000001", lc, sn) });
+    for (const [lc, sn] of [
+      [0, 1],
+      [0, 2],
+      [0, 3],
+      [2, 4],
+      [2, 5],
+      [5, 6],
+    ] as const)
+      d.submit({ ...NONE, clock: clk("binlog.000001", lc, sn) });
     d.submit({ ...NONE, clock: clk("binlog.000002", 0, 1) });
     d.submit({ ...NONE, clock: clk("binlog.000002", 0, 2) });
     await flush();
@@ -693,7 +703,13 @@ describe("writeset keys", () => {
 
   test("unique keys: declared ones are keyed, NULL tuples are not; a missing NOT NULL value is a barrier", () => {
     const t = def("d", "u", ["id", "email", "nick"], ["id"], ["id", "email"]);
-    const b = new WritesetBuilder({ uniqueKeys: () => new Map([["email", ["email"]], ["nick", ["nick"]]]) });
+    const b = new WritesetBuilder({
+      uniqueKeys: () =>
+        new Map([
+          ["email", ["email"]],
+          ["nick", ["nick"]],
+        ]),
+    });
     const full = one(b, ins(t, [1, "a@x", "al"]));
     expect(full.keys.length).toBe(3);
     const nullNick = one(b, ins(t, [2, "b@x", null]));

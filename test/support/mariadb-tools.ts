@@ -5,7 +5,11 @@ import type { MariaDb } from "./servers.ts";
 
 /** Runs the `mariadb` client with `args`, feeding it `input` (a script) on stdin; its stdout. */
 export async function mariadbClient(db: MariaDb, args: string[], input?: string): Promise<string> {
-  const p = Bun.spawn(["mariadb", "--no-defaults", "-h127.0.0.1", `-P${db.port}`, "-uroot", ...args], { stdin: input === undefined ? "ignore" : new TextEncoder().encode(input), stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(["mariadb", "--no-defaults", "-h127.0.0.1", `-P${db.port}`, "-uroot", ...args], {
+    stdin: input === undefined ? "ignore" : new TextEncoder().encode(input),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   if (code !== 0) throw new Error(`mariadb ${args.join(" ")}: ${err}`);
   return out;

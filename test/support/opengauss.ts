@@ -298,7 +298,9 @@ export function startPrivateOpenGauss(options: PrivateOpenGaussOptions = {}): Op
 
 /** What password_encryption_type = 0 stores, and CREATE USER takes as already encrypted: "md5" + md5(password + user). */
 export function md5Secret(user: string, password: string): string {
-  return `md5${createHash("md5").update(password + user).digest("hex")}`;
+  return `md5${createHash("md5")
+    .update(password + user)
+    .digest("hex")}`;
 }
 
 /**

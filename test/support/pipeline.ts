@@ -28,7 +28,15 @@ export function journalTransport(): { toml: string; dir: string } {
   return { dir, toml: `[transport]\nkind = "journal"\n[transport.journal]\ndir = "${dir}"` };
 }
 
-export async function pipelineConfig(db: MariaDb, pg: Target, database: string, pgDatabase: string, from: { file: string; pos: number }, transport: string, sink = ""): Promise<string> {
+export async function pipelineConfig(
+  db: MariaDb,
+  pg: Target,
+  database: string,
+  pgDatabase: string,
+  from: { file: string; pos: number },
+  transport: string,
+  sink = "",
+): Promise<string> {
   return writeConfig(`
 [source]
 port = ${db.port}
@@ -58,7 +66,7 @@ export async function bothSides(db: MariaDb, pg: Target, database: string, pgDat
   const sql = pg.sql(pgDatabase);
   const dst = await sql.unsafe(`SELECT ${pgCols} FROM "${database}"."${table}"`);
   await sql.end();
-  const norm = (rows: Array<Record<string, unknown>>) => rows.map((r) => Object.values(r).map((v) => (v === null ? null : String(v)))).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+  const norm = (rows: Array<Record<string, unknown>>) =>
+    rows.map((r) => Object.values(r).map((v) => (v === null ? null : String(v)))).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
   return { src: norm(src), dst: norm([...dst]) };
 }
-

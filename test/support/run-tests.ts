@@ -14,7 +14,8 @@ rmSync(report, { force: true });
 // `--fast` (make test-fast): only the files that start no server and run no binary, for the
 // edit-test loop (decoders, events, config, dialect translation, scheduler: seconds). Chosen by
 // what each file calls, so a new test file lands on the right side without a list to keep.
-const SERVER_USE = /\b(getMariadb|getTarget|getPostgres|getOpenGauss|getKafka|getRealKafka|startMariadb|startPostgres|runCli|spawnCli|sourceConfigFor|currentPosition)\(|\[BINARY\b|node_modules\/\.bin\/(knip|prettier)|bin\("(knip|prettier)"\)|support\/kafka-real\.ts|support\/mariadb-tools\.ts/;
+const SERVER_USE =
+  /\b(getMariadb|getTarget|getPostgres|getOpenGauss|getKafka|getRealKafka|startMariadb|startPostgres|runCli|spawnCli|sourceConfigFor|currentPosition)\(|\[BINARY\b|node_modules\/\.bin\/(knip|prettier)|bin\("(knip|prettier)"\)|support\/kafka-real\.ts|support\/mariadb-tools\.ts/;
 function fastFiles(): string[] {
   const root = join(import.meta.dir, "..");
   const files = [...new Bun.Glob("**/*.test.ts").scanSync({ cwd: root })].sort();
@@ -65,7 +66,9 @@ const untested = untestedDialects();
 if (untested.length) {
   // Just above the count, which stays the last line (CI reads it); CI never narrows the targets.
   const banner = "!".repeat(100);
-  console.log(`${banner}\n!!! ${untested.join(" and ")} NOT TESTED: GSR_TARGETS=${process.env.GSR_TARGETS} narrowed the target suites; the product's target is openGauss\n${banner}`);
+  console.log(
+    `${banner}\n!!! ${untested.join(" and ")} NOT TESTED: GSR_TARGETS=${process.env.GSR_TARGETS} narrowed the target suites; the product's target is openGauss\n${banner}`,
+  );
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(code !== 0 || failed > 0 ? 1 : 0);

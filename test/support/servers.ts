@@ -94,13 +94,7 @@ interface MariaDbOptions {
   tls?: { cert: string; key: string; ca?: string; requireSecure?: boolean };
 }
 
-const DEFAULT_BINLOG_ARGS = [
-  "--log-bin=binlog",
-  "--binlog-format=ROW",
-  "--binlog-row-image=FULL",
-  "--binlog-row-metadata=FULL",
-  "--gtid-strict-mode=ON",
-];
+const DEFAULT_BINLOG_ARGS = ["--log-bin=binlog", "--binlog-format=ROW", "--binlog-row-image=FULL", "--binlog-row-metadata=FULL", "--gtid-strict-mode=ON"];
 
 function mkdirOf(dir: string): string {
   mkdirSync(dir, { recursive: true });
@@ -109,10 +103,7 @@ function mkdirOf(dir: string): string {
 
 export async function startMariadb(opts: MariaDbOptions = {}): Promise<MariaDb> {
   const datadir = mkdtempSync(join(tmpdir(), "gsr-mariadb-"));
-  run(
-    ["mariadb-install-db", "--no-defaults", `--datadir=${datadir}`, "--user=root", "--auth-root-authentication-method=normal", "--skip-test-db"],
-    "mariadb-install-db",
-  );
+  run(["mariadb-install-db", "--no-defaults", `--datadir=${datadir}`, "--user=root", "--auth-root-authentication-method=normal", "--skip-test-db"], "mariadb-install-db");
   const port = await freePort();
   const args = [
     "--no-defaults",
@@ -144,8 +135,7 @@ export async function startMariadb(opts: MariaDbOptions = {}): Promise<MariaDb> 
   ];
   let proc: Subprocess | undefined;
   const ssl = opts.tls ? { rejectUnauthorized: false } : undefined;
-  const connect = (database?: string) =>
-    mysql.createConnection({ host: "127.0.0.1", port, user: "root", password: "", database, multipleStatements: true, ssl });
+  const connect = (database?: string) => mysql.createConnection({ host: "127.0.0.1", port, user: "root", password: "", database, multipleStatements: true, ssl });
   const start = async () => {
     proc = Bun.spawn(["mariadbd", ...args], { stdout: "ignore", stderr: "ignore" });
     track(proc.pid);
@@ -277,8 +267,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     }
   };
   track(pid(), () => spawnSync(asPg([pgTool("pg_ctl"), "-D", datadir, "-m", "immediate", "stop"])));
-  const sql = (database = "postgres") =>
-    postgres({ host: "127.0.0.1", port, user: "postgres", database, max: 4, onnotice: () => {}, ssl: options.ssl ? "require" : false });
+  const sql = (database = "postgres") => postgres({ host: "127.0.0.1", port, user: "postgres", database, max: 4, onnotice: () => {}, ssl: options.ssl ? "require" : false });
   return {
     dialect: "postgresql",
     host: "127.0.0.1",
@@ -286,8 +275,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     user: "postgres",
     datadir,
     targetToml: (database) => `host = "127.0.0.1"\nport = ${port}\nuser = "postgres"\ndatabase = "${database}"\ndialect = "postgresql"`,
-    productSql: (database) =>
-      connectTarget({ host: "127.0.0.1", port, user: "postgres", database, dialect: "postgresql", schema_mapping: {}, tls: { mode: "disabled" } }, 2),
+    productSql: (database) => connectTarget({ host: "127.0.0.1", port, user: "postgres", database, dialect: "postgresql", schema_mapping: {}, tls: { mode: "disabled" } }, 2),
     pid,
     sql,
     async createDatabase(name) {

@@ -74,11 +74,7 @@ export function decodeFormatDescription(raw: Uint8Array, where: string): FormatD
     checksumAlg = raw[arrayEnd]!;
     if (checksumAlg === ChecksumAlg.CRC32) verifyCrc32(withoutInUseFlag(raw), where);
     else if (checksumAlg !== ChecksumAlg.OFF) {
-      throw new ReplicateError(
-        "BINLOG_UNSUPPORTED",
-        `binlog checksum algorithm ${checksumAlg} is unknown (only NONE and CRC32 exist)`,
-        { where },
-      );
+      throw new ReplicateError("BINLOG_UNSUPPORTED", `binlog checksum algorithm ${checksumAlg} is unknown (only NONE and CRC32 exist)`, { where });
     }
   }
   return {
@@ -183,11 +179,9 @@ export function decodePreviousGtids(r: ByteReader): PreviousGtids {
   // MySQL 8.3+ puts a format byte in the top of n_sids; 1 means tagged GTIDs follow, in a
   // layout (mysql::serialization) this reader does not implement.
   if (nSidsRaw >> 56n !== 0n) {
-    throw new ReplicateError(
-      "BINLOG_UNSUPPORTED",
-      "PREVIOUS_GTIDS uses the tagged GTID format of MySQL 8.3+ (gtid_next with a tag); tagged GTIDs are not supported",
-      { where: r.where },
-    );
+    throw new ReplicateError("BINLOG_UNSUPPORTED", "PREVIOUS_GTIDS uses the tagged GTID format of MySQL 8.3+ (gtid_next with a tag); tagged GTIDs are not supported", {
+      where: r.where,
+    });
   }
   const nSids = Number(nSidsRaw);
   const sids: GtidSetEntry[] = [];

@@ -30,11 +30,7 @@ export function inflateMariadb(data: Uint8Array, where: string, what: string): U
     throw new ReplicateError("BINLOG_BAD_VALUE", `${what}: zlib data does not inflate`, { where, cause });
   }
   if (out.length !== expected) {
-    throw new ReplicateError(
-      "BINLOG_BAD_VALUE",
-      `${what}: inflated to ${out.length} bytes, header says ${expected}`,
-      { where },
-    );
+    throw new ReplicateError("BINLOG_BAD_VALUE", `${what}: inflated to ${out.length} bytes, header says ${expected}`, { where });
   }
   // inflateSync returns a Buffer; callers expect a plain Uint8Array view.
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);

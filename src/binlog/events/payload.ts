@@ -47,11 +47,7 @@ export function decodePayload(r: ByteReader): Payload {
     else if (type === FIELD_UNCOMPRESSED_SIZE) uncompressedSize = v.packed();
   }
   if (payloadSize === undefined || compressionType === undefined) {
-    throw new ReplicateError(
-      "BINLOG_BAD_VALUE",
-      "TRANSACTION_PAYLOAD header lacks the payload size or the compression type",
-      { where: r.where },
-    );
+    throw new ReplicateError("BINLOG_BAD_VALUE", "TRANSACTION_PAYLOAD header lacks the payload size or the compression type", { where: r.where });
   }
   const data = r.bytes(payloadSize);
   let plain: Uint8Array;
@@ -66,18 +62,10 @@ export function decodePayload(r: ByteReader): Payload {
       });
     }
   } else {
-    throw new ReplicateError(
-      "BINLOG_UNSUPPORTED",
-      `TRANSACTION_PAYLOAD compression type ${compressionType} is unknown (only ZSTD 0 and NONE 255 exist)`,
-      { where: r.where },
-    );
+    throw new ReplicateError("BINLOG_UNSUPPORTED", `TRANSACTION_PAYLOAD compression type ${compressionType} is unknown (only ZSTD 0 and NONE 255 exist)`, { where: r.where });
   }
   if (uncompressedSize !== undefined && plain.length !== uncompressedSize) {
-    throw new ReplicateError(
-      "BINLOG_BAD_VALUE",
-      `TRANSACTION_PAYLOAD decompressed to ${plain.length} bytes, header says ${uncompressedSize}`,
-      { where: r.where },
-    );
+    throw new ReplicateError("BINLOG_BAD_VALUE", `TRANSACTION_PAYLOAD decompressed to ${plain.length} bytes, header says ${uncompressedSize}`, { where: r.where });
   }
   return { compressionType, payloadSize, uncompressedSize: plain.length, events: splitInner(plain, r.where) };
 }
@@ -87,19 +75,11 @@ function splitInner(buf: Uint8Array, where: string): Uint8Array[] {
   let pos = 0;
   while (pos < buf.length) {
     if (buf.length - pos < HEADER_LEN) {
-      throw new ReplicateError(
-        "BINLOG_TRUNCATED",
-        `TRANSACTION_PAYLOAD: ${buf.length - pos} trailing byte(s) at payload offset ${pos} are not an event`,
-        { where },
-      );
+      throw new ReplicateError("BINLOG_TRUNCATED", `TRANSACTION_PAYLOAD: ${buf.length - pos} trailing byte(s) at payload offset ${pos} are not an event`, { where });
     }
     const size = readHeader(buf, pos).eventSize;
     if (size < HEADER_LEN || pos + size > buf.length) {
-      throw new ReplicateError(
-        "BINLOG_TRUNCATED",
-        `TRANSACTION_PAYLOAD: inner event at payload offset ${pos} declares ${size} bytes, ${buf.length - pos} remain`,
-        { where },
-      );
+      throw new ReplicateError("BINLOG_TRUNCATED", `TRANSACTION_PAYLOAD: inner event at payload offset ${pos} declares ${size} bytes, ${buf.length - pos} remain`, { where });
     }
     out.push(buf.subarray(pos, pos + size));
     pos += size;

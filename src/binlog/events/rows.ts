@@ -59,12 +59,7 @@ export interface RowsKind {
 
 const EMPTY = new Uint8Array(0);
 
-export function decodeRows(
-  r: ByteReader,
-  kind: RowsKind,
-  postHeaderLen: number,
-  lookup: (tableId: bigint) => TableInfo | undefined,
-): Rows {
+export function decodeRows(r: ByteReader, kind: RowsKind, postHeaderLen: number, lookup: (tableId: bigint) => TableInfo | undefined): Rows {
   const idLen = postHeaderLen === 6 ? 4 : 6;
   const tableId = BigInt(r.uintN(idLen));
   const flags = r.u16();
@@ -96,18 +91,13 @@ export function decodeRows(
     }
     throw new ReplicateError(
       "BINLOG_SCHEMA_MISSING",
-      `rows event for table_id ${tableId} arrived without a TABLE_MAP for it ` +
-        "(did reading start in the middle of a transaction?)",
+      `rows event for table_id ${tableId} arrived without a TABLE_MAP for it ` + "(did reading start in the middle of a transaction?)",
       { where: r.where },
     );
   }
   const cols = table.columns;
   if (n > cols.length) {
-    throw new ReplicateError(
-      "BINLOG_BAD_VALUE",
-      `rows event for ${table.database}.${table.table} has ${n} columns, its TABLE_MAP ${cols.length}`,
-      { where: r.where },
-    );
+    throw new ReplicateError("BINLOG_BAD_VALUE", `rows event for ${table.database}.${table.table} has ${n} columns, its TABLE_MAP ${cols.length}`, { where: r.where });
   }
   let data = r;
   if (kind.compressed) {

@@ -85,11 +85,7 @@ export function decodeTableMap(r: ByteReader, postHeaderLen: number, flavour: Fl
     columns[i] = { name: `@${i + 1}`, type, meta, nullable: false, unsigned: false };
   }
   if (metaBlock.remaining !== 0) {
-    throw new ReplicateError(
-      "BINLOG_BAD_VALUE",
-      `TABLE_MAP ${database}.${table}: ${metaBlock.remaining} metadata byte(s) left after ${n} columns`,
-      { where: r.where },
-    );
+    throw new ReplicateError("BINLOG_BAD_VALUE", `TABLE_MAP ${database}.${table}: ${metaBlock.remaining} metadata byte(s) left after ${n} columns`, { where: r.where });
   }
   const nulls = r.bytes((n + 7) >> 3);
   for (let i = 0; i < n; i++) columns[i]!.nullable = (nulls[i >> 3]! & (1 << (i & 7))) !== 0;

@@ -1,18 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { EventDecoder } from "../../../src/binlog/decode.ts";
 import { EventType as E, readHeader } from "../../../src/binlog/header.ts";
-import {
-  ascii,
-  caught,
-  cat,
-  event,
-  find,
-  flip,
-  mysqlFormat,
-  real,
-  u32,
-  u64,
-} from "./helpers.ts";
+import { ascii, caught, cat, event, find, flip, mysqlFormat, real, u32, u64 } from "./helpers.ts";
 import { FILE1, FILE2, FILE3, FILE4, FILE6 } from "./mariadb-fixtures.ts";
 
 describe("a whole MariaDB binlog sequence (real bytes)", () => {
@@ -36,20 +25,7 @@ describe("a whole MariaDB binlog sequence (real bytes)", () => {
     expect(d.flavour).toBe("mariadb");
     expect(d.checksumAlg).toBe(0); // binlog.000004 was written with binlog_checksum=NONE
     expect(kinds.filter((k) => k === "rows").length).toBe(13);
-    expect(kinds.slice(0, 12)).toEqual([
-      "format",
-      "gtidList",
-      "checkpoint",
-      "gtid",
-      "query",
-      "gtid",
-      "query",
-      "gtid",
-      "rowsQuery",
-      "tableMap",
-      "rows",
-      "xid",
-    ]);
+    expect(kinds.slice(0, 12)).toEqual(["format", "gtidList", "checkpoint", "gtid", "query", "gtid", "query", "gtid", "rowsQuery", "tableMap", "rows", "xid"]);
     d.file = "binlog.000006";
     for (const e of FILE6) d.decode(real(e));
   });

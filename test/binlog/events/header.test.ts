@@ -1,14 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-  BINLOG_MAGIC,
-  eventStart,
-  EventType,
-  eventTypeName,
-  hasValidCrc32,
-  readHeader,
-  splitEvents,
-  verifyCrc32,
-} from "../../../src/binlog/header.ts";
+import { BINLOG_MAGIC, eventStart, EventType, eventTypeName, hasValidCrc32, readHeader, splitEvents, verifyCrc32 } from "../../../src/binlog/header.ts";
 import { caught, cat, event, flip, fromHex, real } from "./helpers.ts";
 import { FILE1 } from "./mariadb-fixtures.ts";
 

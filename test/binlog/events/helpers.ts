@@ -74,14 +74,7 @@ export function event(type: number, body: Part, o: EventOptions = {}): Uint8Arra
   const withCrc = o.checksum ?? true;
   const size = HEADER_LEN + body.length + (withCrc ? 4 : 0);
   const start = o.start ?? 1000;
-  const head = cat(
-    u32(o.timestamp ?? 1_700_000_000),
-    u8(type),
-    u32(o.serverId ?? 1),
-    u32(size),
-    u32(start === 0 ? 0 : start + size),
-    u16(o.flags ?? 0),
-  );
+  const head = cat(u32(o.timestamp ?? 1_700_000_000), u8(type), u32(o.serverId ?? 1), u32(size), u32(start === 0 ? 0 : start + size), u16(o.flags ?? 0));
   const noCrc = cat(head, body);
   return withCrc ? cat(noCrc, u32(Bun.hash.crc32(noCrc))) : noCrc;
 }
@@ -115,14 +108,37 @@ export function caught(fn: () => unknown): ReplicateError {
  * INCIDENT_HEADER_LEN 2, ROWS_HEADER_LEN_V2 10, GTID_HEADER_LEN 42 (other entries do not
  * matter to these tests and are given their 8.0 values where known, else 0).
  */
-export function mysqlFormat(
-  o: { alg?: number; version?: string; overrides?: Record<number, number> } = {},
-): Uint8Array {
+export function mysqlFormat(o: { alg?: number; version?: string; overrides?: Record<number, number> } = {}): Uint8Array {
   const phl = new Array<number>(41).fill(0);
   const set: Record<number, number> = {
-    2: 13, 4: 8, 6: 18, 8: 4, 9: 4, 10: 4, 11: 4, 12: 18, 15: 98, 17: 4, 18: 26, 19: 8,
-    20: 8, 21: 8, 22: 8, 23: 8, 24: 8, 25: 8, 26: 2, 30: 10, 31: 10, 32: 10, 33: 42, 34: 42,
-    36: 18, 37: 52, 39: 10, 40: 40,
+    2: 13,
+    4: 8,
+    6: 18,
+    8: 4,
+    9: 4,
+    10: 4,
+    11: 4,
+    12: 18,
+    15: 98,
+    17: 4,
+    18: 26,
+    19: 8,
+    20: 8,
+    21: 8,
+    22: 8,
+    23: 8,
+    24: 8,
+    25: 8,
+    26: 2,
+    30: 10,
+    31: 10,
+    32: 10,
+    33: 42,
+    34: 42,
+    36: 18,
+    37: 52,
+    39: 10,
+    40: 40,
     ...o.overrides,
   };
   for (const [t, v] of Object.entries(set)) phl[Number(t) - 1] = v;

@@ -13,10 +13,7 @@ const begin = inner(
   E.QUERY,
   cat(u32(12), u32(0), u8(0), u16(0), u16(0), [0], ascii("BEGIN")), // Query_event: no db, no status vars
 );
-const tableMap = inner(
-  E.TABLE_MAP,
-  cat(u48(91), u16(1), lenStrNul("crm"), lenStrNul("orders"), packed(2), [T.LONG, T.VARCHAR], packed(2), u16(40), [0x02]),
-);
+const tableMap = inner(E.TABLE_MAP, cat(u48(91), u16(1), lenStrNul("crm"), lenStrNul("orders"), packed(2), [T.LONG, T.VARCHAR], packed(2), u16(40), [0x02]));
 const writeRows = inner(
   E.WRITE_ROWS,
   cat(
@@ -25,8 +22,12 @@ const writeRows = inner(
     u16(2), // var_header_len: no extra data
     packed(2), // column_count
     [0x03], // present
-    [0x00], u32(7), [3], ascii("abc"), // row 1
-    [0x02], u32(8), // row 2: note NULL
+    [0x00],
+    u32(7),
+    [3],
+    ascii("abc"), // row 1
+    [0x02],
+    u32(8), // row 2: note NULL
   ),
 );
 const xid = inner(E.XID, u64(555));

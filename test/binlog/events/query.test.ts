@@ -49,24 +49,54 @@ describe("QUERY", () => {
 
   test("hand-built MySQL 8.0 status block with every fixed-layout variable", () => {
     const status = cat(
-      u8(0), u32(0x4000), // Q_FLAGS2_CODE
-      u8(1), u64(0x00200000n), // Q_SQL_MODE_CODE
-      u8(3), u16(2), u16(1), // Q_AUTO_INCREMENT increment, offset
-      u8(4), u16(255), u16(255), u16(255), // Q_CHARSET_CODE client, connection, server
-      u8(5), u8(6), ascii("SYSTEM"), // Q_TIME_ZONE_CODE
-      u8(6), u8(3), ascii("std"), // Q_CATALOG_NZ_CODE
-      u8(7), u16(1), // Q_LC_TIME_NAMES_CODE
-      u8(8), u16(45), // Q_CHARSET_DATABASE_CODE
-      u8(9), u64(3n), // Q_TABLE_MAP_FOR_UPDATE_CODE
-      u8(10), u32(500), // Q_MASTER_DATA_WRITTEN_CODE
-      u8(11), u8(4), ascii("root"), u8(9), ascii("localhost"), // Q_INVOKER user, host
-      u8(12), u8(2), ascii("shop"), [0], ascii("crm"), [0], // Q_UPDATED_DB_NAMES
-      u8(13), u24(123456), // Q_MICROSECONDS
-      u8(16), u8(1), // Q_EXPLICIT_DEFAULTS_FOR_TIMESTAMP
-      u8(17), u64(991n), // Q_DDL_LOGGED_WITH_XID
-      u8(18), u16(255), // Q_DEFAULT_COLLATION_FOR_UTF8MB4
-      u8(19), u8(1), // Q_SQL_REQUIRE_PRIMARY_KEY
-      u8(20), u8(0), // Q_DEFAULT_TABLE_ENCRYPTION
+      u8(0),
+      u32(0x4000), // Q_FLAGS2_CODE
+      u8(1),
+      u64(0x00200000n), // Q_SQL_MODE_CODE
+      u8(3),
+      u16(2),
+      u16(1), // Q_AUTO_INCREMENT increment, offset
+      u8(4),
+      u16(255),
+      u16(255),
+      u16(255), // Q_CHARSET_CODE client, connection, server
+      u8(5),
+      u8(6),
+      ascii("SYSTEM"), // Q_TIME_ZONE_CODE
+      u8(6),
+      u8(3),
+      ascii("std"), // Q_CATALOG_NZ_CODE
+      u8(7),
+      u16(1), // Q_LC_TIME_NAMES_CODE
+      u8(8),
+      u16(45), // Q_CHARSET_DATABASE_CODE
+      u8(9),
+      u64(3n), // Q_TABLE_MAP_FOR_UPDATE_CODE
+      u8(10),
+      u32(500), // Q_MASTER_DATA_WRITTEN_CODE
+      u8(11),
+      u8(4),
+      ascii("root"),
+      u8(9),
+      ascii("localhost"), // Q_INVOKER user, host
+      u8(12),
+      u8(2),
+      ascii("shop"),
+      [0],
+      ascii("crm"),
+      [0], // Q_UPDATED_DB_NAMES
+      u8(13),
+      u24(123456), // Q_MICROSECONDS
+      u8(16),
+      u8(1), // Q_EXPLICIT_DEFAULTS_FOR_TIMESTAMP
+      u8(17),
+      u64(991n), // Q_DDL_LOGGED_WITH_XID
+      u8(18),
+      u16(255), // Q_DEFAULT_COLLATION_FOR_UTF8MB4
+      u8(19),
+      u8(1), // Q_SQL_REQUIRE_PRIMARY_KEY
+      u8(20),
+      u8(0), // Q_DEFAULT_TABLE_ENCRYPTION
     );
     const body = cat(postHeader(4, status.length), status, ascii("shop"), [0], ascii("CREATE TABLE t (id INT)"));
     const q = query(mysql().decode(event(E.QUERY, body)));
@@ -115,9 +145,14 @@ describe("QUERY", () => {
 
   test("MariaDB HRNOW, XID and CHARACTER_SET_COLLATIONS", () => {
     const status = cat(
-      u8(128), u24(654321), // Q_HRNOW
-      u8(129), u64(77n), // Q_XID
-      u8(131), u8(1), u16(33), u16(192), // Q_CHARACTER_SET_COLLATIONS: 1 pair
+      u8(128),
+      u24(654321), // Q_HRNOW
+      u8(129),
+      u64(77n), // Q_XID
+      u8(131),
+      u8(1),
+      u16(33),
+      u16(192), // Q_CHARACTER_SET_COLLATIONS: 1 pair
     );
     const body = cat(postHeader(0, status.length), status, [0], ascii("COMMIT"));
     const q = query(mariadb().decode(event(E.QUERY, body)));
@@ -156,9 +191,7 @@ describe("QUERY_COMPRESSED (MariaDB log_bin_compress)", () => {
   test("real event: statement inflated from MariaDB's compressed form", () => {
     // statement part: 0x81 (1 length byte follows) | 0x67 (103 bytes) | zlib stream
     const q = query(mariadb(FILE2).decode(real(find(FILE2, 1279)), 1279));
-    expect(q.statement).toBe(
-      "create table shop.after_compress_with_a_long_name (id int primary key, a_long_column_name varchar(100))",
-    );
+    expect(q.statement).toBe("create table shop.after_compress_with_a_long_name (id int primary key, a_long_column_name varchar(100))");
     expect(q.status.xid).toBe(25n);
     expect(q.statementBytes).toBeInstanceOf(Uint8Array);
   });

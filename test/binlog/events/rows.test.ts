@@ -51,9 +51,7 @@ describe("rows v1 from MariaDB 10.11 (real bytes)", () => {
     const all = mariadbUpTo(FILE2, 1142);
     const at = (o: number) => rows(all.find((e) => e.where.endsWith(`:${o}`))!);
     expect(at(586).rows).toEqual([{ after: [4, "compressedcompressed", "zzzzzzzzzz"] }]);
-    expect(at(869).rows).toEqual([
-      { before: [4, "compressedcompressed", "zzzzzzzzzz"], after: [4, "compressedcompressed", "wwwwwwwwww"] },
-    ]);
+    expect(at(869).rows).toEqual([{ before: [4, "compressedcompressed", "zzzzzzzzzz"], after: [4, "compressedcompressed", "wwwwwwwwww"] }]);
     expect(at(1142).rows).toEqual([{ before: [4, "compressedcompressed", "wwwwwwwwww"] }]);
   });
 
@@ -70,10 +68,7 @@ describe("rows v1 from MariaDB 10.11 (real bytes)", () => {
 // (max 80 bytes, 1-byte length prefix), qty INT UNSIGNED. Layouts: libbinlogevents
 // rows_event.h Table_map_event and Rows_event; values per MySQL Internals "Binlog Row Image".
 function tableMapEvent(tableId: number, nCols = 3): Uint8Array {
-  const typesAndMeta =
-    nCols === 3
-      ? { types: [T.LONG, T.VARCHAR, T.LONG], meta: u16(80) }
-      : { types: new Array<number>(nCols).fill(T.LONG), meta: [] };
+  const typesAndMeta = nCols === 3 ? { types: [T.LONG, T.VARCHAR, T.LONG], meta: u16(80) } : { types: new Array<number>(nCols).fill(T.LONG), meta: [] };
   return event(
     E.TABLE_MAP,
     cat(
@@ -122,8 +117,13 @@ describe("rows v2 (MySQL 5.6+) hand-built", () => {
         v2Rows(E.WRITE_ROWS, 300, 1, extra, [
           ...packed(3), // column_count
           0x07, // columns present: all
-          0x00, ...u32(1), ...vchar("alpha"), ...u32(0xffffffff), // row 1: no NULLs
-          0x02, ...u32(2), ...u32(5), // row 2: name NULL (bit 1 of the null bitmap)
+          0x00,
+          ...u32(1),
+          ...vchar("alpha"),
+          ...u32(0xffffffff), // row 1: no NULLs
+          0x02,
+          ...u32(2),
+          ...u32(5), // row 2: name NULL (bit 1 of the null bitmap)
         ]),
       ),
     );
@@ -137,15 +137,26 @@ describe("rows v2 (MySQL 5.6+) hand-built", () => {
     d.decode(tableMapEvent(300));
     const ev = rows(
       d.decode(
-        v2Rows(E.UPDATE_ROWS, 300, 1, [], [
-          ...packed(3),
-          0x01, // before image: id only
-          0x06, // after image: name, qty
-          0x00, ...u32(9), // before: null bitmap over 1 present column, id 9
-          0x01, ...u32(10), // after: name NULL (first present column), qty 10
-          0x00, ...u32(11), // second row: before id 11
-          0x00, ...vchar("z"), ...u32(12), // after: name 'z', qty 12
-        ]),
+        v2Rows(
+          E.UPDATE_ROWS,
+          300,
+          1,
+          [],
+          [
+            ...packed(3),
+            0x01, // before image: id only
+            0x06, // after image: name, qty
+            0x00,
+            ...u32(9), // before: null bitmap over 1 present column, id 9
+            0x01,
+            ...u32(10), // after: name NULL (first present column), qty 10
+            0x00,
+            ...u32(11), // second row: before id 11
+            0x00,
+            ...vchar("z"),
+            ...u32(12), // after: name 'z', qty 12
+          ],
+        ),
       ),
     );
     expect(ev.rows).toEqual([
@@ -160,12 +171,21 @@ describe("rows v2 (MySQL 5.6+) hand-built", () => {
     const values = [1, 2, 3, 4, 5, 6, 7, 8].flatMap((v) => u32(v));
     const ev = rows(
       d.decode(
-        v2Rows(E.DELETE_ROWS, 301, 1, [], [
-          ...packed(10),
-          0xff, 0x03, // all 10 present
-          0x00, 0x02, // null bitmap: column 9 NULL (bit 1 of byte 2)
-          ...values, ...u32(9), // columns 0..8
-        ]),
+        v2Rows(
+          E.DELETE_ROWS,
+          301,
+          1,
+          [],
+          [
+            ...packed(10),
+            0xff,
+            0x03, // all 10 present
+            0x00,
+            0x02, // null bitmap: column 9 NULL (bit 1 of byte 2)
+            ...values,
+            ...u32(9), // columns 0..8
+          ],
+        ),
       ),
     );
     expect(ev.rows).toEqual([{ before: [1, 2, 3, 4, 5, 6, 7, 8, 9, null] }]);
@@ -174,9 +194,7 @@ describe("rows v2 (MySQL 5.6+) hand-built", () => {
   test("4-byte table_id when the FORMAT_DESCRIPTION gives rows a 6-byte post-header", () => {
     const d = new EventDecoder();
     d.decode(mysqlFormat({ overrides: { [E.TABLE_MAP]: 6, [E.WRITE_ROWS_V1]: 6 } }), 4);
-    d.decode(
-      event(E.TABLE_MAP, cat(u32(5), u16(0), lenStrNul("d"), lenStrNul("t"), packed(1), [T.LONG], packed(0), [0])),
-    );
+    d.decode(event(E.TABLE_MAP, cat(u32(5), u16(0), lenStrNul("d"), lenStrNul("t"), packed(1), [T.LONG], packed(0), [0])));
     const ev = rows(d.decode(event(E.WRITE_ROWS_V1, cat(u32(5), u16(1), packed(1), [1], [0], u32(42)))));
     expect(ev.rows).toEqual([{ after: [42] }]);
     expect(ev.tableId).toBe(5n);
@@ -186,9 +204,7 @@ describe("rows v2 (MySQL 5.6+) hand-built", () => {
 describe("rows errors and table-map lifetime", () => {
   test("rows for an unmapped table is BINLOG_SCHEMA_MISSING with the position", () => {
     const d = mysql();
-    const err = caught(() =>
-      d.decode(event(E.WRITE_ROWS, cat(u48(999), u16(1), u16(2), packed(1), [1], [0], u32(1)), { start: 4000 })),
-    );
+    const err = caught(() => d.decode(event(E.WRITE_ROWS, cat(u48(999), u16(1), u16(2), packed(1), [1], [0], u32(1)), { start: 4000 })));
     expect(err.code).toBe("BINLOG_SCHEMA_MISSING");
     expect(err.message).toContain("table_id 999");
     expect(err.where).toBe("mysql-bin.000007:4000");

@@ -2,22 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { EventDecoder, type TableMapEvent } from "../../../src/binlog/decode.ts";
 import { EventType as E } from "../../../src/binlog/header.ts";
 import { ColumnType as T } from "../../../src/binlog/types.ts";
-import {
-  caught,
-  cat,
-  event,
-  find,
-  lenStrNul,
-  mysqlFormat,
-  packed,
-  packedStr,
-  real,
-  tlv,
-  u16,
-  u32,
-  u48,
-  u8,
-} from "./helpers.ts";
+import { caught, cat, event, find, lenStrNul, mysqlFormat, packed, packedStr, real, tlv, u16, u32, u48, u8 } from "./helpers.ts";
 import { FILE1 } from "./mariadb-fixtures.ts";
 
 function mariadb(): EventDecoder {
@@ -136,9 +121,7 @@ describe("TABLE_MAP hand-built per MySQL 8.0 layout", () => {
     expect(c.map((col) => col.name)).toEqual(names);
     expect(c.map((col) => col.unsigned)).toEqual([true, false, false, false, false, false, false, false, false, true, false]);
     // MySQL character columns: name, bin, txt (not GEOMETRY, not JSON, not ENUM/SET)
-    expect(c.map((col) => col.collation)).toEqual([
-      undefined, undefined, 255, undefined, undefined, 8, undefined, 63, 255, undefined, 255,
-    ]);
+    expect(c.map((col) => col.collation)).toEqual([undefined, undefined, 255, undefined, undefined, 8, undefined, 63, 255, undefined, 255]);
     expect(c[5]).toMatchObject({ type: T.ENUM, enumValues: ["a", "b"] });
     expect(c[8]).toMatchObject({ type: T.SET, meta: 1, setValues: ["x", "y", "z"] });
     expect(c[3]!.geometryType).toBe(1);
@@ -152,9 +135,7 @@ describe("TABLE_MAP hand-built per MySQL 8.0 layout", () => {
     const optional = cat(tlv(3, packed(45), packed(63), packed(46)), tlv(11, packed(8), packed(45)));
     const tm = tableMap(mysql().decode(event(E.TABLE_MAP, mysqlTableMapBody(optional))));
     const c = tm.table.columns;
-    expect([c[2]!.collation, c[7]!.collation, c[10]!.collation, c[5]!.collation, c[8]!.collation]).toEqual([
-      45, 63, 46, 8, 45,
-    ]);
+    expect([c[2]!.collation, c[7]!.collation, c[10]!.collation, c[5]!.collation, c[8]!.collation]).toEqual([45, 63, 46, 8, 45]);
     expect(tm.metadata.missing).toEqual({
       names: true,
       signedness: true,
@@ -188,9 +169,14 @@ describe("TABLE_MAP hand-built per MySQL 8.0 layout", () => {
 
   test("metadata block longer than the columns use is BINLOG_BAD_VALUE", () => {
     const body = cat(
-      u48(1), u16(0), lenStrNul("d"), lenStrNul("t"),
-      packed(1), [T.LONG], // one INT column: no metadata
-      packed(2), [0, 0], // but a 2-byte metadata block
+      u48(1),
+      u16(0),
+      lenStrNul("d"),
+      lenStrNul("t"),
+      packed(1),
+      [T.LONG], // one INT column: no metadata
+      packed(2),
+      [0, 0], // but a 2-byte metadata block
       [0],
     );
     const err = caught(() => mysql().decode(event(E.TABLE_MAP, body, { start: 500 })));
@@ -200,16 +186,12 @@ describe("TABLE_MAP hand-built per MySQL 8.0 layout", () => {
 
   test("a DEFAULT_CHARSET exception naming a non-existent character column is BINLOG_BAD_VALUE", () => {
     const optional = tlv(2, packed(255), packed(7), packed(63));
-    expect(caught(() => mysql().decode(event(E.TABLE_MAP, mysqlTableMapBody(optional)))).code).toBe(
-      "BINLOG_BAD_VALUE",
-    );
+    expect(caught(() => mysql().decode(event(E.TABLE_MAP, mysqlTableMapBody(optional)))).code).toBe("BINLOG_BAD_VALUE");
   });
 
   test("a TLV length past the end is BINLOG_TRUNCATED", () => {
     const optional = cat([4], packed(200), packedStr("id"));
-    expect(caught(() => mysql().decode(event(E.TABLE_MAP, mysqlTableMapBody(optional)))).code).toBe(
-      "BINLOG_TRUNCATED",
-    );
+    expect(caught(() => mysql().decode(event(E.TABLE_MAP, mysqlTableMapBody(optional)))).code).toBe("BINLOG_TRUNCATED");
   });
 });
 

@@ -96,9 +96,7 @@ describe("MySQL GTID_LOG_EVENT", () => {
   });
 
   test("a cut SID is BINLOG_TRUNCATED", () => {
-    expect(caught(() => mysql().decode(event(E.GTID, cat(u8(0), uuid(SID).subarray(0, 9))))).code).toBe(
-      "BINLOG_TRUNCATED",
-    );
+    expect(caught(() => mysql().decode(event(E.GTID, cat(u8(0), uuid(SID).subarray(0, 9))))).code).toBe("BINLOG_TRUNCATED");
   });
 });
 
