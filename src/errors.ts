@@ -58,7 +58,7 @@ export function exitCodeFor(err: unknown): number {
  *   permanent  trying again cannot help (a data error, a refusal, a bug): stop and say so.
  * Our own ReplicateError decides for itself: its `retriable` flag is the verdict.
  */
-export type FailureClass = "lost" | "retriable" | "permanent";
+type FailureClass = "lost" | "retriable" | "permanent";
 
 /** Error codes of a session that is over: sockets, postgres.js (CONNECT_TIMEOUT: a server that accepts TCP but does not answer) and mysql2. */
 const LOST_CODES = new Set([
