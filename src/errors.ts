@@ -47,11 +47,63 @@ export function exitCodeFor(err: unknown): number {
   return EXIT.runtime;
 }
 
-/** True for errors worth retrying after a backoff: ours that say so, and socket-level failures. */
+/**
+ * How a failure is met, decided here for every caller (the source's reconnects, the sink's
+ * workers and statement retries, the Kafka calls):
+ *   lost       the session is over or could not be had (socket errors, the drivers' own codes
+ *              for a closed connection, SQLSTATE classes 08 and 57P after which the server
+ *              closes it): wait, connect again, try again;
+ *   retriable  the attempt failed but the session lives (deadlock, serialization failure, lock
+ *              not available) or our own error says waiting helps: try again;
+ *   permanent  trying again cannot help (a data error, a refusal, a bug): stop and say so.
+ * Our own ReplicateError decides for itself: its `retriable` flag is the verdict.
+ */
+type FailureClass = "lost" | "retriable" | "permanent";
+
+/** Error codes of a session that is over: sockets, postgres.js (CONNECT_TIMEOUT: a server that accepts TCP but does not answer) and mysql2. */
+const LOST_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "PROTOCOL_CONNECTION_LOST",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/** SQLSTATEs after which the same statement may succeed in the same session (PostgreSQL and openGauss alike). */
+const RETRY_SQLSTATES = new Set(["40001", "40P01", "55P03"]);
+
+export function classify(err: unknown): FailureClass {
+  if (err instanceof ReplicateError) {
+    if (!err.retriable) return "permanent";
+    return connectionLost(err.cause) ? "lost" : "retriable";
+  }
+  if (connectionLost(err)) return "lost";
+  for (const e of causeChain(err)) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && RETRY_SQLSTATES.has(code)) return "retriable";
+  }
+  return "permanent";
+}
+
+/** True for errors worth retrying after a backoff (classify: lost or retriable). */
 export function isRetriable(err: unknown): boolean {
-  if (err instanceof ReplicateError) return err.retriable;
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "PROTOCOL_CONNECTION_LOST", "EHOSTUNREACH"].includes(code);
+  return classify(err) !== "permanent";
+}
+
+/** True when the error, or one it wraps, means the session is over (or could not be had). */
+export function connectionLost(err: unknown): boolean {
+  for (const e of causeChain(err)) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== "string") continue;
+    if (LOST_CODES.has(code) || code.startsWith("08") || code.startsWith("57P")) return true;
+  }
+  return false;
 }
 
 /** The error and the causes it wraps (ReplicateError's `cause`, postgres.js's), nearest first, at most four deep. */

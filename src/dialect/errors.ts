@@ -38,30 +38,3 @@ export function uniqueViolationTable(err: unknown): ViolatedTable {
   if (typeof e.table_name !== "string") return "unknown";
   return { schema: typeof e.schema_name === "string" ? e.schema_name : undefined, table: e.table_name };
 }
-
-// A session that is over: the socket's errors, postgres.js's own codes for a closed or never
-// opened connection (CONNECT_TIMEOUT: a target that accepts TCP but does not answer), and the
-// SQLSTATEs after which the server closes the session. The sink waits these out (retries);
-// any other error is the transaction's own.
-const LOST_CODES = new Set([
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "CONNECT_TIMEOUT",
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-]);
-
-/** True when the error means the target session is over (or could not be had). */
-export function connectionLost(err: unknown): boolean {
-  for (const e of causeChain(err)) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code !== "string") continue;
-    if (LOST_CODES.has(code) || code.startsWith("08") || code.startsWith("57P")) return true;
-  }
-  return false;
-}

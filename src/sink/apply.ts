@@ -16,13 +16,12 @@
 // awaited together.
 
 import type postgres from "postgres";
-import { ReplicateError } from "../errors.ts";
+import { classify, ReplicateError } from "../errors.ts";
 import type { ChangeMessage, LoggedTable } from "../events/decode.ts";
 import { qualifiedTable, targetIdent } from "../dialect/identifiers.ts";
 import { toParam, type Param, type ValueContext } from "../dialect/values.ts";
 import type { TxItem } from "./assembler.ts";
 import { EXPECT_ONE_ROW, holdRefusal, ROW_MISMATCH_PREFIX } from "./checkpoint.ts";
-import { connectionLost } from "../dialect/errors.ts";
 import { chunksOf, hugeParam, hugeRaw, refuseTooLarge } from "./chunks.ts";
 
 const MAX_PARAMS = 30_000;
@@ -318,8 +317,6 @@ function show(v: unknown): string {
   return String(v);
 }
 
-const RETRIABLE_SQLSTATE = new Set(["40001", "40P01", "55P03", "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004"]);
-
 /** What to do about the data errors a migration meets, by SQLSTATE (the same on both targets). */
 const ADVICE: Record<string, string> = {
   "23502":
@@ -337,8 +334,8 @@ export function asTargetError(err: unknown, ctx: ApplyContext): ReplicateError {
   if (replaced) return replaced;
   const e = err as { code?: string; message?: string; query?: string; table_name?: string; detail?: string; position?: string };
   const code = e.code ?? "";
-  // One list of lost-connection codes for the worker and here (a timeout is not a data error).
-  const retriable = RETRIABLE_SQLSTATE.has(code) || connectionLost(err);
+  // The one classification (errors.ts classify): a timeout or a deadlock is not a data error.
+  const retriable = classify(err) !== "permanent";
   const statement = e.query ? `; statement: ${statementExcerpt(e.query, e.position)}` : "";
   const advice = retriable ? undefined : ADVICE[code];
   return new ReplicateError(

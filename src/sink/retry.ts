@@ -7,13 +7,12 @@
 // a topic that `source` has not created yet, are what a sink started first meets.
 // A stop (SIGTERM) ends every wait at once.
 
-import { describeError, isRetriable, ReplicateError } from "../errors.ts";
+import { connectionLost, describeError, isRetriable, ReplicateError } from "../errors.ts";
 import type { TransportConfig } from "../config/types.ts";
 import { log } from "../runtime/log.ts";
 import { sleepUnlessStopped } from "../runtime/signals.ts";
 import { describeLog, openLogReader } from "../transport/open.ts";
 import type { LogReader, OffsetRecord, ReadOptions } from "../log-contract.ts";
-import { connectionLost } from "../dialect/errors.ts";
 import { backoff } from "../backoff.ts";
 
 const ATTEMPTS = 10;

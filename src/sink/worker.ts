@@ -23,7 +23,7 @@
 // is treated the same way, because the close that follows may not have arrived yet.
 
 import type postgres from "postgres";
-import { isRetriable, ReplicateError } from "../errors.ts";
+import { connectionLost, isRetriable, ReplicateError } from "../errors.ts";
 import { log } from "../runtime/log.ts";
 import { sleepUnlessStopped } from "../runtime/signals.ts";
 import type { SinkTx, TxItem } from "./assembler.ts";
@@ -31,7 +31,7 @@ import { applyChanges, asTargetError, planStatements, type ApplyContext } from "
 import { applyAsOneQuery, literalChars, MAX_QUERY_CHARS } from "./batch.ts";
 import { CHECKPOINT_SCHEMA } from "../checkpoint-names.ts";
 import { countRecorded, holdStatement, recordApplied } from "./checkpoint.ts";
-import { connectionLost, foreignKeyViolation, uniqueViolationTable } from "../dialect/errors.ts";
+import { foreignKeyViolation, uniqueViolationTable } from "../dialect/errors.ts";
 import { applyUnchecked, uncheckedNote, needsUncheckedParents, type RelaxedKey, type UncheckedScope } from "./unchecked.ts";
 import { backoff } from "../backoff.ts";
 
