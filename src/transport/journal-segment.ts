@@ -244,10 +244,7 @@ export class SegmentScanner {
   async fill(): Promise<number> {
     const left = this.end - this.cur;
     const room = this.store.length - this.end;
-    // A store grown for one huge record is not kept for the records after it: it would hold
-    // that record's size for as long as the segment is read (issue 14 item 3).
-    const oversized = this.store.length > 2 * this.chunk && this.need <= this.chunk;
-    if (room < this.need - left || room < 65536 || oversized) this.moveTo(Math.max(this.chunk, this.need + (this.chunk >> 2)));
+    if (room < this.need - left || room < 65536) this.moveTo(Math.max(this.chunk, this.need + (this.chunk >> 2)));
     let n: number;
     try {
       const r = await this.fh.read(this.store, this.end, this.store.length - this.end, this.base + this.end);

@@ -25,7 +25,7 @@ import { Secret } from "../../src/config/secret.ts";
 import type { TargetConfig } from "../../src/config/types.ts";
 import { checkTarget, connectTarget } from "../../src/dialect/connect.ts";
 import { describeError, ReplicateError } from "../../src/errors.ts";
-import { untilRunning } from "../support/running.ts";
+import { cancelledSleep } from "../support/running.ts";
 import { getPostgres } from "../support/servers.ts";
 
 const PASSWORD = "Gauss@123!secret";
@@ -417,13 +417,7 @@ describe("against the real PostgreSQL 15", () => {
       const [row] = await sql`SELECT ${41}::int + 1 AS x, current_user AS u, current_setting('application_name') AS app`;
       expect(row).toEqual({ x: 42, u: pg.user, app: "gs-replicate" });
       // A CancelRequest goes through the shim too.
-      const slow = sql`SELECT pg_sleep(30)`.execute();
-      await untilRunning(sql, "SELECT pg_sleep(30)");
-      slow.cancel();
-      const err = await slow.then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const err = await cancelledSleep(sql);
       expect((err as { code?: string }).code).toBe("57014");
     } finally {
       await sql.end({ timeout: 5 });

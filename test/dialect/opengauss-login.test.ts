@@ -21,7 +21,7 @@ import { checkTarget, connectTarget } from "../../src/dialect/connect.ts";
 import { storedSha256Secret } from "../../src/dialect/opengauss-auth.ts";
 import { describeError, ReplicateError } from "../../src/errors.ts";
 import { runCli, writeConfig } from "../support/cli.ts";
-import { untilRunning } from "../support/running.ts";
+import { cancelledSleep } from "../support/running.ts";
 import { authRequest, hbaFirst, md5Secret, openGaussServerOn } from "../support/opengauss.ts";
 import { journalTransport } from "../support/pipeline.ts";
 import { getMariadb, getOpenGauss, uniqueName, type Target } from "../support/servers.ts";
@@ -165,14 +165,9 @@ describe("openGauss logins on the real server", () => {
     const sql = connectTarget(t, 1);
     try {
       await checkTarget(sql, t);
-      const slow = sql`SELECT pg_sleep(30)`.execute();
+      // Its one connection is busy sleeping: a second one watches.
       const watch = connectTarget(t, 1);
-      await untilRunning(watch, "SELECT pg_sleep(30)").finally(() => watch.end({ timeout: 1 }));
-      slow.cancel();
-      const err = await slow.then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const err = await cancelledSleep(sql, watch).finally(() => watch.end({ timeout: 1 }));
       expect((err as { code?: string }).code).toBe("57014");
     } finally {
       await sql.end({ timeout: 1 });
