@@ -6,7 +6,7 @@
 import type postgres from "postgres";
 import type { SkippedObject } from "../dialect/ddl.ts";
 import { CHECKPOINT_SCHEMA } from "../checkpoint-names.ts";
-import { loadSkippedObjects } from "../sink/checkpoint.ts";
+import { loadSkippedObjects } from "../dialect/skipped-store.ts";
 import { type CheckResult, errorText, ok, warn } from "./report.ts";
 
 const ID = "target.skipped_objects";

@@ -38,7 +38,8 @@
 // Log offsets (Kafka offsets, journal cursor) are only hints: this table is the authority.
 
 import type postgres from "postgres";
-import type { ForeignKeyRef, SkippedKind, SkippedObject } from "../dialect/ddl.ts";
+import type { ForeignKeyRef } from "../dialect/ddl.ts";
+import { OBJECTS_DDL } from "../dialect/skipped-store.ts";
 import { ReplicateError } from "../errors.ts";
 import { backoff } from "../backoff.ts";
 import { CHECKPOINT_SCHEMA, GUARD_SCHEMA } from "../checkpoint-names.ts";
@@ -71,13 +72,6 @@ const PENDING_DDL = `CREATE TABLE ${PENDING_TABLE} (
       referenced_schema text NOT NULL, referenced_table text NOT NULL, definition text NOT NULL,
       gtid text, binlog_file text NOT NULL, binlog_pos bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (schema_name, table_name, constraint_name))`;
-
-const OBJECTS_TABLE = `${CHECKPOINT_SCHEMA}.skipped_objects`;
-const OBJECTS_DDL = `CREATE TABLE ${OBJECTS_TABLE} (
-      kind text NOT NULL, schema_name text NOT NULL, table_name text NOT NULL, object_name text NOT NULL,
-      statement text NOT NULL, reason text NOT NULL, cutover text NOT NULL, definition text,
-      gtid text, binlog_file text NOT NULL, binlog_pos bigint NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(),
-      PRIMARY KEY (kind, schema_name, table_name, object_name))`;
 
 /** See the file header; apply.ts recognises its error by ROW_MISMATCH_PREFIX. */
 export const EXPECT_ONE_ROW = `${CHECKPOINT_SCHEMA}.expect_one_row`;
@@ -378,49 +372,6 @@ export async function savePendingForeignKeys(
     await sql.unsafe(
       `INSERT INTO ${PENDING_TABLE} (schema_name, table_name, constraint_name, referenced_schema, referenced_table, definition, gtid, binlog_file, binlog_pos) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [k.schema, k.table, k.name, k.refSchema, k.refTable, JSON.stringify(definition), at.gtid, at.file, at.pos],
-    );
-  }
-}
-
-/** The objects recorded instead of created (read inside the DDL's transaction, and by `check`). */
-export async function loadSkippedObjects(sql: Pick<postgres.Sql, "unsafe">): Promise<SkippedObject[]> {
-  const rows = await sql.unsafe(
-    `SELECT kind, schema_name, table_name, object_name, statement, reason, cutover, definition, gtid, binlog_file, binlog_pos::text AS pos FROM ${OBJECTS_TABLE} ORDER BY binlog_file, binlog_pos, schema_name, table_name, object_name`,
-  );
-  return rows.map((r) => ({
-    kind: r.kind as SkippedKind,
-    schema: r.schema_name as string,
-    table: r.table_name as string,
-    name: r.object_name as string,
-    statement: r.statement as string,
-    reason: r.reason as string,
-    cutover: r.cutover as string,
-    ...(r.definition === null ? {} : { definition: r.definition as string }),
-    gtid: (r.gtid as string | null) ?? null,
-    position: `${r.binlog_file as string}:${r.pos as string}`,
-  }));
-}
-
-/** Writes the change from `before` to `after` (a DDL translation's objects), in the DDL's transaction. */
-export async function saveSkippedObjects(
-  sql: Pick<postgres.Sql, "unsafe">,
-  before: SkippedObject[],
-  after: SkippedObject[],
-  at: { gtid: string | null; file: string; pos: number },
-): Promise<void> {
-  const text = (o: SkippedObject) => JSON.stringify([o.kind, o.schema, o.table, o.name, o.statement, o.reason, o.cutover, o.definition ?? null]);
-  const kept = new Set(after.map(text));
-  const had = new Set(before.map(text));
-  for (const o of before.filter((o) => !kept.has(text(o)))) {
-    await sql.unsafe(`DELETE FROM ${OBJECTS_TABLE} WHERE kind = $1 AND schema_name = $2 AND table_name = $3 AND object_name = $4`, [o.kind, o.schema, o.table, o.name]);
-  }
-  for (const o of after.filter((o) => !had.has(text(o)))) {
-    // A moved record (its table renamed) keeps where the source created the object.
-    const cut = o.position?.lastIndexOf(":") ?? -1;
-    const where = o.position && cut > 0 ? { gtid: o.gtid ?? null, file: o.position.slice(0, cut), pos: Number(o.position.slice(cut + 1)) } : at;
-    await sql.unsafe(
-      `INSERT INTO ${OBJECTS_TABLE} (kind, schema_name, table_name, object_name, statement, reason, cutover, definition, gtid, binlog_file, binlog_pos) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [o.kind, o.schema, o.table, o.name, o.statement, o.reason, o.cutover, o.definition ?? null, where.gtid, where.file, where.pos],
     );
   }
 }

@@ -15,7 +15,8 @@ import type { ChangeMessage } from "../events/decode.ts";
 import { sleepUnlessStopped } from "../runtime/signals.ts";
 import type { SinkTx } from "./assembler.ts";
 import { applyChanges, asTargetError, statementExcerpt, type ApplyContext } from "./apply.ts";
-import { loadPendingForeignKeys, loadSkippedObjects, recordApplied, savePendingForeignKeys, saveSkippedObjects } from "./checkpoint.ts";
+import { loadPendingForeignKeys, recordApplied, savePendingForeignKeys } from "./checkpoint.ts";
+import { loadSkippedObjects, saveSkippedObjects } from "../dialect/skipped-store.ts";
 import { appliedEarlier, type WorkerConn, type WorkerPool } from "./worker.ts";
 
 /** DDL transactions retry lost connections like the workers do (worker.ts). */

@@ -3,7 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { skippedObjectsCheck } from "../../src/check/skipped-objects.ts";
 import type { SkippedObject } from "../../src/dialect/ddl.ts";
-import { ensureCheckpointTables, saveSkippedObjects } from "../../src/sink/checkpoint.ts";
+import { ensureCheckpointTables } from "../../src/sink/checkpoint.ts";
+import { saveSkippedObjects } from "../../src/dialect/skipped-store.ts";
 import { getTarget, TARGETS, uniqueName } from "../support/servers.ts";
 
 const object = (kind: SkippedObject["kind"], table: string, name: string): SkippedObject => ({
