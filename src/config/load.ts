@@ -250,6 +250,7 @@ function assemble(s: Record<string, Table>): Config {
     transport,
     target: withTls("target"),
     sink: s.sink ?? structuredClone(defaultsOf("sink")),
+    copy: s.copy ?? structuredClone(defaultsOf("copy")),
     check: s.check ?? structuredClone(defaultsOf("check")),
     log: s.log ?? structuredClone(defaultsOf("log")),
   } as unknown as Config;

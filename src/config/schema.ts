@@ -178,6 +178,27 @@ export const SCHEMA: Record<string, SectionSpec> = {
       },
     },
   },
+  copy: {
+    doc: "gs-replicate copy: the target schema and the initial copy, handed over to source.",
+    keys: {
+      parallel: { type: int(1, 64), default: 4, doc: "source connections reading chunks at once (and target connections loading them)" },
+      chunk_rows: {
+        type: int(1000, 100_000_000),
+        default: 200_000,
+        doc: "rows per chunk: a table with an integer primary key is read in ranges of its first key column of about this many rows (others in one chunk)",
+      },
+      snapshot: {
+        type: oneOf("auto", "lock-free", "lock"),
+        default: "auto",
+        doc: "how chunks get a consistent view with its binlog position: lock-free (MariaDB: one snapshot per chunk, no lock), lock (a brief global read lock opens every connection's snapshot at one position), auto (lock-free where the server can, else lock)",
+      },
+      lock_timeout_seconds: {
+        type: int(1, 600),
+        default: 10,
+        doc: "with snapshot = lock: longest the global read lock may wait and be held; past it copy gives up (COPY_LOCK_TIMEOUT) rather than stall the source's writers",
+      },
+    },
+  },
   check: {
     doc: "gs-replicate check.",
     keys: {
@@ -202,4 +223,5 @@ export const NEEDS = {
   source: ["source", "transport"],
   sink: ["transport", "target"],
   check: ["source"],
+  copy: ["source", "target"],
 } as const;

@@ -67,6 +67,13 @@ export interface SinkConfig {
   untranslatable: "record" | "stop";
 }
 
+export interface CopyConfig {
+  parallel: number;
+  chunk_rows: number;
+  snapshot: "auto" | "lock-free" | "lock";
+  lock_timeout_seconds: number;
+}
+
 export interface CheckConfig {
   statement_timeout_seconds: number;
 }
@@ -81,6 +88,7 @@ export interface Config {
   transport?: TransportConfig;
   target?: TargetConfig;
   sink: SinkConfig;
+  copy: CopyConfig;
   check: CheckConfig;
   log: LogConfig;
 }

@@ -24,7 +24,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   transport: ["config"],
   source: ["binlog", "events", "transport", "runtime", "config"],
   dialect: ["binlog", "events", "config"],
-  sink: ["binlog", "events", "transport", "dialect", "runtime", "config"],
+  copy: ["binlog", "events", "transport", "dialect", "runtime", "config"],
+  sink: ["binlog", "events", "transport", "dialect", "copy", "runtime", "config"],
   check: ["binlog", "transport", "dialect", "runtime", "config"],
   cli: ["*"],
 };
