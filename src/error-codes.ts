@@ -240,6 +240,49 @@ export const ERROR_CODES = {
     meaning: "check --data was stopped by a signal; its queries were ended and nothing is concluded about the data.",
     action: "Run the check again.",
   },
+  // copy (the initial copy, issue 16)
+  COPY_SNAPSHOT: {
+    exit: 1,
+    retried: "no",
+    meaning: "copy cannot get a consistent view of the source with its binlog position (a snapshot connection failed, or the server cannot report a snapshot's position).",
+    action: "Run copy again (finished chunks are kept); with snapshot = \"lock-free\" on a server without snapshot positions, use \"auto\".",
+  },
+  COPY_LOCK_TIMEOUT: {
+    exit: 1,
+    retried: "no",
+    meaning: "The global read lock of [copy] snapshot = \"lock\" would wait behind long statements, or was not granted within lock_timeout_seconds, and was given up so as not to stall the source's writers.",
+    action: "Run copy again when the statements named have finished, or raise [copy] lock_timeout_seconds.",
+  },
+  COPY_SCHEMA_CHANGED: {
+    exit: 1,
+    retried: "no",
+    meaning: "A copied table's definition changed on the source while copy read it, so its chunks do not all have the target's shape.",
+    action: "Start the migration again: drop the copied tables and the gs_replicate schema on the target, empty the log, and run copy when no DDL runs.",
+  },
+  COPY_TARGET_NOT_EMPTY: {
+    exit: 1,
+    retried: "no",
+    meaning: "A target table copy would load already holds rows that no copy recorded.",
+    action: "Empty or drop it, or run copy --truncate-existing to empty the tables named.",
+  },
+  COPY_UNTRANSLATABLE: {
+    exit: 1,
+    retried: "no",
+    meaning: "An object of the source schema cannot be created exactly on the target (FULLTEXT, SPATIAL or functional index, CHECK, partitioning).",
+    action: "Decide per object, then run copy --skip-object NAME (as listed) to go on without it; it is recorded in gs_replicate.skipped_objects.",
+  },
+  COPY_NOT_TRANSACTIONAL: {
+    exit: 1,
+    retried: "no",
+    meaning: "A table to copy is not transactional (MyISAM, Aria, MEMORY…), so no snapshot can read it consistently while it is written.",
+    action: "Convert it to InnoDB, or make sure nothing writes to it during the copy and run copy --allow-non-transactional.",
+  },
+  COPY_LOG_NOT_EMPTY: {
+    exit: 1,
+    retried: "no",
+    meaning: "copy hands over to source through the log, and the log already holds records of another run.",
+    action: "Give the migration a new log (a new journal directory or Kafka topic) in [transport], then run copy again.",
+  },
   INTERNAL: {
     exit: 1,
     retried: "no",

@@ -203,6 +203,15 @@ export class BinlogConnection {
     return Number(this.conn.threadId);
   }
 
+  /**
+   * The rows of one query as they arrive (mysql2's streaming query: the server's result is
+   * read with backpressure, never gathered whole), for `copy`'s chunks.
+   */
+  async *streamRows(options: mysql.QueryOptions, highWaterMark = 256): AsyncGenerator<unknown[]> {
+    const stream = this.conn.query(options).stream({ highWaterMark });
+    for await (const row of stream) yield row as unknown[];
+  }
+
   close(): void {
     this.conn.destroy();
   }

@@ -11,8 +11,9 @@ import { rejectUnknownFlags } from "./args.ts";
 import { sourceCommand } from "./source.ts";
 import { sinkCommand } from "./sink.ts";
 import { checkCommand } from "./check.ts";
+import { copyCommand } from "./copy.ts";
 
-const subCommands = { source: sourceCommand, sink: sinkCommand, check: checkCommand } as const;
+const subCommands = { source: sourceCommand, sink: sinkCommand, check: checkCommand, copy: copyCommand } as const;
 
 const FOOTER = `Exit codes: 0 ok; 1 runtime failure; 2 bad configuration or usage; 3 check found a problem.
 Configuration: one TOML file per command; every key is documented in the README ("Configuration").`;

@@ -8,7 +8,7 @@
 //   gs_replicate.copy_tables  one row per copied table: its source and target names, its source
 //                             definition when the copy planned it (a table altered during the
 //                             copy is found by comparing), the column its chunks split on
-//                             (null: one chunk), its state (created → loaded → indexed)
+//                             (null: one chunk), its state (planned → created → loaded → indexed → done)
 //   gs_replicate.copy_chunks  one row per planned chunk: a range [lo, hi) of the split column
 //                             (null: unbounded); once loaded, in the same target transaction as
 //                             its rows, the binlog position of the snapshot it was read in and
@@ -30,7 +30,7 @@ const CHUNKS = `${CHECKPOINT_SCHEMA}.copy_chunks`;
 type Runner = Pick<postgres.Sql, "unsafe">;
 
 export type CopyState = "schema" | "data" | "indexes" | "done";
-export type TableState = "planned" | "created" | "loaded" | "indexed";
+export type TableState = "planned" | "created" | "loaded" | "indexed" | "done";
 
 export interface CopyRun {
   state: CopyState;

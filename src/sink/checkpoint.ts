@@ -216,7 +216,8 @@ export async function ensureCheckpointTables(sql: postgres.Sql): Promise<void> {
       id int PRIMARY KEY CHECK (id = 1), low_water bigint NOT NULL, binlog_file text, binlog_pos bigint, updated_at timestamptz NOT NULL DEFAULT now())`,
     `CREATE TABLE ${CHECKPOINT_SCHEMA}.schemas (fingerprint text PRIMARY KEY, schema_json text NOT NULL)`,
     PENDING_DDL,
-    OBJECTS_DDL,
+    // `copy` may have made it already (it records what the target does not get, as the sink does).
+    ...(hasObjects ? [] : [OBJECTS_DDL]),
     `INSERT INTO ${CHECKPOINT_SCHEMA}.progress (id, low_water) VALUES (1, 0)`,
     EXPECT_ONE_ROW_DDL,
     ...OWNER_DDL,
