@@ -52,7 +52,7 @@ export const SESSION_SETUP: readonly string[] = ["SET time_zone = '+00:00'"];
  */
 export const QUERY_OPTIONS = { rowsAsArray: true } as const;
 
-export interface RowReader {
+interface RowReader {
   /** One expression per column, in table order, for `SELECT ${selectList} FROM …`. */
   selectList: string;
   descriptors: Descriptor[];
