@@ -129,3 +129,9 @@ put(UTF32, [3072, 3327]);
 export function charsetOf(collation: number): Charset | undefined {
   return BY_ID[collation];
 }
+
+/** The character set named as the schema history names it ("latin1", "utf8mb4"; "utf8" is utf8mb3), or undefined when no collation id here has it. */
+export function charsetNamed(name: string): Charset | undefined {
+  const n = name.toLowerCase() === "utf8" ? "utf8mb3" : name.toLowerCase();
+  return BY_ID.find((cs) => cs?.name === n);
+}
