@@ -9,7 +9,8 @@ import type { ValueContext } from "../dialect/values.ts";
 import { qualifiedTable, targetIdent } from "../dialect/identifiers.ts";
 import { chunkLoaded, type LedgerChunk } from "./ledger.ts";
 import { rangeWhere } from "./chunks.ts";
-import { copyText, QUERY_OPTIONS, rowReader } from "./rows.ts";
+import { copyText } from "./copy-text.ts";
+import { QUERY_OPTIONS, rowReader } from "./rows.ts";
 import type { SourceTable } from "./schema.ts";
 import type { View } from "./snapshots.ts";
 

@@ -30,7 +30,7 @@ import { CopyProgress } from "./progress.ts";
 import { SESSION_SETUP } from "./rows.ts";
 import { databasesOf, readObjects, readTables, showCreateTable, type SourceTable } from "./schema.ts";
 import { openSnapshots } from "./snapshots.ts";
-import { createForeignKeys, createIndexes, createTable, ensureObjectsTable, recordObjects, refuseUntranslatable, type SchemaEnv } from "./target-schema.ts";
+import { createForeignKeys, createIndexes, createSchema, createTable, ensureObjectsTable, recordObjects, refuseUntranslatable, type SchemaEnv } from "./target-schema.ts";
 
 export interface CopyOptions {
   config: Config;
@@ -127,6 +127,9 @@ export async function runCopy(o: CopyOptions): Promise<CopyReport> {
     const states = new Map((await ledger.loadTables(sql)).map((t) => [`${t.database}.${t.table}`, t.state]));
     const stateOf = (t: SourceTable) => states.get(`${t.database}.${t.table}`)!;
     // 2. tables
+    if (tables.some((t) => stateOf(t) === "planned")) {
+      for (const d of new Set(tables.map((t) => t.database))) await sql.begin((tx) => createSchema(tx, env, d));
+    }
     await refuseFilledTargets(sql, cfg, tables.filter((t) => stateOf(t) === "planned"), o.truncateExisting);
     for (const t of tables.filter((t) => stateOf(t) === "planned")) {
       await sql.begin(async (tx) => {

@@ -10,7 +10,7 @@ import type { Ddl } from "../binlog/ddl-model.ts";
 import type { Config } from "../config/types.ts";
 import { readTargetCatalog, type SkippedObject, translateDdl } from "../dialect/ddl.ts";
 import { OBJECTS_DDL, saveSkippedObjects } from "../dialect/skipped-store.ts";
-import { ReplicateError } from "../errors.ts";
+import { isRetriable, ReplicateError } from "../errors.ts";
 import { log } from "../runtime/log.ts";
 import type { Handover } from "./handover.ts";
 import { foreignKeysOf, indexesOf, type SourceObject, type SourceTable, tableOnly } from "./schema.ts";
@@ -79,11 +79,25 @@ export async function refuseUntranslatable(sql: Runner, env: SchemaEnv, tables: 
 async function run(tx: Runner, env: SchemaEnv, ddl: Ddl, foreignKeyChecks = true): Promise<void> {
   const catalog = await readTargetCatalog(tx, ddl, env.cfg.target!.schema_mapping);
   const out = translateDdl(ddl, contextFor(env, catalog, foreignKeyChecks));
-  for (const s of out.statements) await tx.unsafe(s);
+  const what = ddl.kind === "create_table" || ddl.kind === "alter_table" ? `${ddl.table.database}.${ddl.table.table}` : ddl.kind === "create_database" ? ddl.name : "copy";
+  for (const s of out.statements) {
+    try {
+      await tx.unsafe(s);
+    } catch (err) {
+      if (isRetriable(err)) throw err;
+      throw new ReplicateError("TARGET_DDL_INCOMPATIBLE", `the target refused a statement of ${what}: ${(err as Error).message}; statement: ${s.slice(0, 300)}`, { where: what, cause: err });
+    }
+  }
   const objects = out.skipped.flatMap((s) => (s.object ? [s.object] : []));
-  for (const s of out.skipped) if (!s.object) log.warn(`${ddl.kind === "create_table" || ddl.kind === "alter_table" ? `${ddl.table.database}.${ddl.table.table}` : "copy"}: ${s.part}: not created on the target: ${s.reason}`);
+  for (const s of out.skipped) if (!s.object) log.warn(`${what}: ${s.part}: not created on the target: ${s.reason}`);
   for (const n of out.notes) log.info(n);
   if (objects.length > 0) await saveSkippedObjects(tx, [], objects, env.at);
+}
+
+/** The schema of a copied database (CREATE DATABASE as the sink translates it; kept when it exists). */
+export async function createSchema(tx: Runner, env: SchemaEnv, database: string): Promise<void> {
+  const ddl: Ddl = { kind: "create_database", name: database, ifNotExists: true, orReplace: false, statement: `CREATE DATABASE IF NOT EXISTS \`${database}\`` };
+  await run(tx, env, ddl);
 }
 
 /** Step 1: the table, without its other indexes and foreign keys. */
