@@ -254,6 +254,9 @@ describe.each(TARGETS)("sink taking over from copy (%s)", (dialect) => {
     const chunk0 = await snapshot("id < 50", phaseB);
     // Phase B ran after chunk 0's snapshot and before chunk 1's.
     const phaseB2 = async () => {
+      // Past the sink's in-memory bound (assembler.ts LARGE_ITEMS): streamed, filtered chunk by chunk.
+      const big = Array.from({ length: 25_000 }, (_, i) => `(${1000 + i}, 'L')`);
+      await c.query(`INSERT INTO ${name}.t VALUES (44, 'L44'), ${big.join(", ")}, (47, 'L47')`);
       await c.query(`UPDATE ${name}.t SET id = 68, v = 'b2-up' WHERE id = 19`);
       await c.query(`DELETE FROM ${name}.t WHERE id = 22`);
     };
@@ -280,7 +283,13 @@ describe.each(TARGETS)("sink taking over from copy (%s)", (dialect) => {
       { lo: "50", hi: null },
     ]);
     for (const [i, ch] of [chunk0, chunk1].entries()) {
-      for (const r of ch.rows) await sql.unsafe(`INSERT INTO "${name}".t VALUES ($1, $2)`, [r.id, r.v]);
+      for (let i = 0; i < ch.rows.length; i += 1000) {
+        const part = ch.rows.slice(i, i + 1000);
+        await sql.unsafe(
+          `INSERT INTO "${name}".t VALUES ${part.map((_, k) => `($${2 * k + 1}, $${2 * k + 2})`).join(", ")}`,
+          part.flatMap((r) => [r.id, r.v]),
+        );
+      }
       await chunkLoaded(sql, { database: name, table: "t", chunk: i }, ch.at, ch.rows.length, 0);
     }
     await setRunState(sql, "data");
@@ -307,7 +316,7 @@ describe.each(TARGETS)("sink taking over from copy (%s)", (dialect) => {
     expect(k.stderr).toContain(`taking over from copy: 1 table, 2 chunks, positions from ${chunk0.at.file}:${chunk0.at.pos} to ${chunk1.at.file}:${chunk1.at.pos}`);
     expect(k.stderr).toContain(`passed the copy's last snapshot position ${chunk1.at.file}:${chunk1.at.pos}`);
     const { src, dst } = await bothSides(db, pg, name, name, "t", "id, v", "id, v");
-    expect(src.length).toBeGreaterThan(20);
+    expect(src.length).toBeGreaterThan(25_000);
     expect(dst).toEqual(src);
     // Every transaction was recorded as applied, those the copy held whole included: a second
     // run finds nothing left to apply (a duplicate insert would be refused).
