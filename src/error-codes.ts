@@ -227,6 +227,19 @@ export const ERROR_CODES = {
     meaning: "Another sink holds this target database's checkpoint lock, or took it over from this one.",
     action: "Run one sink per target database; the other one carries on from the checkpoint.",
   },
+  COPY_UNFINISHED: {
+    exit: 1,
+    retried: "no",
+    meaning: "The target holds a copy ledger (gs_replicate.copy_run) whose copy has not finished: the sink would replay changes onto tables still being loaded.",
+    action: "Run gs-replicate copy --config FILE again to finish the copy; the sink starts after it.",
+  },
+  COPY_OVERLAP: {
+    exit: 1,
+    retried: "no",
+    meaning:
+      "A DDL statement in the log changed a copied table between the snapshots of its chunks (some chunks were read before it, some after), so the copy holds the table in two shapes.",
+    action: "Start the migration again: a new target database (or drop the copied tables and the gs_replicate schema), a new log, then copy.",
+  },
   // check
   CHECK_FAILED: {
     exit: 3,

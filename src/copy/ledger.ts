@@ -103,7 +103,8 @@ export async function loadRun(sql: Runner): Promise<CopyRun | null> {
 }
 
 export async function startRun(sql: Runner): Promise<void> {
-  await sql.unsafe(`INSERT INTO ${RUN} (id, state) VALUES (1, 'schema') ON CONFLICT (id) DO NOTHING`);
+  // Not ON CONFLICT: openGauss has none (dialect/compat.ts). A rerun finds the row and keeps it.
+  await sql.unsafe(`INSERT INTO ${RUN} (id, state) SELECT 1, 'schema' WHERE NOT EXISTS (SELECT 1 FROM ${RUN} WHERE id = 1)`);
 }
 
 export async function setRunState(sql: Runner, state: CopyState): Promise<void> {

@@ -15,11 +15,14 @@
 // failed because of the outage is left to the next run, which the checkpoint tells where to
 // resume, and the sink exits 0.
 // Start-up order: the sink lock (one sink per target database, checkpoint.ts), the
-// checkpoint, then the log (waited for: brokers not up yet, a topic not created yet).
+// checkpoint, the copy's ledger when `copy` loaded the target (reconcile.ts: a copy not
+// finished stops the sink; a finished one filters what its chunks already hold until the
+// log passes its last snapshot), then the log (waited for: brokers not up yet, a topic not
+// created yet).
 
 import { randomUUID } from "node:crypto";
 import type { Config } from "../config/types.ts";
-import { LogDecoder } from "../events/decode.ts";
+import { LogDecoder, type BeginMessage } from "../events/decode.ts";
 import { connectTarget } from "../dialect/connect.ts";
 import { log } from "../runtime/log.ts";
 import { Progress } from "../runtime/progress.ts";
@@ -41,6 +44,7 @@ import { LargeTx } from "./large.ts";
 import { TargetWatch } from "./liveness.ts";
 import { TxGroup } from "./group.ts";
 import { describeBegin, UnitRunner } from "./units.ts";
+import { loadCopyFilter } from "./reconcile.ts";
 
 interface SinkRun {
   config: Config;
@@ -86,6 +90,9 @@ export async function runSink(run: SinkRun): Promise<void> {
   try {
     const { state, lock: held } = await startOnTarget(sql, target, pool, board, run.signal);
     lock = held;
+    let copy = await retryTarget("reading the copy's ledger", board, () => loadCopyFilter(sql), run.signal);
+    if (copy) log.info(`taking over from copy: ${copy.describe()}`);
+    if (!copy?.active) copy = null;
     reader = await openLogWaiting(cfg.transport!, board, { follow: !run.stopAtEnd, signal: run.signal });
     if (!reader) {
       progress.report("stopped on signal");
@@ -119,6 +126,8 @@ export async function runSink(run: SinkRun): Promise<void> {
     };
     let large: LargeTx | undefined;
     let largeCounted = 0;
+    // The streamed transaction's Begin: its later chunks are filtered as of it (reconcile.ts).
+    let largeBegin: BeginMessage | undefined;
     // A target silent past [sink] unresponsive_seconds (liveness.ts) ends the waits of the units
     // in flight as a stop would, and is the run's failure.
     const dead = new AbortController();
@@ -170,7 +179,9 @@ export async function runSink(run: SinkRun): Promise<void> {
           knownSchemas.add(a.fingerprint);
         }
       } else if (a.kind === "tx") {
-        const tx = a.tx;
+        // Filtered before grouping: writesets and units see only what is applied.
+        const tx = copy ? copy.transaction(a.tx) : a.tx;
+        if (!copy?.active) copy = null;
         const skip = state.applied.has(tx.offset);
         const ddl = tx.items.some((i) => i.kind === "ddl");
         if (skip || ddl) {
@@ -182,19 +193,22 @@ export async function runSink(run: SinkRun): Promise<void> {
           if (scheduler.stats().running === 0) await flushGroup();
         }
       } else if (a.kind === "largeBegin") {
+        const items = copy ? copy.items(a.begin, a.items) : a.items;
+        if (!copy?.active) copy = null;
+        largeBegin = a.begin;
         await flushGroup();
         const mySeq = units.nextSeq();
         low.add(mySeq, null, null, null);
         await scheduler.room();
         await scheduler.submit({ seq: mySeq, clock: null, keys: [], barrier: true });
         large = await LargeTx.open(pool, mySeq, a.offset, a.begin, state.applied.has(a.offset), { ...units.ctx, describe: describeBegin(a.begin) });
-        await large.apply(a.items);
+        await large.apply(items);
         // A streamed transaction's events count as they are applied: the progress line moves
         // during the minutes a million-row transaction takes.
         progress.events += a.items.length;
         largeCounted = a.items.length;
       } else if (a.kind === "largeChunk") {
-        await large?.apply(a.items);
+        await large?.apply(copy && largeBegin ? copy.items(largeBegin, a.items) : a.items);
         watch.done();
         progress.events += a.items.length;
         largeCounted += a.items.length;
