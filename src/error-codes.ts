@@ -258,12 +258,13 @@ export const ERROR_CODES = {
     exit: 1,
     retried: "no",
     meaning: "copy cannot get a consistent view of the source with its binlog position (a snapshot connection failed, or the server cannot report a snapshot's position).",
-    action: "Run copy again (finished chunks are kept); with snapshot = \"lock-free\" on a server without snapshot positions, use \"auto\".",
+    action: 'Run copy again (finished chunks are kept); with snapshot = "lock-free" on a server without snapshot positions, use "auto".',
   },
   COPY_LOCK_TIMEOUT: {
     exit: 1,
     retried: "no",
-    meaning: "The global read lock of [copy] snapshot = \"lock\" would wait behind long statements, or was not granted within lock_timeout_seconds, and was given up so as not to stall the source's writers.",
+    meaning:
+      'The global read lock of [copy] snapshot = "lock" would wait behind long statements, or was not granted within lock_timeout_seconds, and was given up so as not to stall the source\'s writers.',
     action: "Run copy again when the statements named have finished, or raise [copy] lock_timeout_seconds.",
   },
   COPY_SCHEMA_CHANGED: {

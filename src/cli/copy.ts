@@ -36,7 +36,13 @@ export const copyCommand = defineCommand({
         .map((s) => s.trim())
         .filter((s) => s !== ""),
     );
-    const report = await runCopy({ config, skipObjects: skip, truncateExisting: a["truncate-existing"], allowNonTransactional: a["allow-non-transactional"], signal: stopSignal() });
+    const report = await runCopy({
+      config,
+      skipObjects: skip,
+      truncateExisting: a["truncate-existing"],
+      allowNonTransactional: a["allow-non-transactional"],
+      signal: stopSignal(),
+    });
     const text = a.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report);
     if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once("drain", resolve));
   },
@@ -47,7 +53,9 @@ function renderReport(r: CopyReport): string {
   const lines = [
     `copy ${r.status}: ${r.tables} tables, ${r.rows.toLocaleString("en")} rows, ${(r.bytes / 1048576).toFixed(1)} MB in ${r.seconds.toFixed(1)} s`,
     `snapshot: ${r.snapshot ?? "none needed"}${r.lockHeldMs !== null ? `, global read lock held ${r.lockHeldMs} ms` : ", no lock"}`,
-    r.handoverInLog ? `hand-over: ${at}, in the log: start source on it` : `hand-over: ${at}: no [transport] given, so set [source] start = "file:${r.handover.file}:${r.handover.pos}" for source`,
+    r.handoverInLog
+      ? `hand-over: ${at}, in the log: start source on it`
+      : `hand-over: ${at}: no [transport] given, so set [source] start = "file:${r.handover.file}:${r.handover.pos}" for source`,
     ...r.notMigrated.map((o) => `not migrated: ${o.kind} ${o.name}: at cutover: ${o.cutover}`),
   ];
   return `${lines.join("\n")}\n`;

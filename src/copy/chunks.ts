@@ -9,7 +9,7 @@ import type { SourceTable } from "./schema.ts";
 
 const INTEGER_TYPES = new Set(["tinyint", "smallint", "mediumint", "int", "bigint"]);
 
-export interface Range {
+interface Range {
   lo: string | null;
   hi: string | null;
 }

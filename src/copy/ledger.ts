@@ -29,10 +29,10 @@ const CHUNKS = `${CHECKPOINT_SCHEMA}.copy_chunks`;
 
 type Runner = Pick<postgres.Sql, "unsafe">;
 
-export type CopyState = "schema" | "data" | "indexes" | "done";
+type CopyState = "schema" | "data" | "indexes" | "done";
 export type TableState = "planned" | "created" | "loaded" | "indexed" | "done";
 
-export interface CopyRun {
+interface CopyRun {
   state: CopyState;
   /** Where `source` starts; null until the copy found it. */
   handover: (BinlogPosition & { gtid: string | null }) | null;

@@ -17,13 +17,13 @@ import type { View } from "./snapshots.ts";
 /** Lines are gathered into writes of about this many characters. */
 const WRITE_CHARS = 256 * 1024;
 
-export interface ChunkJob {
+interface ChunkJob {
   table: SourceTable;
   split: string | null;
   chunk: LedgerChunk;
 }
 
-export interface Loaded {
+interface Loaded {
   rows: number;
   bytes: number;
   at: BinlogPosition;
@@ -31,7 +31,14 @@ export interface Loaded {
 
 const myIdent = (name: string) => `\`${name.replace(/`/g, "``")}\``;
 
-export async function loadChunk(view: View, sql: postgres.Sql, job: ChunkJob, mapping: Record<string, string>, ctx: ValueContext, onRows: (n: number, bytes: number) => void): Promise<Loaded> {
+export async function loadChunk(
+  view: View,
+  sql: postgres.Sql,
+  job: ChunkJob,
+  mapping: Record<string, string>,
+  ctx: ValueContext,
+  onRows: (n: number, bytes: number) => void,
+): Promise<Loaded> {
   const t = job.table;
   const reader = rowReader(t.def, view.conn.info.flavour);
   const key = new Set(t.def.primaryKey.map((k) => k.toLowerCase()));

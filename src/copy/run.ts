@@ -32,7 +32,7 @@ import { databasesOf, readObjects, readTables, showCreateTable, type SourceTable
 import { openSnapshots } from "./snapshots.ts";
 import { createForeignKeys, createIndexes, createSchema, createTable, ensureObjectsTable, recordObjects, refuseUntranslatable, type SchemaEnv } from "./target-schema.ts";
 
-export interface CopyOptions {
+interface CopyOptions {
   config: Config;
   /** --skip-object: objects the target does not get that the operator accepts to leave out. */
   skipObjects: ReadonlySet<string>;
@@ -104,13 +104,23 @@ export async function runCopy(o: CopyOptions): Promise<CopyReport> {
           const ranges = await planRanges(control, t, split, cfg.copy.chunk_rows);
           await ledger.planTable(
             tx,
-            { database: t.database, table: t.table, targetSchema: targetSchema(t.database, cfg.target!.schema_mapping), targetTable: fitName(t.table), definition: t.definition, splitColumn: split, state: "planned" },
+            {
+              database: t.database,
+              table: t.table,
+              targetSchema: targetSchema(t.database, cfg.target!.schema_mapping),
+              targetTable: fitName(t.table),
+              definition: t.definition,
+              splitColumn: split,
+              state: "planned",
+            },
             ranges,
           );
         }
       });
       run = (await ledger.loadRun(sql))!;
-      log.info(`copy: ${tables.length} tables of ${databases.join(", ")} planned; hand-over position ${read.at.file}:${read.at.pos}${read.at.gtid ? ` (GTID ${read.at.gtid})` : ""}`);
+      log.info(
+        `copy: ${tables.length} tables of ${databases.join(", ")} planned; hand-over position ${read.at.file}:${read.at.pos}${read.at.gtid ? ` (GTID ${read.at.gtid})` : ""}`,
+      );
     } else {
       tables = await tablesOfLedger(sql, control, databases);
       refuseNonTransactional(tables, o.allowNonTransactional);
@@ -130,7 +140,12 @@ export async function runCopy(o: CopyOptions): Promise<CopyReport> {
     if (tables.some((t) => stateOf(t) === "planned")) {
       for (const d of new Set(tables.map((t) => t.database))) await sql.begin((tx) => createSchema(tx, env, d));
     }
-    await refuseFilledTargets(sql, cfg, tables.filter((t) => stateOf(t) === "planned"), o.truncateExisting);
+    await refuseFilledTargets(
+      sql,
+      cfg,
+      tables.filter((t) => stateOf(t) === "planned"),
+      o.truncateExisting,
+    );
     for (const t of tables.filter((t) => stateOf(t) === "planned")) {
       await sql.begin(async (tx) => {
         if (await targetTableExists(tx, cfg, t)) {
@@ -165,7 +180,9 @@ export async function runCopy(o: CopyOptions): Promise<CopyReport> {
             const view = await snaps.take();
             let ok = false;
             try {
-              await loadChunk(view, sql, { table: t, split: splitColumnOf(t), chunk: c }, cfg.target!.schema_mapping, { zeroDate: cfg.sink.zero_date }, (n, b) => progress.add(t, n, b));
+              await loadChunk(view, sql, { table: t, split: splitColumnOf(t), chunk: c }, cfg.target!.schema_mapping, { zeroDate: cfg.sink.zero_date }, (n, b) =>
+                progress.add(t, n, b),
+              );
               ok = true;
             } finally {
               await snaps.give(view, ok);
@@ -182,7 +199,9 @@ export async function runCopy(o: CopyOptions): Promise<CopyReport> {
       }
       if (o.signal.aborted) throw new ReplicateError("COPY_SNAPSHOT", "copy stopped on a signal; run it again to finish (loaded chunks are kept)", { retriable: true });
     }
-    for (const t of loading) if (states.get(`${t.database}.${t.table}`) === "created" && !chunks.some((c) => c.database === t.database && c.table === t.table)) await tableLoaded(sql, control, t, progress);
+    for (const t of loading)
+      if (states.get(`${t.database}.${t.table}`) === "created" && !chunks.some((c) => c.database === t.database && c.table === t.table))
+        await tableLoaded(sql, control, t, progress);
     progress.report("data loaded");
     progress.stop();
     // 4. indexes, foreign keys, sequences, objects
@@ -239,7 +258,8 @@ async function consistentSchema(conn: BinlogConnection, databases: string[]): Pr
     const pos = await conn.currentPosition();
     const gtid = conn.info.flavour === "mariadb" ? await gtidAt(conn, pos) : null;
     const again = await readTables(conn, databases, await SchemaHistory.snapshot((s) => conn.query(s), databases));
-    const same = again.length === tables.length && again.every((t, k) => t.definition === tables[k]!.definition && t.database === tables[k]!.database && t.table === tables[k]!.table);
+    const same =
+      again.length === tables.length && again.every((t, k) => t.definition === tables[k]!.definition && t.database === tables[k]!.database && t.table === tables[k]!.table);
     if (same) return { tables, history, at: { ...pos, gtid } };
     if (i >= SCHEMA_TRIES) throw new ReplicateError("COPY_SCHEMA_CHANGED", `the source's schema changed ${i} times while copy read it: run copy when no DDL runs`);
     log.info("a definition changed while it was read: reading the schema again");

@@ -83,9 +83,13 @@ export async function readTables(conn: BinlogConnection, databases: string[], hi
     const definition = await showCreateTable(conn, database, table);
     const ddl = parseDdl(definition, { database, flavour: env.flavour, lowerCaseNames: env.lowerCaseNames });
     if (ddl.kind !== "create_table") {
-      throw new ReplicateError("TARGET_DDL_INCOMPATIBLE", `the definition of ${database}.${table} could not be read (${ddl.kind === "unparsed" ? ddl.reason : ddl.kind}): ${definition.slice(0, 300)}`, {
-        where: `${database}.${table}`,
-      });
+      throw new ReplicateError(
+        "TARGET_DDL_INCOMPATIBLE",
+        `the definition of ${database}.${table} could not be read (${ddl.kind === "unparsed" ? ddl.reason : ddl.kind}): ${definition.slice(0, 300)}`,
+        {
+          where: `${database}.${table}`,
+        },
+      );
     }
     const def = history.table(database, table);
     if (!def) throw new ReplicateError("INTERNAL", `the schema snapshot has no definition of ${database}.${table}`, { where: `${database}.${table}` });
@@ -106,7 +110,12 @@ export async function readObjects(conn: BinlogConnection, databases: string[]): 
     }
   };
   const q = (db: string, n: string) => `${myIdent(db)}.${myIdent(n)}`;
-  await add("VIEW", `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS n FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN (${inList})`, (d, n) => `SHOW CREATE VIEW ${q(d, n)}`, "Create View");
+  await add(
+    "VIEW",
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS n FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN (${inList})`,
+    (d, n) => `SHOW CREATE VIEW ${q(d, n)}`,
+    "Create View",
+  );
   await add(
     "TRIGGER",
     `SELECT TRIGGER_SCHEMA AS db, TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN (${inList})`,
@@ -121,7 +130,12 @@ export async function readObjects(conn: BinlogConnection, databases: string[]): 
       `Create ${kind === "PROCEDURE" ? "Procedure" : "Function"}`,
     );
   }
-  await add("EVENT", `SELECT EVENT_SCHEMA AS db, EVENT_NAME AS n FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN (${inList})`, (d, n) => `SHOW CREATE EVENT ${q(d, n)}`, "Create Event");
+  await add(
+    "EVENT",
+    `SELECT EVENT_SCHEMA AS db, EVENT_NAME AS n FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN (${inList})`,
+    (d, n) => `SHOW CREATE EVENT ${q(d, n)}`,
+    "Create Event",
+  );
   const out: SourceObject[] = [];
   for (const f of found) {
     let text: string | undefined;
@@ -148,7 +162,9 @@ export function tableOnly(t: SourceTable): CreateTable {
 
 /** Step 2: the table's other indexes as one ALTER TABLE (null when it has none). */
 export function indexesOf(t: SourceTable): AlterTable | null {
-  const ops: AlterOp[] = t.create.indexes.map((index) => (index.kind === "unique" ? { op: "add_unique", index, ifNotExists: false } : { op: "add_index", index, ifNotExists: false }));
+  const ops: AlterOp[] = t.create.indexes.map((index) =>
+    index.kind === "unique" ? { op: "add_unique", index, ifNotExists: false } : { op: "add_index", index, ifNotExists: false },
+  );
   return ops.length === 0 ? null : alter(t, ops);
 }
 

@@ -24,7 +24,7 @@ export interface View {
   at: BinlogPosition;
 }
 
-export interface Snapshots {
+interface Snapshots {
   readonly mode: "lock-free" | "lock";
   /** Milliseconds the global read lock was held (lock mode), else null. */
   readonly lockHeldMs: number | null;
@@ -36,9 +36,9 @@ export interface Snapshots {
 }
 
 /** The statements each reading session runs first (repeatable read: what a consistent snapshot needs). */
-export type SessionSetup = readonly string[];
+type SessionSetup = readonly string[];
 
-export async function snapshotSupported(conn: BinlogConnection): Promise<boolean> {
+async function snapshotSupported(conn: BinlogConnection): Promise<boolean> {
   const rows = await conn.query<{ Variable_name: string }>("SHOW STATUS LIKE 'binlog_snapshot_position'");
   return rows.length > 0;
 }

@@ -25,7 +25,7 @@ export interface SchemaEnv {
 }
 
 /** The name an operator gives --skip-object: db.table.object, or db.object for views, routines, events. */
-export function objectName(o: SkippedObject, database: string): string {
+function objectName(o: SkippedObject, database: string): string {
   return o.table === "" ? `${database}.${o.name}` : `${database}.${o.table}.${o.name}`;
 }
 
@@ -85,7 +85,10 @@ async function run(tx: Runner, env: SchemaEnv, ddl: Ddl, foreignKeyChecks = true
       await tx.unsafe(s);
     } catch (err) {
       if (isRetriable(err)) throw err;
-      throw new ReplicateError("TARGET_DDL_INCOMPATIBLE", `the target refused a statement of ${what}: ${(err as Error).message}; statement: ${s.slice(0, 300)}`, { where: what, cause: err });
+      throw new ReplicateError("TARGET_DDL_INCOMPATIBLE", `the target refused a statement of ${what}: ${(err as Error).message}; statement: ${s.slice(0, 300)}`, {
+        where: what,
+        cause: err,
+      });
     }
   }
   const objects = out.skipped.flatMap((s) => (s.object ? [s.object] : []));

@@ -15,7 +15,16 @@ import { spawnCli, until } from "../faults/support.ts";
 const SB_TABLES = ["sbtest1", "sbtest2"];
 
 function sysbenchArgs(db: MariaDb, name: string): string[] {
-  return ["--db-driver=mysql", "--mysql-host=127.0.0.1", `--mysql-port=${db.port}`, "--mysql-user=root", "--mysql-password=", `--mysql-db=${name}`, "--tables=2", "--table-size=20000"];
+  return [
+    "--db-driver=mysql",
+    "--mysql-host=127.0.0.1",
+    `--mysql-port=${db.port}`,
+    "--mysql-user=root",
+    "--mysql-password=",
+    `--mysql-db=${name}`,
+    "--tables=2",
+    "--table-size=20000",
+  ];
 }
 
 async function prepare(db: MariaDb, name: string): Promise<void> {
@@ -160,7 +169,9 @@ describe.each(TARGETS)("gs-replicate copy (%s)", (dialect) => {
     const state = async (): Promise<{ run: string | null; loaded: number; copying: boolean }> => {
       const sql = pg.sql(name);
       try {
-        const [r] = await sql.unsafe(`SELECT (SELECT state FROM gs_replicate.copy_run) AS run, (SELECT count(*) FROM gs_replicate.copy_chunks WHERE snap_file IS NOT NULL) AS loaded`).catch(() => [null]);
+        const [r] = await sql
+          .unsafe(`SELECT (SELECT state FROM gs_replicate.copy_run) AS run, (SELECT count(*) FROM gs_replicate.copy_chunks WHERE snap_file IS NOT NULL) AS loaded`)
+          .catch(() => [null]);
         const [a] = await sql.unsafe(`SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'COPY %' AND state = 'active'`);
         return { run: (r?.run as string | null) ?? null, loaded: Number(r?.loaded ?? 0), copying: Number(a?.n) > 0 };
       } finally {
