@@ -315,7 +315,11 @@ function refuseNonTransactional(tables: SourceTable[], allowed: boolean): void {
 }
 
 async function targetTableExists(tx: Pick<postgres.Sql, "unsafe">, cfg: Config, t: SourceTable): Promise<boolean> {
-  const [r] = await tx.unsafe(`SELECT to_regclass($1) IS NOT NULL AS present`, [qualifiedTable(t.database, t.table, cfg.target!.schema_mapping)]);
+  // By name in the catalog: openGauss has no to_regclass.
+  const [r] = await tx.unsafe(
+    `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')) AS present`,
+    [targetSchema(t.database, cfg.target!.schema_mapping), fitName(t.table)],
+  );
   return r?.present === true;
 }
 

@@ -11,6 +11,7 @@ import { journalTransport } from "../support/pipeline.ts";
 import { getMariadb, getTarget, TARGETS, uniqueName, type MariaDb, type Target } from "../support/servers.ts";
 import { differences, mariadbSums, postgresSums } from "../../bench/support/sbtest.ts";
 import { spawnCli, until } from "../faults/support.ts";
+import { COLUMNS, ROWS } from "../support/every-type.ts";
 
 const SB_TABLES = ["sbtest1", "sbtest2"];
 
@@ -51,6 +52,10 @@ async function prepare(db: MariaDb, name: string): Promise<void> {
     (1, 'x', 'a,b', '{"k": [1, 2.5, "é"]}', x'00ff10', -12.500, 0.1, 1.7976931348623157e308, b'10101', '2024-02-29', '2024-05-06 07:08:09.123456', '-838:59:59.99', 2155, 18446744073709551615, 'café'),
     (2, '', '', 'null', '', 0.000, -0, 5e-324, b'0', '1000-01-01', NULL, '00:00:00', 1901, 0, ''),
     (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
+  // Every type of the type table, with edge values (zero dates: zero_date = "null" below).
+  await a.query(`SET time_zone = '+00:00', sql_mode = ''`);
+  await a.query(`CREATE TABLE ${name}.types (${COLUMNS}) CHARACTER SET utf8mb4`);
+  await a.query(`INSERT INTO ${name}.types VALUES ${ROWS.join(", ")}`);
   await a.query(`ANALYZE TABLE ${name}.sbtest1, ${name}.sbtest2`);
   await a.end();
 }
@@ -92,8 +97,10 @@ ${pg.targetToml(name)}
 
 [copy]
 chunk_rows = 2000
-parallel = 4
-${copy}
+${copy || "parallel = 4"}
+
+[sink]
+zero_date = "null"
 
 [log]
 progress_seconds = 1
@@ -130,7 +137,7 @@ describe.each(TARGETS)("gs-replicate copy (%s)", (dialect) => {
       expect({ code: copy.code, err: copy.code === 0 ? "" : copy.stderr }).toEqual({ code: 0, err: "" });
       const report = JSON.parse(copy.stdout) as { status: string; tables: number; rows: number; snapshot: string; handoverInLog: boolean; notMigrated: Array<{ kind: string }> };
       expect(report.status).toBe("copied");
-      expect(report.tables).toBe(6);
+      expect(report.tables).toBe(7);
       expect(report.rows).toBeGreaterThan(40_000);
       expect(report.snapshot).toBe("lock-free");
       expect(report.handoverInLog).toBe(true);
@@ -186,6 +193,8 @@ describe.each(TARGETS)("gs-replicate copy (%s)", (dialect) => {
     for (const [what, ready] of points) {
       const run = spawnCli(["copy", "--config", cfg]);
       await until(`copy reaching ${what}`, async () => (await state().then(ready)) || run.proc.exitCode !== null, 120_000, 5);
+      // It was killed there, not finished (or failed) before.
+      expect({ what, running: run.proc.exitCode === null, stderr: run.proc.exitCode === null ? "" : run.stderr() }).toEqual({ what, running: true, stderr: "" });
       run.proc.kill("SIGKILL");
       await run.proc.exited;
     }
