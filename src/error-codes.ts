@@ -291,6 +291,12 @@ export const ERROR_CODES = {
     meaning: "A table to copy is not transactional (MyISAM, Aria, MEMORY…), so no snapshot can read it consistently while it is written.",
     action: "Convert it to InnoDB, or make sure nothing writes to it during the copy and run copy --allow-non-transactional.",
   },
+  COPY_INTERRUPTED: {
+    exit: 1,
+    retried: "no",
+    meaning: "copy was stopped by a signal before it finished; the chunks and steps done are kept in the ledger.",
+    action: "Run copy again to finish it; the sink does not start before it has.",
+  },
   COPY_LOG_NOT_EMPTY: {
     exit: 1,
     retried: "no",

@@ -19,18 +19,29 @@ import { SchemaHistory } from "../binlog/schema.ts";
 import type { Config } from "../config/types.ts";
 import { connectTarget, checkTarget } from "../dialect/connect.ts";
 import { targetCompatibilityProblem } from "../dialect/compat.ts";
-import { fitName, qualifiedTable, targetIdent, targetSchema } from "../dialect/identifiers.ts";
+import { fitName, qualifiedTable, targetSchema } from "../dialect/identifiers.ts";
 import { ReplicateError } from "../errors.ts";
 import { log } from "../runtime/log.ts";
 import { planRanges, splitColumnOf } from "./chunks.ts";
 import { type Handover, writeHandover } from "./handover.ts";
 import * as ledger from "./ledger.ts";
-import { loadChunk } from "./load.ts";
+import { loadAllChunks } from "./chunk-runner.ts";
 import { CopyProgress } from "./progress.ts";
 import { SESSION_SETUP } from "./rows.ts";
 import { databasesOf, readObjects, readTables, showCreateTable, type SourceTable } from "./schema.ts";
 import { openSnapshots } from "./snapshots.ts";
-import { createForeignKeys, createIndexes, createSchema, createTable, ensureObjectsTable, recordObjects, refuseUntranslatable, type SchemaEnv } from "./target-schema.ts";
+import {
+  createForeignKeys,
+  createIndexes,
+  createSchema,
+  createTable,
+  ensureObjectsTable,
+  recordObjects,
+  refuseUntranslatable,
+  type SchemaEnv,
+  setSequences,
+} from "./target-schema.ts";
+import { refuseFilledTargets, refuseNonTransactional, targetTableExists } from "./checks.ts";
 
 interface CopyOptions {
   config: Config;
@@ -54,7 +65,6 @@ export interface CopyReport {
   notMigrated: Array<{ kind: string; name: string; cutover: string }>;
 }
 
-const TRANSACTIONAL = new Set(["innodb", "xtradb", "rocksdb", "tokudb", "ndbcluster"]);
 const SCHEMA_TRIES = 5;
 
 export async function runCopy(o: CopyOptions): Promise<CopyReport> {
@@ -147,6 +157,7 @@ export async function runCopy(o: CopyOptions): Promise<CopyReport> {
       o.truncateExisting,
     );
     for (const t of tables.filter((t) => stateOf(t) === "planned")) {
+      stopIfAsked(o.signal);
       await sql.begin(async (tx) => {
         if (await targetTableExists(tx, cfg, t)) {
           if (o.truncateExisting) await tx.unsafe(`TRUNCATE ${qualifiedTable(t.database, t.table, cfg.target!.schema_mapping)}`);
@@ -170,34 +181,22 @@ export async function runCopy(o: CopyOptions): Promise<CopyReport> {
       snapshot = snaps.mode;
       lockHeldMs = snaps.lockHeldMs;
       try {
-        const byTable = new Map(loading.map((t) => [`${t.database}.${t.table}`, t]));
-        const left = new Map<string, number>();
-        for (const c of chunks) left.set(`${c.database}.${c.table}`, (left.get(`${c.database}.${c.table}`) ?? 0) + 1);
-        const queue = chunks.filter((c) => byTable.has(`${c.database}.${c.table}`));
-        const worker = async () => {
-          for (let c = queue.shift(); c !== undefined && !o.signal.aborted; c = queue.shift()) {
-            const t = byTable.get(`${c.database}.${c.table}`)!;
-            const view = await snaps.take();
-            let ok = false;
-            try {
-              await loadChunk(view, sql, { table: t, split: splitColumnOf(t), chunk: c }, cfg.target!.schema_mapping, { zeroDate: cfg.sink.zero_date }, (n, b) =>
-                progress.add(t, n, b),
-              );
-              ok = true;
-            } finally {
-              await snaps.give(view, ok);
-            }
-            const key = `${c.database}.${c.table}`;
-            const remaining = left.get(key)! - 1;
-            left.set(key, remaining);
-            if (remaining === 0) await tableLoaded(sql, control, t, progress);
-          }
-        };
-        await Promise.all(Array.from({ length: Math.min(cfg.copy.parallel, queue.length) }, worker));
+        await loadAllChunks({
+          sql,
+          snaps,
+          tables: loading,
+          chunks,
+          parallel: cfg.copy.parallel,
+          mapping: cfg.target!.schema_mapping,
+          ctx: { zeroDate: cfg.sink.zero_date },
+          progress,
+          signal: o.signal,
+          tableLoaded: (t) => tableLoaded(sql, control, t, progress),
+        });
       } finally {
         await snaps.close();
       }
-      if (o.signal.aborted) throw new ReplicateError("COPY_SNAPSHOT", "copy stopped on a signal; run it again to finish (loaded chunks are kept)", { retriable: true });
+      stopIfAsked(o.signal);
     }
     for (const t of loading)
       if (states.get(`${t.database}.${t.table}`) === "created" && !chunks.some((c) => c.database === t.database && c.table === t.table))
@@ -208,6 +207,7 @@ export async function runCopy(o: CopyOptions): Promise<CopyReport> {
     await ledger.setRunState(sql, "indexes");
     const now = new Map((await ledger.loadTables(sql)).map((t) => [`${t.database}.${t.table}`, t.state]));
     for (const t of tables.filter((t) => now.get(`${t.database}.${t.table}`) === "loaded")) {
+      stopIfAsked(o.signal);
       const began = Date.now();
       await sql.begin(async (tx) => {
         await createIndexes(tx, env, t);
@@ -245,6 +245,11 @@ export async function runCopy(o: CopyOptions): Promise<CopyReport> {
     control.close();
     await sql.end({ timeout: 5 });
   }
+}
+
+/** A stop (SIGTERM, SIGINT) between two steps: what is done is in the ledger. */
+function stopIfAsked(signal: AbortSignal): void {
+  if (signal.aborted) throw new ReplicateError("COPY_INTERRUPTED", "copy stopped on a signal before it finished: run it again to finish (the steps and chunks done are kept)");
 }
 
 /**
@@ -302,56 +307,4 @@ async function tableLoaded(sql: postgres.Sql, conn: BinlogConnection, t: SourceT
   if ((await showCreateTable(conn, t.database, t.table)) !== t.definition) throw schemaChanged(t.database, t.table, "was altered on the source");
   await ledger.setTableState(sql, t.database, t.table, "loaded");
   progress.tableDone(t);
-}
-
-function refuseNonTransactional(tables: SourceTable[], allowed: boolean): void {
-  const bad = tables.filter((t) => !TRANSACTIONAL.has(t.engine.toLowerCase()));
-  if (bad.length === 0 || allowed) return;
-  throw new ReplicateError(
-    "COPY_NOT_TRANSACTIONAL",
-    `${bad.map((t) => `${t.database}.${t.table} (${t.engine})`).join(", ")}: not transactional, so no snapshot reads ${bad.length === 1 ? "it" : "them"} consistently while written. Convert to InnoDB, or make sure nothing writes to ${bad.length === 1 ? "it" : "them"} during the copy and run copy --allow-non-transactional`,
-    { where: `${bad[0]!.database}.${bad[0]!.table}` },
-  );
-}
-
-async function targetTableExists(tx: Pick<postgres.Sql, "unsafe">, cfg: Config, t: SourceTable): Promise<boolean> {
-  // By name in the catalog: openGauss has no to_regclass.
-  const [r] = await tx.unsafe(
-    `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')) AS present`,
-    [targetSchema(t.database, cfg.target!.schema_mapping), fitName(t.table)],
-  );
-  return r?.present === true;
-}
-
-async function refuseFilledTargets(sql: postgres.Sql, cfg: Config, tables: SourceTable[], truncate: boolean): Promise<void> {
-  if (truncate) return;
-  const filled: string[] = [];
-  for (const t of tables) {
-    if (!(await targetTableExists(sql, cfg, t))) continue;
-    const [r] = await sql.unsafe(`SELECT EXISTS (SELECT 1 FROM ${qualifiedTable(t.database, t.table, cfg.target!.schema_mapping)}) AS filled`);
-    if (r?.filled === true) filled.push(`${t.database}.${t.table}`);
-  }
-  if (filled.length > 0) {
-    throw new ReplicateError(
-      "COPY_TARGET_NOT_EMPTY",
-      `the target already holds rows in ${filled.join(", ")}, which no copy recorded: copying would double them. Empty or drop ${filled.length === 1 ? "it" : "them"}, or run copy --truncate-existing to empty ${filled.length === 1 ? "it" : "them"} first`,
-      { where: filled[0] },
-    );
-  }
-}
-
-/** AUTO_INCREMENT: the target's sequence set to the source's next value as the copy ends. */
-async function setSequences(sql: postgres.Sql, conn: BinlogConnection, cfg: Config, tables: SourceTable[]): Promise<void> {
-  for (const t of tables) {
-    const col = t.create.columns.find((c) => c.autoIncrement);
-    if (!col) continue;
-    const [r] = await conn.query<{ n: string | number | null }>(
-      `SELECT AUTO_INCREMENT AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${t.database.replace(/'/g, "''")}' AND TABLE_NAME = '${t.table.replace(/'/g, "''")}'`,
-    );
-    if (r?.n === null || r?.n === undefined) continue;
-    const table = qualifiedTable(t.database, t.table, cfg.target!.schema_mapping);
-    const [s] = await sql.unsafe(`SELECT pg_get_serial_sequence($1, $2) AS seq`, [table, targetIdent(col.name).slice(1, -1)]);
-    if (!s?.seq) continue;
-    await sql.unsafe(`SELECT setval($1::regclass, $2::bigint, false)`, [s.seq, String(r.n)]);
-  }
 }

@@ -153,9 +153,9 @@ class LockedSnapshots implements Snapshots {
       this.idle.push(v.conn);
       return;
     }
-    // Its snapshot is gone with it: a new one would stand at another position, so the run stops.
+    // Its snapshot is gone with it: a new one would stand at another position, so the chunk's
+    // failure stops the run (chunk-runner.ts), and a rerun opens new snapshots.
     v.conn.close();
-    throw new ReplicateError("COPY_SNAPSHOT", "a connection holding the copy's snapshot failed; run copy again (finished chunks are kept)", { retriable: true });
   }
 
   async close(): Promise<void> {
