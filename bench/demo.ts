@@ -3,11 +3,13 @@
 //      (started by shared/opengauss/opengauss.sh; the database is created with
 //      DBCOMPATIBILITY 'PG', since openGauss's default A compatibility stores '' as NULL), or
 //      PostgreSQL 15 with `make demo TARGET=postgresql` (`bun run bench/demo.ts --target postgresql`)
-//   2. create the sample schema on both, as the full-copy step of a migration would have
-//   3. run a mixed insert/update/delete workload on MariaDB from several sessions
-//   4. run `gs-replicate source` and `gs-replicate sink` through the journal (progress shown)
+//   2. create a sample database with data on the source only (the target is empty)
+//   3. start a mixed insert/update/delete workload on MariaDB from several sessions, and while
+//      it writes run `gs-replicate copy` (target schema, consistent copy, hand-over in the log)
+//   4. run `gs-replicate source` and `gs-replicate sink` through the journal (progress shown),
+//      the workload still writing; then stop it and let both catch up (--stop-at-end)
 //   5. run `gs-replicate check --data`, and compare source and target row by row independently
-//      of it, print a summary, stop and remove everything
+//      of it, print a summary, stop and remove everything: a whole online migration
 // GSR_SHARED names the folder holding opengauss/opengauss.sh when it is not ../shared beside
 // the repository; GSR_OPENGAUSS_DIR reuses an openGauss already started there (left running).
 
@@ -80,35 +82,15 @@ try {
   const admin = await db.connect();
   await admin.query("CREATE DATABASE shop");
   for (const [t, d] of Object.entries(TABLES)) await admin.query(`CREATE TABLE shop.${t} (${d.mysql})`);
-  const [[pos]] = (await admin.query("SHOW MASTER STATUS")) as unknown as [[{ File: string; Position: number }]];
-  await target.createDatabase(DATABASE);
-  const ddl = target.sql(DATABASE);
-  await ddl.unsafe("CREATE SCHEMA shop");
-  for (const [t, d] of Object.entries(TABLES)) await ddl.unsafe(`CREATE TABLE shop.${t} (${d.target})`);
-  await ddl.end();
-  log.success(`sample schema created on both sides (${targetName}: database ${DATABASE}, schema shop)`);
-
-  log.start("running a mixed workload: 4 sessions, inserts, updates, deletes, multi-statement transactions");
-  const sessions = await Promise.all([0, 1, 2, 3].map(() => db.connect()));
-  let orderId = 0;
-  await Promise.all(
-    sessions.map(async (c, s) => {
-      for (let i = 0; i < 250; i++) {
-        const cust = 1 + ((i * 4 + s) % 200);
-        await c.query("INSERT INTO shop.customers VALUES (?, ?, ?, 0, NOW(6)) ON DUPLICATE KEY UPDATE updated = NOW(6)", [cust, `customer ${cust}`, `c${cust}@example.com`]);
-        const id = ++orderId;
-        await c.query("BEGIN");
-        await c.query("INSERT INTO shop.orders VALUES (?, ?, ?, 'new', ?)", [id, cust, ((i % 97) + 0.99).toFixed(2), `order ${id}`]);
-        await c.query("UPDATE shop.customers SET balance = balance + ? WHERE id = ?", [((i % 97) + 0.99).toFixed(2), cust]);
-        await c.query("COMMIT");
-        if (i % 3 === 0) await c.query("UPDATE shop.orders SET status = 'paid' WHERE id = ?", [id]);
-        if (i % 11 === 0) await c.query("DELETE FROM shop.orders WHERE id = ?", [id]);
-      }
-    }),
+  await admin.query("ALTER TABLE shop.orders ADD KEY by_customer (customer_id)");
+  // Existing data, on the source only: what `copy` has to bring over.
+  for (let id = 1; id <= 200; id++) await admin.query("INSERT INTO shop.customers VALUES (?, ?, ?, 0, NOW(6))", [id, `customer ${id}`, `c${id}@example.com`]);
+  await admin.query(
+    "INSERT INTO shop.orders SELECT seq, 1 + seq % 200, (seq % 97) + 0.99, ELT(1 + seq % 3, 'new', 'paid', 'shipped'), CONCAT('order ', seq) FROM shop.seq_1_to_20000",
   );
-  await Promise.all(sessions.map((c) => c.end()));
   await admin.end();
-  log.success(`workload done: ${orderId} orders`);
+  await target.createDatabase(DATABASE);
+  log.success(`sample database created on MariaDB: shop.customers (200 rows), shop.orders (20,000 rows); ${targetName} database ${DATABASE} is empty`);
 
   const config = writeConfig(`
 [source]
@@ -116,7 +98,6 @@ port = ${db.port}
 user = "root"
 password = ""
 databases = ["shop"]
-start = "file:${pos.File}:${pos.Position}"
 
 [transport]
 kind = "journal"
@@ -127,18 +108,54 @@ dir = "${join(work, "journal")}"
 [target]
 ${target.targetToml(DATABASE)}
 
+[copy]
+parallel = 4
+chunk_rows = 5000
+
 [sink]
 workers = 4
 
 [log]
 progress_seconds = 1
 `);
-  for (const cmd of ["source", "sink"]) {
-    log.start(`gs-replicate ${cmd} --config ${config} --stop-at-end`);
-    const p = Bun.spawn([BINARY, cmd, "--config", config, "--stop-at-end"], { stdout: "inherit", stderr: "inherit" });
+
+  log.start("starting a mixed workload on MariaDB: 4 sessions, inserts, updates, deletes, multi-statement transactions");
+  let writing = true;
+  let orderId = 100_000;
+  const sessions = await Promise.all([0, 1, 2, 3].map(() => db.connect()));
+  const workload = Promise.all(
+    sessions.map(async (c, s) => {
+      for (let i = 0; writing || i < 100; i++) {
+        const cust = 1 + ((i * 4 + s) % 250);
+        await c.query("INSERT INTO shop.customers VALUES (?, ?, ?, 0, NOW(6)) ON DUPLICATE KEY UPDATE updated = NOW(6)", [cust, `customer ${cust}`, `c${cust}@example.com`]);
+        const id = ++orderId;
+        await c.query("BEGIN");
+        await c.query("INSERT INTO shop.orders VALUES (?, ?, ?, 'new', ?)", [id, cust, ((i % 97) + 0.99).toFixed(2), `order ${id}`]);
+        await c.query("UPDATE shop.customers SET balance = balance + ? WHERE id = ?", [((i % 97) + 0.99).toFixed(2), cust]);
+        await c.query("COMMIT");
+        if (i % 3 === 0) await c.query("UPDATE shop.orders SET status = 'paid' WHERE id = ?", [1 + ((i * 37 + s) % 20_000)]);
+        if (i % 11 === 0) await c.query("DELETE FROM shop.orders WHERE id = ?", [1 + ((i * 53 + s) % 20_000)]);
+      }
+    }),
+  );
+
+  const run = async (args: string[]) => {
+    log.start(`gs-replicate ${args.join(" ")}`);
+    const p = Bun.spawn([BINARY, ...args], { stdout: "inherit", stderr: "inherit" });
     const code = await p.exited;
-    if (code !== 0) throw new Error(`gs-replicate ${cmd} exited with ${code}`);
-  }
+    if (code !== 0) throw new Error(`gs-replicate ${args[0]} exited with ${code}`);
+  };
+  await run(["copy", "--config", config]);
+  log.info("the workload is still writing: source and sink carry what it writes from the copy's hand-over on");
+  const following = ["source", "sink"].map((cmd) => Bun.spawn([BINARY, cmd, "--config", config], { stdout: "inherit", stderr: "inherit" }));
+  await Bun.sleep(3000);
+  writing = false;
+  await workload;
+  await Promise.all(sessions.map((c) => c.end()));
+  log.success(`workload stopped: orders up to id ${orderId}`);
+  for (const p of following) p.kill("SIGTERM");
+  for (const p of following) if ((await p.exited) !== 0) throw new Error("a following gs-replicate process did not stop cleanly");
+  for (const cmd of ["source", "sink"]) await run([cmd, "--config", config, "--stop-at-end"]);
 
   log.start(`gs-replicate check --config ${config} --data`);
   const check = Bun.spawn([BINARY, "check", "--config", config, "--data"], { stdout: "inherit", stderr: "inherit" });

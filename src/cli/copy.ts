@@ -51,7 +51,7 @@ export const copyCommand = defineCommand({
 function renderReport(r: CopyReport): string {
   const at = `${r.handover.file}:${r.handover.pos}${r.handover.gtid ? ` (GTID ${r.handover.gtid})` : ""}`;
   const lines = [
-    `copy ${r.status}: ${r.tables} tables, ${r.rows.toLocaleString("en")} rows, ${(r.bytes / 1048576).toFixed(1)} MB in ${r.seconds.toFixed(1)} s`,
+    `copy ${r.status === "copied" ? "finished" : "already complete"}: ${r.tables} tables, ${r.rows.toLocaleString("en")} rows, ${(r.bytes / 1048576).toFixed(1)} MB in ${r.seconds.toFixed(1)} s`,
     `snapshot: ${r.snapshot ?? "none needed"}${r.lockHeldMs !== null ? `, global read lock held ${r.lockHeldMs} ms` : ", no lock"}`,
     r.handoverInLog
       ? `hand-over: ${at}, in the log: start source on it`

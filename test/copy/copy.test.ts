@@ -94,7 +94,7 @@ describe.each(TARGETS)("gs-replicate copy (%s)", (dialect) => {
     }
     const last = await runCli(["copy", "--config", cfg], { timeoutMs: 180_000 });
     expect({ code: last.code, err: last.code === 0 ? "" : last.stderr }).toEqual({ code: 0, err: "" });
-    expect(last.stdout).toContain("copy copied");
+    expect(last.stdout).toContain("copy finished: ");
     const source = await runCli(["source", "--config", cfg, "--stop-at-end"], { timeoutMs: 120_000 });
     expect(source.code).toBe(0);
     const sink = await runCli(["sink", "--config", cfg, "--stop-at-end"], { timeoutMs: 120_000 });
