@@ -303,6 +303,25 @@ export const ERROR_CODES = {
     meaning: "copy hands over to source through the log, and the log already holds records of another run.",
     action: "Give the migration a new log (a new journal directory or Kafka topic) in [transport], then run copy again.",
   },
+  // status and cutover (issue 17)
+  STATUS_UNREADABLE: {
+    exit: 1,
+    retried: "no",
+    meaning: "status could not read one of the parts the configuration names (the source, the log or the target); the others are reported.",
+    action: "Read the line marked unreadable: it names the part and the error; fix the access and run status again.",
+  },
+  CAUGHT_UP_TIMEOUT: {
+    exit: 1,
+    retried: "no",
+    meaning: "The target did not catch up with the source position recorded when the wait began within --timeout (or a signal ended the wait).",
+    action: "Check that source and sink run (gs-replicate status says where each stands), then wait again.",
+  },
+  CUTOVER_SOURCE_WRITABLE: {
+    exit: 1,
+    retried: "no",
+    meaning: "cutover found the source still taking writes (read_only off, or super_read_only off on MySQL).",
+    action: "Stop the application's writes and set the source read-only, or run cutover --force to go on knowingly.",
+  },
   INTERNAL: {
     exit: 1,
     retried: "no",

@@ -12,8 +12,10 @@ import { sourceCommand } from "./source.ts";
 import { sinkCommand } from "./sink.ts";
 import { checkCommand } from "./check.ts";
 import { copyCommand } from "./copy.ts";
+import { cutoverCommand } from "./cutover.ts";
+import { statusCommand } from "./status.ts";
 
-const subCommands = { source: sourceCommand, sink: sinkCommand, check: checkCommand, copy: copyCommand } as const;
+const subCommands = { source: sourceCommand, sink: sinkCommand, check: checkCommand, copy: copyCommand, status: statusCommand, cutover: cutoverCommand } as const;
 
 const FOOTER = `Exit codes: 0 ok; 1 runtime failure; 2 bad configuration or usage; 3 check found a problem.
 Configuration: one TOML file per command; every key is documented in the README ("Configuration").`;

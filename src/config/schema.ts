@@ -224,4 +224,6 @@ export const NEEDS = {
   sink: ["transport", "target"],
   check: ["source"],
   copy: ["source", "target"],
+  status: [],
+  cutover: ["source", "transport", "target"],
 } as const;

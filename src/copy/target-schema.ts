@@ -9,7 +9,7 @@ import type postgres from "postgres";
 import type { Ddl } from "../binlog/ddl-model.ts";
 import type { BinlogConnection } from "../binlog/connection.ts";
 import type { Config } from "../config/types.ts";
-import { qualifiedTable, targetIdent } from "../dialect/identifiers.ts";
+import { setNextValue } from "../dialect/sequences.ts";
 import { readTargetCatalog, type SkippedObject, translateDdl } from "../dialect/ddl.ts";
 import { OBJECTS_DDL, saveSkippedObjects } from "../dialect/skipped-store.ts";
 import { isRetriable, ReplicateError } from "../errors.ts";
@@ -148,9 +148,6 @@ export async function setSequences(sql: postgres.Sql, conn: BinlogConnection, cf
       `SELECT AUTO_INCREMENT AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${t.database.replace(/'/g, "''")}' AND TABLE_NAME = '${t.table.replace(/'/g, "''")}'`,
     );
     if (r?.n === null || r?.n === undefined) continue;
-    const table = qualifiedTable(t.database, t.table, cfg.target!.schema_mapping);
-    const [s] = await sql.unsafe(`SELECT pg_get_serial_sequence($1, $2) AS seq`, [table, targetIdent(col.name).slice(1, -1)]);
-    if (!s?.seq) continue;
-    await sql.unsafe(`SELECT setval($1::regclass, $2::bigint, false)`, [s.seq, String(r.n)]);
+    await setNextValue(sql, cfg.target!.schema_mapping, t.database, t.table, col.name, String(r.n));
   }
 }

@@ -27,6 +27,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   copy: ["binlog", "events", "transport", "dialect", "runtime", "config"],
   sink: ["binlog", "events", "transport", "dialect", "copy", "runtime", "config"],
   check: ["binlog", "transport", "dialect", "runtime", "config"],
+  status: ["binlog", "events", "transport", "dialect", "check", "runtime", "config"],
   cli: ["*"],
 };
 
