@@ -2,7 +2,7 @@
 BUN := $(shell command -v bun 2>/dev/null || echo node_modules/.bin/bun)
 SRC := $(shell find src -name "*.ts") scripts/build.ts package.json
 
-.PHONY: all build test test-fast lint format typecheck demo bench clean deps system-deps soak-history
+.PHONY: all build test test-fast lint format typecheck demo bench clean deps system-deps soak-history docs
 
 all: build
 
@@ -48,6 +48,10 @@ format: node_modules/.installed
 
 # The target is a real openGauss (shared/opengauss beside the repository); TARGET=postgresql
 # runs the same demo on PostgreSQL 15.
+# The tables of docs/ generated from the code (configuration reference, error codes, type mapping).
+docs: node_modules/.installed
+	$(BUN) run scripts/render-docs.ts
+
 demo: system-deps build
 	$(BUN) run bench/demo.ts $(if $(TARGET),--target=$(TARGET))
 

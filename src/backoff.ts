@@ -1,6 +1,6 @@
 // The one formula behind every wait-and-try-again of the tool: a first delay doubling up to a
 // cap, optionally with jitter. Each caller names its schedule where it retries, so that the
-// README's "Faults" table can quote it (source reconnects: 0.5 s doubling to 30 s; pipeline and
+// docs/faults.md table can quote it (source reconnects: 0.5 s doubling to 30 s; pipeline and
 // log-open restarts: 1 s doubling to 30 s; a unit's retries: 0.2 s doubling to 10 s; …).
 
 interface Schedule {

@@ -1,6 +1,6 @@
 // The stable error codes: ONE table (ERROR_CODES), from which the ErrorCode type derives (so a
 // code cannot be thrown without being documented here), ReplicateError takes its default exit
-// kind, and README "Error codes" is rendered (renderErrorTable; test/errors.test.ts keeps the two
+// kind, and docs/errors.md is rendered (renderErrorTable; test/errors.test.ts keeps the two
 // identical; print it with bun -e 'console.log((await import("./src/error-codes.ts")).renderErrorTable())').
 // Codes are a stable interface: runbooks and scripts match them, so they are never renamed.
 
@@ -332,7 +332,7 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** README "Error codes": the table above as Markdown. */
+/** docs/errors.md: the table above as Markdown. */
 export function renderErrorTable(): string {
   const cell = (s: string) => s.replace(/\|/g, "\\|");
   const rows = Object.entries(ERROR_CODES as Record<string, ErrorCodeInfo>).map(

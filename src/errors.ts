@@ -4,7 +4,7 @@
 //   where      the position or object concerned (binlog file:pos, GTID, db.table, config key)
 //   cause      the underlying error, kept for --debug output
 // The CLI maps `kind` to the process exit code, so the mapping lives in one place. Each code's
-// meaning, advice and usual exit code are in src/error-codes.ts (README "Error codes").
+// meaning, advice and usual exit code are in src/error-codes.ts (docs/errors.md).
 
 import { ERROR_CODES, type ErrorCode } from "./error-codes.ts";
 
@@ -36,7 +36,7 @@ export class ReplicateError extends Error {
   }
 }
 
-/** Exit codes are part of the CLI contract (README "Exit codes"). */
+/** Exit codes are part of the CLI contract (docs/usage.md). */
 export const EXIT = { ok: 0, runtime: 1, config: 2, check: 3 } as const;
 
 export function exitCodeFor(err: unknown): number {

@@ -1,5 +1,5 @@
 // Turns the decoded event sequence into transaction items: begin, rows | ddl …, commit.
-// This is the binlog layer's output contract (README "Binlog layer"); the events layer never
+// This is the binlog layer's output contract (docs/source.md); the events layer never
 // sees raw events. Items stream (one rows item per rows event) so that a transaction of a
 // million rows never sits in memory whole.
 //

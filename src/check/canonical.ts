@@ -1,6 +1,6 @@
 // ONE canonical text per MySQL column type, produced by SQL on both sides, so that a value and
 // its replicated copy hash equal although MySQL and the target type and print them
-// differently. README "check" lists the rules; in short:
+// differently. docs/check.md lists the rules; in short:
 //
 //   integers, YEAR, DECIMAL   decimal digits, DECIMAL with exactly its scale ("-12.50")
 //   FLOAT, DOUBLE             the shortest round-trip digits D and exponent E of the double,

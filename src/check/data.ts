@@ -94,7 +94,7 @@ export async function runDataCheck(run: DataCheckRun): Promise<TableReport[]> {
         const walker = await openSource();
         await checkTarget(sql, target);
         // In openGauss's A compatibility '' reads as NULL and split_part()/lpad() return NULL for '':
-        // every comparison would be noise. Say why instead (README "check": target.compatibility).
+        // every comparison would be noise. Say why instead (docs/check.md: target.compatibility).
         const problem = await targetCompatibilityProblem(sql, target.dialect);
         if (problem) {
           throw new ReplicateError("CHECK_FAILED", `cannot compare with the target: ${problem.found}. Fix: ${problem.fix}`, {

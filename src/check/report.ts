@@ -27,7 +27,7 @@ export function fail(id: string, found: string, fix: string, object?: string): C
   return object === undefined ? { id, status: "fail", found, fix } : { id, status: "fail", object, found, fix };
 }
 
-/** A check that could not run is a failure that says why (README "check"). */
+/** A check that could not run is a failure that says why (docs/check.md). */
 export function notRun(id: string, why: string, fix: string): CheckResult {
   return fail(id, `not checked: ${why}`, fix);
 }

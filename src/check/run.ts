@@ -15,7 +15,7 @@ export async function runPreflight(config: Config): Promise<CheckResult[]> {
   const source = config.source!;
   // The transport does not depend on the servers; its slow failures (Kafka retries) overlap theirs.
   const transport = config.transport ? guard("transport.kafka", () => checkTransport(config.transport!)) : Promise.resolve([]);
-  // The check's sessions carry the statement timeout (README "[check]").
+  // The check's sessions carry the statement timeout (docs/configuration.md).
   const timeout = config.check.statement_timeout_seconds;
   const src = await checkSource(source, Object.keys(config.target?.schema_mapping ?? {}), timeout);
   try {

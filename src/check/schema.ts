@@ -229,7 +229,7 @@ function types(catalog: CatalogSnapshot, dialect: TargetDialect): CheckResult[] 
   }
   for (const u of catalog.unknown)
     out.push(fail("schema.types", `${u.reason}`, "leave the table out of the migration (it cannot be followed through the binlog)", `${u.database}.${u.table}`));
-  if (out.length === 0) out.push(ok("schema.types", `every column type maps to ${dialect} (README "Type mapping") and every character set decodes`));
+  if (out.length === 0) out.push(ok("schema.types", `every column type maps to ${dialect} (docs/types.md) and every character set decodes`));
   return out;
 }
 

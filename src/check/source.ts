@@ -1,4 +1,4 @@
-// Preflight of the source server: what `gs-replicate source` needs from it (README "check").
+// Preflight of the source server: what `gs-replicate source` needs from it (docs/check.md).
 // Every query here is read-only and works with the privileges the replication user should
 // have; a query the user may not run becomes part of the finding, never a crash.
 
@@ -270,7 +270,7 @@ function quoteMy(s: string): string {
 
 /**
  * lower_case_table_names ≠ 0: the server stores database and table names in lower case, and
- * so does the target (README "DDL"). [source] databases is compared in lower case, but a
+ * so does the target (docs/ddl.md). [source] databases is compared in lower case, but a
  * [target] schema_mapping key with capitals would never match and its database would land in
  * a schema of its own name instead of the mapped one.
  */

@@ -106,7 +106,7 @@ function compatibilityCheck(c: TargetCompatibility, server: string): CheckResult
   const id = "target.compatibility";
   if (c.problem) return fail(id, c.problem.found, c.problem.fix);
   if (c.caveat && c.mode === null) return warn(id, c.caveat, `set [target] dialect = "postgresql" for a PostgreSQL server`);
-  if (c.caveat) return warn(id, `${server}: ${c.caveat}`, "keep the mapped column types (README \"Type mapping\"), or migrate into a database created with DBCOMPATIBILITY 'PG'");
+  if (c.caveat) return warn(id, `${server}: ${c.caveat}`, "keep the mapped column types (docs/types.md), or migrate into a database created with DBCOMPATIBILITY 'PG'");
   if (c.mode === null) return ok(id, `${server}: no compatibility modes; '' and NULL stay distinct, lengths count characters`);
   return ok(id, `${server}, compatibility ${c.mode}: '' and NULL stay distinct, lengths count characters`);
 }
@@ -123,7 +123,7 @@ function tableChecks(sources: readonly TableDef[], tables: ReadonlyMap<string, T
         fail(
           "target.tables",
           `table ${qualifiedTable(src.database, src.table, t.schema_mapping)} does not exist on the target`,
-          'create it with the mapped column types (README "Type mapping") and load the full copy',
+          "create it with the mapped column types (docs/types.md) and load the full copy",
           name,
         ),
       );
@@ -150,7 +150,7 @@ function tableChecks(sources: readonly TableDef[], tables: ReadonlyMap<string, T
       if (!src.columns.some((c) => fitName(c.name) === col.name) && col.notNull && !col.hasDefault)
         problems.push(`target-only column ${col.name} is NOT NULL without a default (inserts would fail)`);
     }
-    if (problems.length > 0) out.push(fail("target.tables", problems.join("; "), 'alter the target table to match the type mapping (README "Type mapping")', name));
+    if (problems.length > 0) out.push(fail("target.tables", problems.join("; "), "alter the target table to match the type mapping (docs/types.md)", name));
     else if (doubts.length > 0)
       out.push(warn("target.tables", `${doubts.join("; ")}: replication works while every value fits`, "use the mapped type unless the difference is deliberate", name));
     else good++;

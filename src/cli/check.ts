@@ -46,7 +46,7 @@ export const checkCommand = defineCommand({
             .split(",")
             .map((s) => s.trim())
             .filter((s) => s.length > 0);
-    // A stop ends the comparison's queries on both servers (README "check --data": stopping it).
+    // A stop ends the comparison's queries on both servers (docs/check.md: stopping it).
     await runDataCheck({ config, tables, repairSql: a["repair-sql"], json: a.json, secrets, write: writeStdout, signal: stopSignal() });
   },
 });

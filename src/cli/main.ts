@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 // Entry point of the gs-replicate binary. citty parses; this file owns the exit-code
-// contract (README "Exit codes"): 0 ok, 1 runtime failure, 2 configuration or usage, 3 check
+// contract (docs/usage.md): 0 ok, 1 runtime failure, 2 configuration or usage, 3 check
 // found a problem. citty's own runMain exits 1 on usage errors, so it is not used.
 
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
@@ -18,7 +18,7 @@ import { statusCommand } from "./status.ts";
 const subCommands = { source: sourceCommand, sink: sinkCommand, check: checkCommand, copy: copyCommand, status: statusCommand, cutover: cutoverCommand } as const;
 
 const FOOTER = `Exit codes: 0 ok; 1 runtime failure; 2 bad configuration or usage; 3 check found a problem.
-Configuration: one TOML file per command; every key is documented in the README ("Configuration").`;
+Configuration: one TOML file per command; every key is documented in docs/configuration.md.`;
 
 export const mainCommand = defineCommand({
   meta: {

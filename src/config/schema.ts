@@ -1,6 +1,6 @@
 // The configuration file's schema: every key, its type, default and one line of
 // documentation. The loader validates against it, unknown keys get a "did you mean", and
-// a test checks that the README's configuration reference names every key listed here.
+// a test (test/config/reference.test.ts) keeps docs/configuration.md's tables equal to what src/config/reference.ts renders from here.
 
 /** AVRO's rule for names (the openGauss tool's documented rule for every identifier in the log). */
 export const AVRO_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -61,47 +61,51 @@ export const SCHEMA: Record<string, SectionSpec> = {
     keys: {
       host: { type: str, default: "127.0.0.1", doc: "host name or address" },
       port: { type: int(1, 65535), default: 3306, doc: "TCP port" },
-      user: { type: str, required: true, doc: "user with REPLICATION SLAVE, REPLICATION CLIENT (BINLOG MONITOR) and SELECT" },
+      user: { type: str, required: true, doc: "user with REPLICATION SLAVE, REPLICATION CLIENT (MariaDB: BINLOG MONITOR) and SELECT" },
       ...passwordKeys("source"),
       server_id: {
         type: int(1, 4294967295),
         default: 4242,
         doc: "server id this replica announces; must differ from every server and replica in the topology",
       },
-      flavor: { type: oneOf("auto", "mysql", "mariadb"), default: "auto", doc: "server flavour; auto detects from the version" },
+      flavor: { type: oneOf("auto", "mysql", "mariadb"), default: "auto", doc: "server flavour; `auto` detects it from the server version" },
       server_name: {
         type: str,
         default: "source",
-        doc: "logical name of the source: the first part of every AVRO schema name (<server_name>.<db>.<table>.Envelope)",
+        doc: "logical name of the source: the first part of every AVRO schema name (`<server_name>.<db>.<table>.Envelope`); must match `[A-Za-z_][A-Za-z0-9_]*`",
       },
-      databases: { type: { t: "strings" }, default: [], doc: "databases to capture; empty captures every non-system database" },
+      databases: {
+        type: { t: "strings" },
+        default: [],
+        doc: "databases to capture; empty captures every non-system database (compared in lower case when the source's `lower_case_table_names` is not 0). On a first start, a listed database the server does not have is refused (exit 2, with the closest name) when reading from `current` with `--stop-at-end` (nothing of it could come), else warned about (it may have existed at the start position, or be created later)",
+      },
       start: {
         type: str,
         default: "current",
-        doc: 'where to start on first run: "current" (the server\'s position now), "gtid:<set>", or "file:<name>:<pos>"',
+        doc: 'where a first run starts: `"current"` (the server\'s position now), `"gtid:<set>"` (MySQL `uuid:1-5`, MariaDB `0-1-100`), or `"file:<name>:<pos>"`. After a restart, `source` continues from the last transaction in the log instead',
       },
-      heartbeat_seconds: { type: int(1, 3600), default: 10, doc: "heartbeat period asked of the server; a silent link is dropped after 3 periods" },
+      heartbeat_seconds: { type: int(1, 3600), default: 10, doc: "heartbeat period asked of the server; a silent connection is dropped after three periods" },
     },
   },
   "source.tls": { doc: "TLS to the source.", keys: tlsKeys("the source") },
   transport: {
     doc: "The ordered log between source and sink.",
     keys: {
-      kind: { type: oneOf("journal", "kafka"), default: "journal", doc: "journal (local directory) or kafka (one topic, one partition)" },
+      kind: { type: oneOf("journal", "kafka"), default: "journal", doc: "the ordered log: a local journal directory, or one Kafka topic with one partition" },
     },
   },
   "transport.journal": {
     doc: "Local append-only journal (single host).",
     keys: {
       dir: { type: str, required: true, doc: "directory of the journal segments (created owner-only)" },
-      segment_mib: { type: int(1, 4096), default: 128, doc: "segment size in MiB before rolling to a new file" },
+      segment_mib: { type: int(1, 4096), default: 128, doc: "segment size in MiB before a new segment file starts" },
     },
   },
   "transport.kafka": {
     doc: "Apache Kafka (or a Kafka-protocol broker).",
     keys: {
-      brokers: { type: { t: "strings" }, required: true, doc: 'bootstrap brokers, e.g. ["kafka1:9092"]' },
-      topic: { type: str, required: true, doc: "the one topic; must have exactly one partition" },
+      brokers: { type: { t: "strings" }, required: true, doc: 'bootstrap brokers, e.g. `["kafka1:9092"]`' },
+      topic: { type: str, required: true, doc: "the one topic; it must have exactly one partition" },
       client_id: { type: str, default: "gs-replicate", doc: "Kafka client id" },
       group_id: {
         type: str,
@@ -134,7 +138,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
     keys: {
       host: { type: str, default: "127.0.0.1", doc: "host name or address" },
       port: { type: int(1, 65535), default: 5432, doc: "TCP port" },
-      user: { type: str, required: true, doc: "user that may write the target schemas and create the gs_replicate schema" },
+      user: { type: str, required: true, doc: "user that may write the target schemas and create the `gs_replicate` schema" },
       ...passwordKeys("target"),
       database: { type: str, required: true, doc: "target database" },
       dialect: {
@@ -145,7 +149,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
       schema_mapping: {
         type: { t: "map" },
         default: {},
-        doc: 'MySQL database → target schema, e.g. { shop = "shop_mig" }; unmapped databases keep their name',
+        doc: 'MySQL database → target schema, e.g. `{ shop = "shop_mig" }`; unmapped databases keep their name. A schema of the target\'s own (`pg_*`, `information_schema`) or of the checkpoint (`gs_replicate`, `gs_replicate_guard`) is refused at load. Several databases may share a schema only if no two of their tables have the same name: `check` fails `schema.databases` naming the pairs, and the sink stops (exit 2) at the first row of the second rather than merge them',
       },
     },
   },
@@ -154,48 +158,48 @@ export const SCHEMA: Record<string, SectionSpec> = {
     doc: "Replay on the target.",
     keys: {
       workers: { type: int(1, 256), default: 4, doc: "parallel target connections applying independent transactions" },
-      preserve_commit_order: { type: bool, default: false, doc: "commit on the target in source commit order" },
+      preserve_commit_order: { type: bool, default: false, doc: "commit on the target in source commit order (like MySQL's `replica_preserve_commit_order`)" },
       group_transactions: {
         type: int(1, 1000),
         default: 16,
-        doc: "while earlier work is being applied, up to this many consecutive source transactions are applied as one target transaction (1: never group)",
+        doc: "while earlier work is being applied, up to this many consecutive source transactions (and 256 changes) are applied as one target transaction; `1` never groups",
       },
-      on_error: { type: oneOf("stop"), default: "stop", doc: "what a data error does: stop (exit 1, nothing partial applied)" },
+      on_error: { type: oneOf("stop"), default: "stop", doc: "a data error stops the sink with exit 1; nothing of the failed transaction is applied" },
       unresponsive_seconds: {
         type: int(10, 86400),
         default: 120,
-        doc: "how long the sink waits on a target that stops answering without closing its connections (a network partition) and does not answer a new connection either; then TARGET_UNRESPONSIVE, exit 1 (a target that answers a new connection is busy, and is waited for)",
+        doc: 'how long the sink waits on a target that stops answering without closing its connections (a network partition) and does not answer a new connection either; then `TARGET_UNRESPONSIVE`, exit 1 (a target that answers a new connection is busy, and is waited for). See "Faults"',
       },
       zero_date: {
         type: oneOf("error", "null"),
         default: "error",
-        doc: "MySQL zero or invalid dates ('0000-00-00'): error (stop naming the row) or null (store NULL; -infinity for the all-zero date in a primary-key column)",
+        doc: "MySQL zero or invalid dates (`'0000-00-00'`, `'2024-02-30'`): `error` stops naming the row; `null` stores NULL, and the DATE/DATETIME/TIMESTAMP columns the sink creates then allow NULL (logged per column: add NOT NULL at cutover). In a column of the target table's primary key, which cannot hold NULL, `null` stores the all-zero date as `-infinity` (it sorts first, as the zero date does in MySQL) and stops (`TARGET_DATA`) on any other invalid date there, which has no key value: correct it on the source and start a fresh migration. Choose `null` before the migration for schemas with zero-date defaults on NOT NULL columns (WordPress and the like): they then replicate with no intervention, and `check --data` counts those NULLs and key `-infinity`s as the zero dates they stand for",
       },
       untranslatable: {
         type: oneOf("record", "stop"),
         default: "record",
-        doc: "objects the target does not get (views, triggers, routines, events, CHECK, FULLTEXT/SPATIAL/functional indexes, partitioning): record (apply the rest, list them in gs_replicate.skipped_objects and check) or stop; changes to rows always stop",
+        doc: "objects the target does not get (views, triggers, routines, events, CHECK, FULLTEXT/SPATIAL/functional indexes, the partitioning of a table): `record` applies the rest of the statement and lists them in `gs_replicate.skipped_objects` and `check` with what to do at cutover; `stop` stops the sink at each (docs/ddl.md). Changes to rows always stop",
       },
     },
   },
   copy: {
     doc: "gs-replicate copy: the target schema and the initial copy, handed over to source.",
     keys: {
-      parallel: { type: int(1, 64), default: 4, doc: "source connections reading chunks at once (and target connections loading them)" },
+      parallel: { type: int(1, 64), default: 4, doc: "chunks read from the source (and loaded into the target) at once, one connection each" },
       chunk_rows: {
         type: int(1000, 100_000_000),
         default: 200_000,
-        doc: "rows per chunk: a table with an integer primary key is read in ranges of its first key column of about this many rows (others in one chunk)",
+        doc: "rows per chunk: a table whose primary key starts with an integer column is read in ranges of that column of about this many rows; other tables are one chunk",
       },
       snapshot: {
         type: oneOf("auto", "lock-free", "lock"),
         default: "auto",
-        doc: "how chunks get a consistent view with its binlog position: lock-free (MariaDB: one snapshot per chunk, no lock), lock (a brief global read lock opens every connection's snapshot at one position), auto (lock-free where the server can, else lock)",
+        doc: "how each chunk gets a consistent view and the binlog position it stands for: `lock-free` (MariaDB: one `START TRANSACTION WITH CONSISTENT SNAPSHOT` per chunk, whose position the server reports; no lock at all), `lock` (a brief `FLUSH TABLES WITH READ LOCK` while every connection opens its snapshot at one position; MySQL needs it), `auto` (lock-free where the server reports snapshot positions, else lock)",
       },
       lock_timeout_seconds: {
         type: int(1, 600),
         default: 10,
-        doc: "with snapshot = lock: longest the global read lock may wait and be held; past it copy gives up (COPY_LOCK_TIMEOUT) rather than stall the source's writers",
+        doc: "with `lock`: the longest the global read lock may wait for running statements and be held; past it `copy` releases it and stops with `COPY_LOCK_TIMEOUT` instead of stalling the source's writers",
       },
     },
   },
@@ -205,7 +209,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
       statement_timeout_seconds: {
         type: int(0, 604800),
         default: 3600,
-        doc: "longest a query of check may run on the source or the target before that server stops it (0: no limit); bounds what a check killed with -9 leaves running",
+        doc: 'longest any query of `check` may run; the server running it stops it after that (`max_statement_time` on MariaDB, `max_execution_time` on MySQL, `statement_timeout` on the target), and the table is reported `ERROR` naming this key. It bounds what a `check` killed with `-9` leaves running on the servers. `0`: no limit. Chunks take well under a second; a table compared in buckets (text key, or no key) is one scan per side, so raise it for such tables that take longer (see "check --data")',
       },
     },
   },

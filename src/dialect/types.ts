@@ -1,5 +1,5 @@
 // MySQL/MariaDB column types → target column types: ONE table (TYPE_TABLE), read by the DDL
-// translator (mapType) and rendered into README "Type mapping" (renderTypeTable; a test keeps
+// translator (mapType) and rendered into docs/types.md (renderTypeTable; a test keeps
 // the two identical). This file is longer than most because it is that one table.
 //
 // Principles:
@@ -293,7 +293,7 @@ export function familyOf(sql: string): TypeFamily {
   return "other";
 }
 
-/** README "Type mapping": the table above as Markdown. */
+/** docs/types.md: the table above as Markdown. */
 export function renderTypeTable(): string {
   const show = (s: string | null) =>
     s === null

@@ -84,7 +84,7 @@ function zero(v: string, ctx: ValueContext, where: () => string, inKey: boolean)
     // operator sets on the target lets this row in, and the row is already in the log.
     throw new ReplicateError(
       "TARGET_DATA",
-      `MySQL invalid date '${v}' in primary-key column ${where()}: the target has no such date, and a primary key cannot hold NULL (under [sink] zero_date = "null" only the all-zero date has a key value, -infinity). The row is in the log, so the sink stops here on every restart: correct the key on the source (UPDATE the row to a valid date), then start a fresh migration (README "Faults": a new full copy taken after the correction, an empty checkpoint, a new log from the copy's position)`,
+      `MySQL invalid date '${v}' in primary-key column ${where()}: the target has no such date, and a primary key cannot hold NULL (under [sink] zero_date = "null" only the all-zero date has a key value, -infinity). The row is in the log, so the sink stops here on every restart: correct the key on the source (UPDATE the row to a valid date), then start a fresh migration (docs/faults.md: a new full copy taken after the correction, an empty checkpoint, a new log from the copy's position)`,
       { where: where() },
     );
   }

@@ -1,6 +1,6 @@
 // Every MySQL column type end to end: the table is created on the target by the replicated
 // CREATE TABLE, edge values are inserted on MariaDB, and each value read back from PostgreSQL
-// equals the MySQL value under the documented mapping (README "Type mapping"), compared as
+// equals the MySQL value under the documented mapping (docs/types.md), compared as
 // values: numbers as numbers or exact decimal text, instants as instants, TIME as a duration in
 // microseconds, bytes as bytes, JSON as parsed JSON.
 import { describe, expect, test } from "bun:test";

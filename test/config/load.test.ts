@@ -145,15 +145,6 @@ describe("configuration", () => {
     expect(err.code).toBe("CONFIG_SYNTAX");
     expect(err.message).toContain("line 2");
   });
-
-  test("every key of the schema is documented in the README", async () => {
-    const { SCHEMA } = await import("../../src/config/schema.ts");
-    const readme = await Bun.file(join(import.meta.dir, "../../README.md")).text();
-    for (const [section, spec] of Object.entries(SCHEMA)) {
-      expect(readme).toContain(`[${section}]`);
-      for (const key of Object.keys(spec.keys)) expect(readme).toContain(`| \`${key}\``);
-    }
-  });
 });
 
 describe("mistakes caught at load (issue 14, item 5)", () => {

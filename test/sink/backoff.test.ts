@@ -1,4 +1,4 @@
-// src/backoff.ts: the one backoff formula, with the schedules the README's "Faults" table quotes.
+// src/backoff.ts: the one backoff formula, with the schedules the docs/faults.md table quotes.
 import { expect, test } from "bun:test";
 import { backoff } from "../../src/backoff.ts";
 
