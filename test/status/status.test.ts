@@ -5,6 +5,7 @@
 // the id the source would give, and changing nothing the second time.
 import { describe, expect, test } from "bun:test";
 import { runCli, writeConfig } from "../support/cli.ts";
+import { config } from "../copy/support.ts";
 import { journalTransport } from "../support/pipeline.ts";
 import { getMariadb, getTarget, TARGETS, uniqueName, type MariaDb, type Target } from "../support/servers.ts";
 import { spawnCli } from "../faults/support.ts";
@@ -21,22 +22,16 @@ async function write(db: MariaDb, name: string, n: number): Promise<void> {
   await c.end();
 }
 
-function cfgFor(db: MariaDb, pg: Target, name: string, journal: string): string {
-  return writeConfig(`
-[source]
-port = ${db.port}
-user = "root"
-password = ""
-databases = ["${name}"]
-
-${journal}
-
-[target]
-${pg.targetToml(name)}
-
-[log]
-progress_seconds = 1
-`);
+/** A database with one AUTO_INCREMENT table on the source, an empty one on the target, copied. */
+async function copied(db: MariaDb, pg: Target, prefix: string): Promise<{ name: string; cfg: string }> {
+  const name = uniqueName(prefix);
+  const c = await db.connect();
+  await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT)`);
+  await c.end();
+  await pg.createDatabase(name);
+  const cfg = config(db, pg, name, journalTransport().toml);
+  expect((await runCli(["copy", "--config", cfg])).code).toBe(0);
+  return { name, cfg };
 }
 
 async function status(cfg: string): Promise<Report> {
@@ -58,13 +53,7 @@ describe.each(TARGETS)("status, the caught-up wait and cutover (%s)", (dialect) 
   test("status reports the distances while the log and the sink lag, and zero once caught up", async () => {
     const db = await getMariadb();
     const pg = await getTarget(dialect);
-    const name = uniqueName("status");
-    const c = await db.connect();
-    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT)`);
-    await c.end();
-    await pg.createDatabase(name);
-    const cfg = cfgFor(db, pg, name, journalTransport().toml);
-    expect((await runCli(["copy", "--config", cfg])).code).toBe(0);
+    const { name, cfg } = await copied(db, pg, "status");
     await write(db, name, 50);
     const before = await status(cfg);
     expect(before.sourceToLog).toMatchObject({ caughtUp: false, transactions: 50 });
@@ -95,13 +84,7 @@ describe.each(TARGETS)("status, the caught-up wait and cutover (%s)", (dialect) 
   test("--wait-caught-up: exit 0 once the last write is applied; exit 1 on timeout while the sink is stopped", async () => {
     const db = await getMariadb();
     const pg = await getTarget(dialect);
-    const name = uniqueName("waitcu");
-    const c = await db.connect();
-    await c.query(`CREATE DATABASE ${name}; CREATE TABLE ${name}.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT)`);
-    await c.end();
-    await pg.createDatabase(name);
-    const cfg = cfgFor(db, pg, name, journalTransport().toml);
-    expect((await runCli(["copy", "--config", cfg])).code).toBe(0);
+    const { name, cfg } = await copied(db, pg, "waitcu");
     const source = spawnCli(["source", "--config", cfg]);
     const sink = spawnCli(["sink", "--config", cfg]);
     try {
@@ -132,7 +115,7 @@ describe.each(TARGETS)("status, the caught-up wait and cutover (%s)", (dialect) 
     await c.query(`INSERT INTO ${name}.t (v) VALUES (1), (2)`);
     await c.query(`ALTER TABLE ${name}.t AUTO_INCREMENT = 1000`);
     await pg.createDatabase(name);
-    const cfg = cfgFor(db, pg, name, journalTransport().toml);
+    const cfg = config(db, pg, name, journalTransport().toml);
     try {
       expect((await runCli(["copy", "--config", cfg])).code).toBe(0);
       await write(db, name, 30);
