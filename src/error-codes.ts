@@ -291,6 +291,12 @@ export const ERROR_CODES = {
     meaning: "A table to copy is not transactional (MyISAM, Aria, MEMORY…), so no snapshot can read it consistently while it is written.",
     action: "Convert it to InnoDB, or make sure nothing writes to it during the copy and run copy --allow-non-transactional.",
   },
+  COPY_TARGET_BUSY: {
+    exit: 1,
+    retried: "no",
+    meaning: "A sink (or another copy) works on the target database now, or a sink has already applied the log there: the copy must come before the sink.",
+    action: "Stop the sink or the other copy; after a sink has applied, start the migration in a fresh database with a new log.",
+  },
   COPY_INTERRUPTED: {
     exit: 1,
     retried: "no",

@@ -1,10 +1,12 @@
-// What copy refuses before it loads anything, each with the flag that lets it go on knowingly:
-// tables no snapshot reads consistently (--allow-non-transactional) and target tables that
-// already hold rows no copy recorded (--truncate-existing).
+// What copy refuses before it loads anything: a sink working on the target (now, or before: copy
+// comes first), and, each with the flag that lets it go on knowingly, tables no snapshot reads
+// consistently (--allow-non-transactional) and target tables that already hold rows no copy
+// recorded (--truncate-existing).
 
 import type postgres from "postgres";
 import type { Config } from "../config/types.ts";
 import { fitName, qualifiedTable, targetSchema } from "../dialect/identifiers.ts";
+import { CHECKPOINT_SCHEMA, SINK_LOCK_KEYS } from "../checkpoint-names.ts";
 import { ReplicateError } from "../errors.ts";
 import type { SourceTable } from "./schema.ts";
 
@@ -42,6 +44,45 @@ export async function refuseFilledTargets(sql: postgres.Sql, cfg: Config, tables
       "COPY_TARGET_NOT_EMPTY",
       `the target already holds rows in ${filled.join(", ")}, which no copy recorded: copying would double them. Empty or drop ${filled.length === 1 ? "it" : "them"}, or run copy --truncate-existing to empty ${filled.length === 1 ? "it" : "them"} first`,
       { where: filled[0] },
+    );
+  }
+}
+
+/**
+ * Holds the sink's lock for the copy's lifetime (released by the returned function): a sink
+ * started meanwhile stops with SINK_ALREADY_RUNNING instead of applying into half-loaded tables,
+ * and a second copy cannot run at once. Refused while a sink (or copy) holds it.
+ */
+export async function holdTarget(sql: postgres.Sql): Promise<() => void> {
+  const conn = await sql.reserve();
+  const [r] = await conn.unsafe(`SELECT pg_try_advisory_lock(${SINK_LOCK_KEYS}) AS ok`);
+  if (r?.ok !== true) {
+    conn.release();
+    throw new ReplicateError(
+      "COPY_TARGET_BUSY",
+      "a sink or another copy works on this target database now (it holds gs-replicate's lock): the copy comes before the sink; stop it, then run copy again",
+    );
+  }
+  return () => {
+    void conn
+      .unsafe(`SELECT pg_advisory_unlock(${SINK_LOCK_KEYS})`)
+      .catch(() => {})
+      .finally(() => conn.release());
+  };
+}
+
+/** An unfinished copy into a target where a sink has already applied transactions: the copy comes before the sink. */
+export async function refuseAfterSink(sql: Pick<postgres.Sql, "unsafe">): Promise<void> {
+  const [p] = await sql.unsafe(
+    `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'progress') AS present`,
+    [CHECKPOINT_SCHEMA],
+  );
+  if (p?.present !== true) return;
+  const [low] = await sql.unsafe(`SELECT low_water::text AS lw, (SELECT count(*) FROM ${CHECKPOINT_SCHEMA}.applied)::text AS n FROM ${CHECKPOINT_SCHEMA}.progress WHERE id = 1`);
+  if (low && (low.lw !== "0" || low.n !== "0")) {
+    throw new ReplicateError(
+      "COPY_TARGET_BUSY",
+      `a sink has already applied the log into this target database (${CHECKPOINT_SCHEMA}.progress at log offset ${low.lw}): the copy comes before the sink. Start the migration in a fresh database (or drop the copied tables and the ${CHECKPOINT_SCHEMA} schema) with a new log`,
     );
   }
 }

@@ -41,7 +41,7 @@ import {
   type SchemaEnv,
   setSequences,
 } from "./target-schema.ts";
-import { refuseFilledTargets, refuseNonTransactional, targetTableExists } from "./checks.ts";
+import { holdTarget, refuseAfterSink, refuseFilledTargets, refuseNonTransactional, targetTableExists } from "./checks.ts";
 
 interface CopyOptions {
   config: Config;
@@ -72,10 +72,12 @@ export async function runCopy(o: CopyOptions): Promise<CopyReport> {
   const started = Date.now();
   const sql = connectTarget(cfg.target!, cfg.copy.parallel + 2);
   const control = await BinlogConnection.open(cfg.source!);
+  let release: (() => void) | undefined;
   try {
     await checkTarget(sql, cfg.target!);
     const problem = await targetCompatibilityProblem(sql, cfg.target!.dialect);
     if (problem) throw new ReplicateError("TARGET_INCOMPATIBLE", `${problem.found}; nothing was copied: ${problem.fix}`, { where: cfg.target!.database });
+    release = await holdTarget(sql);
     await ledger.ensureLedger(sql);
     await ensureObjectsTable(sql);
     await ledger.startRun(sql);
@@ -97,6 +99,7 @@ export async function runCopy(o: CopyOptions): Promise<CopyReport> {
         notMigrated: [],
       };
     }
+    await refuseAfterSink(sql);
     const databases = await databasesOf(control, cfg.source!.databases);
     let history: SchemaHistory | null = null;
     let tables: SourceTable[];
@@ -242,6 +245,7 @@ export async function runCopy(o: CopyOptions): Promise<CopyReport> {
       notMigrated: recorded.map((r) => ({ kind: r.kind, name: r.table === "" ? `${r.schema}.${r.name}` : `${r.schema}.${r.table}.${r.name}`, cutover: r.cutover })),
     };
   } finally {
+    release?.();
     control.close();
     await sql.end({ timeout: 5 });
   }

@@ -42,7 +42,7 @@ import type { ForeignKeyRef } from "../dialect/ddl.ts";
 import { OBJECTS_DDL } from "../dialect/skipped-store.ts";
 import { ReplicateError } from "../errors.ts";
 import { backoff } from "../backoff.ts";
-import { CHECKPOINT_SCHEMA, GUARD_SCHEMA } from "../checkpoint-names.ts";
+import { CHECKPOINT_SCHEMA, GUARD_SCHEMA, SINK_LOCK_KEYS } from "../checkpoint-names.ts";
 import { sleepUnlessStopped } from "../runtime/signals.ts";
 import { log } from "../runtime/log.ts";
 
@@ -381,8 +381,9 @@ export async function savePendingForeignKeys(
 // functions), taken before anything else and held by one reserved connection for the sink's
 // lifetime. The server drops it with the session, so a sink killed with -9 leaves nothing to
 // clean up. Advisory locks are per database, like the checkpoint. The two keys spell "gsre"
-// "plic" so that other applications' advisory locks do not meet it by accident.
-const LOCK_KEYS = "1735619173, 1886169443";
+// "plic" so that other applications' advisory locks do not meet it by accident; `copy` takes
+// the same lock while it runs.
+const LOCK_KEYS = SINK_LOCK_KEYS;
 
 /** A reserved connection of the sink (worker.ts's WorkerConn). */
 interface LockConn {

@@ -10,6 +10,7 @@ import { runCli } from "../support/cli.ts";
 import { journalTransport } from "../support/pipeline.ts";
 import { getMariadb, getTarget, TARGETS, uniqueName, type MariaDb, type Target } from "../support/servers.ts";
 import { config, expectEqual, otherWrites, prepare, sysbenchArgs } from "./support.ts";
+import { spawnCli, untilLine } from "../faults/support.ts";
 
 async function small(db: MariaDb, pg: Target, name: string, ddl: string): Promise<void> {
   const c = await db.connect();
@@ -112,6 +113,24 @@ describe.each(TARGETS)("copy refuses, and goes on when told (%s)", (dialect) => 
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("COPY_LOG_NOT_EMPTY");
     expect(await targetTables(pg, name)).toEqual([]);
+  }, 120_000);
+
+  test("a sink running on the target: COPY_TARGET_BUSY, nothing created (the copy comes before the sink)", async () => {
+    const db = await getMariadb();
+    const pg = await getTarget(dialect);
+    const name = uniqueName("cpbusy");
+    await small(db, pg, name, `CREATE TABLE DB.t (id INT PRIMARY KEY); INSERT INTO DB.t VALUES (1)`);
+    const cfg = config(db, pg, name, journalTransport().toml);
+    const sink = spawnCli(["sink", "--config", cfg]);
+    try {
+      await untilLine(sink, /waiting for|caught up/, "the sink running", 60_000);
+      const refused = await runCli(["copy", "--config", cfg]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain("COPY_TARGET_BUSY");
+      expect(await targetTables(pg, name)).toEqual([]);
+    } finally {
+      await sink.stop();
+    }
   }, 120_000);
 
   test("without [transport]: the summary gives the position for [source] start", async () => {
