@@ -2,7 +2,7 @@
 // a few counters and gauges need no client library. `[metrics] listen` serves them on /metrics
 // (metrics-server.ts); without it they are still counted (a few additions per batch) and never read.
 //
-// A family is either stored (counter.inc, gauge.set, with labels) or read at scrape time from
+// A family is either stored (counter.inc, gauge.add, with labels) or read at scrape time from
 // the object that already counts it (counterFn/gaugeFn: the progress line's totals, the sink
 // scheduler's queue). Families are got-or-created by name, so a pipeline restarted after an
 // outage keeps counting into the same series, and a collector registered again replaces the old one.
@@ -26,10 +26,10 @@ interface Family {
 class Stored {
   private readonly series = new Map<string, [Labels, number]>();
 
-  add(labels: Labels, n: number, replace: boolean): void {
+  add(labels: Labels, n: number): void {
     const key = labelText(labels);
     const s = this.series.get(key);
-    if (s) s[1] = replace ? n : s[1] + n;
+    if (s) s[1] += n;
     else this.series.set(key, [labels, n]);
   }
 
@@ -42,19 +42,15 @@ class Counter {
   constructor(private readonly stored: Stored) {}
 
   inc(labels: Labels = {}, n = 1): void {
-    this.stored.add(labels, n, false);
+    this.stored.add(labels, n);
   }
 }
 
 class Gauge {
   constructor(private readonly stored: Stored) {}
 
-  set(value: number, labels: Labels = {}): void {
-    this.stored.add(labels, value, true);
-  }
-
   add(n: number, labels: Labels = {}): void {
-    this.stored.add(labels, n, false);
+    this.stored.add(labels, n);
   }
 }
 
@@ -99,7 +95,7 @@ export class Registry {
     let s = this.stores.get(name);
     if (!s) {
       const store = new Stored();
-      if (!labelled) store.add({}, 0, false);
+      if (!labelled) store.add({}, 0);
       s = store;
       this.stores.set(name, store);
       this.families.set(name, { kind, help, samples: () => store.samples() });

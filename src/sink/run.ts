@@ -57,21 +57,25 @@ interface SinkRun {
 
 const IDLE_MS = 5;
 
-/** What the sink read from the log: records and bytes as they arrive, transactions and their events once assembled.
- *  Made when `sink` runs, so other commands do not show them. */
+/**
+ * What the sink read from the log: records and bytes as they arrive, transactions and their
+ * events once assembled. Plain numbers (added to per record), read by the metrics when scraped;
+ * made when `sink` runs, so other commands do not show them.
+ */
 function readCounters() {
-  return {
-    records: metrics.counter("gs_replicate_sink_records_read_total", "Records read from the log"),
-    bytes: metrics.counter("gs_replicate_sink_bytes_read_total", "Bytes of the records read from the log"),
-    events: metrics.counter("gs_replicate_sink_events_read_total", "Row changes and DDL statements read from the log (assembled into transactions)"),
-    transactions: metrics.counter("gs_replicate_sink_transactions_read_total", "Whole transactions read from the log"),
-  };
+  const c = { records: 0, bytes: 0, events: 0, transactions: 0 };
+  const m = "gs_replicate_sink";
+  metrics.counterFn(`${m}_records_read_total`, "Records read from the log", () => c.records);
+  metrics.counterFn(`${m}_bytes_read_total`, "Bytes of the records read from the log", () => c.bytes);
+  metrics.counterFn(`${m}_events_read_total`, "Row changes and DDL statements read from the log (assembled into transactions)", () => c.events);
+  metrics.counterFn(`${m}_transactions_read_total`, "Whole transactions read from the log", () => c.transactions);
+  return c;
 }
 
 async function* counted(records: AsyncIterable<OffsetRecord>, read: ReturnType<typeof readCounters>): AsyncGenerator<OffsetRecord> {
   for await (const r of records) {
-    read.records.inc();
-    read.bytes.inc({}, r.record.value.length);
+    read.records++;
+    read.bytes += r.record.value.length;
     yield r;
   }
 }
@@ -206,8 +210,8 @@ export async function runSink(run: SinkRun): Promise<void> {
           knownSchemas.add(a.fingerprint);
         }
       } else if (a.kind === "tx") {
-        read.transactions.inc();
-        read.events.inc({}, a.tx.items.length);
+        read.transactions++;
+        read.events += a.tx.items.length;
         // Filtered before grouping: writesets and units see only what is applied.
         const tx = copy ? copy.transaction(a.tx) : a.tx;
         if (!copy?.active) copy = null;
@@ -225,7 +229,7 @@ export async function runSink(run: SinkRun): Promise<void> {
         const items = copy ? copy.items(a.begin, a.items) : a.items;
         if (!copy?.active) copy = null;
         largeBegin = a.begin;
-        read.events.inc({}, a.items.length);
+        read.events += a.items.length;
         await flushGroup();
         const mySeq = units.nextSeq();
         low.add(mySeq, null, null, null);
@@ -238,7 +242,7 @@ export async function runSink(run: SinkRun): Promise<void> {
         progress.events += a.items.length;
         largeCounted = a.items.length;
       } else if (a.kind === "largeChunk") {
-        read.events.inc({}, a.items.length);
+        read.events += a.items.length;
         await large?.apply(copy && largeBegin ? copy.items(largeBegin, a.items) : a.items);
         watch.done();
         progress.events += a.items.length;
@@ -246,7 +250,7 @@ export async function runSink(run: SinkRun): Promise<void> {
       } else if (a.kind === "largeEnd" && large) {
         const l = large;
         large = undefined;
-        read.transactions.inc();
+        read.transactions++;
         low.ended(l.seq, a.next, a.end.file, a.end.pos);
         await l.commit(a.end);
         watch.done();

@@ -54,16 +54,20 @@ interface SourceRun {
 /** What each key of the source's waits is, as the `cause` label of the wait metrics. */
 const WAIT_CAUSE: Record<string, string> = { restart: "restart", binlog: "source", log: "log" };
 
-/** Counted as the log takes them: records and bytes appended, and the events and transactions (Ends) they hold;
- *  and the binlog's bytes as they arrive. Made when `source` runs, so other commands do not show them. */
+/**
+ * The binlog's bytes as they arrive, and what the log took: records and bytes appended, and the
+ * events and transactions (Ends) they hold. Plain numbers (added to per event), read by the
+ * metrics when scraped; made when `source` runs, so other commands do not show them.
+ */
 function sourceCounters() {
-  return {
-    binlogBytes: metrics.counter("gs_replicate_source_binlog_bytes_read_total", "Bytes of binlog events received from the source"),
-    records: metrics.counter("gs_replicate_source_records_written_total", "Records appended to the log (changes, Begin/End, schemas, positions)"),
-    bytes: metrics.counter("gs_replicate_source_bytes_written_total", "Bytes of the records appended to the log"),
-    events: metrics.counter("gs_replicate_source_events_written_total", "Row changes and DDL statements appended to the log"),
-    transactions: metrics.counter("gs_replicate_source_transactions_written_total", "Transactions whose End was appended to the log"),
-  };
+  const c = { binlogBytes: 0, records: 0, bytes: 0, events: 0, transactions: 0 };
+  const m = "gs_replicate_source";
+  metrics.counterFn(`${m}_binlog_bytes_read_total`, "Bytes of binlog events received from the source", () => c.binlogBytes);
+  metrics.counterFn(`${m}_records_written_total`, "Records appended to the log (changes, Begin/End, schemas, positions)", () => c.records);
+  metrics.counterFn(`${m}_bytes_written_total`, "Bytes of the records appended to the log", () => c.bytes);
+  metrics.counterFn(`${m}_events_written_total`, "Row changes and DDL statements appended to the log", () => c.events);
+  metrics.counterFn(`${m}_transactions_written_total`, "Transactions whose End was appended to the log", () => c.transactions);
+  return c;
 }
 
 type Counters = ReturnType<typeof sourceCounters>;
@@ -123,7 +127,7 @@ async function runPipeline(run: SourceRun, progress: Progress, wait: (key: strin
       onWarning: (m) => log.warn(m),
       onWaiting: (what) => wait("binlog", what),
       onRetry: (err) => noteRetry("source", err),
-      onBytes: (n) => written.binlogBytes.inc({}, n),
+      onBytes: (n) => (written.binlogBytes += n),
       history,
     });
     // The last commit read, and the last position the log records (End or Position): a
@@ -148,13 +152,10 @@ async function runPipeline(run: SourceRun, progress: Progress, wait: (key: strin
       batchEvents = 0;
       batchTx = 0;
       await out.append(b);
-      written.records.inc({}, b.length);
-      written.bytes.inc(
-        {},
-        b.reduce((n, r) => n + r.value.length, 0),
-      );
-      written.events.inc({}, events);
-      written.transactions.inc({}, tx);
+      written.records += b.length;
+      for (const r of b) written.bytes += r.value.length;
+      written.events += events;
+      written.transactions += tx;
     };
     let boundary = true;
     let lastFlush = Date.now();

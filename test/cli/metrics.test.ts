@@ -186,6 +186,30 @@ describe.each(TARGETS)("[metrics] on source and sink → %s", (dialect) => {
   }, 180_000);
 });
 
+describe("[metrics]: retries, waits and errors", () => {
+  test("a source whose server is unreachable counts its restarts by cause and its errors by code, and shows the wait", async () => {
+    const j = journalTransport();
+    const [dead, port] = [await freePort(), await freePort()];
+    const cfg = writeConfig(`[source]\nport = ${dead}\nuser = "root"\n\n${j.toml}\n\n[metrics]\nlisten = "${port}"\n`);
+    const source = spawnCli(["source", "--config", cfg]);
+    try {
+      await untilLine(source, /restarting from the log's tail in \d+ ms \(attempt 2 of/, "the second restart");
+      const { samples, text } = await scrape(port);
+      expect(value(samples, 'gs_replicate_retries_total{cause="restart"}')).toBeGreaterThanOrEqual(2);
+      expect(value(samples, 'gs_replicate_errors_total{code="SOURCE_CONNECTION"}')).toBeGreaterThanOrEqual(2);
+      expect(value(samples, 'gs_replicate_waiting{cause="restart"}')).toBe(1);
+      expect(value(samples, 'gs_replicate_waits_total{cause="restart"}')).toBeGreaterThanOrEqual(1);
+      // Nothing read: the counters are there, at 0; no position yet, and no sink metric in a source.
+      expect(value(samples, "gs_replicate_source_events_read_total")).toBe(0);
+      expect(some(samples, "gs_replicate_source_binlog_position_bytes")).toBeUndefined();
+      expect(text).not.toContain("gs_replicate_sink_");
+      expect(promtool(text).code).toBe(0);
+    } finally {
+      expect((await terminate(source)).code).toBe(0);
+    }
+  }, 60_000);
+});
+
 describe("[metrics] off by default; [log] format = json", () => {
   test("without [metrics] source opens no port", async () => {
     const db = await getMariadb();
