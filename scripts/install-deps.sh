@@ -6,7 +6,8 @@
 # its binaries link against (the script header's list, plus libreadline8 for gsql: readelf's
 # NEEDED entries of install/bin and install/lib, checked with ldd), python3 (it picks a free
 # port), xz-utils (tar -xJ), passwd (useradd omm) and util-linux (runuser); and a Java runtime for
-# the real Kafka 2.4 broker of shared/kafka/kafka.sh (the tests of what the mock broker cannot show).
+# the real Kafka 2.4 broker of shared/kafka/kafka.sh (the tests of what the mock broker cannot show);
+# and prometheus for promtool, which the metrics tests run on the /metrics output (promtool check metrics).
 set -euo pipefail
 need=()
 have_pkg() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
@@ -23,6 +24,7 @@ command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 command -v useradd >/dev/null 2>&1 || [ -x /usr/sbin/useradd ] || need+=(passwd)
 command -v runuser >/dev/null 2>&1 || [ -x /usr/sbin/runuser ] || need+=(util-linux)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "missing Debian packages: ${need[*]} (run: sudo apt-get install -y ${need[*]})" >&2

@@ -66,6 +66,12 @@ export const ERROR_CODES = {
     meaning: "Bad command line: an unknown command or option, options that do not go together, or an unknown table in --tables.",
     action: "Correct the command line (gs-replicate --help).",
   },
+  METRICS_LISTEN: {
+    exit: 2,
+    retried: "no",
+    meaning: "[metrics] listen names an address source or sink cannot serve metrics on (the port is taken, or the address is not one of this host's).",
+    action: "Choose a free port, or an address of this host, in [metrics] listen.",
+  },
   // binlog reading (source)
   BINLOG_TRUNCATED: {
     exit: 1,

@@ -33,6 +33,10 @@ interface BinlogSourceOptions {
   onWarning?: (message: string) => void;
   /** Told what a reconnection waits for (for the progress line), and undefined once data flows again. */
   onWaiting?: (what: string | undefined) => void;
+  /** Told of each reconnection after a failure, with the failure (for the retry metrics). */
+  onRetry?: (err: unknown) => void;
+  /** Told the size of each event received (for the bytes-read metric). */
+  onBytes?: (n: number) => void;
   /** Reconnect attempts after a retriable failure before giving up (default: forever). */
   maxRetries?: number;
   queueHighBytes?: number;
@@ -78,6 +82,7 @@ export class BinlogSource {
         });
         assembler.file = decoder.file;
         for await (const raw of this.events(conn, dump)) {
+          this.opts.onBytes?.(raw.length);
           const ev = decoder.decode(raw);
           if (ev.kind === "payload") {
             for (const inner of decoder.expandPayload(ev)) assembler.push(inner, out, ev.header.logPos);
@@ -116,6 +121,7 @@ export class BinlogSource {
           throw await explainPurged(config, err);
         }
         attempt++;
+        this.opts.onRetry?.(err);
         const delay = backoff(attempt, { firstMs: 500, maxMs: 30_000 });
         const at = start.kind === "file" ? `${start.file}:${start.pos}` : start.kind === "gtid" ? `GTID ${start.set}` : "the current position";
         this.opts.onWarning?.(`source connection failed (${(err as Error).message}); reconnecting in ${delay} ms (attempt ${attempt}), resuming at ${at}`);

@@ -6,7 +6,8 @@
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import pkg from "../../package.json" with { type: "json" };
 import { describeError, exitCodeFor, EXIT, ReplicateError } from "../errors.ts";
-import { log } from "../runtime/log.ts";
+import { errorFields, log } from "../runtime/log.ts";
+import { noteError } from "../runtime/metrics.ts";
 import { rejectUnknownFlags } from "./args.ts";
 import { sourceCommand } from "./source.ts";
 import { sinkCommand } from "./sink.ts";
@@ -49,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
     return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
   } catch (err) {
     const usage = err instanceof Error && err.name === "CLIError";
-    log.error(usage ? err.message : describeError(err));
+    if (!usage) noteError(err);
+    log.error({ message: usage ? err.message : describeError(err), ...errorFields(err) });
     if (usage || (err instanceof ReplicateError && err.code === "USAGE")) {
       process.stderr.write(`Run "gs-replicate ${sub ? `${first} ` : ""}--help" for usage.\n`);
       return EXIT.config;

@@ -3,7 +3,7 @@
 import { defineCommand } from "citty";
 import { runSink } from "../sink/run.ts";
 import { configArg, stopAtEndArg } from "./args.ts";
-import { loadCommandConfig } from "./config.ts";
+import { loadCommandConfig, withMetrics } from "./config.ts";
 import { stopSignal } from "../runtime/signals.ts";
 
 const args = {
@@ -22,6 +22,6 @@ export const sinkCommand = defineCommand({
   args,
   run: async ({ args: a }) => {
     const config = loadCommandConfig(a.config, "sink");
-    await runSink({ config, stopAtEnd: a["stop-at-end"], signal: stopSignal(), skipDdl: a["skip-ddl"] });
+    await withMetrics(config, "sink", () => runSink({ config, stopAtEnd: a["stop-at-end"], signal: stopSignal(), skipDdl: a["skip-ddl"] }));
   },
 });

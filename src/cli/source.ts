@@ -4,7 +4,7 @@ import { defineCommand } from "citty";
 import { runSource } from "../source/run.ts";
 import { stopSignal } from "../runtime/signals.ts";
 import { configArg, stopAtEndArg } from "./args.ts";
-import { loadCommandConfig } from "./config.ts";
+import { loadCommandConfig, withMetrics } from "./config.ts";
 
 const args = {
   ...configArg,
@@ -17,6 +17,6 @@ export const sourceCommand = defineCommand({
   args,
   run: async ({ args: a }) => {
     const config = loadCommandConfig(a.config, "source", { stdout: a.stdout });
-    await runSource({ config, stopAtEnd: a["stop-at-end"], stdout: a.stdout, signal: stopSignal() });
+    await withMetrics(config, "source", () => runSource({ config, stopAtEnd: a["stop-at-end"], stdout: a.stdout, signal: stopSignal() }));
   },
 });

@@ -11,6 +11,7 @@ import type { Config, TlsConfig } from "./types.ts";
 import { checkTls } from "./tls.ts";
 import { Secret } from "./secret.ts";
 import { parseStart, START_FORMS } from "./start.ts";
+import { isLoopback, parseListen } from "./listen.ts";
 
 /** Target schemas a database must not be mapped onto: the server's own and the checkpoint's. */
 const RESERVED_SCHEMA = /^(gs_replicate|gs_replicate_guard|pg_.*|information_schema)$/;
@@ -108,6 +109,15 @@ export function validate(doc: Table, file: string, command: Command, opts: LoadO
         "source.server_name",
         `${describe(values.server_name)} breaks the AVRO naming rule [A-Za-z_][A-Za-z0-9_]*, and it begins every schema name in the log`,
       );
+    }
+    if (section === "metrics") {
+      const at = parseListen(String(values.listen));
+      if (!at) throw fail("CONFIG_BAD_VALUE", file, "metrics.listen", `expected "host:port", "[ipv6]:port" or ":port", found ${describe(values.listen)}`);
+      if (!isLoopback(at.host)) {
+        warnings.push(
+          `${file}: [metrics] listen = ${JSON.stringify(values.listen)} is not a loopback address: metrics (positions, counts, error codes) are served without authentication to anyone who can reach it; firewall it, or listen on 127.0.0.1 behind a proxy`,
+        );
+      }
     }
     if (section === "target") {
       for (const [db, schema] of Object.entries((values.schema_mapping ?? {}) as Record<string, string>)) {
@@ -253,6 +263,7 @@ function assemble(s: Record<string, Table>): Config {
     copy: s.copy ?? structuredClone(defaultsOf("copy")),
     check: s.check ?? structuredClone(defaultsOf("check")),
     log: s.log ?? structuredClone(defaultsOf("log")),
+    metrics: s.metrics,
   } as unknown as Config;
 }
 

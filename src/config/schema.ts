@@ -218,6 +218,21 @@ export const SCHEMA: Record<string, SectionSpec> = {
     keys: {
       level: { type: oneOf("error", "warn", "info", "debug"), default: "info", doc: "log level on stderr" },
       progress_seconds: { type: int(1, 3600), default: 10, doc: "period of the progress line on stderr" },
+      format: {
+        type: oneOf("plain", "json"),
+        default: "plain",
+        doc: "plain: one line per message; json: one JSON object per line on stderr for log collectors (time, level, message, and code, where, position when known; see docs/metrics.md)",
+      },
+    },
+  },
+  metrics: {
+    doc: "Prometheus metrics of source and sink (off without this section).",
+    keys: {
+      listen: {
+        type: str,
+        required: true,
+        doc: 'where source and sink serve Prometheus metrics on GET /metrics (docs/metrics.md): "127.0.0.1:9187", "[::1]:9187", or a port alone (":9187", "9187"), which binds to loopback (127.0.0.1); port 0 takes a free port; the address served is logged. The endpoint has no authentication: an address other than loopback ("0.0.0.0:9187") is served, with a warning at start (firewall it, or scrape through a proxy or SSH tunnel). A port that cannot be bound stops the command at start, exit 2, METRICS_LISTEN. Give source and sink different ports',
+      },
     },
   },
 };

@@ -81,6 +81,11 @@ export interface CheckConfig {
 export interface LogConfig {
   level: "error" | "warn" | "info" | "debug";
   progress_seconds: number;
+  format: "plain" | "json";
+}
+
+export interface MetricsConfig {
+  listen: string;
 }
 
 export interface Config {
@@ -91,4 +96,6 @@ export interface Config {
   copy: CopyConfig;
   check: CheckConfig;
   log: LogConfig;
+  /** Absent: no metrics served. */
+  metrics?: MetricsConfig;
 }

@@ -8,7 +8,8 @@
 // refuses, quoting the part of it that failed and saying what to do.
 
 import { parseDdl } from "../binlog/ddl.ts";
-import { log } from "../runtime/log.ts";
+import { errorFields, log } from "../runtime/log.ts";
+import { noteRetry } from "../runtime/metrics.ts";
 import { readTargetCatalog, type SkippedObject, translateDdl, type UntranslatablePolicy } from "../dialect/ddl.ts";
 import { ReplicateError } from "../errors.ts";
 import type { ChangeMessage } from "../events/decode.ts";
@@ -54,7 +55,8 @@ export async function applyDdl(pool: WorkerPool, tx: SinkTx, opts: DdlOptions): 
       const e = asTargetError(err, { ...opts.ctx, describe });
       if (!e.retriable || attempt >= DDL_ATTEMPTS) throw e;
       const delay = Math.min(10_000, 100 * 2 ** attempt);
-      log.warn(`${e.message}; retrying the DDL transaction in ${delay} ms (attempt ${attempt + 1} of ${DDL_ATTEMPTS})`);
+      noteRetry("ddl", e);
+      log.warn({ message: `${e.message}; retrying the DDL transaction in ${delay} ms (attempt ${attempt + 1} of ${DDL_ATTEMPTS})`, ...errorFields(e) });
       opts.onWait(`the target (retrying a DDL transaction, attempt ${attempt + 1} of ${DDL_ATTEMPTS})`);
       await sleepUnlessStopped(delay, opts.signal);
       if (opts.signal?.aborted) throw e;

@@ -9,7 +9,8 @@
 
 import { connectionLost, describeError, isRetriable, ReplicateError } from "../errors.ts";
 import type { TransportConfig } from "../config/types.ts";
-import { log } from "../runtime/log.ts";
+import { errorFields, log } from "../runtime/log.ts";
+import { noteRetry, noteWait } from "../runtime/metrics.ts";
 import { sleepUnlessStopped } from "../runtime/signals.ts";
 import { describeLog, openLogReader } from "../transport/open.ts";
 import type { LogReader, OffsetRecord, ReadOptions } from "../log-contract.ts";
@@ -24,24 +25,38 @@ const SLOW_OPEN_MS = 2_000;
 /** A statement's retries: 0.5 s doubling to 10 s. */
 const STATEMENT_RETRY = { firstMs: 500, maxMs: 10_000 };
 
-/** What the sink is waiting for, by cause; the progress line shows the set. */
+/** What the sink is waiting for, by cause; the progress line shows the set, the wait metrics count them. */
 export class WaitBoard {
   private readonly waits = new Map<string, string>();
 
   constructor(private readonly onChange: (text: string | undefined) => void) {}
 
   set(key: string, what: string): void {
+    if (!this.waits.has(key)) noteWait(waitCause(key), true);
     this.waits.set(key, what);
     this.onChange(this.text());
   }
 
   clear(key: string): void {
-    if (this.waits.delete(key)) this.onChange(this.text());
+    if (!this.waits.delete(key)) return;
+    noteWait(waitCause(key), false);
+    this.onChange(this.text());
   }
 
   text(): string | undefined {
     return this.waits.size === 0 ? undefined : [...new Set(this.waits.values())].join("; ");
   }
+}
+
+/**
+ * A wait's key as the `cause` label: "target" for the sink's statements ("target:<what>") and
+ * the units' retries ("unit <n>"), else the key itself ("log", "open" → "log_open", "log-end",
+ * "owner", "target-silent"), with "_" for "-" as label values usually are.
+ */
+function waitCause(key: string): string {
+  if (key.startsWith("target:") || key.startsWith("unit ")) return "target";
+  if (key === "open") return "log_open";
+  return key.replace(/-/g, "_");
 }
 
 /** Errors of a statement that another attempt can cure: the target is restarting or unreachable. */
@@ -63,7 +78,8 @@ export async function retryTarget<T>(what: string, board: WaitBoard, fn: () => P
         throw err;
       }
       const delay = backoff(attempt, STATEMENT_RETRY);
-      log.warn(`${what}: the target is unreachable (${describeError(err)}); trying again in ${delay} ms (attempt ${attempt + 1} of ${ATTEMPTS})`);
+      noteRetry("target", err);
+      log.warn({ message: `${what}: the target is unreachable (${describeError(err)}); trying again in ${delay} ms (attempt ${attempt + 1} of ${ATTEMPTS})`, ...errorFields(err) });
       board.set(key, `the target (${what}, attempt ${attempt + 1} of ${ATTEMPTS})`);
       await sleepUnlessStopped(delay, signal);
       if (signal?.aborted) {
@@ -105,7 +121,11 @@ export async function* readRetrying(reader: LogReader, from: bigint, opts: ReadO
       }
       attempt++;
       const delay = backoff(attempt, STATEMENT_RETRY);
-      log.warn(`reading the log failed (${describeError(err)}); reading again from offset ${next} in ${delay} ms (attempt ${attempt + 1} of ${ATTEMPTS})`);
+      noteRetry("log", err);
+      log.warn({
+        message: `reading the log failed (${describeError(err)}); reading again from offset ${next} in ${delay} ms (attempt ${attempt + 1} of ${ATTEMPTS})`,
+        ...errorFields(err),
+      });
       board.set("log", `the log at offset ${next} (attempt ${attempt + 1} of ${ATTEMPTS})`);
       await sleepUnlessStopped(delay, opts.signal);
       if (opts.signal?.aborted) {
@@ -138,7 +158,8 @@ export async function openLogWaiting(t: TransportConfig, board: WaitBoard, opts:
       const noTopic = err instanceof ReplicateError && err.code === "TRANSPORT_TOPIC";
       if (!isRetriable(err) || attempt >= OPEN_ATTEMPTS || (noTopic && !opts.follow)) throw err;
       const delay = backoff(attempt, { firstMs: 1000, maxMs: 30_000 });
-      log.warn(`${describeError(err)}; trying again in ${delay} ms (attempt ${attempt + 1} of ${OPEN_ATTEMPTS})`);
+      noteRetry("log_open", err);
+      log.warn({ message: `${describeError(err)}; trying again in ${delay} ms (attempt ${attempt + 1} of ${OPEN_ATTEMPTS})`, ...errorFields(err) });
       const topic = t.kafka?.topic;
       board.set(
         "open",

@@ -26,6 +26,7 @@ import { LogDecoder, type BeginMessage } from "../events/decode.ts";
 import { connectTarget } from "../dialect/connect.ts";
 import { log } from "../runtime/log.ts";
 import { Progress } from "../runtime/progress.ts";
+import { metrics } from "../runtime/metrics.ts";
 import { TICK, withTicks } from "../runtime/ticks.ts";
 import { assemble } from "./assembler.ts";
 import { advanceLowWater, saveSchema, type SinkLock } from "./checkpoint.ts";
@@ -39,7 +40,7 @@ import { describeError, isRetriable, type ReplicateError } from "../errors.ts";
 import { ReadPosition } from "./caught-up.ts";
 import { checkLogEnd, startOnTarget } from "./start.ts";
 import { describeLog } from "../transport/open.ts";
-import type { LogReader } from "../log-contract.ts";
+import type { LogReader, OffsetRecord } from "../log-contract.ts";
 import { LargeTx } from "./large.ts";
 import { TargetWatch } from "./liveness.ts";
 import { TxGroup } from "./group.ts";
@@ -56,13 +57,37 @@ interface SinkRun {
 
 const IDLE_MS = 5;
 
+/**
+ * What the sink read from the log: records and bytes as they arrive, transactions and their
+ * events once assembled. Plain numbers (added to per record), read by the metrics when scraped;
+ * made when `sink` runs, so other commands do not show them.
+ */
+function readCounters() {
+  const c = { records: 0, bytes: 0, events: 0, transactions: 0 };
+  const m = "gs_replicate_sink";
+  metrics.counterFn(`${m}_records_read_total`, "Records read from the log", () => c.records);
+  metrics.counterFn(`${m}_bytes_read_total`, "Bytes of the records read from the log", () => c.bytes);
+  metrics.counterFn(`${m}_events_read_total`, "Row changes and DDL statements read from the log (assembled into transactions)", () => c.events);
+  metrics.counterFn(`${m}_transactions_read_total`, "Whole transactions read from the log", () => c.transactions);
+  return c;
+}
+
+async function* counted(records: AsyncIterable<OffsetRecord>, read: ReturnType<typeof readCounters>): AsyncGenerator<OffsetRecord> {
+  for await (const r of records) {
+    read.records++;
+    read.bytes += r.record.value.length;
+    yield r;
+  }
+}
+
 export async function runSink(run: SinkRun): Promise<void> {
   const cfg = run.config;
   const target = cfg.target!;
   const workers = cfg.sink.workers;
   // The workers, a large transaction's connection, the checkpoint's statements, the lock's session.
   const sql = connectTarget(target, workers + 3);
-  const progress = new Progress(cfg.log.progress_seconds, "sink");
+  const progress = new Progress(cfg.log.progress_seconds, "sink", "applied");
+  const read = readCounters();
   const board = new WaitBoard((text) => (progress.waitingFor = text));
   // This process's claim on the checkpoint (checkpoint.ts claimOwner, hold).
   const pool = new WorkerPool(sql, randomUUID());
@@ -124,6 +149,12 @@ export async function runSink(run: SinkRun): Promise<void> {
       const s = scheduler.stats();
       return `${s.waiting + s.ready} queued, ${s.running}/${workers} workers busy`;
     };
+    metrics.gaugeFn("gs_replicate_sink_queue_depth", "Units (groups of transactions) submitted and waiting for a worker or for the units they depend on", () => {
+      const s = scheduler.stats();
+      return s.waiting + s.ready;
+    });
+    metrics.gaugeFn("gs_replicate_sink_workers_busy", "Workers applying a unit now", () => scheduler.stats().running);
+    metrics.gaugeFn("gs_replicate_sink_workers", "Workers configured ([sink] workers)", () => workers);
     let large: LargeTx | undefined;
     let largeCounted = 0;
     // The streamed transaction's Begin: its later chunks are filtered as of it (reconcile.ts).
@@ -167,7 +198,7 @@ export async function runSink(run: SinkRun): Promise<void> {
       const s = scheduler.stats();
       progress.idle = position.atEnd() && s.waiting + s.ready + s.running === 0 && group.isEmpty() && large === undefined;
     };
-    const records = position.track(low.verifyFirst(readRetrying(reader, from, { follow: !run.stopAtEnd, signal }, board, describeLog(cfg.transport!))));
+    const records = position.track(counted(low.verifyFirst(readRetrying(reader, from, { follow: !run.stopAtEnd, signal }, board, describeLog(cfg.transport!))), read));
     for await (const a of withTicks(assemble(records, decoder), IDLE_MS)) {
       if (units.failure !== undefined || run.signal.aborted) break;
       if (a !== TICK) board.clear("log-end");
@@ -179,6 +210,8 @@ export async function runSink(run: SinkRun): Promise<void> {
           knownSchemas.add(a.fingerprint);
         }
       } else if (a.kind === "tx") {
+        read.transactions++;
+        read.events += a.tx.items.length;
         // Filtered before grouping: writesets and units see only what is applied.
         const tx = copy ? copy.transaction(a.tx) : a.tx;
         if (!copy?.active) copy = null;
@@ -196,6 +229,7 @@ export async function runSink(run: SinkRun): Promise<void> {
         const items = copy ? copy.items(a.begin, a.items) : a.items;
         if (!copy?.active) copy = null;
         largeBegin = a.begin;
+        read.events += a.items.length;
         await flushGroup();
         const mySeq = units.nextSeq();
         low.add(mySeq, null, null, null);
@@ -208,6 +242,7 @@ export async function runSink(run: SinkRun): Promise<void> {
         progress.events += a.items.length;
         largeCounted = a.items.length;
       } else if (a.kind === "largeChunk") {
+        read.events += a.items.length;
         await large?.apply(copy && largeBegin ? copy.items(largeBegin, a.items) : a.items);
         watch.done();
         progress.events += a.items.length;
@@ -215,6 +250,7 @@ export async function runSink(run: SinkRun): Promise<void> {
       } else if (a.kind === "largeEnd" && large) {
         const l = large;
         large = undefined;
+        read.transactions++;
         low.ended(l.seq, a.next, a.end.file, a.end.pos);
         await l.commit(a.end);
         watch.done();
@@ -222,7 +258,7 @@ export async function runSink(run: SinkRun): Promise<void> {
         low.committed(l.seq);
         progress.transactions++;
         progress.events += Math.max(0, a.count - largeCounted);
-        progress.position(a.end.gtid ?? `${a.end.file}:${a.end.pos}`, a.end.tsMs);
+        progress.position(a.end, a.end.tsMs);
       } else if (a.kind === "largeAbort" && large) {
         await large.rollback();
         scheduler.committed(large.seq);

@@ -116,7 +116,7 @@ export class UnitRunner {
       low.committed(mySeq);
       progress.transactions += txs.length;
       for (const tx of txs) progress.events += tx.items.length;
-      progress.position(last.end.gtid ?? `${last.end.file}:${last.end.pos}`, last.end.tsMs);
+      progress.position(last.end, last.end.tsMs);
     })().catch((err: unknown) => {
       this.failure ??= err;
       scheduler.failed(mySeq, err);

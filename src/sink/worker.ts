@@ -24,7 +24,8 @@
 
 import type postgres from "postgres";
 import { connectionLost, isRetriable, ReplicateError } from "../errors.ts";
-import { log } from "../runtime/log.ts";
+import { errorFields, log } from "../runtime/log.ts";
+import { noteRetry } from "../runtime/metrics.ts";
 import { sleepUnlessStopped } from "../runtime/signals.ts";
 import type { SinkTx, TxItem } from "./assembler.ts";
 import { applyChanges, asTargetError, planStatements, type ApplyContext } from "./apply.ts";
@@ -255,7 +256,8 @@ export async function applyTransactions(pool: WorkerPool, txs: SinkTx[], opts: A
       }
       if (!isRetriable(e) || attempt >= MAX_ATTEMPTS || opts.signal?.aborted) throw e;
       const delay = backoff(attempt, { firstMs: 200, maxMs: 10_000 });
-      log.warn(`${e.message}; retrying the whole transaction in ${delay} ms (attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);
+      noteRetry("transaction", e);
+      log.warn({ message: `${e.message}; retrying the whole transaction in ${delay} ms (attempt ${attempt + 1} of ${MAX_ATTEMPTS})`, ...errorFields(e) });
       opts.onWait?.(`the target (retrying a transaction, attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);
       await sleepUnlessStopped(delay, opts.signal);
       if (opts.signal?.aborted) throw e;

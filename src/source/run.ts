@@ -20,7 +20,8 @@ import { LogDecoder } from "../events/decode.ts";
 import { messageToJson } from "../events/json.ts";
 import { openLogWriter } from "../transport/open.ts";
 import type { LogRecord, LogWriter } from "../log-contract.ts";
-import { log } from "../runtime/log.ts";
+import { errorFields, log } from "../runtime/log.ts";
+import { metrics, noteRetry, noteWait } from "../runtime/metrics.ts";
 import { Progress } from "../runtime/progress.ts";
 import { prepareStart } from "./start.ts";
 import { afterGrace, sleepUnlessStopped } from "../runtime/signals.ts";
@@ -50,10 +51,33 @@ interface SourceRun {
   signal: AbortSignal;
 }
 
+/** What each key of the source's waits is, as the `cause` label of the wait metrics. */
+const WAIT_CAUSE: Record<string, string> = { restart: "restart", binlog: "source", log: "log" };
+
+/**
+ * The binlog's bytes as they arrive, and what the log took: records and bytes appended, and the
+ * events and transactions (Ends) they hold. Plain numbers (added to per event), read by the
+ * metrics when scraped; made when `source` runs, so other commands do not show them.
+ */
+function sourceCounters() {
+  const c = { binlogBytes: 0, records: 0, bytes: 0, events: 0, transactions: 0 };
+  const m = "gs_replicate_source";
+  metrics.counterFn(`${m}_binlog_bytes_read_total`, "Bytes of binlog events received from the source", () => c.binlogBytes);
+  metrics.counterFn(`${m}_records_written_total`, "Records appended to the log (changes, Begin/End, schemas, positions)", () => c.records);
+  metrics.counterFn(`${m}_bytes_written_total`, "Bytes of the records appended to the log", () => c.bytes);
+  metrics.counterFn(`${m}_events_written_total`, "Row changes and DDL statements appended to the log", () => c.events);
+  metrics.counterFn(`${m}_transactions_written_total`, "Transactions whose End was appended to the log", () => c.transactions);
+  return c;
+}
+
+type Counters = ReturnType<typeof sourceCounters>;
+
 export async function runSource(run: SourceRun): Promise<void> {
-  const progress = new Progress(run.config.log.progress_seconds, "source");
+  const progress = new Progress(run.config.log.progress_seconds, "source", "read");
+  const counters = sourceCounters();
   const waits = new Map<string, string>();
   const wait = (key: string, what: string | undefined) => {
+    if (waits.has(key) !== (what !== undefined)) noteWait(WAIT_CAUSE[key] ?? key, what !== undefined);
     if (what === undefined) waits.delete(key);
     else waits.set(key, what);
     progress.waitingFor = waits.size > 0 ? [...waits.values()].join("; ") : undefined;
@@ -64,7 +88,7 @@ export async function runSource(run: SourceRun): Promise<void> {
     for (let failures = 0; ;) {
       const before = progress.transactions;
       try {
-        await runPipeline(run, progress, wait);
+        await runPipeline(run, progress, wait, counters);
         return;
       } catch (err) {
         failures = progress.transactions > before ? 1 : failures + 1;
@@ -74,7 +98,8 @@ export async function runSource(run: SourceRun): Promise<void> {
         }
         if (!isRetriable(err) || run.stdout || run.signal.aborted || failures > RESTARTS) throw err;
         const delay = backoff(failures, { firstMs: 1000, maxMs: 30_000 });
-        log.warn(`${describeError(err)}; restarting from the log's tail in ${delay} ms (attempt ${failures} of ${RESTARTS})`);
+        noteRetry("restart", err);
+        log.warn({ message: `${describeError(err)}; restarting from the log's tail in ${delay} ms (attempt ${failures} of ${RESTARTS})`, ...errorFields(err) });
         wait("restart", `the log or the source to come back (restart ${failures} of ${RESTARTS})`);
         await sleepUnlessStopped(delay, run.signal);
         if (run.signal.aborted) return;
@@ -86,7 +111,7 @@ export async function runSource(run: SourceRun): Promise<void> {
 }
 
 /** One run of the pipeline, from the log's tail (or [source] start) onward. */
-async function runPipeline(run: SourceRun, progress: Progress, wait: (key: string, what: string | undefined) => void): Promise<void> {
+async function runPipeline(run: SourceRun, progress: Progress, wait: (key: string, what: string | undefined) => void, written: Counters): Promise<void> {
   const cfg = run.config;
   const source = cfg.source!;
   const out = run.stdout ? stdoutWriter() : watchSlow(await openLogWriter(cfg.transport!, { onWarning: (m) => log.warn(m), signal: afterGrace(run.signal) }), cfg, wait);
@@ -101,6 +126,8 @@ async function runPipeline(run: SourceRun, progress: Progress, wait: (key: strin
       signal: run.signal,
       onWarning: (m) => log.warn(m),
       onWaiting: (what) => wait("binlog", what),
+      onRetry: (err) => noteRetry("source", err),
+      onBytes: (n) => (written.binlogBytes += n),
       history,
     });
     // The last commit read, and the last position the log records (End or Position): a
@@ -115,6 +142,21 @@ async function runPipeline(run: SourceRun, progress: Progress, wait: (key: strin
     }
     let batch: LogRecord[] = [];
     let batchBytes = 0;
+    // Events and Ends in `batch`, counted as written once the log took it.
+    let batchEvents = 0;
+    let batchTx = 0;
+    const append = async (b: LogRecord[]) => {
+      if (b.length === 0) return;
+      const events = batchEvents;
+      const tx = batchTx;
+      batchEvents = 0;
+      batchTx = 0;
+      await out.append(b);
+      written.records += b.length;
+      for (const r of b) written.bytes += r.value.length;
+      written.events += events;
+      written.transactions += tx;
+    };
     let boundary = true;
     let lastFlush = Date.now();
     let lastSync = Date.now();
@@ -128,7 +170,7 @@ async function runPipeline(run: SourceRun, progress: Progress, wait: (key: strin
         const b = batch;
         batch = [];
         batchBytes = 0;
-        await out.append(b);
+        await append(b);
         // After a huge value its copies (the reassembled packet, the event, the record) are
         // garbage: collected now, before the next one arrives, not when the collector happens
         // to run (measured: 100 MB BLOB, bench/memory.ts). Only then: a full collection per
@@ -148,25 +190,30 @@ async function runPipeline(run: SourceRun, progress: Progress, wait: (key: strin
         if (item.kind === "commit" && history?.changed && historyLog) {
           // The transaction changed the schema: what it changed goes in before its End, so a
           // restart after that End loads exactly this schema.
-          await out.append(batch);
+          const b = batch;
           batch = [];
           batchBytes = 0;
-          await out.append(historyLog.records(history, out.endOffset()));
+          await append(b);
+          await append(historyLog.records(history, out.endOffset()));
         }
         const before = batch.length;
         events.write(item, batch);
         for (let k = before; k < batch.length; k++) batchBytes += batch[k]!.value.length;
         // events = row changes and DDL, as the sink counts them (not Begin/End/schema records)
-        if (item.kind === "rows") progress.events += item.rows.length;
-        else if (item.kind === "ddl") progress.events++;
+        const n = item.kind === "rows" ? item.rows.length : item.kind === "ddl" ? 1 : 0;
+        progress.events += n;
+        batchEvents += n;
         if (item.kind === "begin") boundary = false;
         if (item.kind === "commit" || item.kind === "rollback") {
           boundary = true;
           progress.transactions++;
           if (item.kind === "commit") {
             read = { file: item.file, pos: item.pos, gtid: item.gtid };
-            if (batch.length > before) recorded = read; // its End is in the batch
-            progress.position(item.gtid ?? `${item.file}:${item.pos}`, item.timestampMs);
+            if (batch.length > before) {
+              recorded = read; // its End is in the batch
+              batchTx++;
+            }
+            progress.position(read, item.timestampMs);
           }
         }
         if (batch.length < BATCH_RECORDS && batchBytes < BATCH_BYTES && Date.now() - lastFlush < FLUSH_MS) {

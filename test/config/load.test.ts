@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
+import { parseListen } from "../../src/config/listen.ts";
 import { ReplicateError } from "../../src/errors.ts";
 import { writeConfig } from "../support/cli.ts";
 
@@ -192,5 +193,35 @@ describe("mistakes caught at load (issue 14, item 5)", () => {
       expect({ schema, code: e.code }).toEqual({ schema, code: "CONFIG_BAD_VALUE" });
       expect(e.message).toContain("[target] schema_mapping");
     }
+  });
+});
+
+describe("[metrics] and [log] format (issue 17, items 4 and 5)", () => {
+  test("no [metrics]: none served; listen forms; a port alone binds to loopback", () => {
+    expect(loadConfig(writeConfig(VALID), "source").config.metrics).toBeUndefined();
+    expect(loadConfig(writeConfig(VALID), "source").config.log.format).toBe("plain");
+    for (const [listen, host, port] of [
+      ["127.0.0.1:9187", "127.0.0.1", 9187],
+      [":9187", "127.0.0.1", 9187],
+      ["9187", "127.0.0.1", 9187],
+      ["[::1]:0", "::1", 0],
+      ["localhost:9100", "localhost", 9100],
+    ] as const) {
+      const { config, warnings } = loadConfig(writeConfig(`${VALID}\n[metrics]\nlisten = "${listen}"\n[log]\nformat = "json"\n`), "source");
+      expect(parseListen(config.metrics!.listen)).toEqual({ host, port });
+      expect(config.log.format).toBe("json");
+      expect(warnings).toEqual([]);
+    }
+  });
+
+  test("a non-loopback address is served with a loud warning; a malformed one is refused", () => {
+    const { warnings } = loadConfig(writeConfig(`${VALID}\n[metrics]\nlisten = "0.0.0.0:9187"\n`), "sink");
+    expect(warnings.join("\n")).toContain("is not a loopback address: metrics (positions, counts, error codes) are served without authentication");
+    for (const bad of ["127.0.0.1:99999", "host:port", "1.2.3.4:", ""]) {
+      const e = failure(`${VALID}\n[metrics]\nlisten = "${bad}"\n`);
+      expect({ bad, code: e.code }).toEqual({ bad, code: "CONFIG_BAD_VALUE" });
+    }
+    expect(failure(`${VALID}\n[metrics]\n`).code).toBe("CONFIG_MISSING_KEY");
+    expect(failure(`${VALID}\n[log]\nformat = "jsn"\n`).message).toContain('did you mean "json"');
   });
 });

@@ -2,7 +2,8 @@
 // consola's own reporters read as Markdown and drop.
 import { describe, expect, test } from "bun:test";
 import { createConsola } from "consola";
-import { plainReporter } from "../../src/runtime/log.ts";
+import { errorFields, jsonReporter, plainReporter } from "../../src/runtime/log.ts";
+import { ReplicateError } from "../../src/errors.ts";
 
 function capture(colour = false) {
   const lines: string[] = [];
@@ -24,5 +25,26 @@ describe("log lines", () => {
     const { c, lines } = capture(true);
     c.warn("`x`");
     expect(lines).toEqual(["\u001b[33mWARN\u001b[0m `x`\n"]);
+  });
+});
+
+describe("[log] format = json", () => {
+  test("one JSON object per line: time (ISO 8601), level, message, and the code, where and position a call gives", () => {
+    const lines: string[] = [];
+    const c = createConsola({ level: 3, reporters: [jsonReporter((l) => lines.push(l))] });
+    const err = new ReplicateError("SOURCE_POSITION_PURGED", "gone", { where: "mariadb-bin.000001:4" });
+    c.error({ message: "stopped: `db`.`t`\nsecond line", ...errorFields(err) });
+    c.info({ message: "sink: 0 events/s", position: "0-1-7" });
+    c.warn("plain %s", "args");
+    c.debug("not shown at level info");
+    expect(lines.every((l) => l.endsWith("}\n") && !l.slice(0, -1).includes("\n"))).toBe(true);
+    const parsed = lines.map((l) => JSON.parse(l));
+    for (const p of parsed) expect(new Date(p.time).toISOString()).toBe(p.time);
+    expect(parsed.map(({ time: _, ...rest }) => rest)).toEqual([
+      { level: "error", message: "stopped: `db`.`t`\nsecond line", code: "SOURCE_POSITION_PURGED", where: "mariadb-bin.000001:4" },
+      { level: "info", message: "sink: 0 events/s", position: "0-1-7" },
+      { level: "warn", message: "plain args" },
+    ]);
+    expect(errorFields(new Error("x"))).toEqual({});
   });
 });
