@@ -16,7 +16,8 @@
 //      parallel = 1 (peak RSS; --blob-rows 0 leaves it out)
 // Prints figures only; it asserts nothing about speed. Client and servers share the machine's
 // CPUs, so the machine (nproc, CPU model) and the commit are printed with the figures.
-// GSR_BINARY=path measures another build (a saved copy, to compare before and after a change).
+// GSR_BINARY=path measures another build (a saved copy, to compare before and after a change);
+// GSR_BENCH_ECHO=1 prints each copy's stderr (per-table and index lines) after its figures.
 
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -343,6 +344,8 @@ try {
         `${fmt(f.bytes / r.seconds / 1e6, 1).padStart(6)} MB/s, peak RSS ${fmt(r.peakRssMiB).padStart(4)} MiB, copy CPU ${r.cpuSeconds.toFixed(1)} s; target ${cmp.startsWith("EQUAL") ? "= source" : "≠ SOURCE"}`;
       say(`  ${line}`);
       if (!cmp.startsWith("EQUAL")) say(`    ${cmp}`);
+      // Where the time went: the copy's own lines (tables loaded, indexes), timestamps included.
+      if (process.env.GSR_BENCH_ECHO) for (const l of r.stderr.trim().split("\n")) say(`    | ${l}`);
       results.push(line);
       await dropDatabase(target, database);
     }
