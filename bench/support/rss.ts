@@ -7,13 +7,16 @@ export interface MeasuredRun {
   seconds: number;
   peakRssMiB: number;
   code: number;
+  stdout: string;
   stderr: string;
+  /** User + system CPU time of the process (wait4's rusage). */
+  cpuSeconds: number;
 }
 
 /** GSR_BINARY runs another build (e.g. a saved copy, to compare before and after a change). */
 export async function measureRss(args: string[]): Promise<MeasuredRun> {
   const start = performance.now();
-  const p = Bun.spawn([process.env.GSR_BINARY ?? BINARY, ...args], { stdout: "ignore", stderr: "pipe" });
+  const p = Bun.spawn([process.env.GSR_BINARY ?? BINARY, ...args], { stdout: "pipe", stderr: "pipe" });
   let peak = 0;
   const sample = () => {
     try {
@@ -22,10 +25,12 @@ export async function measureRss(args: string[]): Promise<MeasuredRun> {
     } catch {}
   };
   const timer = setInterval(sample, 20);
+  const stdout = new Response(p.stdout).text();
   const stderr = new Response(p.stderr).text();
   const code = await p.exited;
   clearInterval(timer);
-  const text = await stderr;
+  const [out, text] = await Promise.all([stdout, stderr]);
   if (code !== 0) console.error(text);
-  return { seconds: (performance.now() - start) / 1000, peakRssMiB: peak, code, stderr: text };
+  const ru = p.resourceUsage();
+  return { seconds: (performance.now() - start) / 1000, peakRssMiB: peak, code, stdout: out, stderr: text, cpuSeconds: ru ? Number(ru.cpuTime.total) / 1e6 : 0 };
 }

@@ -204,12 +204,68 @@ export class BinlogConnection {
   }
 
   /**
-   * The rows of one query as they arrive (mysql2's streaming query: the server's result is
-   * read with backpressure, never gathered whole), for `copy`'s chunks.
+   * The rows of one query as they arrive, in batches, for `copy`'s chunks: the server's result
+   * is read with backpressure, never gathered whole. The connection is paused once a batch holds
+   * `maxRows` rows or `maxBytes` bytes of values, and resumed when the consumer takes it, so at
+   * most the batch being consumed and the one filling are held (plus the socket's buffers):
+   * bounded for rows of 1 MB BLOBs too, where mysql2's object stream held 256 rows.
+   * Batches rather than rows: an async iterator's step per row cost more than decoding the row
+   * (bench/copy-stages.ts).
    */
-  async *streamRows(options: mysql.QueryOptions, highWaterMark = 256): AsyncGenerator<unknown[]> {
-    const stream = this.conn.query(options).stream({ highWaterMark });
-    for await (const row of stream) yield row as unknown[];
+  async *streamRowBatches(options: mysql.QueryOptions, maxRows = 1024, maxBytes = 4 * 1024 * 1024): AsyncGenerator<unknown[][]> {
+    const conn = this.conn;
+    const query = conn.query(options);
+    let batch: unknown[][] = [];
+    let bytes = 0;
+    let paused = false;
+    let ended = false;
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
+    const wakeUp = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    query.on("result", (row: unknown) => {
+      if (ended) return;
+      const values = row as unknown[];
+      batch.push(values);
+      for (const v of values) if (v !== null) bytes += (v as { length: number }).length;
+      if (!paused && (batch.length >= maxRows || bytes >= maxBytes)) {
+        paused = true;
+        conn.pause();
+      }
+      if (batch.length === 1 || paused) wakeUp();
+    });
+    query.on("error", (err: Error) => {
+      failure ??= err;
+      wakeUp();
+    });
+    query.on("end", () => {
+      ended = true;
+      wakeUp();
+    });
+    try {
+      for (;;) {
+        if (batch.length === 0 && !ended && failure === undefined) await new Promise<void>((resolve) => (wake = resolve));
+        if (failure !== undefined) throw failure;
+        if (batch.length > 0) {
+          const full = batch;
+          batch = [];
+          bytes = 0;
+          if (paused) {
+            paused = false;
+            conn.resume();
+          }
+          yield full;
+        } else if (ended) return;
+      }
+    } finally {
+      // A consumer that stops early: the rest of the result is read and dropped, never left paused.
+      ended = true;
+      batch = [];
+      if (paused) conn.resume();
+    }
   }
 
   close(): void {

@@ -63,12 +63,13 @@ export async function loadChunk(
       pending = "";
       if (!ok) await new Promise<void>((resolve) => w.once("drain", resolve));
     };
-    for await (const row of view.conn.streamRows({ sql: select, ...QUERY_OPTIONS })) {
-      const values = reader.decode(row);
-      const line = copyText(reader.descriptors, values, ctx, inKey, where);
-      pending += line;
-      bytes += line.length;
-      rows++;
+    for await (const batch of view.conn.streamRowBatches({ sql: select, ...QUERY_OPTIONS })) {
+      for (const row of batch) {
+        const line = copyText(reader.descriptors, reader.decode(row), ctx, inKey, where);
+        pending += line;
+        bytes += line.length;
+      }
+      rows += batch.length;
       if (pending.length >= WRITE_CHARS) {
         await flush();
         onRows(rows - counted, 0);

@@ -206,11 +206,11 @@ function columnReader(col: ColumnDef, d: Descriptor, flavour: "mysql" | "mariadb
   if (d.m === "enum") return { expr: `CAST(${c} + 0 AS CHAR)`, decode: (v) => enumLabel(Number(text(v)), d.values ?? [], where) };
   if (d.m === "set") return { expr: `CAST(${c} + 0 AS CHAR)`, decode: (v) => setLabels(BigInt(text(v)), d.values ?? []) };
   if (d.m === "json" && flavour === "mysql") {
-    return { expr: `CAST(CAST(${c} AS CHAR CHARACTER SET utf8mb4) AS BINARY)`, decode: (v) => decodeText(charsetNamed("utf8mb4")!, bytesOf(v, where), where) };
+    return { expr: `CAST(CAST(${c} AS CHAR CHARACTER SET utf8mb4) AS BINARY)`, decode: (v) => decodeText(charsetNamed("utf8mb4")!, bufferOf(v, where), where) };
   }
   const cs = charsetNamed(t.charset ?? "utf8mb4");
   if (!cs) throw new ReplicateError("BINLOG_UNSUPPORTED", `column ${where} has character set ${t.charset}, which has no decoder here`, { where });
-  return { expr: `CAST(${c} AS BINARY)`, decode: (v) => decodeText(cs, bytesOf(v, where), where) };
+  return { expr: `CAST(${c} AS BINARY)`, decode: (v) => decodeText(cs, bufferOf(v, where), where) };
 }
 
 /**
@@ -226,6 +226,15 @@ function signedZero(c: string, printed: string): string {
 function bytesOf(v: unknown, where: string): Uint8Array {
   if (!(v instanceof Uint8Array)) throw new ReplicateError("INTERNAL", `column ${where} was read as ${typeof v}, not bytes: is a typeCast set on the connection?`, { where });
   return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/**
+ * mysql2's Buffer itself, for bytes decoded into text here: the decoders read any Uint8Array,
+ * and a view per value (bytesOf) cost a third of the row decoding (bench/copy-stages.ts).
+ */
+function bufferOf(v: unknown, where: string): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw new ReplicateError("INTERNAL", `column ${where} was read as ${typeof v}, not bytes: is a typeCast set on the connection?`, { where });
+  return v;
 }
 
 /** BIT values print without leading zero bytes when short; the binlog always has ceil(n/8). */
