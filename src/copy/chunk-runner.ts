@@ -47,13 +47,15 @@ export async function loadAllChunks(r: ChunkRun): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const view = await r.snaps.take();
       let reported = 0;
+      let reportedBytes = 0;
       try {
         await loadChunk(view, r.sql, { table: t, split: splitColumnOf(t), chunk: c }, r.mapping, r.ctx, (n, b) => {
           reported += n;
+          reportedBytes += b;
           r.progress.add(t, n, b);
         });
       } catch (err) {
-        r.progress.add(t, -reported, 0);
+        r.progress.add(t, -reported, -reportedBytes);
         await r.snaps.give(view, false);
         if (!isRetriable(err) || r.snaps.mode === "lock" || attempt >= CHUNK_TRIES || signal.aborted) throw err;
         const delay = backoff(attempt, { firstMs: 1000, maxMs: 15_000 });

@@ -57,6 +57,12 @@ export async function loadChunk(
     });
     let pending = "";
     let counted = 0;
+    let countedBytes = 0;
+    const report = () => {
+      onRows(rows - counted, bytes - countedBytes);
+      counted = rows;
+      countedBytes = bytes;
+    };
     const flush = async () => {
       if (pending === "") return;
       const ok = w.write(pending);
@@ -72,16 +78,14 @@ export async function loadChunk(
       rows += batch.length;
       if (pending.length >= WRITE_CHARS) {
         await flush();
-        onRows(rows - counted, 0);
-        counted = rows;
+        report();
       }
     }
     await flush();
-    onRows(rows - counted, 0);
+    report();
     w.end();
     await done;
     await chunkLoaded(tx, job.chunk, view.at, rows, bytes);
   });
-  onRows(0, bytes);
   return { rows, bytes, at: view.at };
 }

@@ -73,7 +73,12 @@ export class CopyProgress {
     const avg = this.rows / Math.max(0.001, all);
     const left = Math.max(0, this.estimate - this.rows);
     const pct = this.estimate > 0 ? ` (~${Math.min(100, Math.round((100 * this.rows) / this.estimate))}% of about ${fmt(this.estimate)})` : "";
-    const loading = [...this.active.entries()].map(([k, c]) => `${k} ${fmt(c.rows)}`).join(", ");
+    const loading = [...this.active.entries()]
+      .map(([k, c]) => {
+        const t = Math.max(0.001, (now - c.started) / 1000);
+        return `${k} ${fmt(c.rows)} rows at ${fmt(c.rows / t)} rows/s, ${mb(c.bytes / t)} MB/s`;
+      })
+      .join(", ");
     log.info(
       `copy: ${this.done}/${this.tables.length} tables, ${fmt(this.rows)} rows${pct}, ${fmt(rate)} rows/s, ${mb((this.bytes - this.lastBytes) / secs)} MB/s, ETA ${avg > 0 ? duration(left / avg) : "?"}${loading ? `; loading ${loading}` : ""}${note ? ` (${note})` : ""}`,
     );
