@@ -46,6 +46,7 @@ import { TargetWatch } from "./liveness.ts";
 import { TxGroup } from "./group.ts";
 import { describeBegin, UnitRunner } from "./units.ts";
 import { loadCopyFilter } from "./reconcile.ts";
+import { comparePositions } from "../binlog/position.ts";
 
 interface SinkRun {
   config: Config;
@@ -116,6 +117,9 @@ export async function runSink(run: SinkRun): Promise<void> {
     const { state, lock: held } = await startOnTarget(sql, target, pool, board, run.signal);
     lock = held;
     let copy = await retryTarget("reading the copy's ledger", board, () => loadCopyFilter(sql), run.signal);
+    // A checkpoint already past the copy's last snapshot position: every transaction from here on
+    // begins after it, so the filter has nothing left to do (and nothing to say).
+    if (copy && state.lowWaterFile !== null && state.lowWaterPos !== null && comparePositions({ file: state.lowWaterFile, pos: state.lowWaterPos }, copy.horizon) >= 0) copy = null;
     if (copy) log.info(`taking over from copy: ${copy.describe()}`);
     if (!copy?.active) copy = null;
     reader = await openLogWaiting(cfg.transport!, board, { follow: !run.stopAtEnd, signal: run.signal });
