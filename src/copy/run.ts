@@ -258,7 +258,10 @@ function stopIfAsked(signal: AbortSignal): void {
 
 /**
  * The tables and P, consistent: the definitions read, then P, then the definitions again; equal
- * readings mean no DDL finished in between, so P's rows have these shapes.
+ * readings mean no DDL finished in between, so P's rows have these shapes. What this cannot see:
+ * a DDL whose new definition is visible before its binlog event is written, at the very moment
+ * of P; the sink would then replay it on a table that has it already and stop on the target's
+ * error (loud, never silent), and the migration starts again.
  */
 async function consistentSchema(conn: BinlogConnection, databases: string[]): Promise<{ tables: SourceTable[]; history: SchemaHistory; at: Handover }> {
   for (let i = 1; ; i++) {
