@@ -19,6 +19,7 @@ import { actionOf } from "../dialect/ddl-catalog.ts";
 import { fitName, foreignKeyName } from "../dialect/ddl-names.ts";
 import { quoteIdent, targetSchema } from "../dialect/identifiers.ts";
 import { CHECKPOINT_SCHEMA } from "../checkpoint-names.ts";
+import { relationExists } from "../dialect/relations.ts";
 import { type CheckResult, fail, ok, warn } from "./report.ts";
 
 const ID = "target.foreign_keys";
@@ -128,11 +129,7 @@ async function readTargetForeignKeys(sql: Pick<postgres.Sql, "unsafe">, schemas:
 
 /** The sink's pending keys, "schema.table.name" → the table they wait for; empty before its first run. */
 async function readPending(sql: Pick<postgres.Sql, "unsafe">): Promise<Map<string, string>> {
-  const [has] = await sql.unsafe(
-    `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'pending_foreign_keys') AS e`,
-    [CHECKPOINT_SCHEMA],
-  );
-  if (!has?.e) return new Map();
+  if (!(await relationExists(sql, CHECKPOINT_SCHEMA, "pending_foreign_keys"))) return new Map();
   const rows = await sql.unsafe(
     `SELECT schema_name AS s, table_name AS t, constraint_name AS n, referenced_schema AS rs, referenced_table AS rt FROM ${CHECKPOINT_SCHEMA}.pending_foreign_keys`,
   );

@@ -6,17 +6,15 @@
 import type postgres from "postgres";
 import type { SkippedObject } from "../dialect/ddl.ts";
 import { CHECKPOINT_SCHEMA } from "../checkpoint-names.ts";
+import { relationExists } from "../dialect/relations.ts";
 import { loadSkippedObjects } from "../dialect/skipped-store.ts";
 import { type CheckResult, errorText, ok, warn } from "./report.ts";
 
 const ID = "target.skipped_objects";
 
 export async function skippedObjectsCheck(sql: postgres.Sql): Promise<CheckResult[]> {
-  const [t] = await sql.unsafe(
-    `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'skipped_objects') AS present`,
-    [CHECKPOINT_SCHEMA],
-  );
-  if (!t?.present) return [ok(ID, `nothing recorded: ${CHECKPOINT_SCHEMA}.skipped_objects does not exist yet (the sink has not run)`)];
+  if (!(await relationExists(sql, CHECKPOINT_SCHEMA, "skipped_objects")))
+    return [ok(ID, `nothing recorded: ${CHECKPOINT_SCHEMA}.skipped_objects does not exist yet (the sink has not run)`)];
   let objects: SkippedObject[];
   try {
     objects = await loadSkippedObjects(sql);

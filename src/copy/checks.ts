@@ -8,6 +8,7 @@ import type { Config } from "../config/types.ts";
 import { fitName, qualifiedTable, targetSchema } from "../dialect/identifiers.ts";
 import { CHECKPOINT_SCHEMA, SINK_LOCK_KEYS } from "../checkpoint-names.ts";
 import { ReplicateError } from "../errors.ts";
+import { relationExists } from "../dialect/relations.ts";
 import type { SourceTable } from "./schema.ts";
 
 const TRANSACTIONAL = new Set(["innodb", "xtradb", "rocksdb", "tokudb", "ndbcluster"]);
@@ -23,12 +24,7 @@ export function refuseNonTransactional(tables: SourceTable[], allowed: boolean):
 }
 
 export async function targetTableExists(tx: Pick<postgres.Sql, "unsafe">, cfg: Config, t: SourceTable): Promise<boolean> {
-  // By name in the catalog: openGauss has no to_regclass.
-  const [r] = await tx.unsafe(
-    `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')) AS present`,
-    [targetSchema(t.database, cfg.target!.schema_mapping), fitName(t.table)],
-  );
-  return r?.present === true;
+  return relationExists(tx, targetSchema(t.database, cfg.target!.schema_mapping), fitName(t.table), true);
 }
 
 export async function refuseFilledTargets(sql: postgres.Sql, cfg: Config, tables: SourceTable[], truncate: boolean): Promise<void> {
@@ -73,11 +69,7 @@ export async function holdTarget(sql: postgres.Sql): Promise<() => void> {
 
 /** An unfinished copy into a target where a sink has already applied transactions: the copy comes before the sink. */
 export async function refuseAfterSink(sql: Pick<postgres.Sql, "unsafe">): Promise<void> {
-  const [p] = await sql.unsafe(
-    `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'progress') AS present`,
-    [CHECKPOINT_SCHEMA],
-  );
-  if (p?.present !== true) return;
+  if (!(await relationExists(sql, CHECKPOINT_SCHEMA, "progress"))) return;
   const [low] = await sql.unsafe(`SELECT low_water::text AS lw, (SELECT count(*) FROM ${CHECKPOINT_SCHEMA}.applied)::text AS n FROM ${CHECKPOINT_SCHEMA}.progress WHERE id = 1`);
   if (low && (low.lw !== "0" || low.n !== "0")) {
     throw new ReplicateError(

@@ -21,6 +21,7 @@
 
 import type postgres from "postgres";
 import { CHECKPOINT_SCHEMA } from "../checkpoint-names.ts";
+import { relationExists } from "../dialect/relations.ts";
 import type { BinlogPosition } from "../binlog/position.ts";
 
 const RUN = `${CHECKPOINT_SCHEMA}.copy_run`;
@@ -81,11 +82,7 @@ const DDL = [
 
 /** Whether the target holds a copy ledger (a copy ran, or runs, into it). */
 export async function hasLedger(sql: Runner): Promise<boolean> {
-  const [r] = await sql.unsafe(
-    `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'copy_run') AS present`,
-    [CHECKPOINT_SCHEMA],
-  );
-  return r?.present === true;
+  return relationExists(sql, CHECKPOINT_SCHEMA, "copy_run");
 }
 
 export async function ensureLedger(sql: Runner): Promise<void> {

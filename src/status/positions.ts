@@ -7,6 +7,7 @@ import type postgres from "postgres";
 import type { BinlogConnection } from "../binlog/connection.ts";
 import type { BinlogPosition } from "../binlog/position.ts";
 import { CHECKPOINT_SCHEMA } from "../checkpoint-names.ts";
+import { relationExists } from "../dialect/relations.ts";
 import type { TransportConfig } from "../config/types.ts";
 import { decodeBuiltin, recordKind } from "../events/decode.ts";
 import type { LogReader } from "../log-contract.ts";
@@ -115,11 +116,7 @@ export async function countTransactions(t: TransportConfig, from: bigint, end: b
 
 /** The sink's checkpoint, or null when the sink has not run against this target. */
 export async function readSink(sql: Pick<postgres.Sql, "unsafe">): Promise<SinkState | null> {
-  const [present] = await sql.unsafe(
-    `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'progress') AS p`,
-    [CHECKPOINT_SCHEMA],
-  );
-  if (present?.p !== true) return null;
+  if (!(await relationExists(sql, CHECKPOINT_SCHEMA, "progress"))) return null;
   const [r] = await sql.unsafe(`SELECT low_water::text AS low, binlog_file, binlog_pos::text AS pos, updated_at::text AS at FROM ${CHECKPOINT_SCHEMA}.progress WHERE id = 1`);
   if (!r) return null;
   return {
